@@ -1,0 +1,8 @@
+module github.com/funcify/funcify
+
+go 1.26.8
+
+require (
+	github.com/aws/aws-lambda-go v1.55.1 // indirect
+	github.com/go-json-experiment/json v1.27.2 // indirect
+)
