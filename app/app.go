@@ -1,0 +1,173 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// App is a Lambda function: a router for HTTP events and keyed routes for
+// other sources, behind a middleware pipeline. Build it in main with [New],
+// register routes, then call [App.Start].
+//
+// Routes and middleware must be registered before the first invocation;
+// after that an App is safe for concurrent use by any number of invocations.
+type App struct {
+	mux        *http.ServeMux
+	middleware []func(http.Handler) http.Handler
+	s3         map[string]S3Handler
+	opts       options
+
+	once    sync.Once    // builds handler on first use
+	handler http.Handler // the whole HTTP pipeline
+}
+
+// S3Handler handles the records of an S3 event notification, all from one
+// bucket, with their object keys already URL-decoded. Its result is encoded
+// as JSON and becomes the invocation's response.
+type S3Handler func(ctx context.Context, e events.S3Event) (any, error)
+
+// Guard decides whether an invocation may go on. A non-nil error stops it:
+// an HTTP caller gets the error's status (see [StatusOf]) in the error
+// envelope; any other invocation fails with the error.
+type Guard func(ctx context.Context) error
+
+// PolicyInformation is the policy-information hook: it learns who the caller
+// is (for example from a bearer token) and returns the context the rest of
+// the pipeline runs with. A non-nil error answers the caller at once, with
+// the error's status.
+type PolicyInformation func(r *http.Request) (context.Context, error)
+
+// Parser checks or transforms a request before it reaches its route. A
+// non-nil error answers the caller at once; an error without a status of its
+// own answers 400.
+type Parser func(r *http.Request) (*http.Request, error)
+
+// Option configures an [App].
+type Option func(*options)
+
+type options struct {
+	logger   *slog.Logger
+	guard    Guard
+	pip      PolicyInformation
+	parser   Parser
+	s3Key    func(bucket string) string
+	problem  bool
+}
+
+// WithLogger sets the logger the app logs with. The default is
+// logging.New(os.Stdout): JSON lines with the invocation's request id and
+// trace ids, at the level AWS_LAMBDA_LOG_LEVEL or LOG_LEVEL names.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.logger = l }
+}
+
+// WithGuard sets a guard that runs on every invocation, after logging starts
+// and before the policy-information hook.
+func WithGuard(g Guard) Option {
+	return func(o *options) { o.guard = g }
+}
+
+// WithPolicyInformation sets the policy-information hook, which runs on every
+// HTTP request after the guard and before the parser.
+func WithPolicyInformation(p PolicyInformation) Option {
+	return func(o *options) { o.pip = p }
+}
+
+// WithParser sets a parser that runs on every HTTP request after the
+// policy-information hook and before the route.
+func WithParser(p Parser) Option {
+	return func(o *options) { o.parser = p }
+}
+
+// WithS3RouteKey replaces the function that turns a bucket name into the key
+// of its S3 route. The default, [BucketPrefix], takes the name up to its
+// first '.'.
+func WithS3RouteKey(key func(bucket string) string) Option {
+	return func(o *options) { o.s3Key = key }
+}
+
+// WithProblemDetails makes error responses RFC 9457 problem details
+// (application/problem+json) instead of the default envelope.
+func WithProblemDetails() Option {
+	return func(o *options) { o.problem = true }
+}
+
+// BucketPrefix returns bucket up to its first '.', so that environment
+// specific buckets such as "invoices.uat.example.io" route to "invoices".
+func BucketPrefix(bucket string) string {
+	name, _, _ := strings.Cut(bucket, ".")
+	return name
+}
+
+// New returns an App with the given options.
+func New(opts ...Option) *App {
+	a := &App{mux: http.NewServeMux(), s3: make(map[string]S3Handler)}
+	for _, o := range opts {
+		o(&a.opts)
+	}
+	if a.opts.logger == nil {
+		a.opts.logger = defaultLogger()
+	}
+	if a.opts.s3Key == nil {
+		a.opts.s3Key = BucketPrefix
+	}
+	return a
+}
+
+// Handle registers h for HTTP requests that match pattern. Patterns follow
+// [http.ServeMux]: an optional method, a host-less path, {name} and
+// {rest...} wildcards read with r.PathValue, and the most specific pattern
+// wins. Like ServeMux, it panics on an invalid or conflicting pattern.
+func (a *App) Handle(pattern string, h http.Handler) {
+	a.mux.Handle(pattern, h)
+}
+
+// HandleFunc registers the handler function h for pattern; see [App.Handle].
+func (a *App) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	a.mux.HandleFunc(pattern, h)
+}
+
+// Use appends middleware that wraps every HTTP route, inside the pipeline's
+// own steps (recover, guard, policy information, parser): the first
+// middleware given is the outermost.
+func (a *App) Use(mw ...func(http.Handler) http.Handler) {
+	a.middleware = append(a.middleware, mw...)
+}
+
+// HandleS3 registers h for S3 events whose bucket's route key is name.
+// It panics if name is empty or already registered.
+func (a *App) HandleS3(name string, h S3Handler) {
+	if name == "" || h == nil {
+		panic("app: HandleS3 needs a name and a handler")
+	}
+	if _, dup := a.s3[name]; dup {
+		panic("app: S3 route " + name + " registered twice")
+	}
+	a.s3[name] = h
+}
+
+// httpHandler returns the HTTP pipeline, building it on first use.
+func (a *App) httpHandler() http.Handler {
+	a.once.Do(func() {
+		var h http.Handler = routeHandler{mux: a.mux}
+		for i := len(a.middleware) - 1; i >= 0; i-- {
+			h = a.middleware[i](h)
+		}
+		if a.opts.parser != nil {
+			h = parse(a.opts.parser, h)
+		}
+		if a.opts.pip != nil {
+			h = policyInformation(a.opts.pip, h)
+		}
+		if a.opts.guard != nil {
+			h = guard(a.opts.guard, h)
+		}
+		a.handler = recoverer(h)
+	})
+	return a.handler
+}

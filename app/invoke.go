@@ -1,0 +1,163 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime/debug"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/funcify/funcify/event"
+	"github.com/funcify/funcify/logging"
+	"github.com/funcify/funcify/trace"
+)
+
+// coldStart is true until the process's first invocation begins.
+var coldStart atomic.Bool
+
+func init() { coldStart.Store(true) }
+
+func defaultLogger() *slog.Logger { return logging.New(os.Stdout) }
+
+func (a *App) logger() *slog.Logger {
+	if a == nil {
+		return slog.Default()
+	}
+	return a.opts.logger
+}
+
+// Invoke handles one invocation: it decodes payload once, runs the pipeline
+// and returns the response in the shape the event's source expects. It
+// implements aws-lambda-go's lambda.Handler and is safe for concurrent use.
+//
+// An HTTP event always gets an HTTP response, errors included, as an error
+// envelope. A payload that is not an event of a known kind, an event no
+// route takes and a failing non-HTTP handler fail the invocation with an
+// error (an [*event.Error], a [*RouteError] or the handler's error), which
+// Lambda records as a function error.
+func (a *App) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	start := time.Now()
+	ctx = logging.WithColdStart(ctx, coldStart.Swap(false))
+	log := a.logger()
+
+	ev, err := event.Decode(payload)
+	if err != nil {
+		ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
+		log.LogAttrs(ctx, slog.LevelError, "invocation rejected",
+			slog.Int("bytes", len(payload)), slog.String("error", err.Error()))
+		return nil, err
+	}
+	ctx = event.NewContext(ctx, ev)
+	if ev.Kind.IsHTTP() {
+		return a.invokeHTTP(ctx, ev, start)
+	}
+	ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
+	log.LogAttrs(ctx, slog.LevelInfo, "invocation start", slog.String("event", ev.Kind.String()))
+	var out []byte
+	switch ev.Kind {
+	case event.S3:
+		out, err = a.invokeS3(ctx, ev)
+	default:
+		err = &RouteError{Kind: ev.Kind.String()}
+	}
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "invocation end", slog.String("event", ev.Kind.String()),
+			durationMS(start), slog.String("error", err.Error()))
+		return nil, err
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "invocation end", slog.String("event", ev.Kind.String()),
+		durationMS(start))
+	return out, nil
+}
+
+func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time) ([]byte, error) {
+	log := a.logger()
+	w := getWriter(a)
+	defer putWriter(w)
+
+	r, err := newRequest(ctx, ev)
+	if err != nil {
+		ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
+		r = (&http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}, Header: http.Header{}}).WithContext(ctx)
+		writeEnvelope(w, &Error{Status: http.StatusBadRequest, Message: "bad request", Step: "request", Err: err}, a.opts.problem)
+	} else {
+		span := trace.Start(ctx, r.Header.Get("X-Amzn-Trace-Id"), start)
+		ctx = trace.NewContext(ctx, span)
+		r = r.WithContext(ctx)
+		if log.Enabled(ctx, slog.LevelInfo) {
+			log.LogAttrs(ctx, slog.LevelInfo, "invocation start", slog.String("event", ev.Kind.String()),
+				slog.String("method", r.Method), slog.String("path", r.URL.Path))
+		}
+		a.httpHandler().ServeHTTP(w, r)
+	}
+
+	albMulti := false
+	if alb, ok := ev.Value.(*events.ALBTargetGroupRequest); ok {
+		albMulti = alb.MultiValueHeaders != nil
+	}
+	out := w.encode(make([]byte, 0, 256+w.body.Len()*4/3), ev, albMulti)
+	if log.Enabled(ctx, slog.LevelInfo) {
+		log.LogAttrs(ctx, slog.LevelInfo, "invocation end", slog.String("event", ev.Kind.String()),
+			slog.Int("status", w.status), durationMS(start))
+	}
+	return out, nil
+}
+
+// invokeS3 routes an S3 event by its bucket's route key and encodes the
+// handler's result as JSON.
+func (a *App) invokeS3(ctx context.Context, ev *event.Event) (out []byte, err error) {
+	e := ev.Value.(*events.S3Event)
+	var buckets []string
+	for _, rec := range e.Records {
+		if b := rec.S3.Bucket.Name; !slices.Contains(buckets, b) {
+			buckets = append(buckets, b)
+		}
+	}
+	if len(buckets) != 1 {
+		return nil, &RouteError{Kind: "s3", Buckets: buckets}
+	}
+	key := a.opts.s3Key(buckets[0])
+	h, ok := a.s3[key]
+	if !ok {
+		return nil, &RouteError{Kind: "s3", Key: key}
+	}
+	// Hand the handler decoded keys: S3 sends them URL-encoded, '+' for
+	// space. The event is the invocation's own, so it is changed in place.
+	for i := range e.Records {
+		obj := &e.Records[i].S3.Object
+		k, err := url.QueryUnescape(obj.Key)
+		if err != nil {
+			return nil, &Error{Status: http.StatusBadRequest, Message: "malformed S3 object key", Step: "request", Err: err}
+		}
+		obj.Key, obj.URLDecodedKey = k, k
+	}
+	if g := a.opts.guard; g != nil {
+		if err := g(ctx); err != nil {
+			return nil, err
+		}
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			a.logger().LogAttrs(ctx, slog.LevelError, "panic",
+				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			out, err = nil, errors.New("app: internal error in the s3 handler")
+		}
+	}()
+	res, err := h(ctx, *e)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res)
+}
+
+// durationMS is the log attribute for the time since start, in milliseconds.
+func durationMS(start time.Time) slog.Attr {
+	return slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000)
+}

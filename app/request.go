@@ -1,0 +1,271 @@
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/funcify/funcify/event"
+)
+
+// errBadRequest is the cause of a 400 for an event that cannot become a
+// request, such as one whose body is not valid base64.
+var errBadRequest = errors.New("app: event is not a valid HTTP request")
+
+// newRequest turns an HTTP event into the *http.Request a net/http handler
+// expects: method, path (decoded, with the raw form kept), query, headers in
+// canonical case with Host moved to r.Host, cookies, body (base64 decoded)
+// and RemoteAddr "ip:0" from the source IP.
+func newRequest(ctx context.Context, ev *event.Event) (*http.Request, error) {
+	var (
+		method, path, rawQuery, host, sourceIP, body string
+		isBase64                                      bool
+		header                                        http.Header
+	)
+	switch v := ev.Value.(type) {
+	case *events.APIGatewayProxyRequest:
+		method, path, body, isBase64 = v.HTTPMethod, v.Path, v.Body, v.IsBase64Encoded
+		header = headerFrom(v.MultiValueHeaders, v.Headers, nil)
+		rawQuery = encodeQuery(v.MultiValueQueryStringParameters, v.QueryStringParameters)
+		host = v.RequestContext.DomainName
+		sourceIP = v.RequestContext.Identity.SourceIP
+	case *events.APIGatewayV2HTTPRequest:
+		method, path, rawQuery, body, isBase64 = v.RequestContext.HTTP.Method, v.RawPath, v.RawQueryString, v.Body, v.IsBase64Encoded
+		header = headerFrom(nil, v.Headers, v.Cookies)
+		host = v.RequestContext.DomainName
+		sourceIP = v.RequestContext.HTTP.SourceIP
+		if path == "" {
+			path = v.RequestContext.HTTP.Path
+		}
+	case *events.LambdaFunctionURLRequest:
+		method, path, rawQuery, body, isBase64 = v.RequestContext.HTTP.Method, v.RawPath, v.RawQueryString, v.Body, v.IsBase64Encoded
+		header = headerFrom(nil, v.Headers, v.Cookies)
+		host = v.RequestContext.DomainName
+		sourceIP = v.RequestContext.HTTP.SourceIP
+		if path == "" {
+			path = v.RequestContext.HTTP.Path
+		}
+	case *events.ALBTargetGroupRequest:
+		method, path, body, isBase64 = v.HTTPMethod, v.Path, v.Body, v.IsBase64Encoded
+		header = headerFrom(v.MultiValueHeaders, v.Headers, nil)
+		// ALB passes query strings as they came, still percent-encoded.
+		rawQuery = joinRawQuery(v.MultiValueQueryStringParameters, v.QueryStringParameters)
+		sourceIP = lastForwardedFor(header)
+	default:
+		return nil, errBadRequest
+	}
+
+	if method == "" {
+		method = http.MethodGet
+	}
+	u := &url.URL{RawQuery: rawQuery}
+	if path == "" || path[0] != '/' {
+		path = "/" + path
+	}
+	// REST APIs, function URLs and ALB pass the path percent-encoded; HTTP
+	// APIs pass it decoded. A path that is valid percent-encoding is taken as
+	// encoded; any other, such as "/100%", is taken as it is.
+	u.Path = path
+	if strings.IndexByte(path, '%') >= 0 {
+		if p, err := url.PathUnescape(path); err == nil {
+			u.Path, u.RawPath = p, path
+		}
+	}
+
+	if h := header["Host"]; len(h) > 0 {
+		host = h[0]
+		delete(header, "Host")
+	}
+
+	r := &http.Request{
+		Method:     method,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     header,
+		Host:       host,
+		RequestURI: u.RequestURI(),
+		Body:       http.NoBody,
+	}
+	if sourceIP != "" {
+		r.RemoteAddr = net.JoinHostPort(sourceIP, "0")
+	}
+	if body != "" {
+		if isBase64 {
+			b, err := decodeBase64(body)
+			if err != nil {
+				return nil, errBadRequest
+			}
+			r.Body = &bytesBody{b: b}
+			r.ContentLength = int64(len(b))
+		} else {
+			r.Body = &stringBody{s: body}
+			r.ContentLength = int64(len(body))
+		}
+	}
+	return r.WithContext(ctx), nil
+}
+
+// headerFrom builds a canonical http.Header from an event's multi-value
+// headers if it has them, else its single-value ones, plus payload 2.0's
+// cookies array as one Cookie header.
+func headerFrom(multi map[string][]string, single map[string]string, cookies []string) http.Header {
+	n := len(multi)
+	if multi == nil {
+		n = len(single)
+	}
+	h := make(http.Header, n+1)
+	if multi != nil {
+		for k, vs := range multi {
+			ck := textproto.CanonicalMIMEHeaderKey(k)
+			h[ck] = append(h[ck], vs...)
+		}
+	} else {
+		for k, v := range single {
+			ck := textproto.CanonicalMIMEHeaderKey(k)
+			if prev, ok := h[ck]; ok {
+				h[ck] = append(prev, v)
+			} else {
+				h[ck] = []string{v}
+			}
+		}
+	}
+	if len(cookies) > 0 {
+		c := strings.Join(cookies, "; ")
+		if prev := h.Get("Cookie"); prev != "" {
+			c = prev + "; " + c
+		}
+		h["Cookie"] = []string{c}
+	}
+	return h
+}
+
+// encodeQuery builds a raw query from API Gateway's decoded query parameters,
+// preferring the multi-value form.
+func encodeQuery(multi map[string][]string, single map[string]string) string {
+	if len(multi) == 0 && len(single) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	if len(multi) > 0 {
+		for _, k := range sortedMapKeys(multi) {
+			for _, v := range multi[k] {
+				if b.Len() > 0 {
+					b.WriteByte('&')
+				}
+				b.WriteString(url.QueryEscape(k))
+				b.WriteByte('=')
+				b.WriteString(url.QueryEscape(v))
+			}
+		}
+		return b.String()
+	}
+	for _, k := range sortedMapKeys(single) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(single[k]))
+	}
+	return b.String()
+}
+
+// joinRawQuery builds a raw query from ALB's query parameters, which arrive
+// exactly as the client sent them, still percent-encoded.
+func joinRawQuery(multi map[string][]string, single map[string]string) string {
+	var b strings.Builder
+	if len(multi) > 0 {
+		for _, k := range sortedMapKeys(multi) {
+			for _, v := range multi[k] {
+				if b.Len() > 0 {
+					b.WriteByte('&')
+				}
+				b.WriteString(k)
+				b.WriteByte('=')
+				b.WriteString(v)
+			}
+		}
+		return b.String()
+	}
+	for _, k := range sortedMapKeys(single) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(single[k])
+	}
+	return b.String()
+}
+
+func sortedMapKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// lastForwardedFor returns the address the load balancer saw: the last entry
+// of X-Forwarded-For, which the load balancer itself appended.
+func lastForwardedFor(h http.Header) string {
+	vs := h["X-Forwarded-For"]
+	if len(vs) == 0 {
+		return ""
+	}
+	last := vs[len(vs)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return strings.TrimSpace(last)
+}
+
+// decodeBase64 decodes a body, padded or not.
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.TrimRight(s, "=")
+	return base64.RawStdEncoding.DecodeString(s)
+}
+
+// stringBody and bytesBody are request bodies that need one allocation each.
+type stringBody struct {
+	s string
+	i int
+}
+
+func (b *stringBody) Read(p []byte) (int, error) {
+	if b.i >= len(b.s) {
+		return 0, io.EOF
+	}
+	n := copy(p, b.s[b.i:])
+	b.i += n
+	return n, nil
+}
+
+func (b *stringBody) Close() error { return nil }
+
+type bytesBody struct {
+	b []byte
+	i int
+}
+
+func (b *bytesBody) Read(p []byte) (int, error) {
+	if b.i >= len(b.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, b.b[b.i:])
+	b.i += n
+	return n, nil
+}
+
+func (b *bytesBody) Close() error { return nil }

@@ -1,0 +1,287 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"reflect"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// Start runs the app; it is the one call main makes after registering
+// routes, and it does not return.
+//
+// In Lambda (AWS_LAMBDA_RUNTIME_API is set) it runs aws-lambda-go's runtime
+// loop with the app as a raw-bytes handler, so each event is decoded once,
+// by funcify. Elsewhere it reads its own command-line flags:
+//
+//	-addr host:port   serve the app on local HTTP (default 127.0.0.1:8080)
+//	-event FILE       invoke the app once with the event in FILE ("-" for
+//	                  standard input), print the response on standard
+//	                  output and exit; a function error exits 1
+//	-timeout D        the invocation deadline (default 30s)
+//
+// Each local HTTP request becomes an HTTP API 2.0 event and goes through
+// exactly the path a Lambda invocation takes.
+func (a *App) Start() {
+	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		lambda.Start(a)
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := a.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Main runs the app outside Lambda with the given command-line arguments, as
+// [App.Start] does, and returns the process's exit code. It serves until ctx
+// is done.
+func (a *App) Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("funcify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "serve the app on local HTTP at this `address`")
+	eventFile := fs.String("event", "", "invoke the app once with the event in this `file` (- for standard input) and exit")
+	timeout := fs.Duration("timeout", 30*time.Second, "the invocation deadline")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *timeout <= 0 {
+		fmt.Fprintln(stderr, "funcify: -timeout must be positive")
+		return 2
+	}
+	if *eventFile != "" {
+		return a.invokeFile(ctx, *eventFile, *timeout, stdout, stderr)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "funcify: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "funcify: serving on http://%s\n", ln.Addr())
+	if err := a.serve(ctx, ln, *timeout); err != nil {
+		fmt.Fprintf(stderr, "funcify: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// invokeFile invokes the app once with the event in name.
+func (a *App) invokeFile(ctx context.Context, name string, timeout time.Duration, stdout, stderr io.Writer) int {
+	var payload []byte
+	var err error
+	if name == "-" {
+		payload, err = io.ReadAll(io.LimitReader(os.Stdin, maxPayload+1))
+	} else {
+		payload, err = os.ReadFile(name)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "funcify: reading the event: %v\n", err)
+		return 1
+	}
+	ctx, cancel := localContext(ctx, timeout)
+	defer cancel()
+	out, err := a.Invoke(ctx, payload)
+	if err != nil {
+		b, _ := json.Marshal(functionError(err))
+		fmt.Fprintf(stdout, "%s\n", b)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s\n", out)
+	return 0
+}
+
+// functionError is the body Lambda gives a function error.
+func functionError(err error) map[string]string {
+	t := reflect.TypeOf(err)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return map[string]string{"errorMessage": err.Error(), "errorType": t.Name()}
+}
+
+// maxPayload is Lambda's limit on a synchronous invocation's payload.
+const maxPayload = 6 << 20
+
+// localContext gives a local invocation what the Lambda runtime would: a
+// deadline and a Lambda context with a fresh request id.
+func localContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	lc := &lambdacontext.LambdaContext{
+		AwsRequestID:       newRequestID(),
+		InvokedFunctionArn: "arn:aws:lambda:local:000000000000:function:" + lambdacontext.FunctionName,
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	return lambdacontext.NewContext(ctx, lc), cancel
+}
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// serve serves the app on ln until ctx is done.
+func (a *App) serve(ctx context.Context, ln net.Listener, timeout time.Duration) error {
+	srv := &http.Server{
+		Handler:           &localHandler{app: a, timeout: timeout},
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdown)
+	}
+}
+
+// localHandler turns each local HTTP request into an HTTP API 2.0 event,
+// invokes the app with it and writes the app's response back.
+type localHandler struct {
+	app     *App
+	timeout time.Duration
+}
+
+func (h *localHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPayload))
+	if err != nil {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	payload, err := json.Marshal(eventFromRequest(r, body))
+	if err != nil {
+		http.Error(w, "cannot encode the event", http.StatusInternalServerError)
+		return
+	}
+	ctx, cancel := localContext(r.Context(), h.timeout)
+	defer cancel()
+	out, err := h.app.Invoke(ctx, payload)
+	if err != nil {
+		// The runtime would record a function error; API Gateway answers 502.
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, `{"message":"Internal Server Error"}`)
+		return
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		http.Error(w, "malformed function response", http.StatusBadGateway)
+		return
+	}
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	for _, c := range resp.Cookies {
+		w.Header().Add("Set-Cookie", c)
+	}
+	respBody := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		if respBody, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
+			http.Error(w, "malformed function response body", http.StatusBadGateway)
+			return
+		}
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(respBody)))
+	w.WriteHeader(resp.StatusCode)
+	w.Write(respBody)
+}
+
+// eventFromRequest builds the HTTP API 2.0 event API Gateway would send for
+// r.
+func eventFromRequest(r *http.Request, body []byte) *events.APIGatewayV2HTTPRequest {
+	now := time.Now()
+	ev := &events.APIGatewayV2HTTPRequest{
+		Version:        "2.0",
+		RouteKey:       "$default",
+		RawPath:        r.URL.EscapedPath(),
+		RawQueryString: r.URL.RawQuery,
+		Headers:        make(map[string]string, len(r.Header)+1),
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			AccountID:  "000000000000",
+			APIID:      "local",
+			DomainName: r.Host,
+			RequestID:  newRequestID(),
+			RouteKey:   "$default",
+			Stage:      "$default",
+			Time:       now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			TimeEpoch:  now.UnixMilli(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method:    r.Method,
+				Path:      r.URL.Path,
+				Protocol:  r.Proto,
+				SourceIP:  remoteIP(r.RemoteAddr),
+				UserAgent: r.UserAgent(),
+			},
+		},
+	}
+	for k, vs := range r.Header {
+		if k == "Cookie" {
+			for _, v := range vs {
+				for c := range strings.SplitSeq(v, ";") {
+					if c = strings.TrimSpace(c); c != "" {
+						ev.Cookies = append(ev.Cookies, c)
+					}
+				}
+			}
+			continue
+		}
+		ev.Headers[strings.ToLower(k)] = strings.Join(vs, ",")
+	}
+	ev.Headers["host"] = r.Host
+	if q := r.URL.Query(); len(q) > 0 {
+		ev.QueryStringParameters = make(map[string]string, len(q))
+		for k, vs := range q {
+			ev.QueryStringParameters[k] = strings.Join(vs, ",")
+		}
+	}
+	if len(body) > 0 {
+		if utf8.Valid(body) && !bytes.ContainsRune(body, 0) {
+			ev.Body = string(body)
+		} else {
+			ev.Body = base64.StdEncoding.EncodeToString(body)
+			ev.IsBase64Encoded = true
+		}
+	}
+	return ev
+}
+
+func remoteIP(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}

@@ -1,0 +1,279 @@
+package event
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDecodeFixtures(t *testing.T) {
+	tests := []struct {
+		file  string
+		kind  Kind
+		check func(t *testing.T, v any)
+	}{
+		{"apigateway-v1-proxy.json", APIGatewayV1, func(t *testing.T, v any) {
+			r := v.(*events.APIGatewayProxyRequest)
+			if r.Resource != "/{proxy+}" || r.Path != "/orders/42/items" || r.HTTPMethod != "POST" {
+				t.Errorf("got resource %q path %q method %q", r.Resource, r.Path, r.HTTPMethod)
+			}
+			if got := r.MultiValueHeaders["X-Tag"]; !reflect.DeepEqual(got, []string{"a", "b"}) {
+				t.Errorf("got X-Tag %q, want [a b]", got)
+			}
+			if got := r.RequestContext.Identity.SourceIP; got != "203.0.113.9" {
+				t.Errorf("got source IP %q", got)
+			}
+		}},
+		{"apigateway-v2-base64.json", APIGatewayV2, func(t *testing.T, v any) {
+			r := v.(*events.APIGatewayV2HTTPRequest)
+			if !r.IsBase64Encoded || r.Body != "AAECA/7/" {
+				t.Errorf("got body %q base64 %v", r.Body, r.IsBase64Encoded)
+			}
+			if !reflect.DeepEqual(r.Cookies, []string{"sid=abc", "theme=dark"}) {
+				t.Errorf("got cookies %q", r.Cookies)
+			}
+			if r.RequestContext.HTTP.Method != "POST" {
+				t.Errorf("got method %q", r.RequestContext.HTTP.Method)
+			}
+		}},
+		{"function-url.json", FunctionURL, func(t *testing.T, v any) {
+			r := v.(*events.LambdaFunctionURLRequest)
+			if r.RawPath != "/orders" || r.RequestContext.HTTP.Method != "GET" {
+				t.Errorf("got path %q method %q", r.RawPath, r.RequestContext.HTTP.Method)
+			}
+		}},
+		{"alb-single.json", ALB, func(t *testing.T, v any) {
+			r := v.(*events.ALBTargetGroupRequest)
+			if r.QueryStringParameters["q"] != "red%20shoes" || r.MultiValueHeaders != nil {
+				t.Errorf("got query %q multi %v", r.QueryStringParameters, r.MultiValueHeaders)
+			}
+		}},
+		{"alb-multi.json", ALB, func(t *testing.T, v any) {
+			r := v.(*events.ALBTargetGroupRequest)
+			if got := r.MultiValueHeaders["cookie"]; len(got) != 2 || r.Headers != nil {
+				t.Errorf("got cookie %q headers %v", got, r.Headers)
+			}
+		}},
+		{"s3-encoded-keys.json", S3, func(t *testing.T, v any) {
+			r := v.(*events.S3Event)
+			if len(r.Records) != 2 || r.Records[0].S3.Object.Key != "2026/11/my+invoice%2C+final%3F.pdf" {
+				t.Errorf("got %d records, first key %q", len(r.Records), r.Records[0].S3.Object.Key)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			payload := readFixture(t, tt.file)
+			k, err := Sniff(payload)
+			if err != nil || k != tt.kind {
+				t.Fatalf("Sniff: got %v, %v; want %v", k, err, tt.kind)
+			}
+			ev, err := Decode(payload)
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if ev.Kind != tt.kind {
+				t.Fatalf("got kind %v, want %v", ev.Kind, tt.kind)
+			}
+			tt.check(t, ev.Value)
+			checkAgainstEncodingJSON(t, ev)
+		})
+	}
+}
+
+// checkAgainstEncodingJSON decodes the event's payload again with
+// encoding/json, as aws-lambda-go itself would, and wants the same value.
+func checkAgainstEncodingJSON(t *testing.T, ev *Event) {
+	t.Helper()
+	want := reflect.New(reflect.TypeOf(ev.Value).Elem())
+	if err := json.Unmarshal(ev.Payload, want.Interface()); err != nil {
+		t.Fatalf("encoding/json: %v", err)
+	}
+	if !reflect.DeepEqual(ev.Value, want.Interface()) {
+		t.Errorf("go-json-experiment and encoding/json disagree:\n got %+v\nwant %+v", ev.Value, want.Interface())
+	}
+}
+
+// awsSamples returns the event samples shipped with the aws-lambda-go module
+// in use, read from the module cache.
+func awsSamples(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dir := strings.TrimSpace(string(out))
+	if dir == "" {
+		t.Fatal("go list gave no directory for github.com/aws/aws-lambda-go: run go mod download")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "events", "testdata", "*.json"))
+	if err != nil || len(files) < 50 {
+		t.Fatalf("found %d samples in %s (%v)", len(files), dir, err)
+	}
+	return files
+}
+
+func TestAWSSamples(t *testing.T) {
+	// The kind of every sample that is an event funcify knows; every other
+	// sample (responses, other sources, authorizer and WebSocket requests)
+	// is of no known kind, save the one sample that is truncated JSON.
+	known := map[string]Kind{
+		"alb-lambda-target-request-headers-only.json":       ALB,
+		"alb-lambda-target-request-multivalue-headers.json": ALB,
+		"apigw-request.json":                                APIGatewayV1,
+		"apigw-restapi-openapi-request.json":                APIGatewayV1,
+		"apigw-v2-request-iam.json":                         APIGatewayV2,
+		"apigw-v2-request-jwt-authorizer.json":              APIGatewayV2,
+		"apigw-v2-request-lambda-authorizer.json":           APIGatewayV2,
+		"apigw-v2-request-no-authorizer.json":               APIGatewayV2,
+		"lambda-urls-request.json":                          FunctionURL,
+		"s3-event.json":                                     S3,
+		"s3-event-with-decoded.json":                        S3,
+		"s3-glacier-event.json":                             S3,
+		"s3-intelligenttier-event.json":                     S3,
+		"s3-lifecycle-event.json":                           S3,
+		"s3-replication-event.json":                         S3,
+		"s3-restore-event.json":                             S3,
+	}
+	malformed := map[string]bool{"dynamodb-event-malformed.2.json": true}
+	seen := 0
+	for _, f := range awsSamples(t) {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			payload, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := Decode(payload)
+			switch want, ok := known[name]; {
+			case ok:
+				seen++
+				if err != nil {
+					t.Fatalf("Decode: %v", err)
+				}
+				if ev.Kind != want {
+					t.Fatalf("got kind %v, want %v", ev.Kind, want)
+				}
+				checkAgainstEncodingJSON(t, ev)
+			case malformed[name]:
+				if !errors.Is(err, ErrMalformed) {
+					t.Fatalf("got %v, want ErrMalformed", err)
+				}
+			default:
+				if !errors.Is(err, ErrUnknownKind) {
+					t.Fatalf("got %v, %v; want ErrUnknownKind", ev, err)
+				}
+			}
+		})
+	}
+	if seen != len(known) {
+		t.Errorf("found %d of the %d known samples", seen, len(known))
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		payload    string
+		want       error
+		kind       Kind
+		wantOffset bool
+		detail     string
+	}{
+		{"nil", "", ErrEmpty, Unknown, false, ""},
+		{"blank", " \n\t ", ErrEmpty, Unknown, false, ""},
+		{"garbage", "not json", ErrMalformed, Unknown, true, ""},
+		{"truncated", `{"httpMethod": "GET", "requestContext": {`, ErrMalformed, APIGatewayV1, true, ""},
+		{"trailing", `{"a": 1} x`, ErrMalformed, Unknown, true, ""},
+		{"unclosed string", `{"a": "b`, ErrMalformed, Unknown, true, ""},
+		{"bad nesting", `{"a": [1}`, ErrMalformed, Unknown, true, ""},
+		{"wrong type", `{"httpMethod": 5, "requestContext": {}}`, ErrMalformed, APIGatewayV1, true, "httpMethod"},
+		{"wrong type v2", `{"version": "2.0", "requestContext": {"http": {"method": ["GET"]}}}`, ErrMalformed, APIGatewayV2, true, "method"},
+		{"unknown object", `{"hello": "world", "n": 1}`, ErrUnknownKind, Unknown, false, "hello"},
+		{"array", `[1, 2]`, ErrUnknownKind, Unknown, false, "array"},
+		{"string", `"hi"`, ErrUnknownKind, Unknown, false, "string"},
+		{"null", `null`, ErrUnknownKind, Unknown, false, "null"},
+		{"empty object", `{}`, ErrUnknownKind, Unknown, false, ""},
+		{"records of another source", `{"Records": [{"eventSource": "aws:sqs"}]}`, ErrUnknownKind, Unknown, false, "Records"},
+		{"records empty", `{"Records": []}`, ErrUnknownKind, Unknown, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := Decode([]byte(tt.payload))
+			if ev != nil {
+				t.Fatalf("got event %+v, want nil", ev)
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("got %T, want *Error", err)
+			}
+			if e.Kind != tt.kind {
+				t.Errorf("got kind %v, want %v", e.Kind, tt.kind)
+			}
+			if got := e.Offset >= 0; got != tt.wantOffset {
+				t.Errorf("got offset %d, want one: %v", e.Offset, tt.wantOffset)
+			}
+			if !strings.Contains(err.Error(), tt.detail) || !strings.HasPrefix(err.Error(), "event: ") {
+				t.Errorf("got message %q, want it to name %q", err, tt.detail)
+			}
+		})
+	}
+}
+
+func TestAs(t *testing.T) {
+	ev, err := Decode(readFixture(t, "alb-single.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := As[events.ALBTargetGroupRequest](ev); !ok || r.HTTPMethod != "GET" {
+		t.Errorf("As ALB: got %v, %v", r, ok)
+	}
+	if _, ok := As[events.S3Event](ev); ok {
+		t.Error("As S3 on an ALB event: got ok")
+	}
+	if _, ok := As[events.S3Event](nil); ok {
+		t.Error("As on nil: got ok")
+	}
+}
+
+func TestKindString(t *testing.T) {
+	for k := Unknown; k < numKinds; k++ {
+		if s := k.String(); s == "" || strings.HasPrefix(s, "kind(") {
+			t.Errorf("kind %d has no name", k)
+		}
+	}
+	if got := Kind(200).String(); got != "kind(200)" {
+		t.Errorf("got %q", got)
+	}
+	for k, want := range map[Kind]bool{APIGatewayV1: true, APIGatewayV2: true, FunctionURL: true, ALB: true, S3: false, Unknown: false} {
+		if got := k.IsHTTP(); got != want {
+			t.Errorf("%v.IsHTTP() = %v, want %v", k, got, want)
+		}
+	}
+}
+
+func TestSniffAllocs(t *testing.T) {
+	payload := readFixture(t, "apigateway-v1-proxy.json")
+	if n := testing.AllocsPerRun(100, func() { _, _ = Sniff(payload) }); n != 0 {
+		t.Errorf("Sniff allocates %v times, want 0", n)
+	}
+}

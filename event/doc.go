@@ -1,0 +1,41 @@
+// Package event decodes a raw Lambda payload once.
+//
+// A Lambda function receives its event as JSON bytes. Decoding is most of the
+// cost of a small invocation, so funcify decodes each payload exactly once:
+// [Sniff] finds the kind of a payload in one cheap pass over its top-level
+// keys (no full decode, no allocation), then [Decode] unmarshals it into the
+// matching type from github.com/aws/aws-lambda-go/events.
+//
+//	ev, err := event.Decode(payload)
+//	if err != nil {
+//		return nil, err // *event.Error: errors.Is(err, event.ErrMalformed), ...
+//	}
+//	switch req := ev.Value.(type) {
+//	case *events.APIGatewayProxyRequest:
+//		// REST API (payload format 1.0)
+//	case *events.S3Event:
+//		// S3 notification
+//	}
+//
+// # Kinds
+//
+// The kinds known are listed as [Kind] constants. Each lives in a file of its
+// own (kind_alb.go, kind_s3.go, ...) that says how to recognise it from the
+// payload's signature and which type it decodes into; adding a kind is one
+// constant and one small file.
+//
+// # Errors
+//
+// Every failure is an [*Error] that names what was wrong and matches one of
+// [ErrEmpty], [ErrMalformed] or [ErrUnknownKind] with errors.Is.
+//
+// # Decoder
+//
+// Payloads are decoded with github.com/go-json-experiment/json, the prototype
+// of encoding/json/v2, which decodes API Gateway events over twice as fast as
+// encoding/json with a third of the allocations. It is used with the options
+// real AWS payloads need: invalid UTF-8 in a string is accepted (API Gateway
+// passes bodies through), and field names are matched case-insensitively as
+// encoding/json does, so the result equals what aws-lambda-go's own decoding
+// gives.
+package event

@@ -1,0 +1,55 @@
+package event
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// FuzzDecode checks that no payload panics Sniff or Decode, that both agree
+// on the kind, that every failure is a typed *Error, and that the scanner
+// never loses its way in a valid JSON object.
+func FuzzDecode(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{"", "{}", "[]", `{"Records":[{"eventSource":"aws:s3"},1]}`, `{"a":"\"}"}`, `{"version":"2.0","requestContext":{"http":{}}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		k, sniffErr := Sniff(payload)
+		ev, err := Decode(payload)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("got %T %v, want *Error", err, err)
+			}
+			if !errors.Is(err, ErrEmpty) && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnknownKind) {
+				t.Fatalf("error %v matches no sentinel", err)
+			}
+			if sniffErr == nil && k == Unknown {
+				t.Fatalf("Sniff accepted an unknown kind")
+			}
+			return
+		}
+		if sniffErr != nil || ev.Kind != k {
+			t.Fatalf("Sniff said %v, %v; Decode said %v", k, sniffErr, ev.Kind)
+		}
+		if !jsontext.Value(payload).IsValid(jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true)) {
+			t.Fatalf("Decode accepted invalid JSON %q", payload)
+		}
+		sig := getSignature()
+		defer putSignature(sig)
+		if !scan(payload, sig) {
+			t.Fatalf("scanner lost its way in valid JSON %q", payload)
+		}
+	})
+}

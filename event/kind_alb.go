@@ -1,0 +1,16 @@
+package event
+
+import "github.com/aws/aws-lambda-go/events"
+
+func init() {
+	register(ALB, spec{
+		name: "alb",
+		http: true,
+		// An ALB target group event names its target group in
+		// requestContext.elb.
+		match: func(s *signature) bool {
+			return s.has("httpMethod") && s.contextHas("elb")
+		},
+		decode: decodeAs[events.ALBTargetGroupRequest],
+	})
+}

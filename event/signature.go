@@ -1,0 +1,318 @@
+package event
+
+import (
+	"bytes"
+	"sync"
+)
+
+// maxKeys bounds how many member names of one object the signature keeps.
+// Events have a dozen or two top-level keys; names past the bound are
+// skipped, which only matters to an event no kind would recognise anyway.
+const maxKeys = 48
+
+// signature is what one pass over a payload learns about it: the member names
+// of the top-level object and of its requestContext, and a few string values
+// that tell kinds apart. It holds slices into the payload and allocates
+// nothing.
+type signature struct {
+	object bool // the payload is a JSON object
+
+	top   keys // top-level member names
+	reqCx keys // member names of requestContext, when it is an object
+
+	version      []byte // top-level "version"
+	domainName   []byte // requestContext.domainName
+	recordSource []byte // Records[0].eventSource or Records[0].EventSource
+	source       []byte // top-level "source" (EventBridge)
+}
+
+// signatures recycles signatures: kinds' matchers are called through function
+// values, so a signature would otherwise escape to the heap on every sniff.
+var signatures = sync.Pool{New: func() any { return new(signature) }}
+
+func getSignature() *signature { return signatures.Get().(*signature) }
+
+// putSignature clears sig, dropping its references into the payload, and
+// returns it to the pool.
+func putSignature(sig *signature) {
+	clear(sig.top.names[:sig.top.n])
+	clear(sig.reqCx.names[:sig.reqCx.n])
+	sig.top.n, sig.reqCx.n = 0, 0
+	sig.object = false
+	sig.version, sig.domainName, sig.recordSource, sig.source = nil, nil, nil, nil
+	signatures.Put(sig)
+}
+
+// keys is a bounded set of raw (still escaped) member names.
+type keys struct {
+	n     int
+	names [maxKeys][]byte
+}
+
+func (k *keys) add(name []byte) {
+	if k.n < maxKeys {
+		k.names[k.n] = name
+		k.n++
+	}
+}
+
+// has reports whether name is one of the member names.
+func (k *keys) has(name string) bool {
+	for _, n := range k.names[:k.n] {
+		if string(n) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// list returns the names, for error messages.
+func (k *keys) list() []string {
+	out := make([]string, 0, k.n)
+	for _, n := range k.names[:k.n] {
+		out = append(out, string(n))
+	}
+	return out
+}
+
+// has reports whether the top-level object has a member called name.
+func (s *signature) has(name string) bool { return s.top.has(name) }
+
+// contextHas reports whether requestContext has a member called name.
+func (s *signature) contextHas(name string) bool { return s.reqCx.has(name) }
+
+// scanner walks a JSON text without decoding it. It checks only as much
+// syntax as it needs to find its way; [Decode] validates the rest. Every index
+// is bounds-checked, so any input, however broken, ends in ok == false rather
+// than a panic.
+type scanner struct {
+	b  []byte
+	i  int
+	ok bool
+}
+
+// scan reads the signature of payload. It returns false when the payload is
+// not a well-formed enough JSON text to find its way through.
+func scan(payload []byte, sig *signature) bool {
+	s := scanner{b: payload, ok: true}
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return false
+	}
+	sig.object = true
+	s.object(func(name []byte) {
+		switch string(name) {
+		case "version":
+			sig.version = s.stringValue()
+		case "source":
+			sig.source = s.stringValue()
+		case "requestContext":
+			s.requestContext(sig)
+		case "Records":
+			s.records(sig)
+		default:
+			s.skip()
+		}
+		sig.top.add(name)
+	})
+	return s.ok
+}
+
+func (s *scanner) requestContext(sig *signature) {
+	if s.peek() != '{' {
+		s.skip()
+		return
+	}
+	s.object(func(name []byte) {
+		if string(name) == "domainName" {
+			sig.domainName = s.stringValue()
+		} else {
+			s.skip()
+		}
+		sig.reqCx.add(name)
+	})
+}
+
+// records reads the event source of the first record and skips the rest.
+func (s *scanner) records(sig *signature) {
+	if s.peek() != '[' {
+		s.skip()
+		return
+	}
+	s.i++
+	s.ws()
+	switch s.peek() {
+	case ']':
+		s.i++
+		return
+	case '{':
+		s.object(func(name []byte) {
+			switch string(name) {
+			case "eventSource", "EventSource":
+				sig.recordSource = s.stringValue()
+			default:
+				s.skip()
+			}
+		})
+	default:
+		s.skip()
+	}
+	for s.ok {
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.i++
+			s.ws()
+			s.skip()
+		case ']':
+			s.i++
+			return
+		default:
+			s.ok = false
+		}
+	}
+}
+
+// object walks the members of an object, calling member with each name while
+// positioned at its value; member must consume the value.
+func (s *scanner) object(member func(name []byte)) {
+	s.i++ // '{'
+	s.ws()
+	if s.peek() == '}' {
+		s.i++
+		return
+	}
+	for s.ok {
+		s.ws()
+		name := s.stringValue()
+		if !s.ok {
+			return
+		}
+		s.ws()
+		if s.peek() != ':' {
+			s.ok = false
+			return
+		}
+		s.i++
+		s.ws()
+		member(name)
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return
+		default:
+			s.ok = false
+		}
+	}
+}
+
+// stringValue returns the raw contents of the string at the cursor (escapes
+// left as they are) and moves past it. On anything else it returns nil and,
+// when the value is not a string at all, skips it.
+func (s *scanner) stringValue() []byte {
+	if s.peek() != '"' {
+		s.skip()
+		return nil
+	}
+	start := s.i + 1
+	for j := start; j < len(s.b); {
+		q := bytes.IndexByte(s.b[j:], '"')
+		if q < 0 {
+			break
+		}
+		j += q
+		// The quote ends the string unless an odd number of backslashes
+		// escapes it.
+		n := 0
+		for k := j - 1; k >= start && s.b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			s.i = j + 1
+			return s.b[start:j]
+		}
+		j++
+	}
+	s.ok = false
+	s.i = len(s.b)
+	return nil
+}
+
+// skip moves past one value of any type.
+func (s *scanner) skip() {
+	switch c := s.peek(); c {
+	case '"':
+		s.stringValue()
+	case '{', '[':
+		// Count brackets instead of recursing, so that deep nesting costs
+		// no stack. Mismatched brackets are left for Decode to report.
+		depth := 0
+		for s.i < len(s.b) {
+			if !structural[s.b[s.i]] {
+				s.i++
+				continue
+			}
+			switch s.b[s.i] {
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					s.i++
+					return
+				}
+			case '"':
+				if s.stringValue(); !s.ok {
+					return
+				}
+				continue
+			}
+			s.i++
+		}
+		s.ok = false
+	case 0:
+		s.ok = false
+	default:
+		// A number or a literal: it ends at a delimiter or white space.
+		start := s.i
+		for s.i < len(s.b) {
+			switch s.b[s.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				if s.i == start {
+					s.ok = false
+				}
+				return
+			}
+			s.i++
+		}
+	}
+}
+
+// peek returns the byte at the cursor, or 0 at the end.
+func (s *scanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// contains reports whether b contains sub; a small helper to keep matchers
+// readable.
+func contains(b []byte, sub string) bool { return bytes.Contains(b, []byte(sub)) }
+
+// structural marks the bytes that matter when skipping a container.
+var structural = [256]bool{'{': true, '}': true, '[': true, ']': true, '"': true}

@@ -1,0 +1,128 @@
+// Command orders is funcify's example function: a small orders API that
+// answers API Gateway (REST and HTTP APIs), function URL and ALB events, and
+// processes S3 notifications for the invoices bucket.
+//
+// Run it locally, with no AWS account and no network:
+//
+//	go run ./examples/orders                 # serves http://127.0.0.1:8080
+//	go run ./examples/orders -event ev.json  # invokes it once with an event
+//
+// Routes:
+//
+//	GET  /health       {"status":"ok"}
+//	POST /orders       {"item": "book", "quantity": 2} -> 201 with the order
+//	GET  /orders       {"orders": [...]}
+//	GET  /orders/{id}  the order, or 404
+//	S3   invoices.*    {"processed": [<object keys>]}
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/funcify/funcify/app"
+)
+
+func main() {
+	newApp(newStore()).Start()
+}
+
+// newApp builds the function's app around store.
+func newApp(s *store) *app.App {
+	a := app.New()
+	a.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		app.JSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	a.HandleFunc("POST /orders", func(w http.ResponseWriter, r *http.Request) {
+		in, err := app.DecodeJSON[newOrder](r)
+		if err != nil {
+			app.WriteError(w, r, err)
+			return
+		}
+		app.JSON(w, r, http.StatusCreated, s.add(*in.Item, *in.Quantity))
+	})
+	a.HandleFunc("GET /orders", func(w http.ResponseWriter, r *http.Request) {
+		app.JSON(w, r, http.StatusOK, map[string][]order{"orders": s.list()})
+	})
+	a.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+		o, ok := s.get(r.PathValue("id"))
+		if !ok {
+			app.WriteError(w, r, app.NewError(http.StatusNotFound, "order not found"))
+			return
+		}
+		app.JSON(w, r, http.StatusOK, o)
+	})
+	a.HandleS3("invoices", func(ctx context.Context, e events.S3Event) (any, error) {
+		keys := make([]string, 0, len(e.Records))
+		for _, rec := range e.Records {
+			keys = append(keys, rec.S3.Object.Key)
+		}
+		return map[string][]string{"processed": keys}, nil
+	})
+	return a
+}
+
+// order is an order as the API shows it.
+type order struct {
+	ID       string `json:"id"`
+	Item     string `json:"item"`
+	Quantity int    `json:"quantity"`
+}
+
+// newOrder is the body of POST /orders. Pointers tell a missing field from
+// a zero one.
+type newOrder struct {
+	Item     *string `json:"item"`
+	Quantity *int    `json:"quantity"`
+}
+
+// Validate checks the body; its errors are shown to the caller.
+func (o newOrder) Validate() error {
+	switch {
+	case o.Item == nil || *o.Item == "":
+		return errors.New(`"item" must be a non-empty string`)
+	case o.Quantity == nil || *o.Quantity <= 0:
+		return errors.New(`"quantity" must be an integer greater than 0`)
+	}
+	return nil
+}
+
+// store keeps orders in memory. It is safe for concurrent use.
+type store struct {
+	mu     sync.Mutex // guards orders and next
+	orders []order
+	byID   map[string]int
+	next   int
+}
+
+func newStore() *store { return &store{byID: make(map[string]int)} }
+
+func (s *store) add(item string, quantity int) order {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next++
+	o := order{ID: strconv.Itoa(s.next), Item: item, Quantity: quantity}
+	s.byID[o.ID] = len(s.orders)
+	s.orders = append(s.orders, o)
+	return o
+}
+
+func (s *store) get(id string) (order, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.byID[id]
+	if !ok {
+		return order{}, false
+	}
+	return s.orders[i], true
+}
+
+func (s *store) list() []order {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append(make([]order, 0, len(s.orders)), s.orders...)
+}
