@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/funcify/funcify/logging"
 )
 
 // App is a Lambda function: a router for HTTP events and keyed routes for
@@ -51,17 +52,19 @@ type Parser func(r *http.Request) (*http.Request, error)
 type Option func(*options)
 
 type options struct {
-	logger   *slog.Logger
-	guard    Guard
-	pip      PolicyInformation
-	parser   Parser
-	s3Key    func(bucket string) string
-	problem  bool
+	logger  *slog.Logger
+	guard   Guard
+	pip     PolicyInformation
+	parser  Parser
+	s3Key   func(bucket string) string
+	problem bool
 }
 
 // WithLogger sets the logger the app logs with. The default is
 // logging.New(os.Stdout): JSON lines with the invocation's request id and
-// trace ids, at the level AWS_LAMBDA_LOG_LEVEL or LOG_LEVEL names.
+// trace ids, at the level AWS_LAMBDA_LOG_LEVEL or LOG_LEVEL names. A logger
+// whose handler is not a *logging.Handler is wrapped in one, so that every
+// line logged with an invocation's ctx carries the invocation's fields.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
 }
@@ -110,8 +113,13 @@ func New(opts ...Option) *App {
 	for _, o := range opts {
 		o(&a.opts)
 	}
-	if a.opts.logger == nil {
+	switch l := a.opts.logger; {
+	case l == nil:
 		a.opts.logger = defaultLogger()
+	default:
+		if _, ok := l.Handler().(*logging.Handler); !ok {
+			a.opts.logger = slog.New(logging.NewHandler(l.Handler()))
+		}
 	}
 	if a.opts.s3Key == nil {
 		a.opts.s3Key = BucketPrefix

@@ -27,8 +27,8 @@ var errBadRequest = errors.New("app: event is not a valid HTTP request")
 func newRequest(ctx context.Context, ev *event.Event) (*http.Request, error) {
 	var (
 		method, path, rawQuery, host, sourceIP, body string
-		isBase64                                      bool
-		header                                        http.Header
+		isBase64                                     bool
+		header                                       http.Header
 	)
 	switch v := ev.Value.(type) {
 	case *events.APIGatewayProxyRequest:
