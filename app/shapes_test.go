@@ -28,10 +28,7 @@ func makeEvent(t testing.TB, shape string, r req) []byte {
 	if r.method == "" {
 		r.method = "GET"
 	}
-	q, err := url.ParseQuery(r.query)
-	if err != nil {
-		t.Fatal(err)
-	}
+	q, _ := url.ParseQuery(r.query) // keeps the pairs that parse
 	single := func(lower bool) map[string]string {
 		m := map[string]string{}
 		for k, vs := range r.header {
