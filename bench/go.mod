@@ -1,0 +1,14 @@
+module github.com/funcify/funcify/bench
+
+go 1.26.8
+
+require (
+	github.com/akrylysov/algnhsa v1.1.0
+	github.com/aws/aws-lambda-go v1.55.1
+	github.com/awslabs/aws-lambda-go-api-proxy v0.16.2
+	github.com/funcify/funcify v0.0.0
+)
+
+require github.com/go-json-experiment/json v1.27.2 // indirect
+
+replace github.com/funcify/funcify => ../
