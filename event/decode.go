@@ -128,7 +128,6 @@ func Decode(payload []byte) (*Event, error) {
 // options are the decoder's options: see the package documentation.
 var options = json.JoinOptions(
 	jsontext.AllowInvalidUTF8(true),
-	json.MatchCaseInsensitiveNames(true),
 )
 
 // decodeAs decodes payload into a new T.

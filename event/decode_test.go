@@ -205,6 +205,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad nesting", `{"a": [1}`, ErrMalformed, Unknown, true, ""},
 		{"wrong type", `{"httpMethod": 5, "requestContext": {}}`, ErrMalformed, APIGatewayV1, true, "httpMethod"},
 		{"wrong type v2", `{"version": "2.0", "requestContext": {"http": {"method": ["GET"]}}}`, ErrMalformed, APIGatewayV2, true, "method"},
+		{"duplicate name", `{"httpMethod": "GET", "httpMethod": "POST", "requestContext": {}}`, ErrMalformed, APIGatewayV1, true, "duplicate"},
 		{"unknown object", `{"hello": "world", "n": 1}`, ErrUnknownKind, Unknown, false, "hello"},
 		{"array", `[1, 2]`, ErrUnknownKind, Unknown, false, "array"},
 		{"string", `"hi"`, ErrUnknownKind, Unknown, false, "string"},
