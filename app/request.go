@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/funcify/funcify/event"
@@ -93,7 +95,7 @@ func newRequest(ctx context.Context, ev *event.Event) (*http.Request, error) {
 		ProtoMinor: 1,
 		Header:     header,
 		Host:       host,
-		RequestURI: u.RequestURI(),
+		RequestURI: requestURI(u),
 		Body:       http.NoBody,
 	}
 	if sourceIP != "" {
@@ -119,34 +121,80 @@ func newRequest(ctx context.Context, ev *event.Event) (*http.Request, error) {
 // headers if it has them, else its single-value ones, plus payload 2.0's
 // cookies array as one Cookie header.
 func headerFrom(multi map[string][]string, single map[string]string, cookies []string) http.Header {
-	n := len(multi)
-	if multi == nil {
-		n = len(single)
-	}
-	h := make(http.Header, n+1)
 	if multi != nil {
+		n := 0
+		for _, vs := range multi {
+			n += len(vs)
+		}
+		h := make(http.Header, len(multi)+1)
+		values := make([]string, 0, n) // one backing array for every value
 		for k, vs := range multi {
-			ck := textproto.CanonicalMIMEHeaderKey(k)
-			h[ck] = append(h[ck], vs...)
-		}
-	} else {
-		for k, v := range single {
-			ck := textproto.CanonicalMIMEHeaderKey(k)
-			if prev, ok := h[ck]; ok {
-				h[ck] = append(prev, v)
-			} else {
-				h[ck] = []string{v}
+			ck := canonicalKey(k)
+			if prev, ok := h[ck]; ok { // "Accept" and "accept" in one event
+				h[ck] = append(slices.Clip(prev), vs...)
+				continue
 			}
+			start := len(values)
+			values = append(values, vs...)
+			h[ck] = values[start:len(values):len(values)]
 		}
+		addCookies(h, cookies)
+		return h
 	}
-	if len(cookies) > 0 {
-		c := strings.Join(cookies, "; ")
-		if prev := h.Get("Cookie"); prev != "" {
-			c = prev + "; " + c
+	h := make(http.Header, len(single)+1)
+	values := make([]string, len(single))
+	i := 0
+	for k, v := range single {
+		ck := canonicalKey(k)
+		if prev, ok := h[ck]; ok {
+			h[ck] = append(slices.Clip(prev), v)
+			continue
 		}
-		h["Cookie"] = []string{c}
+		values[i] = v
+		h[ck] = values[i : i+1 : i+1]
+		i++
 	}
+	addCookies(h, cookies)
 	return h
+}
+
+// addCookies adds payload 2.0's cookies array to h as one Cookie header.
+func addCookies(h http.Header, cookies []string) {
+	if len(cookies) == 0 {
+		return
+	}
+	c := strings.Join(cookies, "; ")
+	if prev := h.Get("Cookie"); prev != "" {
+		c = prev + "; " + c
+	}
+	h["Cookie"] = []string{c}
+}
+
+// canonical caches the canonical form of lowercase header names: HTTP APIs
+// and ALB send names in lowercase, and canonicalising a name that is not one
+// of net/textproto's common headers allocates. The cache is bounded, so that
+// callers sending made-up names cannot grow it without end.
+var canonical struct {
+	names sync.Map // lowercase name -> canonical name
+	n     atomic.Int32
+}
+
+const maxCanonical = 256
+
+func canonicalKey(k string) string {
+	if k == "" || k[0] < 'a' || k[0] > 'z' {
+		return textproto.CanonicalMIMEHeaderKey(k)
+	}
+	if ck, ok := canonical.names.Load(k); ok {
+		return ck.(string)
+	}
+	ck := textproto.CanonicalMIMEHeaderKey(k)
+	if ck != k && canonical.n.Load() < maxCanonical {
+		if _, loaded := canonical.names.LoadOrStore(strings.Clone(k), ck); !loaded {
+			canonical.n.Add(1)
+		}
+	}
+	return ck
 }
 
 // encodeQuery builds a raw query from API Gateway's decoded query parameters,
@@ -269,3 +317,13 @@ func (b *bytesBody) Read(p []byte) (int, error) {
 }
 
 func (b *bytesBody) Close() error { return nil }
+
+// requestURI is u.RequestURI() without an allocation in the common case of a
+// plain path and no query.
+func requestURI(u *url.URL) string {
+	p := u.EscapedPath()
+	if u.RawQuery == "" {
+		return p
+	}
+	return p + "?" + u.RawQuery
+}

@@ -19,6 +19,7 @@ import (
 type responseWriter struct {
 	app         *App
 	header      http.Header
+	keys        []string // scratch space for sorted header names
 	status      int
 	wroteHeader bool
 	body        bytes.Buffer
@@ -81,6 +82,8 @@ func (w *responseWriter) Flush() {}
 
 func (w *responseWriter) reset() {
 	clear(w.header)
+	clear(w.keys)
+	w.keys = w.keys[:0]
 	w.status = 0
 	w.wroteHeader = false
 	w.body.Reset()
@@ -156,7 +159,8 @@ func (w *responseWriter) encode(dst []byte, ev *event.Event, albMulti bool) []by
 	status, binary := w.finish()
 	dst = append(dst, `{"statusCode":`...)
 	dst = strconv.AppendInt(dst, int64(status), 10)
-	keys := sortedKeys(w.header)
+	w.keys = sortedKeys(w.keys[:0], w.header)
+	keys := w.keys
 	switch ev.Kind {
 	case event.APIGatewayV1:
 		dst = w.appendSingleHeaders(dst, keys, false)
@@ -195,8 +199,7 @@ func statusDescription(status int) string {
 // sortedKeys returns the header names with values, sorted without regard to
 // case, so that the encoding is deterministic and names that differ only in
 // case are neighbours.
-func sortedKeys(h http.Header) []string {
-	keys := make([]string, 0, len(h))
+func sortedKeys(keys []string, h http.Header) []string {
 	for k, v := range h {
 		if len(v) > 0 {
 			keys = append(keys, k)

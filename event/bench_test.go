@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -42,6 +43,21 @@ func BenchmarkDecodeEncodingJSON(b *testing.B) {
 	for b.Loop() {
 		var r events.APIGatewayProxyRequest
 		if err := json.Unmarshal(payload, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSniffCompact(b *testing.B) {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, readFixture(b, "apigateway-v1-proxy.json")); err != nil {
+		b.Fatal(err)
+	}
+	payload := buf.Bytes()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		if _, err := Sniff(payload); err != nil {
 			b.Fatal(err)
 		}
 	}
