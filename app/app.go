@@ -58,6 +58,8 @@ type options struct {
 	parser  Parser
 	s3Key   func(bucket string) string
 	problem bool
+
+	defaultLogger bool // logger is the default one, on standard output
 }
 
 // WithLogger sets the logger the app logs with. The default is
@@ -116,6 +118,7 @@ func New(opts ...Option) *App {
 	switch l := a.opts.logger; {
 	case l == nil:
 		a.opts.logger = defaultLogger()
+		a.opts.defaultLogger = true
 	default:
 		if _, ok := l.Handler().(*logging.Handler); !ok {
 			a.opts.logger = slog.New(logging.NewHandler(l.Handler()))

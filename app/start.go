@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/funcify/funcify/logging"
 )
 
 // Start runs the app; it is the one call main makes after registering
@@ -55,7 +56,9 @@ func (a *App) Start() {
 
 // Main runs the app outside Lambda with the given command-line arguments, as
 // [App.Start] does, and returns the process's exit code. It serves until ctx
-// is done.
+// is done. An app with the default logger logs to stderr here, so that
+// stdout carries only the response. Call Main before the app's first
+// invocation, not concurrently with one.
 func (a *App) Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("funcify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -67,6 +70,10 @@ func (a *App) Main(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return 0
 		}
 		return 2
+	}
+	if a.opts.defaultLogger {
+		// Standard output carries the response: log to standard error.
+		a.opts.logger = logging.New(stderr)
 	}
 	if *timeout <= 0 {
 		fmt.Fprintln(stderr, "funcify: -timeout must be positive")

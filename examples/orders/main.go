@@ -32,8 +32,8 @@ func main() {
 }
 
 // newApp builds the function's app around store.
-func newApp(s *store) *app.App {
-	a := app.New()
+func newApp(s *store, opts ...app.Option) *app.App {
+	a := app.New(opts...)
 	a.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		app.JSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -84,8 +84,7 @@ func (r response) header(name string) string {
 }
 
 func testApp() *app.App {
-	a := newApp(newStore())
-	return a
+	return newApp(newStore(), app.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))))
 }
 
 func call(t *testing.T, a *app.App, shape, method, path, body string) (response, map[string]any) {
@@ -108,11 +107,6 @@ func call(t *testing.T, a *app.App, shape, method, path, body string) (response,
 		t.Fatalf("body %q: %v", r.Body, err)
 	}
 	return r, body_
-}
-
-func TestMain(m *testing.M) {
-	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	m.Run()
 }
 
 func TestContractEveryShape(t *testing.T) {
