@@ -50,6 +50,7 @@ func TestRoutingEveryShape(t *testing.T) {
 		{"wildcard", req{path: "/orders/42"}, 200, `{"id":"42"}`, ""},
 		{"most specific wins", req{path: "/orders/special"}, 200, `{"special":true}`, ""},
 		{"post with body", req{method: "POST", path: "/orders", body: `{"item":"x"}`}, 201, `{"item":"x"}`, ""},
+		{"head answers without a body", req{method: "HEAD", path: "/orders/42"}, 200, "", ""},
 		{"rest wildcard", req{path: "/files/a/b/c.txt"}, 200, `{"rest":"a/b/c.txt"}`, ""},
 		{"encoded path value", req{path: "/orders/a%20b"}, 200, `{"id":"a b"}`, ""},
 		{"no route", req{path: "/nowhere"}, 404, `"code":404,"step":"route"`, ""},
@@ -66,6 +67,9 @@ func TestRoutingEveryShape(t *testing.T) {
 				}
 				if !strings.Contains(got.Body, tt.body) {
 					t.Errorf("got body %s, want it to contain %s", got.Body, tt.body)
+				}
+				if tt.r.method == "HEAD" && got.Body != "" {
+					t.Errorf("HEAD: got body %q, want none", got.Body)
 				}
 				if tt.status >= 400 {
 					var env map[string]any

@@ -96,6 +96,9 @@ func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time) 
 				slog.String("method", r.Method), slog.String("path", r.URL.Path))
 		}
 		a.httpHandler().ServeHTTP(w, r)
+		if r.Method == http.MethodHead {
+			w.body.Reset() // as net/http: a HEAD answer has headers only
+		}
 	}
 
 	albMulti := false
