@@ -1,0 +1,43 @@
+// Package testenv starts real servers for funcify's tests, each on free
+// loopback ports, and stops them when the test ends.
+//
+// For now it knows one server: the AWS Lambda Runtime Interface Emulator
+// (RIE), which runs a function binary behind the same Runtime API that
+// Lambda serves and exposes an HTTP endpoint to invoke it.
+//
+//	func TestEcho(t *testing.T) {
+//		bin := testenv.BuildFunction(t, "./testdata/echo")
+//		url := testenv.RIE(t, bin)
+//		resp, err := http.Post(url, "application/json", strings.NewReader(`{"a":1}`))
+//		...
+//	}
+//
+// # Missing servers: skip or fail
+//
+// A server that is not installed makes the test skip, and the skip message
+// holds the exact command that installs it. When the environment variable
+// FUNCIFY_REQUIRE_SERVERS is true (1, t, true; see [RequireServers]), the
+// same test fails instead: CI sets it, so a machine without the servers can
+// never pass by skipping. scripts/test installs every server the tests need
+// and sets FUNCIFY_REQUIRE_SERVERS=1 when CI=true.
+//
+// # Where servers are looked for
+//
+// A server's executable is looked up in PATH, then in the directory where
+// `go install` puts binaries ($GOBIN, else $(go env GOPATH)/bin), so a tool
+// installed with `go install` is found even when that directory is not in
+// PATH.
+//
+// # Lifetime and concurrency
+//
+// A server lives as long as the test that started it: a t.Cleanup kills it
+// and every process it started, and logs its output if the test failed.
+// Each server gets ports of its own, so tests that start servers may run in
+// parallel, and every function here is safe to call from parallel tests. A
+// server itself may be less tolerant: the emulator serves one invocation at a
+// time (see [RIE]).
+//
+// The servers run on Linux only (the emulator is a Linux program and the
+// function binaries are built for Linux); elsewhere the tests skip, or fail
+// under FUNCIFY_REQUIRE_SERVERS.
+package testenv

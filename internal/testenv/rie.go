@@ -1,0 +1,129 @@
+package testenv
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// RIEInstall is the command that installs the Lambda Runtime Interface
+// Emulator at the version funcify's tests are known to work with.
+// scripts/test reads the version from this line and runs the command when
+// the emulator is missing.
+const RIEInstall = "go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
+
+// rieAttempts is how many times RIE tries fresh ports when one it picked was
+// taken before the emulator could bind it.
+const rieAttempts = 3
+
+// RIE starts the Lambda Runtime Interface Emulator (aws-lambda-rie) in front
+// of the function binary, a Linux executable such as [BuildFunction] makes,
+// and returns the URL to POST invocation payloads to:
+// http://127.0.0.1:PORT/2015-03-31/functions/function/invocations. The
+// response body is the function's response, or its error document.
+//
+// The emulator listens on two free loopback ports of its own: one for
+// invocations and one for the Runtime API that the function polls, so several
+// emulators can run at once. RIE returns once both accept connections (within
+// 10 s) and registers a t.Cleanup that kills the emulator and the function.
+//
+// The function sees the environment that Lambda would give it: the
+// emulator's defaults (AWS_LAMBDA_FUNCTION_NAME=test_function,
+// AWS_LAMBDA_FUNCTION_MEMORY_SIZE=3008, AWS_LAMBDA_FUNCTION_VERSION=$LATEST,
+// AWS_LAMBDA_LOG_GROUP_NAME, AWS_LAMBDA_LOG_STREAM_NAME,
+// AWS_LAMBDA_RUNTIME_API), AWS_REGION and AWS_DEFAULT_REGION set to
+// us-east-1, LAMBDA_TASK_ROOT set to the binary's directory (also its
+// working directory), and PATH; nothing else from the test's environment.
+// Each entry of env, "KEY=value", is added last and so overrides those.
+// Variables the emulator reads itself: AWS_LAMBDA_FUNCTION_TIMEOUT, the
+// invocation timeout in seconds (default 300), and LOG_LEVEL, its own log
+// level (default info). Its output and the function's are logged when the
+// test fails.
+//
+// The emulator starts the function on the first invocation, which therefore
+// pays the cold start, and serves one invocation at a time: invoke it from one
+// goroutine. A second invocation sent while one is running crashes this
+// version of the emulator (a nil dereference in its Invoke). Tests that want
+// parallelism start an emulator each. AWS_LAMBDA_MAX_CONCURRENCY is refused:
+// with it the emulator switches to its Managed Instances mode, which ignores
+// the binary it is given and looks for /var/task/bootstrap instead.
+//
+// When aws-lambda-rie is not installed, or the system is not Linux, RIE
+// skips the test, or fails it under [RequireServers].
+func RIE(t testing.TB, binary string, env ...string) (invokeURL string) {
+	t.Helper()
+	if !supported {
+		unavailable(t, "testenv: the Lambda Runtime Interface Emulator runs on Linux only")
+		return ""
+	}
+	rie := lookTool("aws-lambda-rie")
+	if rie == "" {
+		missing(t, "aws-lambda-rie (the Lambda Runtime Interface Emulator) is not installed", RIEInstall)
+		return ""
+	}
+	binary, err := filepath.Abs(binary)
+	if err != nil {
+		t.Fatalf("testenv: RIE: %v", err)
+	}
+	if _, err := os.Stat(binary); err != nil {
+		t.Fatalf("testenv: RIE: function binary: %v", err)
+	}
+	for _, kv := range env {
+		key, _, ok := strings.Cut(kv, "=")
+		if !ok {
+			t.Fatalf("testenv: RIE: environment entry %q is not KEY=value", kv)
+		}
+		if key == "AWS_LAMBDA_MAX_CONCURRENCY" {
+			t.Fatalf("testenv: RIE: AWS_LAMBDA_MAX_CONCURRENCY switches the emulator to a mode that ignores the function binary; start one emulator per concurrent invoker instead")
+		}
+	}
+	dir := filepath.Dir(binary)
+	base := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"AWS_REGION=us-east-1",
+		"AWS_DEFAULT_REGION=us-east-1",
+		"LAMBDA_TASK_ROOT=" + dir,
+	}
+	// The emulator forwards its own environment to the function.
+	fullEnv := append(base, env...)
+
+	for attempt := 1; ; attempt++ {
+		invokeAddr, apiAddr := freeAddrPair(t)
+		args := []string{
+			"--runtime-interface-emulator-address", invokeAddr,
+			"--runtime-api-address", apiAddr,
+			binary,
+		}
+		p := start(t, "aws-lambda-rie", rie, args, fullEnv, dir)
+		err := p.waitReady(invokeAddr, apiAddr)
+		if err == nil {
+			return "http://" + invokeAddr + "/2015-03-31/functions/function/invocations"
+		}
+		if stopErr := p.stop(); stopErr != nil {
+			t.Errorf("testenv: %v", stopErr)
+		}
+		if attempt < rieAttempts && p.exited() && strings.Contains(p.out.String(), "address already in use") {
+			t.Logf("testenv: aws-lambda-rie lost a port race (attempt %d), retrying with new ports", attempt)
+			continue
+		}
+		t.Fatalf("testenv: %v\n%s", err, p.out)
+	}
+}
+
+// freeAddrPair returns two distinct free loopback addresses.
+func freeAddrPair(t testing.TB) (string, string) {
+	t.Helper()
+	a := FreePort(t)
+	b := FreePort(t)
+	for b == a {
+		b = FreePort(t)
+	}
+	return loopback(a), loopback(b)
+}
+
+func loopback(port int) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+}
