@@ -82,7 +82,7 @@ func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time) 
 	w := getWriter(a)
 	defer putWriter(w)
 
-	r, err := newRequest(ctx, ev)
+	r, err := newRequest(ev)
 	if err != nil {
 		ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
 		r = (&http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}, Header: http.Header{}}).WithContext(ctx)

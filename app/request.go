@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -26,7 +25,9 @@ var errBadRequest = errors.New("app: event is not a valid HTTP request")
 // expects: method, path (decoded, with the raw form kept), query, headers in
 // canonical case with Host moved to r.Host, cookies, body (base64 decoded)
 // and RemoteAddr "ip:0" from the source IP.
-func newRequest(ctx context.Context, ev *event.Event) (*http.Request, error) {
+//
+// The request has no context yet: the caller adds the invocation's, once.
+func newRequest(ev *event.Event) (*http.Request, error) {
 	var (
 		method, path, rawQuery, host, sourceIP, body string
 		isBase64                                     bool
@@ -114,7 +115,7 @@ func newRequest(ctx context.Context, ev *event.Event) (*http.Request, error) {
 			r.ContentLength = int64(len(body))
 		}
 	}
-	return r.WithContext(ctx), nil
+	return r, nil
 }
 
 // headerFrom builds a canonical http.Header from an event's multi-value
