@@ -171,27 +171,28 @@ func addCookies(h http.Header, cookies []string) {
 	h["Cookie"] = []string{c}
 }
 
-// canonical caches the canonical form of lowercase header names: HTTP APIs
-// and ALB send names in lowercase, and canonicalising a name that is not one
-// of net/textproto's common headers allocates. The cache is bounded, so that
-// callers sending made-up names cannot grow it without end.
+// canonical caches the canonical form of header names. Canonicalising a
+// name that is not already canonical, and not one of net/textproto's common
+// headers, allocates: HTTP APIs and ALB send every name in lowercase, and
+// REST APIs pass CloudFront's "CloudFront-Viewer-Country" and the like. The
+// cache is bounded, so that callers sending made-up names cannot grow it
+// without end; past the bound, names are canonicalised as they come.
 var canonical struct {
-	names sync.Map // lowercase name -> canonical name
+	names sync.Map // name as sent -> canonical name
 	n     atomic.Int32
 }
 
-const maxCanonical = 256
+const maxCanonical = 512
 
 func canonicalKey(k string) string {
-	if k == "" || k[0] < 'a' || k[0] > 'z' {
-		return textproto.CanonicalMIMEHeaderKey(k)
-	}
 	if ck, ok := canonical.names.Load(k); ok {
 		return ck.(string)
 	}
 	ck := textproto.CanonicalMIMEHeaderKey(k)
-	if ck != k && canonical.n.Load() < maxCanonical {
-		if _, loaded := canonical.names.LoadOrStore(strings.Clone(k), ck); !loaded {
+	if canonical.n.Load() < maxCanonical {
+		// Clone both: they may share memory with the event, which the
+		// cache must not keep alive.
+		if _, loaded := canonical.names.LoadOrStore(strings.Clone(k), strings.Clone(ck)); !loaded {
 			canonical.n.Add(1)
 		}
 	}
