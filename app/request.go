@@ -108,10 +108,10 @@ func newRequest(ev *event.Event) (*http.Request, error) {
 			if err != nil {
 				return nil, errBadRequest
 			}
-			r.Body = &bytesBody{b: b}
+			r.Body = &bodyReader[[]byte]{b: b}
 			r.ContentLength = int64(len(b))
 		} else {
-			r.Body = &stringBody{s: body}
+			r.Body = &bodyReader[string]{b: body}
 			r.ContentLength = int64(len(body))
 		}
 	}
@@ -199,61 +199,40 @@ func canonicalKey(k string) string {
 	return ck
 }
 
-// encodeQuery builds a raw query from API Gateway's decoded query parameters,
-// preferring the multi-value form.
+// encodeQuery builds a raw query from API Gateway's decoded query
+// parameters, preferring the multi-value form.
 func encodeQuery(multi map[string][]string, single map[string]string) string {
-	if len(multi) == 0 && len(single) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	if len(multi) > 0 {
-		for _, k := range sortedMapKeys(multi) {
-			for _, v := range multi[k] {
-				if b.Len() > 0 {
-					b.WriteByte('&')
-				}
-				b.WriteString(url.QueryEscape(k))
-				b.WriteByte('=')
-				b.WriteString(url.QueryEscape(v))
-			}
-		}
-		return b.String()
-	}
-	for _, k := range sortedMapKeys(single) {
-		if b.Len() > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(url.QueryEscape(k))
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(single[k]))
-	}
-	return b.String()
+	return buildQuery(multi, single, url.QueryEscape)
 }
 
 // joinRawQuery builds a raw query from ALB's query parameters, which arrive
 // exactly as the client sent them, still percent-encoded.
 func joinRawQuery(multi map[string][]string, single map[string]string) string {
+	return buildQuery(multi, single, func(s string) string { return s })
+}
+
+// buildQuery joins query parameters, sorted by name, as name=value pairs
+// passed through escape, preferring the multi-value form.
+func buildQuery(multi map[string][]string, single map[string]string, escape func(string) string) string {
 	var b strings.Builder
+	add := func(k, v string) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(escape(k))
+		b.WriteByte('=')
+		b.WriteString(escape(v))
+	}
 	if len(multi) > 0 {
 		for _, k := range sortedMapKeys(multi) {
 			for _, v := range multi[k] {
-				if b.Len() > 0 {
-					b.WriteByte('&')
-				}
-				b.WriteString(k)
-				b.WriteByte('=')
-				b.WriteString(v)
+				add(k, v)
 			}
 		}
 		return b.String()
 	}
 	for _, k := range sortedMapKeys(single) {
-		if b.Len() > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(single[k])
+		add(k, single[k])
 	}
 	return b.String()
 }
@@ -287,29 +266,14 @@ func decodeBase64(s string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(s)
 }
 
-// stringBody and bytesBody are request bodies that need one allocation each.
-type stringBody struct {
-	s string
+// bodyReader is a request body that costs one allocation, over the event's string
+// or the decoded base64 bytes.
+type bodyReader[T string | []byte] struct {
+	b T
 	i int
 }
 
-func (b *stringBody) Read(p []byte) (int, error) {
-	if b.i >= len(b.s) {
-		return 0, io.EOF
-	}
-	n := copy(p, b.s[b.i:])
-	b.i += n
-	return n, nil
-}
-
-func (b *stringBody) Close() error { return nil }
-
-type bytesBody struct {
-	b []byte
-	i int
-}
-
-func (b *bytesBody) Read(p []byte) (int, error) {
+func (b *bodyReader[T]) Read(p []byte) (int, error) {
 	if b.i >= len(b.b) {
 		return 0, io.EOF
 	}
@@ -318,7 +282,7 @@ func (b *bytesBody) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (b *bytesBody) Close() error { return nil }
+func (b *bodyReader[T]) Close() error { return nil }
 
 // requestURI is u.RequestURI() without an allocation in the common case of a
 // plain path and no query.
