@@ -85,8 +85,9 @@ func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time) 
 	r, err := newRequest(ev)
 	if err != nil {
 		ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
-		r = (&http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}, Header: http.Header{}}).WithContext(ctx)
-		writeEnvelope(w, &Error{Status: http.StatusBadRequest, Message: "bad request", Step: "request", Err: err}, a.opts.problem)
+		log.LogAttrs(ctx, slog.LevelInfo, "invocation start", slog.String("event", ev.Kind.String()))
+		log.LogAttrs(ctx, slog.LevelWarn, "bad request", slog.String("error", err.Error()))
+		writeEnvelope(w, &Error{Status: http.StatusBadRequest, Message: "bad request", Step: "request"}, a.opts.problem)
 	} else {
 		span := trace.Start(ctx, r.Header.Get("X-Amzn-Trace-Id"), start)
 		ctx = trace.NewContext(ctx, span)

@@ -141,11 +141,3 @@ func (r response) header(name string) []string {
 	}
 	return nil
 }
-
-// setCookies returns the response's Set-Cookie values whatever the shape.
-func (r response) setCookies() []string {
-	if r.Cookies != nil {
-		return r.Cookies
-	}
-	return r.header("Set-Cookie")
-}

@@ -297,7 +297,9 @@ func (s *scanner) skipContainer() {
 		switch b[i] {
 		case '"':
 			if i = skipString(b, i+1); i < 0 {
-				break
+				s.ok = false
+				s.i = len(b)
+				return
 			}
 		case '{', '[':
 			depth++
@@ -306,9 +308,6 @@ func (s *scanner) skipContainer() {
 				s.i = i + 1
 				return
 			}
-		}
-		if i < 0 {
-			break
 		}
 	}
 	s.ok = false
