@@ -203,7 +203,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"trailing", `{"a": 1} x`, ErrMalformed, Unknown, true, ""},
 		{"unclosed string", `{"a": "b`, ErrMalformed, Unknown, true, ""},
 		{"bad nesting", `{"a": [1}`, ErrMalformed, Unknown, true, ""},
-		{"wrong type", `{"httpMethod": 5, "requestContext": {}}`, ErrMalformed, APIGatewayV1, true, "httpMethod"},
+		{"wrong type", `{"httpMethod": 5}`, ErrMalformed, APIGatewayV1, true, "httpMethod"},
 		{"wrong type v2", `{"version": "2.0", "requestContext": {"http": {"method": ["GET"]}}}`, ErrMalformed, APIGatewayV2, true, "method"},
 		{"duplicate name", `{"httpMethod": "GET", "httpMethod": "POST", "requestContext": {}}`, ErrMalformed, APIGatewayV1, true, "duplicate"},
 		{"unknown object", `{"hello": "world", "n": 1}`, ErrUnknownKind, Unknown, false, "hello"},
@@ -237,6 +237,19 @@ func TestDecodeErrors(t *testing.T) {
 				t.Errorf("got message %q, want it to name %q", err, tt.detail)
 			}
 		})
+	}
+}
+
+func TestMinimalEvents(t *testing.T) {
+	for payload, want := range map[string]Kind{
+		`{"httpMethod": "GET", "path": "/health"}`:                                                APIGatewayV1,
+		`{"version": "2.0", "rawPath": "/health", "requestContext": {"http": {"method": "GET"}}}`: APIGatewayV2,
+		`{"httpMethod": "GET", "path": "/", "requestContext": {"elb": {}}}`:                       ALB,
+		`{"Records": [{"eventSource": "aws:s3"}]}`:                                                S3,
+	} {
+		if ev, err := Decode([]byte(payload)); err != nil || ev.Kind != want {
+			t.Errorf("%s: got %v, %v; want %v", payload, ev, err, want)
+		}
 	}
 }
 

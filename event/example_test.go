@@ -39,7 +39,7 @@ func ExampleDecode_errors() {
 	}
 	// Output:
 	// empty: event: empty payload
-	// malformed: event: malformed payload at byte 21: unexpected EOF
+	// malformed: event: malformed payload (apigateway-v1) at byte 21: unexpected EOF
 	// unknown: event: unknown event kind: top-level keys [hello]
 }
 
