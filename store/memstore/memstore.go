@@ -1,0 +1,119 @@
+// Package memstore is an in-process [store.Store]: the default store, and
+// the fallback when a shared store is unreachable. Its state lives as long as
+// the process, so it is shared by the invocations of one Lambda execution
+// environment, not across environments.
+package memstore
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/funcify/funcify/store"
+)
+
+// Store is an in-memory [store.Store]. It is safe for concurrent use; the
+// zero value is not usable: call [New].
+type Store struct {
+	now func() time.Time
+
+	mu    sync.Mutex // guards items
+	items map[string]entry
+}
+
+type entry struct {
+	value   []byte
+	version int64
+	expires time.Time // zero: never
+}
+
+// Option configures a [Store].
+type Option func(*Store)
+
+// WithClock makes the store read the time from now, for tests that move time
+// forward without sleeping.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// New returns an empty Store.
+func New(opts ...Option) *Store {
+	s := &Store{now: time.Now, items: make(map[string]entry)}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+var _ store.Store = (*Store)(nil)
+
+// live returns the entry at key if it exists and has not expired. It expects
+// s.mu to be held and drops an expired entry.
+func (s *Store) live(key string) (entry, bool) {
+	e, ok := s.items[key]
+	if !ok {
+		return entry{}, false
+	}
+	if !e.expires.IsZero() && !s.now().Before(e.expires) {
+		delete(s.items, key)
+		return entry{}, false
+	}
+	return e, true
+}
+
+// Get returns the item at key; see [store.Store.Get].
+func (s *Store) Get(ctx context.Context, key string) (store.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Item{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.live(key)
+	if !ok {
+		return store.Item{}, nil
+	}
+	return store.Item{Value: bytes.Clone(e.value), Version: e.version, Expires: e.expires}, nil
+}
+
+// CompareAndSet writes value at key if version is the stored one; see
+// [store.Store.CompareAndSet].
+func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.live(key)
+	if e.version != version {
+		return 0, store.ErrConflict
+	}
+	next := e.version + 1
+	if !ok {
+		// A fresh start, so that a reader who saw an earlier life of
+		// this key cannot mistake the new one for it.
+		next = rand.Int64N(1<<62) + 1
+	}
+	n := entry{value: bytes.Clone(value), version: next}
+	if ttl > 0 {
+		n.expires = s.now().Add(ttl)
+	}
+	s.items[key] = n
+	return next, nil
+}
+
+// Delete removes key if version is the stored one; see [store.Store.Delete].
+func (s *Store) Delete(ctx context.Context, key string, version int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, _ := s.live(key)
+	if e.version != version {
+		return store.ErrConflict
+	}
+	delete(s.items, key)
+	return nil
+}
