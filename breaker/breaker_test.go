@@ -1,0 +1,597 @@
+package breaker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/funcify/funcify/store"
+	"github.com/funcify/funcify/store/memstore"
+)
+
+// clock is a fake clock that tests move by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type statusErr int
+
+func (e statusErr) Error() string   { return fmt.Sprintf("status %d", int(e)) }
+func (e statusErr) HTTPStatus() int { return int(e) }
+
+var errDown = statusErr(503)
+
+func call(b *Breaker, err error) error {
+	_, got := Execute(context.Background(), b, func(context.Context) (int, error) { return 1, err })
+	return got
+}
+
+// transitions records OnStateChange calls.
+type transitions struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (tr *transitions) record(name string, from, to State) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.seen = append(tr.seen, from.String()+">"+to.String())
+}
+
+func (tr *transitions) String() string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return strings.Join(tr.seen, " ")
+}
+
+func TestDefaults(t *testing.T) {
+	clk := newClock()
+	var tr transitions
+	b := New(Settings{Name: "x", Now: clk.Now, OnStateChange: tr.record})
+	ctx := context.Background()
+
+	for i := range 2 {
+		if err := call(b, errDown); err != errDown {
+			t.Fatalf("failure %d: got %v", i, err)
+		}
+	}
+	if s := b.State(ctx); s != Closed {
+		t.Fatalf("after 2 failures: got %v, want closed", s)
+	}
+	if err := call(b, errDown); err != errDown {
+		t.Fatal(err)
+	}
+	if s := b.State(ctx); s != Open {
+		t.Fatalf("after 3 failures: got %v, want open", s)
+	}
+	ran := false
+	_, err := Execute(ctx, b, func(context.Context) (int, error) { ran = true; return 0, nil })
+	if !errors.Is(err, ErrOpen) || ran {
+		t.Fatalf("open circuit: got %v, ran %v", err, ran)
+	}
+	clk.Advance(5*time.Minute - time.Nanosecond)
+	if err := call(b, nil); !errors.Is(err, ErrOpen) {
+		t.Fatalf("a nanosecond before the stand-down ends: got %v", err)
+	}
+	clk.Advance(time.Nanosecond)
+	if s := b.State(ctx); s != HalfOpen {
+		t.Fatalf("after the stand-down: got %v, want half-open", s)
+	}
+	if err := call(b, nil); err != nil {
+		t.Fatalf("trial: %v", err)
+	}
+	if s := b.State(ctx); s != Closed {
+		t.Fatalf("after a successful trial: got %v", s)
+	}
+	if got, want := tr.String(), "closed>open open>half-open half-open>closed"; got != want {
+		t.Errorf("got transitions %q, want %q", got, want)
+	}
+}
+
+func TestWindow(t *testing.T) {
+	clk := newClock()
+	b := New(Settings{Now: clk.Now})
+	call(b, errDown)
+	call(b, errDown)
+	clk.Advance(5*time.Minute + time.Second) // the window has passed
+	call(b, errDown)
+	if s := b.State(context.Background()); s != Closed {
+		t.Fatalf("failures spread over more than the window: got %v, want closed", s)
+	}
+	clk.Advance(time.Minute)
+	call(b, errDown)
+	call(b, errDown)
+	if s := b.State(context.Background()); s != Open {
+		t.Fatalf("three failures within the window: got %v, want open", s)
+	}
+}
+
+func TestSuccessesDoNotResetTheWindow(t *testing.T) {
+	b := New(Settings{Now: newClock().Now})
+	for range 2 {
+		call(b, errDown)
+		call(b, nil)
+	}
+	call(b, errDown)
+	if s := b.State(context.Background()); s != Open {
+		t.Fatalf("got %v, want open: 3 failures within 5 minutes", s)
+	}
+}
+
+func TestTrialFailureReopens(t *testing.T) {
+	clk := newClock()
+	var tr transitions
+	b := New(Settings{Now: clk.Now, FailureThreshold: 1, OnStateChange: tr.record})
+	call(b, errDown)
+	clk.Advance(5 * time.Minute)
+	if err := call(b, errDown); err != errDown {
+		t.Fatalf("trial: got %v", err)
+	}
+	if s := b.State(context.Background()); s != Open {
+		t.Fatalf("after a failed trial: got %v, want open", s)
+	}
+	// The stand-down starts again from the failed trial.
+	clk.Advance(5*time.Minute - time.Second)
+	if err := call(b, nil); !errors.Is(err, ErrOpen) {
+		t.Fatalf("within the new stand-down: got %v", err)
+	}
+	if got, want := tr.String(), "closed>open open>half-open half-open>open"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestHalfOpenBounded is the regression test for breakers whose half-open
+// state admits every call.
+func TestHalfOpenBounded(t *testing.T) {
+	for _, maxTrials := range []int{1, 3} {
+		t.Run(fmt.Sprint(maxTrials), func(t *testing.T) {
+			clk := newClock()
+			b := New(Settings{Now: clk.Now, FailureThreshold: 1, MaxTrials: maxTrials})
+			call(b, errDown)
+			clk.Advance(5 * time.Minute)
+
+			release := make(chan struct{})
+			var started sync.WaitGroup
+			var wg sync.WaitGroup
+			for range maxTrials {
+				started.Add(1)
+				wg.Go(func() {
+					Execute(context.Background(), b, func(context.Context) (int, error) {
+						started.Done()
+						<-release
+						return 0, nil
+					})
+				})
+			}
+			started.Wait()
+			for range 5 {
+				if err := call(b, nil); !errors.Is(err, ErrTrialLimit) || !errors.Is(err, ErrOpen) {
+					t.Fatalf("call beyond %d trials: got %v, want ErrTrialLimit", maxTrials, err)
+				}
+			}
+			close(release)
+			wg.Wait()
+			if s := b.State(context.Background()); s != Closed {
+				t.Fatalf("after successful trials: got %v", s)
+			}
+		})
+	}
+}
+
+// TestStuckTrial is the regression test for a half-open circuit stuck
+// forever behind a trial that never reports back.
+func TestStuckTrial(t *testing.T) {
+	clk := newClock()
+	b := New(Settings{Now: clk.Now, FailureThreshold: 1})
+	call(b, errDown)
+	clk.Advance(5 * time.Minute)
+	// Take the one trial slot and never report.
+	if _, err := b.admit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := call(b, nil); !errors.Is(err, ErrTrialLimit) {
+		t.Fatalf("slot taken: got %v", err)
+	}
+	clk.Advance(time.Minute)
+	if err := call(b, nil); err != nil {
+		t.Fatalf("after the trial timeout: got %v, want a new trial", err)
+	}
+	if s := b.State(context.Background()); s != Closed {
+		t.Fatalf("got %v", s)
+	}
+}
+
+// TestStaleGeneration is the regression test for outcomes of calls admitted
+// before a state change changing the new state.
+func TestStaleGeneration(t *testing.T) {
+	clk := newClock()
+	b := New(Settings{Now: clk.Now})
+	ctx := context.Background()
+
+	slow, err := b.admit(ctx) // admitted while closed, generation 0
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		call(b, errDown)
+	}
+	clk.Advance(5 * time.Minute)
+	call(b, nil) // trial closes the circuit: a later generation
+	b.report(ctx, slow, true)
+	b.report(ctx, slow, true)
+	b.report(ctx, slow, true)
+	if s := b.State(ctx); s != Closed {
+		t.Fatalf("stale failures re-opened the circuit: %v", s)
+	}
+	if f := b.st.Failures; f != 0 {
+		t.Fatalf("stale failures were counted: %d", f)
+	}
+
+	// A stale trial outcome cannot close a circuit that re-opened.
+	for range 3 {
+		call(b, errDown)
+	}
+	clk.Advance(5 * time.Minute)
+	trialTicket, err := b.admit(ctx)
+	if err != nil || trialTicket.trial == 0 {
+		t.Fatalf("trial: %+v %v", trialTicket, err)
+	}
+	clk.Advance(time.Minute) // the trial times out
+	if err := call(b, errDown); err != errDown {
+		t.Fatalf("second trial: %v", err)
+	}
+	b.report(ctx, trialTicket, false) // the first trial finally succeeds
+	if s := b.State(ctx); s != Open {
+		t.Fatalf("a stale trial closed the circuit: %v", s)
+	}
+}
+
+// TestCountsResetOnStateChange is the regression test for failure counts
+// that survive a state change.
+func TestCountsResetOnStateChange(t *testing.T) {
+	clk := newClock()
+	b := New(Settings{Now: clk.Now})
+	for range 3 {
+		call(b, errDown)
+	}
+	clk.Advance(5 * time.Minute)
+	call(b, nil)
+	call(b, errDown)
+	call(b, errDown)
+	if s := b.State(context.Background()); s != Closed {
+		t.Fatalf("two failures after closing: got %v, want closed", s)
+	}
+}
+
+// TestPanicCounts is the regression test for panics not counted.
+func TestPanicCounts(t *testing.T) {
+	b := New(Settings{Now: newClock().Now})
+	for i := range 3 {
+		func() {
+			defer func() {
+				if v := recover(); v != "boom" {
+					t.Fatalf("panic %d: recovered %v, want the panic re-raised", i, v)
+				}
+			}()
+			Execute(context.Background(), b, func(context.Context) (int, error) { panic("boom") })
+		}()
+	}
+	if s := b.State(context.Background()); s != Open {
+		t.Fatalf("three panics: got %v, want open", s)
+	}
+}
+
+// TestClassification is the regression test for 4xx counted as failures.
+func TestClassification(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: &osSyscallErr{syscall.ECONNREFUSED}}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"500", statusErr(500), true},
+		{"503 wrapped", fmt.Errorf("get: %w", statusErr(503)), true},
+		{"400", statusErr(400), false},
+		{"404", statusErr(404), false},
+		{"429", statusErr(429), false},
+		{"deadline", context.DeadlineExceeded, true},
+		{"canceled", context.Canceled, false},
+		{"refused", refused, true},
+		{"reset", fmt.Errorf("read: %w", syscall.ECONNRESET), true},
+		{"dns", &net.DNSError{Err: "no such host", Name: "x"}, true},
+		{"timeout", timeoutErr{}, true},
+		{"plain", errors.New("bad input"), false},
+	}
+	for _, tt := range tests {
+		if got := IsDownstreamFailure(tt.err); got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+
+	b := New(Settings{Now: newClock().Now})
+	for range 10 {
+		call(b, statusErr(404))
+		call(b, errors.New("bad input"))
+	}
+	if s := b.State(context.Background()); s != Closed {
+		t.Fatalf("4xx answers opened the circuit: %v", s)
+	}
+}
+
+type osSyscallErr struct{ errno syscall.Errno }
+
+func (e *osSyscallErr) Error() string { return e.errno.Error() }
+func (e *osSyscallErr) Unwrap() error { return e.errno }
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func TestCallerContextNotCounted(t *testing.T) {
+	b := New(Settings{Now: newClock().Now, FailureThreshold: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	Execute(ctx, b, func(ctx context.Context) (int, error) { return 0, ctx.Err() })
+	ctx, cancel = context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	Execute(ctx, b, func(ctx context.Context) (int, error) { return 0, fmt.Errorf("call: %w", ctx.Err()) })
+	if s := b.State(context.Background()); s != Closed {
+		t.Fatalf("the caller's own cancellation opened the circuit: %v", s)
+	}
+}
+
+func TestCustomClassifier(t *testing.T) {
+	errTeapot := errors.New("teapot")
+	b := New(Settings{Now: newClock().Now, FailureThreshold: 1, IsFailure: func(err error) bool { return err == errTeapot }})
+	call(b, errDown)
+	if s := b.State(context.Background()); s != Closed {
+		t.Fatal("a 503 counted despite the classifier")
+	}
+	call(b, errTeapot)
+	if s := b.State(context.Background()); s != Open {
+		t.Fatal("the classified error did not count")
+	}
+}
+
+// countingStore counts the calls made to a store, and can fail them.
+type countingStore struct {
+	store.Store
+	gets, sets atomic.Int64
+	fail       atomic.Bool
+}
+
+var errStoreDown = errors.New("store down")
+
+func (s *countingStore) Get(ctx context.Context, key string) (store.Item, error) {
+	s.gets.Add(1)
+	if s.fail.Load() {
+		return store.Item{}, errStoreDown
+	}
+	return s.Store.Get(ctx, key)
+}
+
+func (s *countingStore) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	s.sets.Add(1)
+	if s.fail.Load() {
+		return 0, errStoreDown
+	}
+	return s.Store.CompareAndSet(ctx, key, version, value, ttl)
+}
+
+func TestSharedStoreReads(t *testing.T) {
+	clk := newClock()
+	cs := &countingStore{Store: memstore.New()}
+	b := New(Settings{Name: "s", Store: cs, Now: clk.Now, Staleness: time.Second})
+	for range 100 {
+		call(b, nil)
+	}
+	if g, s := cs.gets.Load(), cs.sets.Load(); g != 1 || s != 0 {
+		t.Fatalf("100 successes within the staleness: got %d reads and %d writes, want 1 and 0", g, s)
+	}
+	clk.Advance(time.Second)
+	call(b, nil)
+	if g := cs.gets.Load(); g != 2 {
+		t.Fatalf("after the staleness: got %d reads, want 2", g)
+	}
+	call(b, errDown)
+	if g, s := cs.gets.Load(), cs.sets.Load(); g != 2 || s != 1 {
+		t.Fatalf("a failure: got %d reads and %d writes, want 2 and 1", g, s)
+	}
+}
+
+func TestSharedAcrossInstances(t *testing.T) {
+	clk := newClock()
+	shared := memstore.New()
+	var tr transitions
+	b1 := New(Settings{Name: "api", Store: shared, Now: clk.Now, OnStateChange: tr.record})
+	b2 := New(Settings{Name: "api", Store: shared, Now: clk.Now, OnStateChange: tr.record})
+	other := New(Settings{Name: "other", Store: shared, Now: clk.Now})
+	call(b1, errDown)
+	call(b2, errDown)
+	call(b1, errDown)
+	clk.Advance(time.Second) // b2's copy is stale now
+	if err := call(b2, nil); !errors.Is(err, ErrOpen) {
+		t.Fatalf("the second instance: got %v, want ErrOpen", err)
+	}
+	if err := call(other, nil); err != nil {
+		t.Fatalf("another circuit on the same store: %v", err)
+	}
+	if got := tr.String(); got != "closed>open" {
+		t.Fatalf("got transitions %q", got)
+	}
+}
+
+func TestStoreOutage(t *testing.T) {
+	clk := newClock()
+	cs := &countingStore{Store: memstore.New()}
+	var logs bytes.Buffer
+	b := New(Settings{Name: "api", Store: cs, Now: clk.Now, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	cs.fail.Store(true)
+	ran := 0
+	for range 5 {
+		clk.Advance(2 * time.Second)
+		Execute(context.Background(), b, func(context.Context) (int, error) { ran++; return 0, nil })
+	}
+	if ran != 5 {
+		t.Fatalf("calls ran %d times of 5 with the store down", ran)
+	}
+	// Failures still count, locally.
+	for range 3 {
+		call(b, errDown)
+	}
+	if err := call(b, nil); !errors.Is(err, ErrOpen) {
+		t.Fatalf("local state: got %v, want ErrOpen", err)
+	}
+	if n := strings.Count(logs.String(), "store unavailable"); n != 1 {
+		t.Fatalf("got %d fallback lines, want 1:\n%s", n, logs.String())
+	}
+	cs.fail.Store(false)
+	clk.Advance(2 * time.Second)
+	call(b, nil)
+	if !strings.Contains(logs.String(), "store reachable again") {
+		t.Errorf("recovery not logged:\n%s", logs.String())
+	}
+}
+
+// TestConcurrentOutcomes has 8 breakers sharing one store report 1,000
+// outcomes at once: every failure must be counted, none lost.
+func TestConcurrentOutcomes(t *testing.T) {
+	shared := memstore.New()
+	RunSharedStateTest(t, func(t *testing.T) store.Store { return shared }, 1)
+}
+
+// RunSharedStateTest is the shared-state test, run here on memstore and by
+// the integration tests on Redis and DynamoDB. newStore returns a client of
+// the shared store; it is called once per breaker instance, so each has a
+// client of its own, as separate Lambdas would.
+func RunSharedStateTest(t *testing.T, newStore func(t *testing.T) store.Store, scale int) {
+	const instances = 8
+	clk := newClock()
+	name := fmt.Sprintf("shared-%d", time.Now().UnixNano())
+	outcomes, failures := 1000/scale, 600/scale
+
+	var breakers []*Breaker
+	var changes atomic.Int64
+	for range instances {
+		breakers = append(breakers, New(Settings{
+			Name: name, Store: newStore(t), Now: clk.Now,
+			FailureThreshold: failures + 1, // above the failures reported
+			OnStateChange:    func(string, State, State) { changes.Add(1) },
+		}))
+	}
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for i := range instances {
+		wg.Go(func() {
+			for {
+				n := next.Add(1)
+				if n > int64(outcomes) {
+					return
+				}
+				var err error
+				if n <= int64(failures) {
+					err = errDown
+				}
+				if got := call(breakers[i], err); got != err {
+					t.Errorf("call %d: got %v", n, got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st := readCircuit(t, breakers[0])
+	if st.Failures != failures || st.State != Closed {
+		t.Fatalf("stored circuit %+v: want exactly %d failures, closed", st, failures)
+	}
+	if changes.Load() != 0 {
+		t.Fatalf("%d state changes below the threshold", changes.Load())
+	}
+
+	// Now cross the threshold from every instance at once.
+	var start sync.WaitGroup
+	start.Add(1)
+	for i := range instances {
+		wg.Go(func() {
+			start.Wait()
+			call(breakers[i], errDown)
+		})
+	}
+	start.Done()
+	wg.Wait()
+	if st := readCircuit(t, breakers[0]); st.State != Open {
+		t.Fatalf("stored circuit %+v: want open", st)
+	}
+	if n := changes.Load(); n != 1 {
+		t.Fatalf("OnStateChange fired %d times across the instances, want once", n)
+	}
+}
+
+// readCircuit reads the circuit b shares from its store.
+func readCircuit(t *testing.T, b *Breaker) circuit {
+	t.Helper()
+	it, err := b.set.Store.Get(context.Background(), b.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c circuit
+	if err := json.Unmarshal(it.Value, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestStateString(t *testing.T) {
+	for s, want := range map[State]string{Closed: "closed", Open: "open", HalfOpen: "half-open", State(9): "state(9)"} {
+		if got := s.String(); got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}
+
+func BenchmarkExecute(b *testing.B) {
+	ctx := context.Background()
+	fn := func(context.Context) (int, error) { return 1, nil }
+	b.Run("local", func(b *testing.B) {
+		br := New(Settings{Name: "bench"})
+		b.ReportAllocs()
+		for b.Loop() {
+			Execute(ctx, br, fn)
+		}
+	})
+	b.Run("shared", func(b *testing.B) {
+		br := New(Settings{Name: "bench", Store: memstore.New()})
+		b.ReportAllocs()
+		for b.Loop() {
+			Execute(ctx, br, fn)
+		}
+	})
+}

@@ -1,0 +1,43 @@
+// Package breaker is a circuit breaker whose state can be shared by every
+// instance of a function without lost updates.
+//
+//	var orders = breaker.New(breaker.Settings{Name: "orders-api", Store: shared})
+//
+//	func fetch(ctx context.Context, id string) (*Order, error) {
+//		return breaker.Execute(ctx, orders, func(ctx context.Context) (*Order, error) {
+//			return client.GetOrder(ctx, id)
+//		})
+//	}
+//
+// # States
+//
+// A circuit starts [Closed] and counts failures: FailureThreshold failures
+// (default 3) within Window (default 5 minutes) open it. [Open] rejects
+// calls with [ErrOpen] for OpenFor (default 5 minutes). Then the circuit is
+// [HalfOpen]: up to MaxTrials trial calls (default 1) go through and the rest
+// are rejected with [ErrTrialLimit]; a trial's success closes the circuit,
+// its failure opens it again. A trial that never reports back (its Lambda
+// was frozen mid-call) frees its slot after TrialTimeout.
+//
+// Only failures that say the downstream is unwell count: by default
+// [IsDownstreamFailure], so 5xx statuses, timeouts and refused connections,
+// not 4xx answers nor the caller's own cancelled context. A panic in the call
+// counts as a failure and is re-panicked. Every state change starts a new
+// generation, and the outcome of a call admitted in an earlier generation is
+// ignored, so a slow call cannot close or re-open a circuit that has moved on.
+//
+// # Shared state
+//
+// With a Store, breakers of the same Name share one circuit across
+// instances. Every change (a failure counted, a state change, a trial slot
+// taken) is written by compare-and-set on the Store's version and retried on
+// a conflict, so concurrent instances never lose each other's updates and a
+// state change is made, and reported to OnStateChange, by exactly one
+// instance. On the closed path a breaker reads the Store at most once per
+// Staleness (default 1 second) and a successful call writes nothing. A Store
+// error never fails the caller's call: the breaker goes on with
+// process-local state, logs that once, and tries the Store again after
+// Staleness.
+//
+// A Breaker is safe for concurrent use. Build it once, at init, and share it.
+package breaker
