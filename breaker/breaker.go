@@ -216,15 +216,14 @@ func (b *Breaker) countable(ctx context.Context, err error) bool {
 // admit decides whether a call may go through.
 func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 	b.refresh(ctx)
-	now := b.set.Now()
-
 	b.mu.Lock()
-	st := b.st
+	state, generation, openedAt := b.st.State, b.st.Generation, b.st.OpenedAt
 	b.mu.Unlock()
-	switch {
-	case st.State == Closed:
-		return ticket{generation: st.Generation}, nil
-	case st.State == Open && !b.standDownOver(st, now):
+	if state == Closed {
+		return ticket{generation: generation}, nil
+	}
+	now := b.set.Now()
+	if state == Open && now.Sub(time.Unix(0, openedAt)) < b.set.OpenFor {
 		return ticket{}, ErrOpen
 	}
 
