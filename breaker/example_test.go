@@ -1,0 +1,61 @@
+package breaker_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/store/memstore"
+)
+
+type unavailable struct{}
+
+func (unavailable) Error() string   { return "503 Service Unavailable" }
+func (unavailable) HTTPStatus() int { return 503 }
+
+func ExampleExecute() {
+	b := breaker.New(breaker.Settings{Name: "orders-api"})
+	ctx := context.Background()
+	for range 4 {
+		_, err := breaker.Execute(ctx, b, func(ctx context.Context) (string, error) {
+			return "", unavailable{} // the downstream is failing
+		})
+		fmt.Println(err, errors.Is(err, breaker.ErrOpen))
+	}
+	// Output:
+	// 503 Service Unavailable false
+	// 503 Service Unavailable false
+	// 503 Service Unavailable false
+	// breaker: circuit open true
+}
+
+func ExampleNew() {
+	// Breakers of one name on one shared store are one circuit, whichever
+	// instance of the function they run in.
+	shared := memstore.New() // redisstore or dynamostore across instances
+	onChange := func(name string, from, to breaker.State) { fmt.Println(name, from, "->", to) }
+	a := breaker.New(breaker.Settings{Name: "payments", Store: shared, FailureThreshold: 2, OnStateChange: onChange})
+	b := breaker.New(breaker.Settings{Name: "payments", Store: shared, FailureThreshold: 2, OnStateChange: onChange})
+
+	fail := func(ctx context.Context) (int, error) { return 0, unavailable{} }
+	breaker.Execute(context.Background(), a, fail)
+	breaker.Execute(context.Background(), b, fail)
+	// Output: payments closed -> open
+}
+
+func ExampleIsDownstreamFailure() {
+	fmt.Println(breaker.IsDownstreamFailure(unavailable{}))
+	fmt.Println(breaker.IsDownstreamFailure(context.DeadlineExceeded))
+	fmt.Println(breaker.IsDownstreamFailure(errors.New("invalid input")))
+	// Output:
+	// true
+	// true
+	// false
+}
+
+func ExampleBreaker_State() {
+	b := breaker.New(breaker.Settings{Name: "search"})
+	fmt.Println(b.State(context.Background()))
+	// Output: closed
+}
