@@ -1,0 +1,80 @@
+package httpclient_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+
+	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/httpclient"
+	"github.com/funcify/funcify/retry"
+)
+
+type order struct {
+	ID   string `json:"id"`
+	Item string `json:"item"`
+}
+
+func ExampleTransport() {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls++; calls == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable) // a passing fault
+			return
+		}
+		io.WriteString(w, `{"id":"42","item":"book"}`)
+	}))
+	defer srv.Close()
+
+	client := &http.Client{Transport: &httpclient.Transport{
+		Breaker: breaker.New(breaker.Settings{Name: "orders"}),
+		Retry:   []retry.Option{retry.WithMaxTries(3)},
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}}
+	o, err := httpclient.GetJSON[order](context.Background(), client, srv.URL+"/orders/42")
+	fmt.Println(o.Item, err, calls)
+	// Output: book <nil> 2
+}
+
+func ExampleGetJSON() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":"no such order"}`, http.StatusNotFound)
+	}))
+	defer srv.Close()
+
+	_, err := httpclient.GetJSON[order](context.Background(), nil, srv.URL+"/orders/7?token=secret")
+	var he *httpclient.HTTPError
+	if errors.As(err, &he) {
+		fmt.Println(he.Status, he.URL == srv.URL+"/orders/7")
+	}
+	// Output: 404 true
+}
+
+func ExamplePostJSON() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Write(b) // echo
+	}))
+	defer srv.Close()
+
+	o, err := httpclient.PostJSON[order](context.Background(), nil, srv.URL, order{ID: "1", Item: "pen"})
+	fmt.Println(o, err)
+	// Output: {1 pen} <nil>
+}
+
+func ExamplePostForm() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		fmt.Fprintf(w, `{"grant":%q}`, r.PostForm.Get("grant_type"))
+	}))
+	defer srv.Close()
+
+	v, err := httpclient.PostForm[map[string]string](context.Background(), nil, srv.URL, url.Values{"grant_type": {"client_credentials"}})
+	fmt.Println(v["grant"], err)
+	// Output: client_credentials <nil>
+}

@@ -1,0 +1,124 @@
+package httpclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// HTTPError is an answer other than 2xx to [GetJSON], [PostJSON] or
+// [PostForm]. It implements breaker.StatusError, so a breaker counts 5xx
+// answers and not 4xx.
+type HTTPError struct {
+	// Status is the HTTP status code.
+	Status int
+	// Method and URL name the request; URL has no query string.
+	Method, URL string
+	// Body is the start of the answer's body, at most 1 KiB, for logs.
+	Body string
+}
+
+func (e *HTTPError) Error() string {
+	return "httpclient: " + e.Method + " " + e.URL + ": " + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status)
+}
+
+// HTTPStatus returns the status code.
+func (e *HTTPError) HTTPStatus() int { return e.Status }
+
+// maxResponse bounds how much of an answer the helpers read.
+const maxResponse = 16 << 20
+
+// GetJSON sends a GET to rawURL with client (nil: http.DefaultClient) and
+// decodes the JSON answer into a T.
+func GetJSON[T any](ctx context.Context, client *http.Client, rawURL string) (T, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("httpclient: %w", err)
+	}
+	return do[T](client, req)
+}
+
+// PostJSON sends body, encoded as JSON, to rawURL with client (nil:
+// http.DefaultClient) and decodes the JSON answer into a T. The body can be
+// sent again, so the request is retried by a [Transport].
+func PostJSON[T any](ctx context.Context, client *http.Client, rawURL string, body any) (T, error) {
+	var zero T
+	b, err := json.Marshal(body)
+	if err != nil {
+		return zero, fmt.Errorf("httpclient: encoding the request body: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(b))
+	if err != nil {
+		return zero, fmt.Errorf("httpclient: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return do[T](client, req)
+}
+
+// PostForm sends form, URL-encoded, to rawURL with client (nil:
+// http.DefaultClient) and decodes the JSON answer into a T.
+func PostForm[T any](ctx context.Context, client *http.Client, rawURL string, form url.Values) (T, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("httpclient: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return do[T](client, req)
+}
+
+func do[T any](client *http.Client, req *http.Request) (T, error) {
+	var zero T
+	if client == nil {
+		client = http.DefaultClient
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return zero, fmt.Errorf("httpclient: %s %s: %w", req.Method, redact(req.URL), unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+		for !utf8.Valid(excerpt) && len(excerpt) > 0 {
+			excerpt = excerpt[:len(excerpt)-1]
+		}
+		return zero, &HTTPError{Status: resp.StatusCode, Method: req.Method, URL: redact(req.URL), Body: string(excerpt)}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	if err != nil {
+		return zero, fmt.Errorf("httpclient: %s %s: reading the answer: %w", req.Method, redact(req.URL), err)
+	}
+	if len(body) > maxResponse {
+		return zero, fmt.Errorf("httpclient: %s %s: answer over %d bytes", req.Method, redact(req.URL), maxResponse)
+	}
+	var v T
+	if err := json.Unmarshal(body, &v); err != nil {
+		return zero, fmt.Errorf("httpclient: %s %s: decoding the answer: %w", req.Method, redact(req.URL), err)
+	}
+	return v, nil
+}
+
+// redact returns u without its query, fragment and user information.
+func redact(u *url.URL) string {
+	r := *u
+	r.RawQuery, r.Fragment, r.RawFragment, r.User = "", "", "", nil
+	return r.String()
+}
+
+// unwrapURLError drops the *url.Error around a client error: it repeats the
+// URL, query and all.
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}

@@ -1,0 +1,244 @@
+// Package httpclient is an HTTP client for calls from a Lambda function to
+// other services: retries with backoff inside the invocation's deadline,
+// behind a circuit breaker, with one log line per call.
+//
+//	orders := breaker.New(breaker.Settings{Name: "orders-api", Store: shared})
+//	client := &http.Client{Transport: &httpclient.Transport{Breaker: orders}}
+//
+//	order, err := httpclient.GetJSON[Order](ctx, client, "https://orders.internal/orders/42")
+//
+// [Transport] is an http.RoundTripper decorator, so it serves any code that
+// takes an *http.Client. [GetJSON], [PostJSON] and [PostForm] add JSON
+// decoding and a typed [*HTTPError] for answers other than 2xx.
+package httpclient
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/retry"
+)
+
+// Transport is an http.RoundTripper that retries and guards the requests it
+// sends through Base:
+//
+//   - A request is retried when its body can be sent again (no body, or
+//     GetBody set, as http.NewRequest does for in-memory bodies), on a
+//     transport error, a 5xx or a 429 answer, honouring Retry-After, with the
+//     backoff and tries of package retry (2 tries by default), never past
+//     the request context's deadline. A 4xx other than 429 is final. When
+//     the tries run out on a 5xx or 429, that last answer is returned.
+//   - Every try goes through Breaker, if set: transport errors and 5xx
+//     answers count as failures, and an open circuit fails the request at
+//     once with an error matching breaker.ErrOpen.
+//   - Each request is logged once, at Info (Warn when it failed), with its
+//     method, host, status, tries and duration: never its query string,
+//     headers or body.
+//
+// A Transport is safe for concurrent use; its fields must not change once
+// it is in use.
+type Transport struct {
+	// Base sends each try; nil means http.DefaultTransport.
+	Base http.RoundTripper
+	// Breaker, if set, guards every try.
+	Breaker *breaker.Breaker
+	// Retry holds options for package retry, such as
+	// retry.WithMaxTries(3); the defaults are retry's.
+	Retry []retry.Option
+	// AttemptTimeout, if positive, bounds each try.
+	AttemptTimeout time.Duration
+	// Logger receives the line logged for each request; nil means
+	// slog.Default(). Use a logger that discards to log nothing.
+	Logger *slog.Logger
+}
+
+// RoundTrip sends req, retrying and guarding it as [Transport] says. Like any
+// RoundTripper, it returns the answer whatever its status, and an error only
+// when there is no answer.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	start := time.Now()
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+
+	var last *http.Response // a retryable answer, kept in case the tries run out
+	attempts := 0
+	resp, err := retry.Do(ctx, func(ctx context.Context) (*http.Response, error) {
+		attempts++
+		if last != nil {
+			discard(last)
+			last = nil
+		}
+		try, err := t.prepare(ctx, req, attempts)
+		if err != nil {
+			return nil, retry.Permanent(err)
+		}
+		resp, err := t.send(ctx, try)
+		switch {
+		case errors.Is(err, breaker.ErrOpen):
+			return nil, retry.Permanent(err)
+		case err != nil:
+			if !replayable || ctx.Err() != nil {
+				return nil, retry.Permanent(err)
+			}
+			return nil, err
+		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+			if !replayable {
+				return resp, nil
+			}
+			last = resp
+			status := &statusError{status: resp.StatusCode}
+			if d, ok := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+				return nil, retry.RetryAfter(d, status)
+			}
+			return nil, status
+		}
+		return resp, nil
+	}, t.Retry...)
+
+	if err != nil && last != nil {
+		resp, err = last, nil
+	}
+	t.log(ctx, req, resp, err, attempts, start)
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// prepare returns the request for one try: a clone with a fresh body after
+// the first.
+func (t *Transport) prepare(ctx context.Context, req *http.Request, attempt int) (*http.Request, error) {
+	if attempt == 1 && t.AttemptTimeout <= 0 {
+		return req, nil
+	}
+	try := req.Clone(ctx)
+	if attempt > 1 && req.Body != nil && req.Body != http.NoBody {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		try.Body = body
+	}
+	return try, nil
+}
+
+// send makes one try through the breaker.
+func (t *Transport) send(ctx context.Context, req *http.Request) (*http.Response, error) {
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	do := func(ctx context.Context) (*http.Response, error) {
+		if t.AttemptTimeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, t.AttemptTimeout)
+			req = req.WithContext(ctx)
+			resp, err := base.RoundTrip(req)
+			if err != nil {
+				cancel()
+				return nil, err
+			}
+			resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+			return resp, classify(resp)
+		}
+		resp, err := base.RoundTrip(req)
+		if err != nil {
+			return nil, err
+		}
+		return resp, classify(resp)
+	}
+	if t.Breaker == nil {
+		resp, err := do(ctx)
+		return resp, unwrapStatus(err)
+	}
+	resp, err := breaker.Execute(ctx, t.Breaker, do)
+	return resp, unwrapStatus(err)
+}
+
+// classify turns a 5xx answer into an error for the breaker to count.
+func classify(resp *http.Response) error {
+	if resp.StatusCode >= 500 {
+		return &statusError{status: resp.StatusCode}
+	}
+	return nil
+}
+
+// unwrapStatus drops the error classify made: the answer itself goes back.
+func unwrapStatus(err error) error {
+	var se *statusError
+	if errors.As(err, &se) {
+		return nil
+	}
+	return err
+}
+
+// statusError is a 5xx or 429 answer, as an error for the breaker and for
+// retry.
+type statusError struct{ status int }
+
+func (e *statusError) Error() string   { return "httpclient: status " + http.StatusText(e.status) }
+func (e *statusError) HTTPStatus() int { return e.status }
+
+// cancelBody cancels a try's context when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// discard drains a little of a body, so the connection can be reused, and
+// closes it.
+func discard(resp *http.Response) {
+	io.CopyN(io.Discard, resp.Body, 4<<10)
+	resp.Body.Close()
+}
+
+func (t *Transport) log(ctx context.Context, req *http.Request, resp *http.Response, err error, attempts int, start time.Time) {
+	l := t.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	level := slog.LevelInfo
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+	}
+	if err != nil || status >= 500 {
+		level = slog.LevelWarn
+	}
+	if !l.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", req.Method),
+		slog.String("host", req.URL.Host),
+		slog.Int("status", status),
+		slog.Int("attempts", attempts),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", safeError(err)))
+	}
+	l.LogAttrs(ctx, level, "http call", attrs...)
+}
+
+// safeError is err's text without any URL, whose query may hold secrets.
+func safeError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Op + ": " + ue.Err.Error()
+	}
+	return strings.ReplaceAll(err.Error(), "\n", " ")
+}

@@ -1,0 +1,114 @@
+package retry
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrDeadline is the [Error.Reason] when Do gave up because the next wait
+// and try would not fit before ctx's deadline.
+var ErrDeadline = errors.New("retry: deadline too close for another attempt")
+
+// Error is the error [Do] returns when fn did not succeed. errors.Is and
+// errors.As see both Err and Reason through it.
+type Error struct {
+	// Attempts is how many times fn was called.
+	Attempts int
+	// Err is the last error fn returned. A [Permanent] wrapper around the
+	// whole error is removed; one deeper in a chain is left in place.
+	Err error
+	// Reason is why Do gave up before fn's error said so: [ErrDeadline], or
+	// ctx's error when ctx was done after a try or during a wait. It is nil
+	// when fn's error was permanent or not retryable, or the tries ran out.
+	Reason error
+}
+
+// Error returns, for instance,
+// "retry: after 2 attempts, deadline too close for another attempt: <Err>".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("retry: after ")
+	b.WriteString(strconv.Itoa(e.Attempts))
+	if e.Attempts == 1 {
+		b.WriteString(" attempt")
+	} else {
+		b.WriteString(" attempts")
+	}
+	if e.Reason != nil {
+		b.WriteString(", ")
+		b.WriteString(strings.TrimPrefix(e.Reason.Error(), "retry: "))
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns Err and, if set, Reason.
+func (e *Error) Unwrap() []error {
+	switch {
+	case e.Reason == nil:
+		return []error{e.Err}
+	case e.Err == nil:
+		return []error{e.Reason}
+	}
+	return []error{e.Err, e.Reason}
+}
+
+// Permanent marks err as not worth retrying: when fn returns it, or an
+// error wrapping it, Do stops at once. Its message is err's, and errors.Is
+// and errors.As see err through it. Permanent(nil) is nil, and marking an
+// error twice changes nothing.
+//
+// Do removes the mark when it is the outermost wrapper of fn's error, so
+// [Error.Err] is err itself, as in cenkalti/backoff.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*permanentError); ok {
+		return err
+	}
+	return &permanentError{err: err}
+}
+
+type permanentError struct{ err error }
+
+func (p *permanentError) Error() string { return p.err.Error() }
+func (p *permanentError) Unwrap() error { return p.err }
+
+// RetryAfter returns err with the delay that the other side asked for, such
+// as an HTTP Retry-After header parsed with [ParseRetryAfter]. When fn
+// returns it, or an error wrapping it, Do waits for d instead of its own
+// backoff, even beyond the backoff's maximum, unless the wait would not
+// leave time for another try before ctx's deadline: then Do gives up at
+// once with [ErrDeadline]. A negative d counts as 0.
+//
+// RetryAfter does not make err retryable: the classifier set with
+// [WithRetryIf] still decides. RetryAfter(d, nil) is nil.
+func RetryAfter(d time.Duration, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &RetryAfterError{Delay: d, Err: err}
+}
+
+// RetryAfterError is an error with the delay that should pass before the
+// next try. Its message is Err's. Use [RetryAfter] to make one.
+type RetryAfterError struct {
+	Delay time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string {
+	if e.Err == nil {
+		return "retry: retry after " + e.Delay.String()
+	}
+	return e.Err.Error()
+}
+
+// Unwrap returns Err.
+func (e *RetryAfterError) Unwrap() error { return e.Err }
