@@ -1,9 +1,9 @@
 // Package testenv starts real servers for funcify's tests, each on free
 // loopback ports, and stops them when the test ends.
 //
-// For now it knows one server: the AWS Lambda Runtime Interface Emulator
-// (RIE), which runs a function binary behind the same Runtime API that
-// Lambda serves and exposes an HTTP endpoint to invoke it.
+// The AWS Lambda Runtime Interface Emulator (RIE) runs a function binary
+// behind the same Runtime API that Lambda serves and exposes an HTTP endpoint
+// to invoke it:
 //
 //	func TestEcho(t *testing.T) {
 //		bin := testenv.BuildFunction(t, "./testdata/echo")
@@ -11,6 +11,18 @@
 //		resp, err := http.Post(url, "application/json", strings.NewReader(`{"a":1}`))
 //		...
 //	}
+//
+// A Redis server ([Redis], or [StartRedis] for a server that the test can
+// stop midway) keeps its data in memory only:
+//
+//	addr := testenv.Redis(t)
+//	rdb := redis.NewClient(&redis.Options{Addr: addr})
+//
+// dynalite, a DynamoDB implementation on Node.js ([Dynalite], or
+// [StartDynalite] for one that the test can stop midway), keeps its tables in
+// memory only; [DynamoDBClient] builds an SDK client for it:
+//
+//	db := testenv.DynamoDBClient(testenv.Dynalite(t))
 //
 // # Missing servers: skip or fail
 //
@@ -27,6 +39,9 @@
 // `go install` puts binaries ($GOBIN, else $(go env GOPATH)/bin), so a tool
 // installed with `go install` is found even when that directory is not in
 // PATH.
+// dynalite is the exception: it is the version pinned in
+// internal/testenv/dynalite, installed there by [DynaliteInstall] and found
+// from the module root, and it runs on the node in PATH.
 //
 // # Lifetime and concurrency
 //

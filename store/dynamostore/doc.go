@@ -1,0 +1,64 @@
+// Package dynamostore is a [store.Store] on Amazon DynamoDB, shared by every
+// instance of every function that uses the same table: the circuit breaker,
+// the service token and the JWKS cache see what the other instances learnt.
+//
+// The caller builds the DynamoDB client (AWS SDK for Go v2) once per cold
+// start and hands it to [New] with the table name:
+//
+//	cfg, err := config.LoadDefaultConfig(ctx)
+//	if err != nil {
+//		return err
+//	}
+//	s := dynamostore.New(dynamodb.NewFromConfig(cfg), "funcify-state")
+//
+// The AWS SDK stays in this package: a function that does not import it does
+// not link the SDK.
+//
+// # Table
+//
+// One item per key, in a table whose partition key is the string attribute
+// pk and which has no sort key. [CreateTable] makes one (on-demand billing)
+// for tests and a first setup; an infrastructure template would declare:
+//
+//	pk             S  partition key: the store key
+//	value          B  the value, any bytes (may be empty)
+//	version        N  the item's version
+//	expires_at     N  expiry in Unix seconds, rounded up; absent: never
+//	expires_at_ms  N  expiry in Unix milliseconds; absent: never
+//
+// Set the table's time to live (TTL) attribute to expires_at, so that
+// DynamoDB deletes expired items. It does so lazily, up to a few days after
+// they expire, so the store never relies on it: it reads expires_at_ms,
+// which keeps millisecond precision, and treats an item whose expiry has
+// passed as absent, both when reading and in the conditions of its writes.
+// Without TTL the store stays correct; expired items only keep their space.
+//
+// # Writes
+//
+// Every write is a single conditional request, so concurrent writers on
+// different instances cannot lose an update:
+//
+//	CompareAndSet, version 0   PutItem     attribute_not_exists(pk) OR expires_at_ms <= :now
+//	CompareAndSet, version v   PutItem     version = :v AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)
+//	Delete, version 0          DeleteItem  same as CompareAndSet with version 0
+//	Delete, version v          DeleteItem  same as CompareAndSet with version v
+//
+// A failed condition (ConditionalCheckFailedException) is [store.ErrConflict].
+// The new version is v+1, or a random number below 2^62 when the key was
+// absent or expired, so that a reader who saw an earlier life of the key
+// cannot write over a new one. Reads are strongly consistent (ConsistentRead).
+//
+// :now is the caller's clock, in Unix milliseconds: instances whose clocks
+// differ by d may disagree about an item's expiry for d.
+//
+// # Errors and deadlines
+//
+// Every method takes the caller's context, and the SDK client honours its
+// deadline, retries included. Errors other than [store.ErrConflict] are the
+// SDK's, wrapped with the prefix "dynamostore: ". A function that must answer
+// quickly when DynamoDB is slow gives the call a context with a short
+// deadline, or the client a retryer with fewer attempts, and falls back to
+// local state on error.
+//
+// A [Store] is safe for concurrent use, as the SDK client is.
+package dynamostore

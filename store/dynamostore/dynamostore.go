@@ -1,0 +1,302 @@
+package dynamostore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/funcify/funcify/store"
+)
+
+// Attribute names of the table's items; see the package documentation.
+const (
+	attrKey       = "pk"
+	attrValue     = "value"
+	attrVersion   = "version"
+	attrExpires   = "expires_at"
+	attrExpiresMs = "expires_at_ms"
+)
+
+// Condition expressions. #exp is expires_at_ms; names go through
+// placeholders because VALUE is a reserved word in DynamoDB expressions.
+const (
+	// condAbsent holds when the key is absent or has expired.
+	condAbsent = "attribute_not_exists(#pk) OR #exp <= :now"
+	// condVersion holds when the item has version :v and has not expired.
+	condVersion = "#ver = :v AND (attribute_not_exists(#exp) OR #exp > :now)"
+)
+
+// Client is the part of *dynamodb.Client that a [Store] calls.
+type Client interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+}
+
+var _ Client = (*dynamodb.Client)(nil)
+
+// Store is a [store.Store] on a DynamoDB table. It is safe for concurrent
+// use; the zero value is not usable: call [New].
+type Store struct {
+	client Client
+	table  string
+	now    func() time.Time
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Option configures a [Store].
+type Option func(*Store)
+
+// WithClock makes the store read the time from now, which decides whether
+// an item has expired and when a new one expires. For tests.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// New returns a Store on the table, which must exist with the layout that
+// the package documentation describes (see [CreateTable]). client is
+// typically a *dynamodb.Client built once per cold start. New does no I/O;
+// it panics if client is nil or table is empty.
+func New(client Client, table string, opts ...Option) *Store {
+	if client == nil {
+		panic("dynamostore: New with a nil client")
+	}
+	if table == "" {
+		panic("dynamostore: New with an empty table name")
+	}
+	s := &Store{client: client, table: table, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Get returns the item at key; an absent or expired key gives a zero Item.
+// See [store.Store.Get].
+func (s *Store) Get(ctx context.Context, key string) (store.Item, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            keyOf(key),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return store.Item{}, fmt.Errorf("dynamostore: get %q: %w", key, err)
+	}
+	if out.Item == nil {
+		return store.Item{}, nil
+	}
+	it, err := decode(out.Item)
+	if err != nil {
+		return store.Item{}, fmt.Errorf("dynamostore: get %q: %w", key, err)
+	}
+	if !it.Expires.IsZero() && !s.now().Before(it.Expires) {
+		return store.Item{}, nil // expired; DynamoDB's TTL has not deleted it yet
+	}
+	return it, nil
+}
+
+// CompareAndSet writes value at key if version is the stored one, in one
+// conditional PutItem; see [store.Store.CompareAndSet].
+func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	now := s.now()
+	next := version + 1
+	if version == 0 {
+		next = rand.Int64N(1<<62) + 1
+	}
+	item := map[string]types.AttributeValue{
+		attrKey:     &types.AttributeValueMemberS{Value: key},
+		attrValue:   &types.AttributeValueMemberB{Value: nonNil(value)},
+		attrVersion: number(next),
+	}
+	if ttl > 0 {
+		ms := expiryMillis(now.Add(ttl))
+		item[attrExpiresMs] = number(ms)
+		item[attrExpires] = number((ms + 999) / 1000) // rounded up: TTL must not delete it early
+	}
+	cond, names, values := condition(version, now)
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 aws.String(s.table),
+		Item:                      item,
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	if err != nil {
+		return 0, writeError("compare-and-set", key, err)
+	}
+	return next, nil
+}
+
+// Delete removes key if version is the stored one, in one conditional
+// DeleteItem; see [store.Store.Delete]. Deleting an expired item with
+// version 0 succeeds and removes it.
+func (s *Store) Delete(ctx context.Context, key string, version int64) error {
+	cond, names, values := condition(version, s.now())
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       keyOf(key),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	if err != nil {
+		return writeError("delete", key, err)
+	}
+	return nil
+}
+
+// condition returns the condition of a write that expects version at now:
+// the expression and its attribute names and values.
+func condition(version int64, now time.Time) (string, map[string]string, map[string]types.AttributeValue) {
+	nowMs := number(now.UnixMilli())
+	if version == 0 {
+		return condAbsent,
+			map[string]string{"#pk": attrKey, "#exp": attrExpiresMs},
+			map[string]types.AttributeValue{":now": nowMs}
+	}
+	return condVersion,
+		map[string]string{"#ver": attrVersion, "#exp": attrExpiresMs},
+		map[string]types.AttributeValue{":v": number(version), ":now": nowMs}
+}
+
+// writeError turns a failed condition into store.ErrConflict and wraps
+// every other error.
+func writeError(op, key string, err error) error {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return store.ErrConflict
+	}
+	return fmt.Errorf("dynamostore: %s %q: %w", op, key, err)
+}
+
+// decode reads a stored item.
+func decode(item map[string]types.AttributeValue) (store.Item, error) {
+	var it store.Item
+	switch v := item[attrValue].(type) {
+	case *types.AttributeValueMemberB:
+		it.Value = bytes.Clone(nonNil(v.Value))
+	default:
+		return store.Item{}, fmt.Errorf("attribute %s: got %T, want binary", attrValue, item[attrValue])
+	}
+	ver, err := numberAttr(item, attrVersion)
+	if err != nil {
+		return store.Item{}, err
+	}
+	if ver == 0 {
+		return store.Item{}, fmt.Errorf("attribute %s is missing or 0", attrVersion)
+	}
+	it.Version = ver
+	if _, ok := item[attrExpiresMs]; ok {
+		ms, err := numberAttr(item, attrExpiresMs)
+		if err != nil {
+			return store.Item{}, err
+		}
+		it.Expires = time.UnixMilli(ms)
+	}
+	return it, nil
+}
+
+// numberAttr returns the integer in the number attribute name, or 0 when it
+// is absent.
+func numberAttr(item map[string]types.AttributeValue, name string) (int64, error) {
+	a, ok := item[name]
+	if !ok {
+		return 0, nil
+	}
+	n, ok := a.(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, fmt.Errorf("attribute %s: got %T, want a number", name, a)
+	}
+	v, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("attribute %s: %w", name, err)
+	}
+	return v, nil
+}
+
+func keyOf(key string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrKey: &types.AttributeValueMemberS{Value: key}}
+}
+
+func number(n int64) *types.AttributeValueMemberN {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// nonNil returns b, or an empty slice for nil: the SDK sends a nil binary
+// value as no value at all, which DynamoDB rejects.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// expiryMillis returns t in Unix milliseconds, rounded up so that an item
+// never expires before t.
+func expiryMillis(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if t.Nanosecond()%int(time.Millisecond) != 0 {
+		ms++
+	}
+	return ms
+}
+
+// CreateTable creates table with the layout that the package documentation
+// describes, with on-demand billing, waits until it is ACTIVE, and sets its
+// time to live attribute to expires_at. It is meant for tests and a first
+// setup; production tables usually come from an infrastructure template.
+// An existing table is an error (*types.ResourceInUseException, wrapped).
+//
+// A DynamoDB-compatible server that does not implement UpdateTimeToLive
+// (dynalite answers UnknownOperationException) gets the table without TTL:
+// the store is correct without it, expired items only keep their space.
+func CreateTable(ctx context.Context, client *dynamodb.Client, table string) error {
+	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: aws.String(table),
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(attrKey), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(attrKey), KeyType: types.KeyTypeHash},
+		},
+		BillingMode: types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		return fmt.Errorf("dynamostore: create table %s: %w", table, err)
+	}
+	// Poll from 100 ms on, backing off to 5 s: a test server's table is
+	// ACTIVE at once, DynamoDB's within seconds. The context bounds the
+	// wait; the waiter insists on a bound of its own.
+	w := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 100 * time.Millisecond
+		o.MaxDelay = 5 * time.Second
+	})
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Hour); err != nil {
+		return fmt.Errorf("dynamostore: create table %s: wait until active: %w", table, err)
+	}
+	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: aws.String(table),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{
+			AttributeName: aws.String(attrExpires),
+			Enabled:       aws.Bool(true),
+		},
+	})
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "UnknownOperationException" {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("dynamostore: create table %s: enable TTL on %s: %w", table, attrExpires, err)
+	}
+	return nil
+}

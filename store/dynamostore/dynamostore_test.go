@@ -1,0 +1,508 @@
+package dynamostore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/funcify/funcify/internal/testenv"
+	"github.com/funcify/funcify/store"
+	"github.com/funcify/funcify/store/dynamostore"
+	"github.com/funcify/funcify/store/storetest"
+)
+
+// tables numbers the tables that newTable creates, so that each is new.
+var tables atomic.Int64
+
+// newTable creates a table of its own for the caller on the server behind c.
+func newTable(t *testing.T, c *dynamodb.Client) string {
+	t.Helper()
+	name := fmt.Sprintf("funcify-test-%d", tables.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := dynamostore.CreateTable(ctx, c, name); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// quickClient returns a client for endpoint that tries each call once, so
+// that a test against a stopped server fails fast.
+func quickClient(endpoint string) *dynamodb.Client {
+	return testenv.DynamoDBClient(endpoint, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+}
+
+func TestContract(t *testing.T) {
+	c := testenv.DynamoDBClient(testenv.Dynalite(t))
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return dynamostore.New(c, newTable(t, c))
+	})
+}
+
+func TestCreateTable(t *testing.T) {
+	c := testenv.DynamoDBClient(testenv.Dynalite(t))
+	ctx := context.Background()
+	if err := dynamostore.CreateTable(ctx, c, "state"); err != nil {
+		t.Fatalf("CreateTable: %v", err)
+	}
+	out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("state")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := out.Table
+	if tab.TableStatus != types.TableStatusActive {
+		t.Errorf("status: got %s, want ACTIVE", tab.TableStatus)
+	}
+	if len(tab.KeySchema) != 1 || aws.ToString(tab.KeySchema[0].AttributeName) != "pk" || tab.KeySchema[0].KeyType != types.KeyTypeHash {
+		t.Errorf("key schema: got %+v, want pk HASH", tab.KeySchema)
+	}
+	if len(tab.AttributeDefinitions) != 1 || tab.AttributeDefinitions[0].AttributeType != types.ScalarAttributeTypeS {
+		t.Errorf("attribute definitions: got %+v, want pk S", tab.AttributeDefinitions)
+	}
+	err = dynamostore.CreateTable(ctx, c, "state")
+	var inUse *types.ResourceInUseException
+	if !errors.As(err, &inUse) || !strings.HasPrefix(err.Error(), "dynamostore: ") {
+		t.Errorf("CreateTable of an existing table: got %v, want a wrapped ResourceInUseException", err)
+	}
+}
+
+// TestItemLayout checks the attributes that the package documents, which a
+// table's TTL setting and other tools rely on.
+func TestItemLayout(t *testing.T) {
+	c := testenv.DynamoDBClient(testenv.Dynalite(t))
+	table := newTable(t, c)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s := dynamostore.New(c, table, dynamostore.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+
+	tests := []struct {
+		name          string
+		ttl           time.Duration
+		wantExpires   string // expires_at; "" for absent
+		wantExpiresMs string // expires_at_ms
+	}{
+		{"forever", 0, "", ""},
+		{"whole seconds", time.Minute, "1795608060", "1795608060000"},
+		{"rounded up", 1500*time.Millisecond + time.Nanosecond, "1795608002", "1795608001501"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := s.CompareAndSet(ctx, tt.name, 0, []byte("x"), tt.ttl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			item := rawItem(t, c, table, tt.name)
+			want := map[string]string{
+				"pk":            "S:" + tt.name,
+				"value":         "B:x",
+				"version":       fmt.Sprintf("N:%d", v),
+				"expires_at":    "N:" + tt.wantExpires,
+				"expires_at_ms": "N:" + tt.wantExpiresMs,
+			}
+			if tt.wantExpires == "" {
+				delete(want, "expires_at")
+				delete(want, "expires_at_ms")
+			}
+			if len(item) != len(want) {
+				t.Errorf("got attributes %v, want %v", item, want)
+			}
+			for name, w := range want {
+				if got := item[name]; got != w {
+					t.Errorf("%s: got %q, want %q", name, got, w)
+				}
+			}
+			it, err := s.Get(ctx, tt.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := it.Expires; tt.ttl > 0 && fmt.Sprint(got.UnixMilli()) != tt.wantExpiresMs {
+				t.Errorf("Expires: got %v, want %s ms", got, tt.wantExpiresMs)
+			}
+		})
+	}
+}
+
+// rawItem reads the item at key without the store, as "TYPE:value" per
+// attribute.
+func rawItem(t *testing.T, c *dynamodb.Client, table, key string) map[string]string {
+	t.Helper()
+	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName:      aws.String(table),
+		Key:            map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Item == nil {
+		return nil
+	}
+	m := make(map[string]string, len(out.Item))
+	for name, a := range out.Item {
+		switch v := a.(type) {
+		case *types.AttributeValueMemberS:
+			m[name] = "S:" + v.Value
+		case *types.AttributeValueMemberN:
+			m[name] = "N:" + v.Value
+		case *types.AttributeValueMemberB:
+			m[name] = "B:" + string(v.Value)
+		default:
+			m[name] = fmt.Sprintf("%T", a)
+		}
+	}
+	return m
+}
+
+// TestExpiredNotDeleted covers an item whose expiry has passed but which
+// DynamoDB's TTL has not deleted yet (dynalite never deletes it): it reads
+// as absent, its old version no longer writes or deletes it, and version 0
+// writes over it.
+func TestExpiredNotDeleted(t *testing.T) {
+	c := testenv.DynamoDBClient(testenv.Dynalite(t))
+	table := newTable(t, c)
+	ctx := context.Background()
+	now := time.UnixMilli(time.Now().UnixMilli()) // whole milliseconds, as stored
+	clock := func() time.Time { return now }
+	s := dynamostore.New(c, table, dynamostore.WithClock(clock))
+
+	v, err := s.CompareAndSet(ctx, "k", 0, []byte("old"), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute - time.Millisecond)
+	if it, err := s.Get(ctx, "k"); err != nil || it.Version != v {
+		t.Fatalf("Get a millisecond before expiry: got %+v, %v; want version %d", it, err, v)
+	}
+	now = now.Add(time.Millisecond)
+	if rawItem(t, c, table, "k") == nil {
+		t.Fatal("the expired item is gone; this test needs it still stored")
+	}
+	if it, err := s.Get(ctx, "k"); err != nil || it.Version != 0 || it.Value != nil {
+		t.Fatalf("Get at expiry: got %+v, %v; want a zero Item", it, err)
+	}
+	if _, err := s.CompareAndSet(ctx, "k", v, []byte("stale"), 0); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("CompareAndSet with the expired item's version: got %v, want ErrConflict", err)
+	}
+	if err := s.Delete(ctx, "k", v); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("Delete with the expired item's version: got %v, want ErrConflict", err)
+	}
+	v2, err := s.CompareAndSet(ctx, "k", 0, []byte("new"), 0)
+	if err != nil {
+		t.Fatalf("CompareAndSet with version 0 over the expired item: %v", err)
+	}
+	if v2 == v {
+		t.Errorf("the new item reused the expired one's version %d", v)
+	}
+	if it, err := s.Get(ctx, "k"); err != nil || it.Version != v2 || string(it.Value) != "new" || !it.Expires.IsZero() {
+		t.Errorf("Get after the overwrite: got %+v, %v", it, err)
+	}
+
+	// Delete with version 0 removes an expired item.
+	if _, err := s.CompareAndSet(ctx, "gone", 0, []byte("x"), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Second)
+	if err := s.Delete(ctx, "gone", 0); err != nil {
+		t.Fatalf("Delete with version 0 of an expired item: %v", err)
+	}
+	if item := rawItem(t, c, table, "gone"); item != nil {
+		t.Errorf("the expired item is still stored after Delete: %v", item)
+	}
+}
+
+// TestRacingClients has two instances, each with a client of its own,
+// write the same key from the same version at the same moment, round after
+// round: exactly one write wins each round.
+func TestRacingClients(t *testing.T) {
+	endpoint := testenv.Dynalite(t)
+	c1, c2 := testenv.DynamoDBClient(endpoint), testenv.DynamoDBClient(endpoint)
+	table := newTable(t, c1)
+	stores := []*dynamostore.Store{dynamostore.New(c1, table), dynamostore.New(c2, table)}
+	ctx := context.Background()
+
+	var version int64 // 0: the first round races to create the key
+	for round := range 30 {
+		var (
+			wg       sync.WaitGroup
+			start    = make(chan struct{})
+			versions [2]int64
+			errs     [2]error
+		)
+		for i, s := range stores {
+			wg.Go(func() {
+				<-start
+				versions[i], errs[i] = s.CompareAndSet(ctx, "counter", version, fmt.Appendf(nil, "%d by %d", round, i), 0)
+			})
+		}
+		close(start)
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				if winner >= 0 {
+					t.Fatalf("round %d: both writers won from version %d", round, version)
+				}
+				winner = i
+			case !errors.Is(err, store.ErrConflict):
+				t.Fatalf("round %d, writer %d: %v", round, i, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: no writer won from version %d", round, version)
+		}
+		// Each instance reads the winner's write.
+		want := fmt.Sprintf("%d by %d", round, winner)
+		for i, s := range stores {
+			it, err := s.Get(ctx, "counter")
+			if err != nil || it.Version != versions[winner] || string(it.Value) != want {
+				t.Fatalf("round %d, reader %d: got %+v, %v; want version %d, value %q", round, i, it, err, versions[winner], want)
+			}
+		}
+		version = versions[winner]
+	}
+}
+
+// TestDeleteRace has instances race a Delete against other Deletes and
+// against a CompareAndSet from the same version: exactly one wins.
+func TestDeleteRace(t *testing.T) {
+	endpoint := testenv.Dynalite(t)
+	const instances = 4
+	var stores []*dynamostore.Store
+	c := testenv.DynamoDBClient(endpoint)
+	table := newTable(t, c)
+	for range instances {
+		stores = append(stores, dynamostore.New(testenv.DynamoDBClient(endpoint), table))
+	}
+	ctx := context.Background()
+
+	for round := range 20 {
+		key := fmt.Sprintf("k%d", round)
+		v, err := stores[0].CompareAndSet(ctx, key, 0, []byte("x"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Instance 0 writes, the others delete, all from version v.
+		var (
+			wg    sync.WaitGroup
+			start = make(chan struct{})
+			errs  [instances]error
+			next  int64
+		)
+		for i, s := range stores {
+			wg.Go(func() {
+				<-start
+				if i == 0 {
+					next, errs[i] = s.CompareAndSet(ctx, key, v, []byte("y"), 0)
+					return
+				}
+				errs[i] = s.Delete(ctx, key, v)
+			})
+		}
+		close(start)
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				if winner >= 0 {
+					t.Fatalf("round %d: instances %d and %d both won from version %d", round, winner, i, v)
+				}
+				winner = i
+			case !errors.Is(err, store.ErrConflict):
+				t.Fatalf("round %d, instance %d: %v", round, i, err)
+			}
+		}
+		it, err := stores[0].Get(ctx, key)
+		switch {
+		case err != nil:
+			t.Fatal(err)
+		case winner < 0:
+			t.Fatalf("round %d: nobody won from version %d", round, v)
+		case winner == 0 && (it.Version != next || string(it.Value) != "y"):
+			t.Fatalf("round %d: the write won, but Get gives %+v", round, it)
+		case winner > 0 && it.Version != 0:
+			t.Fatalf("round %d: a delete won, but Get gives %+v", round, it)
+		}
+	}
+}
+
+// TestServerStopped stops DynamoDB mid-test: every call fails promptly, with
+// an error that is not ErrConflict, so that a caller falls back to local
+// state instead of retrying a conflict.
+func TestServerStopped(t *testing.T) {
+	srv := testenv.StartDynalite(t)
+	c := quickClient(srv.Endpoint)
+	table := newTable(t, c)
+	s := dynamostore.New(c, table)
+	ctx := context.Background()
+	v, err := s.CompareAndSet(ctx, "k", 0, []byte("x"), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Stop()
+
+	calls := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"Get", func(ctx context.Context) error { _, err := s.Get(ctx, "k"); return err }},
+		{"CompareAndSet", func(ctx context.Context) error {
+			_, err := s.CompareAndSet(ctx, "k", v, []byte("y"), time.Minute)
+			return err
+		}},
+		{"CompareAndSet version 0", func(ctx context.Context) error {
+			_, err := s.CompareAndSet(ctx, "new", 0, []byte("y"), 0)
+			return err
+		}},
+		{"Delete", func(ctx context.Context) error { return s.Delete(ctx, "k", v) }},
+	}
+	for _, tt := range calls {
+		t.Run(tt.name, func(t *testing.T) {
+			begin := time.Now()
+			err := tt.call(ctx)
+			if took := time.Since(begin); took > 2*time.Second {
+				t.Errorf("took %v, want a prompt failure", took)
+			}
+			if err == nil || errors.Is(err, store.ErrConflict) {
+				t.Fatalf("got %v, want an error that is not ErrConflict", err)
+			}
+			if !strings.HasPrefix(err.Error(), "dynamostore: ") {
+				t.Errorf("error %q lacks the prefix %q", err, "dynamostore: ")
+			}
+		})
+	}
+}
+
+// TestDeadline checks that a call gives up at the caller's deadline, against
+// a stopped server with the SDK's default retries, and against a server that
+// accepts connections and never answers.
+func TestDeadline(t *testing.T) {
+	srv := testenv.StartDynalite(t)
+	stopped := testenv.DynamoDBClient(srv.Endpoint) // default retryer: 4 attempts with backoff
+	table := newTable(t, stopped)
+	srv.Stop()
+
+	hung, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan struct{})
+	var conns sync.WaitGroup
+	go func() {
+		defer close(accepted)
+		for {
+			conn, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			conns.Go(func() { // read the request, answer nothing, until the client hangs up
+				defer conn.Close()
+				conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+				io.Copy(io.Discard, conn)
+			})
+		}
+	}()
+	t.Cleanup(func() {
+		hung.Close()
+		<-accepted
+		conns.Wait()
+	})
+
+	servers := []struct {
+		name   string
+		client *dynamodb.Client
+	}{
+		{"stopped", stopped},
+		{"hung", testenv.DynamoDBClient("http://" + hung.Addr().String())},
+	}
+	const deadline = 300 * time.Millisecond
+	for _, tt := range servers {
+		t.Run(tt.name, func(t *testing.T) {
+			s := dynamostore.New(tt.client, table)
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			begin := time.Now()
+			_, err := s.CompareAndSet(ctx, "k", 0, []byte("x"), 0)
+			if took := time.Since(begin); took > deadline+time.Second {
+				t.Errorf("took %v with a deadline of %v", took, deadline)
+			}
+			if err == nil || errors.Is(err, store.ErrConflict) {
+				t.Fatalf("got %v, want an error that is not ErrConflict", err)
+			}
+			if tt.name == "hung" && !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("got %v, want it to wrap context.DeadlineExceeded", err)
+			}
+		})
+	}
+}
+
+func TestCanceledContextError(t *testing.T) {
+	c := testenv.DynamoDBClient(testenv.Dynalite(t))
+	s := dynamostore.New(c, newTable(t, c))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := s.Get(ctx, "k")
+	if !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "dynamostore: ") {
+		t.Errorf("Get with a canceled context: got %v, want a wrapped context.Canceled", err)
+	}
+}
+
+// fakeClient answers GetItem with item, for items the store did not write.
+type fakeClient struct {
+	dynamostore.Client
+	item map[string]types.AttributeValue
+}
+
+func (f fakeClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if !aws.ToBool(in.ConsistentRead) {
+		return nil, errors.New("fake: Get must read consistently")
+	}
+	return &dynamodb.GetItemOutput{Item: f.item}, nil
+}
+
+func TestGetForeignItem(t *testing.T) {
+	b := func(s string) types.AttributeValue { return &types.AttributeValueMemberB{Value: []byte(s)} }
+	n := func(s string) types.AttributeValue { return &types.AttributeValueMemberN{Value: s} }
+	str := func(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+	tests := []struct {
+		name    string
+		item    map[string]types.AttributeValue
+		wantErr string // "" for success
+	}{
+		{"valid", map[string]types.AttributeValue{"pk": str("k"), "value": b("v"), "version": n("7")}, ""},
+		{"string value", map[string]types.AttributeValue{"pk": str("k"), "value": str("v"), "version": n("7")}, "want binary"},
+		{"no value", map[string]types.AttributeValue{"pk": str("k"), "version": n("7")}, "want binary"},
+		{"no version", map[string]types.AttributeValue{"pk": str("k"), "value": b("v")}, "version is missing"},
+		{"fractional version", map[string]types.AttributeValue{"pk": str("k"), "value": b("v"), "version": n("1.5")}, "invalid syntax"},
+		{"string expiry", map[string]types.AttributeValue{"pk": str("k"), "value": b("v"), "version": n("7"), "expires_at_ms": str("soon")}, "want a number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := dynamostore.New(fakeClient{item: tt.item}, "table")
+			it, err := s.Get(context.Background(), "k")
+			if tt.wantErr == "" {
+				if err != nil || it.Version != 7 || !bytes.Equal(it.Value, []byte("v")) {
+					t.Errorf("got %+v, %v; want version 7, value v", it, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "dynamostore: ") {
+				t.Errorf("got %+v, %v; want an error containing %q", it, err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,49 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"log"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/funcify/funcify/store"
+	"github.com/funcify/funcify/store/redisstore"
+)
+
+// Build the client and the store once per execution environment, then count
+// calls across every instance of the function with compare-and-set. It
+// needs a Redis server at $REDIS_ADDR, so it is compiled, not run.
+func ExampleNew() {
+	rdb := redis.NewClient(&redis.Options{
+		Addr:                  os.Getenv("REDIS_ADDR"),
+		ContextTimeoutEnabled: true, // honour each call's deadline on the socket too
+	})
+	defer rdb.Close()
+	s := redisstore.New(rdb, redisstore.WithPrefix("orders:"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	for {
+		it, err := s.Get(ctx, "calls")
+		if err != nil {
+			log.Fatal(err)
+		}
+		n := 0
+		if it.Version != 0 {
+			n, _ = strconv.Atoi(string(it.Value))
+		}
+		_, err = s.CompareAndSet(ctx, "calls", it.Version, []byte(strconv.Itoa(n+1)), 24*time.Hour)
+		if errors.Is(err, store.ErrConflict) {
+			continue // another instance counted first: read again
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("call %d", n+1)
+		return
+	}
+}
