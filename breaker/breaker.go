@@ -89,6 +89,10 @@ type Settings struct {
 	// Staleness is how long a state read from the Store is trusted on the
 	// closed path before it is read again. Default 1 second.
 	Staleness time.Duration
+	// StoreTimeout bounds each Store call, within the caller's own
+	// deadline, so that a Store that hangs delays a call by at most this
+	// before the breaker falls back to process-local state. Default 500 ms.
+	StoreTimeout time.Duration
 	// Logger receives the line logged when the Store fails and the
 	// breaker falls back to process-local state. Default slog.Default().
 	Logger *slog.Logger
@@ -150,6 +154,9 @@ func New(s Settings) *Breaker {
 	}
 	if s.Staleness <= 0 {
 		s.Staleness = time.Second
+	}
+	if s.StoreTimeout <= 0 {
+		s.StoreTimeout = 500 * time.Millisecond
 	}
 	if s.Now == nil {
 		s.Now = time.Now
@@ -339,7 +346,9 @@ func (b *Breaker) update(ctx context.Context, change func(*circuit) bool) {
 			b.fallBack(ctx, err)
 			continue
 		}
-		newVersion, err := b.set.Store.CompareAndSet(ctx, b.key, version, value, b.ttl())
+		sctx, cancel := context.WithTimeout(ctx, b.set.StoreTimeout)
+		newVersion, err := b.set.Store.CompareAndSet(sctx, b.key, version, value, b.ttl())
+		cancel()
 		switch {
 		case err == nil:
 			b.mu.Lock()
@@ -425,7 +434,9 @@ func (b *Breaker) refresh(ctx context.Context) {
 
 // read replaces this breaker's copy of the circuit with the Store's.
 func (b *Breaker) read(ctx context.Context) error {
-	it, err := b.set.Store.Get(ctx, b.key)
+	sctx, cancel := context.WithTimeout(ctx, b.set.StoreTimeout)
+	it, err := b.set.Store.Get(sctx, b.key)
+	cancel()
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -594,4 +595,32 @@ func BenchmarkExecute(b *testing.B) {
 			Execute(ctx, br, fn)
 		}
 	})
+}
+
+// hangingStore never answers until its caller's context is done.
+type hangingStore struct{ store.Store }
+
+func (hangingStore) Get(ctx context.Context, key string) (store.Item, error) {
+	<-ctx.Done()
+	return store.Item{}, ctx.Err()
+}
+
+func (hangingStore) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	<-ctx.Done()
+	return 0, ctx.Err()
+}
+
+func TestHangingStoreBounded(t *testing.T) {
+	b := New(Settings{Name: "h", Store: hangingStore{}, StoreTimeout: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	ran := false
+	if _, err := Execute(ctx, b, func(context.Context) (int, error) { ran = true; return 0, nil }); err != nil || !ran {
+		t.Fatalf("got %v, ran %v", err, ran)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("a hanging store delayed the call by %v", d)
+	}
 }

@@ -35,7 +35,8 @@
 // state change is made, and reported to OnStateChange, by exactly one
 // instance. On the closed path a breaker reads the Store at most once per
 // Staleness (default 1 second) and a successful call writes nothing. A Store
-// error never fails the caller's call: the breaker goes on with
+// error never fails the caller's call: each Store call is bounded by
+// StoreTimeout (default 500 ms), and on an error the breaker goes on with
 // process-local state, logs that once, and tries the Store again after
 // Staleness.
 //
