@@ -24,6 +24,15 @@
 //
 //	db := testenv.DynamoDBClient(testenv.Dynalite(t))
 //
+// oidc-provider, a certified OpenID provider on Node.js ([StartOIDC]), issues
+// RS256 JWT access tokens through the client-credentials grant, for one
+// audience and its scopes, with the issuer http://127.0.0.1:PORT; like
+// dynalite it is the version pinned in its folder, internal/testenv/oidc,
+// installed there by [OIDCInstall] and found from the module root:
+//
+//	idp := testenv.StartOIDC(t) // idp.Issuer, idp.JWKSURL, idp.Audience
+//	tok := idp.Token(t, "orders:order:read") // scope "orders:order:read"
+//
 // # Missing servers: skip or fail
 //
 // A server that is not installed makes the test skip, and the skip message
