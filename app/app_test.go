@@ -325,6 +325,8 @@ func TestErrorEnvelope(t *testing.T) {
 			map[string]any{"error": "Forbidden", "code": 403.0, "step": "handler", "ctx": map[string]any{}}, "application/json"},
 		{"problem details", &Error{Status: 404, Message: "order not found"}, true, 404,
 			map[string]any{"type": "about:blank", "title": "Not Found", "status": 404.0, "detail": "order not found", "step": "handler", "ctx": map[string]any{}}, "application/problem+json"},
+		{"challenge header", &Error{Status: 401, Message: "invalid token", Step: "authenticate", Header: http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}}, false, 401,
+			map[string]any{"error": "invalid token", "code": 401.0, "step": "authenticate", "ctx": map[string]any{}}, "application/json"},
 		{"problem internal", cause, true, 500,
 			map[string]any{"type": "about:blank", "title": "Internal Server Error", "status": 500.0, "detail": "internal error", "step": "handler", "ctx": map[string]any{}}, "application/problem+json"},
 	}
@@ -353,6 +355,10 @@ func TestErrorEnvelope(t *testing.T) {
 			}
 			if ct := got.Headers["Content-Type"]; ct != tt.wantType {
 				t.Errorf("got Content-Type %q, want %q", ct, tt.wantType)
+			}
+			var ae *Error
+			if errors.As(tt.err, &ae) && ae.Header != nil && got.Headers["Www-Authenticate"] != ae.Header.Get("WWW-Authenticate") {
+				t.Errorf("got WWW-Authenticate %q, want %q", got.Headers["Www-Authenticate"], ae.Header.Get("WWW-Authenticate"))
 			}
 			if strings.Contains(got.Body, "10.0.0.1") {
 				t.Errorf("the cause reached the caller: %s", got.Body)

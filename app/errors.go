@@ -24,6 +24,9 @@ type Error struct {
 	Ctx map[string]any
 	// Err is the cause, for logs and errors.Is/As; never shown.
 	Err error
+	// Header holds headers the answer carries, such as the
+	// WWW-Authenticate challenge of a 401.
+	Header http.Header
 }
 
 // NewError returns an *Error with a status and a message for the caller.
@@ -113,6 +116,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 func writeError(w http.ResponseWriter, r *http.Request, err error, step string) {
 	a := appOf(w)
 	e := public(err, step)
+	for k, vs := range e.Header {
+		w.Header()[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
 	if e.status() >= 500 {
 		a.logger().LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("step", e.step()), slog.Int("status", e.status()), slog.String("error", err.Error()))
