@@ -13,18 +13,31 @@
 //	POST /orders       {"item": "book", "quantity": 2} -> 201 with the order
 //	GET  /orders       {"orders": [...]}
 //	GET  /orders/{id}  the order, or 404
+//	GET  /session      {"visits": N}: the caller's visits, counted in a sealed cookie
 //	S3   invoices.*    {"processed": [<object keys>]}
+//
+// The visits cookie is sealed with the keys in ORDERS_SESSION_KEYS
+// (comma-separated base64 32-byte keys, the sealing key first; make one with
+// `openssl rand -base64 32`). Without it the function seals with a random key
+// made at start, so a restart, and every other Lambda instance, forgets all
+// visits: fine for trying the example, not for a deployment. The cookie is
+// Secure, as every session cookie is by default: browsers send it back over
+// HTTPS and to localhost only.
 package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/funcify/funcify/app"
+	"github.com/funcify/funcify/session"
 )
 
 func main() {
@@ -56,6 +69,7 @@ func newApp(s *store, opts ...app.Option) *app.App {
 		}
 		app.JSON(w, r, http.StatusOK, o)
 	})
+	a.Handle("GET /session", session.Middleware(session.Options{Sealer: sessionSealer()})(http.HandlerFunc(visits)))
 	a.HandleS3("invoices", func(ctx context.Context, e events.S3Event) (any, error) {
 		keys := make([]string, 0, len(e.Records))
 		for _, rec := range e.Records {
@@ -64,6 +78,51 @@ func newApp(s *store, opts ...app.Option) *app.App {
 		return map[string][]string{"processed": keys}, nil
 	})
 	return a
+}
+
+// visitsTTL is how long a caller's visit count lasts without a visit.
+const visitsTTL = 30 * 24 * time.Hour
+
+// visits counts the caller's visits in the sealed cookie "visits". A
+// missing, tampered or expired cookie starts the count again.
+func visits(w http.ResponseWriter, r *http.Request) {
+	s := session.FromRequest(r)
+	n := 0
+	if v, ok := s.GetSealed("visits"); ok {
+		n, _ = strconv.Atoi(v)
+	}
+	n++
+	if err := s.SetSealed("visits", strconv.Itoa(n), visitsTTL); err != nil {
+		app.WriteError(w, r, err)
+		return
+	}
+	app.JSON(w, r, http.StatusOK, map[string]int{"visits": n})
+}
+
+// randomKey is the sealing key when ORDERS_SESSION_KEYS is not set, made
+// once per process.
+var randomKey = sync.OnceValue(func() []byte {
+	k := make([]byte, session.KeySize)
+	rand.Read(k)
+	return k
+})
+
+// sessionSealer seals with the keys in ORDERS_SESSION_KEYS, or with a key
+// made at start. Keys that do not parse stop the function at start, with a
+// message that names the variable.
+func sessionSealer() *session.Sealer {
+	keys := [][]byte{randomKey()}
+	if _, set := os.LookupEnv("ORDERS_SESSION_KEYS"); set {
+		var err error
+		if keys, err = session.KeysFromEnv("ORDERS_SESSION_KEYS"); err != nil {
+			panic("orders: " + err.Error())
+		}
+	}
+	s, err := session.NewSealer(keys...)
+	if err != nil {
+		panic("orders: " + err.Error())
+	}
+	return s
 }
 
 // order is an order as the API shows it.

@@ -16,7 +16,7 @@ var allowed = []string{
 	"github.com/funcify/funcify/",
 }
 
-var core = []string{"app", "event", "logging", "trace", "result", "store", "store/memstore", "breaker", "retry", "httpclient"}
+var core = []string{"app", "event", "logging", "trace", "result", "store", "store/memstore", "breaker", "retry", "httpclient", "session"}
 
 func TestCoreDependencies(t *testing.T) {
 	args := []string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}
