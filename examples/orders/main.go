@@ -16,6 +16,11 @@
 //	GET  /session      {"visits": N}: the caller's visits, counted in a sealed cookie
 //	S3   invoices.*    {"processed": [<object keys>]}
 //
+// With ORDERS_JWT_ISSUER, ORDERS_JWT_AUDIENCE and ORDERS_JWKS_URL set, the
+// orders routes need a bearer token: reading needs the activity
+// orders:order:read, POST needs orders:order:write (401 without a valid
+// token, 403 without the activity). Unset, every route is open.
+//
 // The visits cookie is sealed with the keys in ORDERS_SESSION_KEYS
 // (comma-separated base64 32-byte keys, the sealing key first; make one with
 // `openssl rand -base64 32`). Without it the function seals with a random key
@@ -44,31 +49,36 @@ func main() {
 	newApp(newStore()).Start()
 }
 
-// newApp builds the function's app around store.
+// newApp builds the function's app around store, with the JWT settings of
+// the environment (see auth.go).
 func newApp(s *store, opts ...app.Option) *app.App {
+	auth := authFromEnv(os.Getenv)
+	if auth.option != nil {
+		opts = append(opts, auth.option)
+	}
 	a := app.New(opts...)
 	a.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		app.JSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	a.HandleFunc("POST /orders", func(w http.ResponseWriter, r *http.Request) {
+	a.Handle("POST /orders", auth.write(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, err := app.DecodeJSON[newOrder](r)
 		if err != nil {
 			app.WriteError(w, r, err)
 			return
 		}
 		app.JSON(w, r, http.StatusCreated, s.add(*in.Item, *in.Quantity))
-	})
-	a.HandleFunc("GET /orders", func(w http.ResponseWriter, r *http.Request) {
+	})))
+	a.Handle("GET /orders", auth.read(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		app.JSON(w, r, http.StatusOK, map[string][]order{"orders": s.list()})
-	})
-	a.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+	})))
+	a.Handle("GET /orders/{id}", auth.read(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o, ok := s.get(r.PathValue("id"))
 		if !ok {
 			app.WriteError(w, r, app.NewError(http.StatusNotFound, "order not found"))
 			return
 		}
 		app.JSON(w, r, http.StatusOK, o)
-	})
+	})))
 	a.Handle("GET /session", session.Middleware(session.Options{Sealer: sessionSealer()})(http.HandlerFunc(visits)))
 	a.HandleS3("invoices", func(ctx context.Context, e events.S3Event) (any, error) {
 		keys := make([]string, 0, len(e.Records))

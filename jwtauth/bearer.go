@@ -1,0 +1,128 @@
+package jwtauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/funcify/funcify/app"
+)
+
+// BearerToken returns the bearer token of r's Authorization header (RFC
+// 6750 §2.1): the scheme "Bearer" in any case, one or more spaces, and one
+// b64token. A request without an Authorization header, or whose header
+// uses another scheme, fails with ErrNoToken; more than one Authorization
+// header, or a Bearer credential of any other shape, fails with
+// ErrMalformed.
+func BearerToken(r *http.Request) (string, error) {
+	values := r.Header.Values("Authorization")
+	switch len(values) {
+	case 0:
+		return "", ErrNoToken
+	case 1:
+	default:
+		return "", fmt.Errorf("%w: more than one Authorization header", ErrMalformed)
+	}
+	v := strings.Trim(values[0], " \t")
+	if v == "" {
+		return "", ErrNoToken
+	}
+	scheme, rest, _ := strings.Cut(v, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		if len(scheme) > 6 && strings.EqualFold(scheme[:6], "Bearer") {
+			return "", fmt.Errorf("%w: bad Authorization header", ErrMalformed)
+		}
+		return "", ErrNoToken
+	}
+	tok := strings.TrimLeft(rest, " ")
+	if !isB64Token(tok) {
+		return "", fmt.Errorf("%w: bad Authorization header", ErrMalformed)
+	}
+	return tok, nil
+}
+
+// isB64Token reports whether s is a b64token (RFC 6750 §2.1):
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isB64Token(s string) bool {
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' {
+			i++
+			continue
+		}
+		break
+	}
+	if i == 0 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return true
+}
+
+// Challenge returns the WWW-Authenticate value for a request refused with
+// err (RFC 6750 §3): `Bearer` when it carried no token (ErrNoToken), else
+// `Bearer error="invalid_token"`. It says nothing of why.
+func Challenge(err error) string {
+	if errors.Is(err, ErrNoToken) {
+		return "Bearer"
+	}
+	return `Bearer error="invalid_token"`
+}
+
+type contextKey struct{}
+
+// NewContext returns a copy of ctx that carries t.
+func NewContext(ctx context.Context, t *Token) context.Context {
+	return context.WithValue(ctx, contextKey{}, t)
+}
+
+// TokenFromContext returns the validated token in ctx, if any: a request
+// that passed [Middleware] has one.
+func TokenFromContext(ctx context.Context) (*Token, bool) {
+	t, ok := ctx.Value(contextKey{}).(*Token)
+	return t, ok && t != nil
+}
+
+// Authenticate returns the validated bearer token of r.
+func (v *Validator) Authenticate(r *http.Request) (*Token, error) {
+	raw, err := BearerToken(r)
+	if err != nil {
+		return nil, err
+	}
+	return v.Validate(r.Context(), raw)
+}
+
+// Middleware returns middleware that lets a request through only with a
+// valid bearer token, which it puts in the request's context
+// ([TokenFromContext]). Otherwise it answers 401 with a WWW-Authenticate
+// challenge ([Challenge]) and the app's error envelope, message "invalid
+// token", step "authenticate"; or 503 "authentication unavailable" when
+// the keys could not be fetched (ErrKeysUnavailable), which is the
+// provider's failure and not the caller's.
+func Middleware(v *Validator) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t, err := v.Authenticate(r)
+			if err != nil {
+				if errors.Is(err, ErrKeysUnavailable) {
+					app.WriteError(w, r, &app.Error{Status: http.StatusServiceUnavailable,
+						Message: "authentication unavailable", Step: "authenticate", Err: err})
+					return
+				}
+				w.Header().Set("WWW-Authenticate", Challenge(err))
+				app.WriteError(w, r, &app.Error{Status: http.StatusUnauthorized,
+					Message: "invalid token", Step: "authenticate", Err: err})
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), t)))
+		})
+	}
+}

@@ -1,0 +1,72 @@
+// Package jwtauth authenticates the callers of a function by the JWT bearer
+// token of their request (RFC 6750, RFC 7519), validated against the
+// identity provider's keys as the JWT best current practices (RFC 8725)
+// ask. Signatures are verified by github.com/golang-jwt/jwt/v5; parsing and
+// every check around them are this package's own, stricter than
+// golang-jwt's parser.
+//
+// # Use
+//
+//	keys := jwtauth.NewOIDC("https://idp.example.com/", // or NewJWKS(url), StaticKeys, ParseJWKS
+//		jwtauth.WithStore(shared),  // a cold instance finds the keys here
+//		jwtauth.WithBreaker(idp))   // a provider that is down is left alone
+//	v, err := jwtauth.New(jwtauth.Config{
+//		Keys:     keys,
+//		Issuer:   "https://idp.example.com/",
+//		Audience: []string{"api://orders"},
+//	})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	a.Use(jwtauth.Middleware(v)) // 401 with WWW-Authenticate; the *Token in the context
+//
+// # What is refused
+//
+// [Validator.Validate] refuses, with errors that match the package's Err
+// values:
+//
+//   - a token longer than Config.MaxSize (16 KiB), checked first; any
+//     character outside base64url and '.'; anything but exactly two dots,
+//     counted before any split; an empty part;
+//   - non-canonical base64url: padding, the standard alphabet, non-zero
+//     trailing bits;
+//   - a header or claims set that is not one JSON object in UTF-8, or has
+//     a member name twice at any depth (after unescaping);
+//   - an "alg" outside Config.Algorithms (default RS256, ES256, EdDSA),
+//     compared byte for byte and written without escapes; "none" and HMAC
+//     can never be allowed;
+//   - a "crit" header (no extension is understood); a "jku", "x5u", "jwk"
+//     or "x5c" header: keys come only from the configured source, never
+//     from the token, and a token that names one is refused outright rather
+//     than ignored; JWE's "enc" and "zip"; any "cty" (nested JWTs); a "typ"
+//     other than Config.Type when set;
+//   - a registered claim of the wrong JSON type: "exp", "nbf", "iat" must
+//     be numbers, "iss", "sub", "jti" strings, "aud" a string or an array
+//     of strings; a missing "exp";
+//   - a key the source does not hold under the token's "kid" (compared byte
+//     for byte), or whose type, curve or size does not fit "alg" (RSA of at
+//     least 2048 bits for RS* and PS*; P-256, P-384, P-521 for ES256,
+//     ES384, ES512; Ed25519 for EdDSA);
+//   - a signature that does not verify, including ECDSA signatures of the
+//     wrong length or with r or s zero or out of range;
+//   - "exp" passed, "nbf" or "iat" in the future, beyond Config.Leeway
+//     (30 s); "iss" other than Config.Issuer; "aud" without one of
+//     Config.Audience.
+//
+// # Keys
+//
+// [StaticKeys] and [ParseJWKS] build a fixed [KeySet]. [NewJWKS] and
+// [NewOIDC] fetch the provider's keys lazily, during a validation: a
+// Lambda that is frozen runs no background goroutine. Concurrent
+// validations share one fetch; a token of an unknown "kid" triggers a
+// refetch at most once per refresh interval (1 minute), so a flood of
+// made-up kids cannot hammer the provider; a failed fetch keeps the keys
+// already held; documents are capped at 1 MiB. With [WithStore] the key set
+// is shared by every instance, and with [WithBreaker] the fetches go
+// through a circuit breaker.
+//
+// # Concurrency
+//
+// Validator, KeySet, JWKS and OIDC are safe for concurrent use. Build them
+// once, at init, and share them across invocations.
+package jwtauth

@@ -1,0 +1,209 @@
+package pip
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/funcify/funcify/app"
+	"github.com/funcify/funcify/jwtauth"
+)
+
+// Config configures a [PIP]. The zero value of every field but Validator
+// means the documented default.
+type Config struct {
+	// Validator validates the bearer tokens. Required.
+	Validator *jwtauth.Validator
+	// ActivitiesClaim names the claim that lists the subject's
+	// activities: a JSON array of strings, or a string of space-separated
+	// activities (as OAuth 2.0's "scope"). Empty means the first present
+	// of "activities", "permissions", "scope" and "scp".
+	ActivitiesClaim string
+	// UserInfoURL, if set, is the provider's userinfo endpoint: the
+	// subject is enriched with its answer, fetched with the caller's token
+	// and cached for that token until the token expires.
+	UserInfoURL string
+	// HTTPClient fetches userinfo; nil means a client with a 5 s timeout.
+	HTTPClient *http.Client
+	// MaxCached bounds the userinfo cache; default 1,000 tokens.
+	MaxCached int
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
+}
+
+// PIP is the policy information point: it builds the [Subject] of a request
+// from its bearer token. It is safe for concurrent use.
+type PIP struct {
+	cfg Config
+
+	mu       sync.Mutex // guards userinfo
+	userinfo map[[sha256.Size]byte]cachedInfo
+}
+
+type cachedInfo struct {
+	info    map[string]any
+	expires time.Time
+}
+
+// New returns a PIP. It panics if cfg.Validator is nil: a setup mistake.
+func New(cfg Config) *PIP {
+	if cfg.Validator == nil {
+		panic("pip: New needs a Validator")
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	if cfg.MaxCached <= 0 {
+		cfg.MaxCached = 1000
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &PIP{cfg: cfg, userinfo: make(map[[sha256.Size]byte]cachedInfo)}
+}
+
+// Errors from [PIP.Subject] besides jwtauth's.
+var (
+	// ErrUserInfo: the userinfo endpoint could not be reached or answered
+	// with an error other than 401.
+	ErrUserInfo = errors.New("pip: userinfo unavailable")
+	// ErrUserInfoRefused: the userinfo endpoint refused the token (401).
+	ErrUserInfoRefused = errors.New("pip: userinfo refused the token")
+)
+
+// Subject returns the subject of a validated token: its "sub", claims and
+// activities, enriched with userinfo when configured.
+func (p *PIP) Subject(ctx context.Context, t *jwtauth.Token) (*Subject, error) {
+	s := &Subject{ID: t.Subject, Claims: t.Claims, Activities: Activities(t.Claims, p.cfg.ActivitiesClaim)}
+	if p.cfg.UserInfoURL != "" {
+		info, err := p.userInfo(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		s.UserInfo = info
+	}
+	return s, nil
+}
+
+// Activities reads the activities listed in claims under claim; see
+// [Config.ActivitiesClaim] for the empty claim name. Entries that are not
+// strings, and empty ones, are skipped.
+func Activities(claims map[string]any, claim string) []string {
+	names := []string{claim}
+	if claim == "" {
+		names = []string{"activities", "permissions", "scope", "scp"}
+	}
+	for _, n := range names {
+		v, ok := claims[n]
+		if !ok {
+			continue
+		}
+		switch v := v.(type) {
+		case string:
+			return strings.Fields(v)
+		case []any:
+			out := make([]string, 0, len(v))
+			for _, e := range v {
+				if s, ok := e.(string); ok && s != "" {
+					out = append(out, s)
+				}
+			}
+			return out
+		}
+		return nil
+	}
+	return nil
+}
+
+// userInfo fetches the userinfo of t, or returns it from the cache.
+func (p *PIP) userInfo(ctx context.Context, t *jwtauth.Token) (map[string]any, error) {
+	key := sha256.Sum256([]byte(t.Raw))
+	now := p.cfg.Now()
+	p.mu.Lock()
+	if c, ok := p.userinfo[key]; ok && now.Before(c.expires) {
+		p.mu.Unlock()
+		return c.info, nil
+	}
+	p.mu.Unlock()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.cfg.UserInfoURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUserInfo, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+t.Raw)
+	req.Header.Set("Accept", "application/json")
+	resp, err := p.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUserInfo, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return nil, ErrUserInfoRefused
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("%w: status %d", ErrUserInfo, resp.StatusCode)
+	}
+	var info map[string]any
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&info); err != nil {
+		return nil, fmt.Errorf("%w: decoding the answer: %v", ErrUserInfo, err)
+	}
+	if sub, ok := info["sub"].(string); ok && t.Subject != "" && sub != t.Subject {
+		// OpenID Connect Core §5.3.2: a userinfo answer for another
+		// subject must not be used.
+		return nil, fmt.Errorf("%w: answer for another subject", ErrUserInfo)
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.userinfo) >= p.cfg.MaxCached {
+		for k, c := range p.userinfo {
+			if !now.Before(c.expires) || len(p.userinfo) >= p.cfg.MaxCached {
+				delete(p.userinfo, k)
+			}
+		}
+	}
+	p.userinfo[key] = cachedInfo{info: info, expires: t.ExpiresAt}
+	return info, nil
+}
+
+// Hook returns the app's policy-information hook ([app.WithPolicyInformation]):
+//
+//   - a request without an Authorization header goes on without a subject,
+//     so open routes stay open and pdp's policies answer 401 where a
+//     subject is required;
+//   - a request with a bearer token that validates goes on with the
+//     [Subject] ([FromContext]) and the token (jwtauth.TokenFromContext) in
+//     its context;
+//   - any other request is answered 401 with WWW-Authenticate
+//     `Bearer error="invalid_token"` (RFC 6750), without saying why; or
+//     503 when the provider's keys or userinfo cannot be had, which is the
+//     provider's failure, not the caller's.
+func (p *PIP) Hook() app.PolicyInformation {
+	return func(r *http.Request) (context.Context, error) {
+		ctx := r.Context()
+		if len(r.Header.Values("Authorization")) == 0 {
+			return ctx, nil
+		}
+		t, err := p.cfg.Validator.Authenticate(r)
+		if err == nil {
+			var s *Subject
+			if s, err = p.Subject(ctx, t); err == nil {
+				return NewContext(jwtauth.NewContext(ctx, t), s), nil
+			}
+		}
+		if errors.Is(err, jwtauth.ErrKeysUnavailable) || (errors.Is(err, ErrUserInfo) && !errors.Is(err, ErrUserInfoRefused)) {
+			return nil, &app.Error{Status: http.StatusServiceUnavailable, Message: "authentication unavailable", Step: "authenticate", Err: err}
+		}
+		// An Authorization header was sent, so whatever is wrong with it
+		// (another scheme included) is an invalid token.
+		return nil, &app.Error{Status: http.StatusUnauthorized, Message: "invalid token", Step: "authenticate", Err: err,
+			Header: http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}}
+	}
+}
