@@ -175,14 +175,16 @@ func (p *PIP) userInfo(ctx context.Context, t *jwtauth.Token) (map[string]any, e
 
 // Hook returns the app's policy-information hook ([app.WithPolicyInformation]):
 //
-//   - a request without an Authorization header goes on without a subject,
-//     so open routes stay open and pdp's policies answer 401 where a
-//     subject is required;
+//   - a request without a bearer token (no Authorization header, or
+//     credentials of another scheme) goes on without a subject, so open
+//     routes stay open and pdp's policies answer 401 where a subject is
+//     required;
 //   - a request with a bearer token that validates goes on with the
 //     [Subject] ([FromContext]) and the token (jwtauth.TokenFromContext) in
 //     its context;
-//   - any other request is answered 401 with WWW-Authenticate
-//     `Bearer error="invalid_token"` (RFC 6750), without saying why; or
+//   - a request whose bearer token is malformed or does not validate is
+//     answered 401 with WWW-Authenticate `Bearer error="invalid_token"`
+//     (RFC 6750), without saying why; or
 //     503 when the provider's keys or userinfo cannot be had, which is the
 //     provider's failure, not the caller's.
 func (p *PIP) Hook() app.PolicyInformation {
@@ -192,6 +194,12 @@ func (p *PIP) Hook() app.PolicyInformation {
 			return ctx, nil
 		}
 		t, err := p.cfg.Validator.Authenticate(r)
+		if errors.Is(err, jwtauth.ErrNoToken) {
+			// Credentials of another scheme, such as Basic: no bearer
+			// token, so no subject (RFC 6750 §3.1); the decision points
+			// answer 401 "Bearer" where a subject is required.
+			return ctx, nil
+		}
 		if err == nil {
 			var s *Subject
 			if s, err = p.Subject(ctx, t); err == nil {
@@ -201,8 +209,6 @@ func (p *PIP) Hook() app.PolicyInformation {
 		if errors.Is(err, jwtauth.ErrKeysUnavailable) || (errors.Is(err, ErrUserInfo) && !errors.Is(err, ErrUserInfoRefused)) {
 			return nil, &app.Error{Status: http.StatusServiceUnavailable, Message: "authentication unavailable", Step: "authenticate", Err: err}
 		}
-		// An Authorization header was sent, so whatever is wrong with it
-		// (another scheme included) is an invalid token.
 		return nil, &app.Error{Status: http.StatusUnauthorized, Message: "invalid token", Step: "authenticate", Err: err,
 			Header: http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}}
 	}

@@ -171,7 +171,9 @@ func TestHookWithPolicies(t *testing.T) {
 		{"lower-case scheme", "GET", "/orders", "bearer " + read, 200, ""},
 		{"read-only token writes", "POST", "/orders", "Bearer " + read, 403, `Bearer error="insufficient_scope"`},
 		{"expired", "GET", "/orders", "Bearer " + expired, 401, `Bearer error="invalid_token"`},
-		{"basic auth", "GET", "/orders", "Basic YWxpY2U6cHc=", 401, `Bearer error="invalid_token"`},
+		{"basic auth", "GET", "/orders", "Basic YWxpY2U6cHc=", 401, "Bearer"},
+		{"basic auth on an open route", "GET", "/health", "Basic YWxpY2U6cHc=", 200, ""},
+		{"two tokens", "GET", "/orders", "Bearer " + read + " " + read, 401, `Bearer error="invalid_token"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,10 +13,11 @@ import (
 var allowed = []string{
 	"github.com/aws/aws-lambda-go/",
 	"github.com/go-json-experiment/json",
+	"github.com/golang-jwt/jwt/v5", // jwtauth verifies signatures with it
 	"github.com/funcify/funcify/",
 }
 
-var core = []string{"app", "event", "logging", "trace", "result", "store", "store/memstore", "breaker", "retry", "httpclient", "session"}
+var core = []string{"app", "event", "logging", "trace", "result", "store", "store/memstore", "breaker", "retry", "httpclient", "session", "pdp", "pip", "jwtauth"}
 
 func TestCoreDependencies(t *testing.T) {
 	args := []string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}
