@@ -2,14 +2,17 @@
 // instance of every function that uses the same table: the circuit breaker,
 // the service token and the JWKS cache see what the other instances learnt.
 //
-// The caller builds the DynamoDB client (AWS SDK for Go v2) once per cold
-// start and hands it to [New] with the table name:
+// [New] takes a DynamoDB client (AWS SDK for Go v2) and the table name.
+// [DefaultClient] is the process's client, built once per cold start
+// through package awsclient (configuration from the Lambda environment,
+// endpoint from FUNCIFY_ENDPOINT_DYNAMODB if set); any *dynamodb.Client of
+// your own will do as well:
 //
-//	cfg, err := config.LoadDefaultConfig(ctx)
+//	db, err := dynamostore.DefaultClient(ctx)
 //	if err != nil {
 //		return err
 //	}
-//	s := dynamostore.New(dynamodb.NewFromConfig(cfg), "funcify-state")
+//	s := dynamostore.New(db, "funcify-state")
 //
 // The AWS SDK stays in this package: a function that does not import it does
 // not link the SDK.

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/funcify/funcify/awsclient"
 	"github.com/funcify/funcify/store"
 )
 
@@ -299,4 +300,23 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 		return fmt.Errorf("dynamostore: create table %s: enable TTL on %s: %w", table, attrExpires, err)
 	}
 	return nil
+}
+
+// DefaultClient returns the process's DynamoDB client, built on first use
+// with awsclient.Client (service "dynamodb": the configuration of
+// awsclient.Config, from the Lambda environment by default, and the
+// endpoint in FUNCIFY_ENDPOINT_DYNAMODB, if set). A failure to load the AWS
+// configuration is returned and not kept.
+func DefaultClient(ctx context.Context) (*dynamodb.Client, error) {
+	c, err := awsclient.Client(ctx, "dynamodb", func(cfg aws.Config, endpoint string) *dynamodb.Client {
+		return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+			if endpoint != "" {
+				o.BaseEndpoint = aws.String(endpoint)
+			}
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: %w", err)
+	}
+	return c, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/funcify/funcify/awsclient"
 	"github.com/funcify/funcify/internal/testenv"
 	"github.com/funcify/funcify/store"
 	"github.com/funcify/funcify/store/dynamostore"
@@ -504,5 +505,35 @@ func TestGetForeignItem(t *testing.T) {
 				t.Errorf("got %+v, %v; want an error containing %q", it, err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestDefaultClient builds the process's client from the environment that
+// the Lambda runtime sets, with the endpoint overridden to dynalite.
+func TestDefaultClient(t *testing.T) {
+	endpoint := testenv.Dynalite(t)
+	for k, v := range map[string]string{
+		"AWS_REGION":                  testenv.DynaliteRegion,
+		"AWS_ACCESS_KEY_ID":           "AKIDFUNCIFYTEST",
+		"AWS_SECRET_ACCESS_KEY":       "funcify-test-secret",
+		"AWS_SESSION_TOKEN":           "",
+		awsclient.EnvEndpointDynamoDB: endpoint,
+	} {
+		t.Setenv(k, v)
+	}
+	ctx := context.Background()
+	c, err := dynamostore.DefaultClient(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := dynamostore.DefaultClient(ctx); again != c || err != nil {
+		t.Fatalf("second call: got %p, %v, want the first client %p", again, err, c)
+	}
+	if got := aws.ToString(c.Options().BaseEndpoint); got != endpoint {
+		t.Errorf("endpoint: got %q, want %q", got, endpoint)
+	}
+	s := dynamostore.New(c, newTable(t, c))
+	if v, err := s.CompareAndSet(ctx, "k", 0, []byte("x"), 0); err != nil || v == 0 {
+		t.Fatalf("CompareAndSet: got %d, %v", v, err)
 	}
 }

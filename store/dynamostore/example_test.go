@@ -6,9 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/funcify/funcify/store"
 	"github.com/funcify/funcify/store/dynamostore"
 )
@@ -17,14 +14,15 @@ import (
 // compare-and-set, and read again when another instance got there first.
 // It needs a DynamoDB table, so it is compiled but not run.
 func Example() {
-	// Once per cold start. In a function, cfg comes from
-	// config.LoadDefaultConfig(ctx) (github.com/aws/aws-sdk-go-v2/config).
-	var cfg aws.Config
-	s := dynamostore.New(dynamodb.NewFromConfig(cfg), "funcify-state")
-
-	// In each invocation, within its deadline.
+	// In each invocation, within its deadline. DefaultClient builds the
+	// client on the first call and returns it thereafter.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
+	db, err := dynamostore.DefaultClient(ctx)
+	if err != nil {
+		return // no AWS configuration in the environment
+	}
+	s := dynamostore.New(db, "funcify-state")
 	for {
 		it, err := s.Get(ctx, "counter")
 		if err != nil {

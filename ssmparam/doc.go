@@ -1,0 +1,56 @@
+// Package ssmparam reads a function's configuration from AWS Systems Manager
+// Parameter Store: every parameter under a path into the process
+// environment, or single parameters through a cache; and writes a
+// SecureString.
+//
+//	func main() {
+//		ctx := context.Background()
+//		if err := ssmparam.LoadEnv(ctx, "/orders/prod"); err != nil {
+//			log.Fatal(err)
+//		}
+//		dsn := os.Getenv("db_url") // from /orders/prod/db_url
+//		...
+//	}
+//
+// The package-level functions use a [Client] on the process's SSM client,
+// [DefaultAPI], built on first use through package awsclient (whose
+// configuration comes from the Lambda environment unless awsclient.SetLoader
+// says otherwise); [New] makes one on a client of your own, which can be
+// anything with the three methods of [API].
+//
+// # Names in the environment
+//
+// By default a parameter's variable is the last segment of its name:
+// /orders/prod/db_url sets db_url. With [WithFullPath] it is the name
+// relative to the path, upper-cased, with '/', '-' and '.' replaced by '_':
+// /orders/prod/db/read-url under /orders/prod sets DB_READ_URL. [WithPrefix]
+// puts a prefix before either. A variable that is already set is kept
+// unless [WithOverwrite] is given. When two parameters map to one variable
+// (/app/a/url and /app/b/url are both url by default) LoadEnv sets nothing
+// and returns an error that names both: pick [WithFullPath] or rename one.
+//
+// # Retries
+//
+// The package retries with package retry's backoff, deadline-aware, instead
+// of the SDK's retryer: each call turns the SDK's retries off (its retryer
+// becomes aws.NopRetryer) and [retry.Do] retries throttling
+// (ThrottlingException, TooManyUpdates and the SDK's other throttle codes),
+// HTTP 429 and 5xx, and connection errors, up to [DefaultMaxTries] tries.
+// One policy, which never waits past the invocation's deadline and has no
+// client-side retry quota to run dry during a throttling storm. Change it
+// with [WithRetry].
+//
+// # Errors
+//
+// Errors are [*Error] values naming the operation and the parameter or
+// path. errors.Is(err, [ErrAccessDenied]) reports a denial by IAM (or KMS,
+// for decryption) and errors.Is(err, [ErrNotFound]) a missing parameter.
+//
+// # Logging
+//
+// Values never reach a log line: the package logs parameter names, counts
+// and errors (whose messages carry no values) through the [slog.Logger]
+// given with [WithLogger], slog.Default() otherwise.
+//
+// A [Client] is safe for concurrent use.
+package ssmparam

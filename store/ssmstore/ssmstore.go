@@ -1,0 +1,246 @@
+package ssmstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/funcify/funcify/store"
+)
+
+// API is the part of the SSM client that a [Store] uses; *ssm.Client has
+// it.
+type API interface {
+	GetParameter(ctx context.Context, in *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+	PutParameter(ctx context.Context, in *ssm.PutParameterInput, optFns ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
+}
+
+// maxNameLen is the longest parameter name SSM accepts.
+const maxNameLen = 1011
+
+// Store is a [store.Store] on Parameter Store. It is safe for concurrent
+// use.
+type Store struct {
+	api    API
+	prefix string
+	typ    types.ParameterType
+	keyID  *string
+	tier   types.ParameterTier
+	now    func() time.Time
+}
+
+// An Option configures a [Store].
+type Option func(*Store)
+
+// WithType sets the parameters' type: types.ParameterTypeSecureString, the
+// default, or types.ParameterTypeString (no KMS call, value in clear text).
+func WithType(t types.ParameterType) Option { return func(s *Store) { s.typ = t } }
+
+// WithKeyID sets the KMS key of SecureString parameters; the default is the
+// account's aws/ssm key.
+func WithKeyID(id string) Option { return func(s *Store) { s.keyID = aws.String(id) } }
+
+// WithTier sets the parameters' tier; the default is Standard (4 KB).
+func WithTier(t types.ParameterTier) Option { return func(s *Store) { s.tier = t } }
+
+// withClock makes the store read the time from now; for tests.
+func withClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// New returns a store that keeps key k in the parameter prefix/escaped(k).
+// It panics if prefix does not begin with '/'.
+func New(api API, prefix string, opts ...Option) *Store {
+	if !strings.HasPrefix(prefix, "/") {
+		panic("ssmstore: prefix " + strconv.Quote(prefix) + " does not begin with /")
+	}
+	s := &Store{api: api, prefix: strings.TrimSuffix(prefix, "/"), typ: types.ParameterTypeSecureString, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// envelope is a parameter's value.
+type envelope struct {
+	Base    int64  `json:"b"`           // the version the writer read
+	Nonce   uint64 `json:"n"`           // random, to recognise one's own write
+	Value   []byte `json:"v,omitempty"` // base64 in JSON
+	Expires int64  `json:"e,omitempty"` // Unix milliseconds; 0: never
+	Deleted bool   `json:"d,omitempty"` // a tombstone
+}
+
+// state is what a read of a key found.
+type state struct {
+	version int64    // the parameter's latest version; 0: no parameter
+	env     envelope // the latest valid write, if any
+	present bool     // the item exists and has not expired
+}
+
+// name returns the parameter of key.
+func (s *Store) name(key string) (string, error) {
+	var b strings.Builder
+	b.WriteString(s.prefix)
+	b.WriteByte('/')
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "_%02x", c)
+		}
+	}
+	if b.Len() > maxNameLen {
+		return "", fmt.Errorf("ssmstore: key %q makes a parameter name longer than %d", key, maxNameLen)
+	}
+	return b.String(), nil
+}
+
+func apiCode(err error) string {
+	if ae, ok := errors.AsType[smithy.APIError](err); ok {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// version reads one version of the parameter name (or the latest, when v
+// is 0) and decodes its envelope.
+func (s *Store) version(ctx context.Context, name string, v int64) (envelope, int64, error) {
+	n := name
+	if v != 0 {
+		n += ":" + strconv.FormatInt(v, 10)
+	}
+	out, err := s.api.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(n), WithDecryption: aws.Bool(true)})
+	if err != nil {
+		return envelope{}, 0, err
+	}
+	var env envelope
+	if out.Parameter == nil {
+		return env, 0, fmt.Errorf("ssmstore: GetParameter %s: no parameter in the answer", n)
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(out.Parameter.Value)), &env); err != nil {
+		return env, 0, fmt.Errorf("ssmstore: parameter %s does not hold a store item: %w", n, err)
+	}
+	return env, out.Parameter.Version, nil
+}
+
+// read returns the state of the parameter name.
+func (s *Store) read(ctx context.Context, name string) (state, error) {
+	env, latest, err := s.version(ctx, name, 0)
+	if apiCode(err) == "ParameterNotFound" {
+		return state{}, nil
+	}
+	if err != nil {
+		return state{}, fmt.Errorf("ssmstore: get %s: %w", name, err)
+	}
+	st := state{version: latest}
+	// Walk back from the latest version to the latest valid write.
+	for v := latest; env.Base != v-1; {
+		v--
+		if v == 0 { // every write so far was void: no item
+			return st, nil
+		}
+		env, _, err = s.version(ctx, name, v)
+		if apiCode(err) == "ParameterVersionNotFound" {
+			return state{}, fmt.Errorf("ssmstore: get %s: the last valid write is older than the 100 versions SSM keeps", name)
+		}
+		if err != nil {
+			return state{}, fmt.Errorf("ssmstore: get %s: %w", name, err)
+		}
+	}
+	st.env = env
+	st.present = !env.Deleted && (env.Expires == 0 || s.now().UnixMilli() < env.Expires)
+	return st, nil
+}
+
+// Get returns the item at key; see [store.Store].
+func (s *Store) Get(ctx context.Context, key string) (store.Item, error) {
+	name, err := s.name(key)
+	if err != nil {
+		return store.Item{}, err
+	}
+	st, err := s.read(ctx, name)
+	if err != nil || !st.present {
+		return store.Item{}, err
+	}
+	it := store.Item{Value: st.env.Value, Version: st.version}
+	if it.Value == nil {
+		it.Value = []byte{}
+	}
+	if st.env.Expires != 0 {
+		it.Expires = time.UnixMilli(st.env.Expires)
+	}
+	return it, nil
+}
+
+// CompareAndSet writes value at key if its version is version; see
+// [store.Store] and the package documentation.
+func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	env := envelope{Value: value}
+	if ttl > 0 {
+		env.Expires = s.now().Add(ttl).UnixMilli()
+	}
+	return s.write(ctx, key, version, env)
+}
+
+// Delete removes key if its version is version; see [store.Store].
+func (s *Store) Delete(ctx context.Context, key string, version int64) error {
+	_, err := s.write(ctx, key, version, envelope{Deleted: true})
+	return err
+}
+
+// write writes env at key over version, as CompareAndSet or Delete. A
+// Delete of an absent key with version 0 writes nothing.
+func (s *Store) write(ctx context.Context, key string, version int64, env envelope) (int64, error) {
+	name, err := s.name(key)
+	if err != nil {
+		return 0, err
+	}
+	st, err := s.read(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	if version == 0 && st.present || version != 0 && (!st.present || st.version != version) {
+		return 0, store.ErrConflict
+	}
+	if env.Deleted && !st.present {
+		return 0, nil
+	}
+	env.Base = st.version
+	env.Nonce = rand.Uint64()
+	data, err := json.Marshal(env)
+	if err != nil {
+		return 0, fmt.Errorf("ssmstore: %w", err)
+	}
+	out, err := s.api.PutParameter(ctx, &ssm.PutParameterInput{
+		Name:      aws.String(name),
+		Value:     aws.String(string(data)),
+		Type:      s.typ,
+		KeyId:     s.keyID,
+		Tier:      s.tier,
+		Overwrite: aws.Bool(true),
+	})
+	switch {
+	case apiCode(err) == "TooManyUpdates":
+		return 0, fmt.Errorf("%w: %w", store.ErrConflict, err)
+	case err != nil:
+		return 0, fmt.Errorf("ssmstore: put %s: %w", name, err)
+	case out.Version == env.Base+1:
+		return out.Version, nil
+	}
+	// Our write is void, unless an earlier try of it, which the SDK
+	// retried, took version Base+1.
+	won, _, err := s.version(ctx, name, env.Base+1)
+	if err == nil && won.Nonce == env.Nonce && won.Base == env.Base {
+		return env.Base + 1, nil
+	}
+	return 0, store.ErrConflict
+}
