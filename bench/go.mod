@@ -10,6 +10,7 @@ require (
 	github.com/funcify/funcify v0.0.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/sony/gobreaker/v2 v2.4.0
+	golang.org/x/oauth2 v0.38.0
 )
 
 require (

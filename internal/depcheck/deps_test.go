@@ -14,10 +14,11 @@ var allowed = []string{
 	"github.com/aws/aws-lambda-go/",
 	"github.com/go-json-experiment/json",
 	"github.com/golang-jwt/jwt/v5", // jwtauth verifies signatures with it
+	"golang.org/x/oauth2",          // token.Source adapts to oauth2.TokenSource
 	"github.com/funcify/funcify/",
 }
 
-var core = []string{"app", "event", "logging", "trace", "result", "store", "store/memstore", "breaker", "retry", "httpclient", "session", "pdp", "pip", "jwtauth"}
+var core = []string{"app", "event", "logging", "trace", "result", "store", "store/memstore", "breaker", "retry", "httpclient", "session", "pdp", "pip", "jwtauth", "token", "window"}
 
 func TestCoreDependencies(t *testing.T) {
 	args := []string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}

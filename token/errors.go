@@ -1,0 +1,81 @@
+package token
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+var (
+	// ErrUnavailable is returned, wrapped, when no valid token can be
+	// served because the identity provider is unavailable: it answered
+	// 429 or 5xx, could not be reached, or its circuit breaker is open,
+	// or another instance holds the refresh lease and no token came within
+	// the wait. A *RetrieveError for a 429 or 5xx matches it with
+	// errors.Is.
+	ErrUnavailable = errors.New("token: identity provider unavailable")
+
+	// ErrMalformed is returned, wrapped, when a successful token response
+	// is not a JSON object or has no access_token.
+	ErrMalformed = errors.New("token: malformed token response")
+
+	// ErrTokenType is returned, wrapped, when the token response's
+	// token_type is not "Bearer" (compared case-insensitively). A response
+	// without token_type is taken as a bearer token.
+	ErrTokenType = errors.New("token: token type is not Bearer")
+)
+
+// bodyExcerpt is how much of an error response RetrieveError keeps.
+const bodyExcerpt = 512
+
+// RetrieveError is the identity provider's refusal of a token request: any
+// status but 200, with the error response fields of RFC 6749, section 5.2,
+// when the body has them.
+type RetrieveError struct {
+	// StatusCode is the HTTP status of the response.
+	StatusCode int
+	// ErrorCode is the "error" field, such as "invalid_client".
+	ErrorCode string
+	// ErrorDescription is the "error_description" field.
+	ErrorDescription string
+	// ErrorURI is the "error_uri" field.
+	ErrorURI string
+	// Body is the start of the response body (at most 512 bytes), which
+	// Error does not print.
+	Body []byte
+	// RetryAfter is the delay of the response's Retry-After header, if
+	// it had a valid one. The Source sends no request before it passes.
+	RetryAfter time.Duration
+}
+
+// Error returns the status and the RFC 6749 fields, prefixed "token: ".
+func (e *RetrieveError) Error() string {
+	msg := fmt.Sprintf("token: token endpoint answered %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.ErrorCode != "" {
+		msg += ": " + e.ErrorCode
+	}
+	if e.ErrorDescription != "" {
+		msg += ": " + e.ErrorDescription
+	}
+	if e.ErrorURI != "" {
+		msg += " (" + e.ErrorURI + ")"
+	}
+	return msg
+}
+
+// HTTPStatus returns StatusCode, so that the circuit breaker counts a 5xx as
+// a failure of the provider (breaker.StatusError).
+func (e *RetrieveError) HTTPStatus() int { return e.StatusCode }
+
+// Unwrap returns ErrUnavailable for a 429 or a 5xx, nil otherwise.
+func (e *RetrieveError) Unwrap() error {
+	if unavailableStatus(e.StatusCode) {
+		return ErrUnavailable
+	}
+	return nil
+}
+
+func unavailableStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code >= 500
+}

@@ -1,0 +1,146 @@
+package token_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/funcify/funcify/store"
+)
+
+const secret = "s3cr3t-client-secret"
+
+// provider is a token endpoint that counts its grants.
+type provider struct {
+	*httptest.Server
+	grants atomic.Int64
+
+	mu       sync.Mutex
+	reply    func(n int64, w http.ResponseWriter) // nil: a fresh bearer token for an hour
+	form     url.Values
+	user     string
+	pass     string
+	hasBasic bool
+}
+
+func newProvider(t testing.TB) *provider {
+	p := &provider{}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := p.grants.Add(1)
+		_ = r.ParseForm()
+		p.mu.Lock()
+		p.form = r.PostForm
+		p.user, p.pass, p.hasBasic = r.BasicAuth()
+		reply := p.reply
+		p.mu.Unlock()
+		if reply == nil {
+			reply = fresh(3600)
+		}
+		reply(n, w)
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *provider) set(reply func(n int64, w http.ResponseWriter)) {
+	p.mu.Lock()
+	p.reply = reply
+	p.mu.Unlock()
+}
+
+func (p *provider) lastForm() url.Values {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.form
+}
+
+// fresh answers with token "tok-N" that expires in secs.
+func fresh(secs int) func(int64, http.ResponseWriter) {
+	return func(n int64, w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"tok-%d","token_type":"Bearer","expires_in":%d,"scope":"a b"}`, n, secs)
+	}
+}
+
+func status(code int, body string, header ...string) func(int64, http.ResponseWriter) {
+	return func(_ int64, w http.ResponseWriter) {
+		for i := 0; i+1 < len(header); i += 2 {
+			w.Header().Set(header[i], header[i+1])
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		fmt.Fprint(w, body)
+	}
+}
+
+// clock is a settable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// logBuffer captures every log line, at debug level.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newLogger() (*slog.Logger, *logBuffer) {
+	b := &logBuffer{}
+	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
+}
+
+// downStore is a store that fails every call.
+type downStore struct{ calls atomic.Int64 }
+
+var errDown = errors.New("connection refused")
+
+func (d *downStore) Get(context.Context, string) (store.Item, error) {
+	d.calls.Add(1)
+	return store.Item{}, errDown
+}
+
+func (d *downStore) CompareAndSet(context.Context, string, int64, []byte, time.Duration) (int64, error) {
+	d.calls.Add(1)
+	return 0, errDown
+}
+
+func (d *downStore) Delete(context.Context, string, int64) error {
+	d.calls.Add(1)
+	return errDown
+}

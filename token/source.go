@@ -1,0 +1,663 @@
+package token
+
+import (
+	"context"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	randv2 "math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/logging"
+	"github.com/funcify/funcify/store"
+	"github.com/funcify/funcify/window"
+)
+
+// AuthStyle is how the client authenticates to the token endpoint.
+type AuthStyle int
+
+const (
+	// AuthBasic sends the client id and secret in an HTTP Basic
+	// Authorization header, each form-encoded first as RFC 6749, section
+	// 2.3.1, requires. The default.
+	AuthBasic AuthStyle = iota
+	// AuthForm sends client_id and client_secret in the request body.
+	AuthForm
+)
+
+// Defaults of [Config].
+const (
+	DefaultExpiry        = 5 * time.Minute
+	DefaultLeaseDuration = 10 * time.Second
+	DefaultLeaseWait     = 15 * time.Second
+	DefaultStoreTimeout  = time.Second
+)
+
+const (
+	// failureBackoff is how long a Source that serves a valid token after a
+	// failed refresh waits before it tries again, unless Retry-After says
+	// longer.
+	failureBackoff = 5 * time.Second
+	// leasePoll is how long a Source serving its token while another
+	// instance holds the lease waits before it looks at the store again.
+	leasePoll = time.Second
+	// storeRetry is how long a Source goes on without a failed store
+	// before it tries it again.
+	storeRetry = 10 * time.Second
+	// maxMargin caps how long before its expiry a token stops being
+	// served; a short-lived token stops a tenth of its life before.
+	maxMargin = 10 * time.Second
+)
+
+// Config configures a [Source]. The zero value of every field but TokenURL
+// and ClientID means the documented default.
+type Config struct {
+	// TokenURL is the identity provider's token endpoint. Required.
+	TokenURL string
+	// ClientID is the client's id. Required.
+	ClientID string
+	// ClientSecret is the client's secret. It is never logged: a
+	// logging.Secret prints as "[REDACTED]".
+	ClientSecret logging.Secret
+	// Scopes are sent space-separated as scope, if any.
+	Scopes []string
+	// Audience is sent as audience (as Auth0 and others want), if set.
+	Audience string
+	// Resource is sent as resource (RFC 8707), if set.
+	Resource string
+	// Params are more form parameters for the token request. They cannot
+	// override grant_type, scope, audience, resource or the client's
+	// credentials.
+	Params url.Values
+	// AuthStyle is how the client authenticates. Default AuthBasic.
+	AuthStyle AuthStyle
+
+	// Store is where the token is shared by every instance of the
+	// function, with the refresh lease. Nil: each Source keeps its token
+	// in memory only.
+	Store store.Store
+	// Key is the token's key in Store. Default "token/" and a hash of
+	// TokenURL, ClientID, Scopes, Audience and Resource, so that Sources
+	// with the same client and request share one token.
+	Key string
+	// EncryptionKey, if set, must be 32 bytes: the token is sealed with
+	// AES-256-GCM in Store, so that the store never holds it in plain
+	// text. Every Source sharing Key must have the same key.
+	EncryptionKey []byte
+	// LeaseDuration is how long the refresh lease lasts, and bounds the
+	// token request of its holder. Default 10 seconds.
+	LeaseDuration time.Duration
+	// LeaseWait is how long a caller without a valid token waits for
+	// another instance's grant (within its context's deadline) before it
+	// fails with ErrUnavailable. Default 15 seconds.
+	LeaseWait time.Duration
+	// StoreTimeout bounds each Store call. Default 1 second.
+	StoreTimeout time.Duration
+
+	// Window places the random refresh window before the expiry; see
+	// package window. A window that does not fit a token's life is scaled
+	// to it with window.Settings.Fit.
+	Window window.Settings
+	// DefaultExpiry is the lifetime of a token whose response has no
+	// expires_in and which is not a JWT with exp. Default 5 minutes.
+	DefaultExpiry time.Duration
+
+	// HTTPClient sends the token requests. Default a client with a
+	// 10-second timeout over http.DefaultTransport.
+	HTTPClient *http.Client
+	// Breaker guards the token endpoint. Default a process-local breaker
+	// of its own with breaker's defaults.
+	Breaker *breaker.Breaker
+	// Logger receives the Source's logs, none of which holds a token or a
+	// secret. Default slog.Default().
+	Logger *slog.Logger
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+	// Rand returns a number in [0, 1) for the random window, drawn once
+	// per token. It must be safe for concurrent use. Default
+	// math/rand/v2.Float64.
+	Rand func() float64
+}
+
+// Token is an access token.
+//
+// Printing a Token with fmt or logging it with slog shows its type, expiry
+// and scope, and "[REDACTED]" for the access token itself.
+type Token struct {
+	// AccessToken is the token to send as "Authorization: Bearer".
+	AccessToken string
+	// TokenType is the token_type of the response, "Bearer" in some case.
+	TokenType string
+	// Expiry is when the token expires.
+	Expiry time.Time
+	// Scope is the scope of the response, if it had one.
+	Scope string
+}
+
+// String returns the token with its access token redacted.
+func (t Token) String() string {
+	return fmt.Sprintf("%s token [REDACTED], expiry %s, scope %q", t.TokenType, t.Expiry.Format(time.RFC3339), t.Scope)
+}
+
+// Format writes String whatever the verb, so that no verb prints the
+// access token.
+func (t Token) Format(f fmt.State, _ rune) {
+	_, _ = f.Write([]byte(t.String()))
+}
+
+// LogValue logs the token's type, expiry and scope, and "[REDACTED]" for
+// the access token.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("access_token", "[REDACTED]"),
+		slog.String("token_type", t.TokenType),
+		slog.Time("expiry", t.Expiry),
+		slog.String("scope", t.Scope),
+	)
+}
+
+// Source gets the function's own access token with the OAuth 2.0 client
+// credentials grant, and keeps it in memory and in the shared store. It is
+// safe for concurrent use; build one at init and share it.
+type Source struct {
+	cfg  Config
+	key  string
+	id   string // this Source's lease holder id
+	aead cipher.AEAD
+
+	cur atomic.Pointer[entry] // the token in memory; nil: none
+
+	mu           sync.Mutex // guards the fields below
+	flight       *flight    // the refresh under way, if any
+	retryAt      time.Time  // no request before this (Retry-After)
+	lastErr      error      // the error that set retryAt
+	storeDown    bool       // the store failed: logged once until it works
+	storeRetryAt time.Time  // do not try the failed store before this
+	outage       bool       // a refresh failed while a token was served: logged once
+}
+
+// entry is a token in memory and this instance's plan for it.
+type entry struct {
+	tok        *Token
+	obtained   time.Time
+	raw        []byte
+	refreshAt  time.Time // when to look past memory again
+	validUntil time.Time // when to stop serving tok
+}
+
+// flight is a refresh shared by concurrent callers.
+type flight struct {
+	done      chan struct{}
+	tok       *Token
+	err       error
+	abandoned bool // the leader's context ended, or it panicked: followers retry
+}
+
+// New returns a Source, or an error if cfg lacks TokenURL or ClientID, or
+// has an EncryptionKey that is not 32 bytes long.
+func New(cfg Config) (*Source, error) {
+	if cfg.TokenURL == "" {
+		return nil, errors.New("token: Config.TokenURL is required")
+	}
+	if u, err := url.Parse(cfg.TokenURL); err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("token: Config.TokenURL %q is not an absolute URL", cfg.TokenURL)
+	}
+	if cfg.ClientID == "" {
+		return nil, errors.New("token: Config.ClientID is required")
+	}
+	aead, err := newAEAD(cfg.EncryptionKey)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DefaultExpiry <= 0 {
+		cfg.DefaultExpiry = DefaultExpiry
+	}
+	if cfg.LeaseDuration <= 0 {
+		cfg.LeaseDuration = DefaultLeaseDuration
+	}
+	if cfg.LeaseWait <= 0 {
+		cfg.LeaseWait = DefaultLeaseWait
+	}
+	if cfg.StoreTimeout <= 0 {
+		cfg.StoreTimeout = DefaultStoreTimeout
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = randv2.Float64
+	}
+	if cfg.Breaker == nil {
+		cfg.Breaker = breaker.New(breaker.Settings{Name: "token " + cfg.TokenURL, Logger: cfg.Logger, Now: cfg.Now})
+	}
+	cfg.Scopes = append([]string(nil), cfg.Scopes...)
+	key := cfg.Key
+	if key == "" {
+		h := sha256.Sum256([]byte(strings.Join([]string{cfg.TokenURL, cfg.ClientID, strings.Join(cfg.Scopes, " "), cfg.Audience, cfg.Resource}, "\n")))
+		key = "token/" + hex.EncodeToString(h[:16])
+	}
+	var id [12]byte
+	_, _ = rand.Read(id[:])
+	return &Source{cfg: cfg, key: key, id: hex.EncodeToString(id[:]), aead: aead}, nil
+}
+
+// Key returns the token's key in the store.
+func (s *Source) Key() string { return s.key }
+
+// Token returns a valid access token. The returned Token is shared: do not
+// modify it.
+//
+// It is served from memory until this instance's moment in the random
+// refresh window; then from the store, if another instance has put a newer
+// token there; then from the identity provider, by one caller for all the
+// concurrent callers of this Source and, with a Store, by one instance for
+// all, which holds a lease in the store meanwhile. The other instances go on
+// serving the current token; one without a valid token waits for the
+// holder's (see [Config.LeaseWait]).
+//
+// When the refresh fails and the current token is still valid, Token
+// serves it and tries again later (not before a Retry-After); without a
+// valid token it returns the error: a *RetrieveError for an answer other
+// than 200 (wrapping ErrUnavailable for a 429 or 5xx), ErrUnavailable for an
+// unreachable provider or an open breaker, ErrMalformed or ErrTokenType for
+// a bad response. A failing Store is logged once and bypassed.
+func (s *Source) Token(ctx context.Context) (*Token, error) {
+	if e := s.cur.Load(); e != nil && s.cfg.Now().Before(e.refreshAt) {
+		return e.tok, nil
+	}
+	return s.slow(ctx)
+}
+
+func (s *Source) slow(ctx context.Context) (*Token, error) {
+	for {
+		s.mu.Lock()
+		e := s.cur.Load()
+		now := s.cfg.Now()
+		if e != nil && now.Before(e.refreshAt) {
+			s.mu.Unlock()
+			return e.tok, nil
+		}
+		if f := s.flight; f != nil {
+			s.mu.Unlock()
+			if e != nil && now.Before(e.validUntil) {
+				return e.tok, nil // a refresh is under way; this one still serves
+			}
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return nil, fmt.Errorf("token: wait for the token: %w", context.Cause(ctx))
+			}
+			if f.abandoned {
+				continue
+			}
+			return f.tok, f.err
+		}
+		f := &flight{done: make(chan struct{}), abandoned: true}
+		s.flight = f
+		s.mu.Unlock()
+		s.lead(ctx, f, e)
+		return f.tok, f.err
+	}
+}
+
+// lead runs the refresh of flight f and ends it, even on a panic.
+func (s *Source) lead(ctx context.Context, f *flight, e *entry) {
+	defer func() {
+		s.mu.Lock()
+		s.flight = nil
+		s.mu.Unlock()
+		close(f.done)
+	}()
+	tok, err := s.refresh(ctx, e)
+	f.tok, f.err = tok, err
+	f.abandoned = err != nil && ctx.Err() != nil
+}
+
+func (s *Source) refresh(ctx context.Context, e *entry) (*Token, error) {
+	if s.cfg.Store != nil && s.storeUsable() {
+		if tok, err, done := s.shared(ctx, e); done {
+			return tok, err
+		}
+	}
+	g, err := s.fetch(ctx)
+	if err != nil {
+		return s.failed(e, err)
+	}
+	return s.adopt(g).tok, nil
+}
+
+// newEntry plans the life of g in memory: its moment in the window, drawn
+// now, and how long it may be served.
+func (s *Source) newEntry(g *granted) *entry {
+	lifetime := g.tok.Expiry.Sub(g.obtained)
+	margin := min(maxMargin, max(lifetime/10, 0))
+	e := &entry{tok: g.tok, obtained: g.obtained, raw: g.raw, validUntil: g.tok.Expiry.Add(-margin)}
+	e.refreshAt = window.At(g.tok.Expiry, s.cfg.Window.Fit(lifetime), s.cfg.Rand())
+	if e.refreshAt.After(e.validUntil) {
+		e.refreshAt = e.validUntil
+	}
+	return e
+}
+
+// adopt puts g in memory.
+func (s *Source) adopt(g *granted) *entry {
+	e := s.newEntry(g)
+	s.cur.Store(e)
+	return e
+}
+
+// later serves e again until at, capped at its validity.
+func (s *Source) later(e *entry, at time.Time) {
+	n := *e
+	n.refreshAt = at
+	if n.refreshAt.After(n.validUntil) {
+		n.refreshAt = n.validUntil
+	}
+	s.cur.Store(&n)
+}
+
+// fetch asks the provider for a token, unless a Retry-After forbids it.
+func (s *Source) fetch(ctx context.Context) (*granted, error) {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	if s.lastErr != nil && now.Before(s.retryAt) {
+		err := s.lastErr
+		s.mu.Unlock()
+		return nil, err
+	}
+	s.mu.Unlock()
+	g, err := breaker.Execute(ctx, s.cfg.Breaker, s.grant)
+	if err != nil {
+		if errors.Is(err, breaker.ErrOpen) || errors.Is(err, breaker.ErrTrialLimit) {
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		var re *RetrieveError
+		if errors.As(err, &re) && re.RetryAfter > 0 {
+			s.mu.Lock()
+			s.retryAt, s.lastErr = now.Add(re.RetryAfter), err
+			s.mu.Unlock()
+		}
+		return nil, err
+	}
+	s.logger().Debug("token: granted", "token_url", s.cfg.TokenURL, "client_id", s.cfg.ClientID, "token", g.tok)
+	s.mu.Lock()
+	s.lastErr, s.retryAt = nil, time.Time{}
+	recovered := s.outage
+	s.outage = false
+	s.mu.Unlock()
+	if recovered {
+		s.logger().Info("token: the identity provider answers again", "token_url", s.cfg.TokenURL)
+	}
+	return g, nil
+}
+
+// failed handles a failed refresh: e is served if still valid, else err is
+// returned.
+func (s *Source) failed(e *entry, err error) (*Token, error) {
+	now := s.cfg.Now()
+	if e == nil || !now.Before(e.validUntil) {
+		return nil, err
+	}
+	next := now.Add(failureBackoff)
+	var re *RetrieveError
+	if errors.As(err, &re) && re.RetryAfter > 0 {
+		next = now.Add(re.RetryAfter)
+	}
+	s.later(e, next)
+	s.mu.Lock()
+	first := !s.outage
+	s.outage = true
+	s.mu.Unlock()
+	if first {
+		level := slog.LevelWarn
+		if re != nil && !unavailableStatus(re.StatusCode) {
+			level = slog.LevelError
+		}
+		s.logger().Log(context.Background(), level, "token: refresh failed; serving the cached token while it is valid",
+			"token_url", s.cfg.TokenURL, "error", err.Error(), "expiry", e.tok.Expiry)
+	}
+	return e.tok, nil
+}
+
+func (s *Source) logger() *slog.Logger {
+	if s.cfg.Logger != nil {
+		return s.cfg.Logger
+	}
+	return slog.Default()
+}
+
+// storeUsable reports whether the store may be tried: it has not failed
+// within storeRetry.
+func (s *Source) storeUsable() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.storeDown || !s.cfg.Now().Before(s.storeRetryAt)
+}
+
+func (s *Source) storeFailed(op string, err error) {
+	s.mu.Lock()
+	first := !s.storeDown
+	s.storeDown = true
+	s.storeRetryAt = s.cfg.Now().Add(storeRetry)
+	s.mu.Unlock()
+	if first {
+		s.logger().Warn("token: the store failed; going on with memory and the token endpoint", "key", s.key, "op", op, "error", err.Error())
+	}
+}
+
+func (s *Source) storeWorks() {
+	s.mu.Lock()
+	was := s.storeDown
+	s.storeDown = false
+	s.mu.Unlock()
+	if was {
+		s.logger().Info("token: the store works again", "key", s.key)
+	}
+}
+
+// read reads the Source's record from the store.
+func (s *Source) read(ctx context.Context) (store.Item, *record, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	defer cancel()
+	it, err := s.cfg.Store.Get(ctx, s.key)
+	if err != nil {
+		return it, nil, err
+	}
+	rec, err := decodeRecord(it.Value)
+	if err != nil {
+		s.logger().Warn("token: ignoring the stored record", "key", s.key, "error", err.Error())
+	}
+	return it, rec, nil
+}
+
+// write writes rec over version, to live ttl.
+func (s *Source) write(ctx context.Context, version int64, rec *record, ttl time.Duration) (int64, error) {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	defer cancel()
+	return s.cfg.Store.CompareAndSet(ctx, s.key, version, b, max(ttl, s.cfg.LeaseDuration))
+}
+
+// shared refreshes through the store: it serves a newer stored token, or
+// takes the lease and grants, or serves the current token while another
+// instance holds the lease, or waits for it. It reports false when the store
+// failed and the caller should grant on its own.
+func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, done bool) {
+	waitUntil := time.Now().Add(s.cfg.LeaseWait)
+	poll := 20 * time.Millisecond
+	for {
+		it, rec, err := s.read(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return s.failedCtx(e, ctx)
+			}
+			s.storeFailed("get", err)
+			return nil, nil, false
+		}
+		s.storeWorks()
+		now := s.cfg.Now()
+		cur := e
+		if cur != nil && !now.Before(cur.validUntil) {
+			cur = nil
+		}
+		g, terr := s.token(rec)
+		switch {
+		case terr == nil && (cur == nil || g.tok.AccessToken != cur.tok.AccessToken):
+			// A token this instance has not seen: plan its own moment.
+			ne := s.newEntry(g)
+			if now.Before(ne.refreshAt) {
+				s.cur.Store(ne)
+				return ne.tok, nil, true
+			}
+			if now.Before(ne.validUntil) {
+				cur = ne
+			}
+		case terr != nil && !errors.Is(terr, errNoToken):
+			s.logger().Warn("token: ignoring the stored token", "key", s.key, "error", terr.Error())
+		}
+		if rec.leasedBy(s.id, now) {
+			if cur != nil {
+				s.later(cur, now.Add(leasePoll))
+				return cur.tok, nil, true
+			}
+			if !sleep(ctx, poll, waitUntil) {
+				if ctx.Err() != nil {
+					return nil, fmt.Errorf("token: wait for another instance's token: %w", context.Cause(ctx)), true
+				}
+				return nil, fmt.Errorf("%w: another instance holds the refresh lease and no token came within %v", ErrUnavailable, s.cfg.LeaseWait), true
+			}
+			poll = min(2*poll, 200*time.Millisecond)
+			continue
+		}
+		lease := *rec
+		lease.Holder, lease.Lease = s.id, now.Add(s.cfg.LeaseDuration).UnixNano()
+		ttl := time.Duration(0)
+		if terr == nil {
+			ttl = g.tok.Expiry.Sub(now)
+		}
+		ver, err := s.write(ctx, it.Version, &lease, ttl)
+		if errors.Is(err, store.ErrConflict) {
+			continue // another instance wrote first: look again
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return s.failedCtx(cur, ctx)
+			}
+			s.storeFailed("lease", err)
+			return nil, nil, false
+		}
+		tok, err := s.grantLeased(ctx, ver, rec, cur, ttl)
+		return tok, err, true
+	}
+}
+
+func (s *Source) failedCtx(e *entry, ctx context.Context) (*Token, error, bool) {
+	tok, err := s.failed(e, fmt.Errorf("token: %w", context.Cause(ctx)))
+	return tok, err, true
+}
+
+// grantLeased asks the provider for a token while holding the lease at
+// version ver, and stores the token, or releases the lease on a failure.
+func (s *Source) grantLeased(ctx context.Context, ver int64, rec *record, cur *entry, ttl time.Duration) (*Token, error) {
+	gctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseDuration)
+	g, err := s.fetch(gctx)
+	cancel()
+	// The token is worth saving, and the lease worth releasing, even if
+	// the caller's context has just ended.
+	wctx := context.WithoutCancel(ctx)
+	if err != nil {
+		rel := *rec
+		rel.Holder, rel.Lease = "", 0
+		if _, werr := s.write(wctx, ver, &rel, ttl); werr != nil && !errors.Is(werr, store.ErrConflict) {
+			s.storeFailed("release", werr)
+		}
+		return s.failed(cur, err)
+	}
+	var next record
+	if err := s.setToken(&next, g); err != nil {
+		return nil, fmt.Errorf("token: seal the token: %w", err)
+	}
+	if _, err := s.write(wctx, ver, &next, g.tok.Expiry.Sub(s.cfg.Now())); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			s.logger().Debug("token: the lease was lost; the token is kept in memory only", "key", s.key)
+		} else {
+			s.storeFailed("put", err)
+		}
+	}
+	return s.adopt(g).tok, nil
+}
+
+// sleep waits d, or until the real time until, or the end of ctx, and
+// reports whether it waited d whole.
+func sleep(ctx context.Context, d time.Duration, until time.Time) bool {
+	if left := time.Until(until); left < d {
+		if left <= 0 {
+			return false
+		}
+		d = left
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return time.Now().Before(until)
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Invalidate drops tok, which a downstream refused with a 401, so that the
+// next call to Token gets another: from memory, and from the store if it
+// still holds tok there (by compare-and-set, so that a newer token put by
+// another instance is kept). It returns the store's error, if any, after
+// dropping the token from memory.
+func (s *Source) Invalidate(ctx context.Context, tok *Token) error {
+	if tok == nil {
+		return nil
+	}
+	for {
+		e := s.cur.Load()
+		if e == nil || e.tok.AccessToken != tok.AccessToken || s.cur.CompareAndSwap(e, nil) {
+			break
+		}
+	}
+	if s.cfg.Store == nil {
+		return nil
+	}
+	it, rec, err := s.read(ctx)
+	if err != nil {
+		s.storeFailed("get", err)
+		return fmt.Errorf("token: invalidate: %w", err)
+	}
+	g, err := s.token(rec)
+	if err != nil || g.tok.AccessToken != tok.AccessToken {
+		return nil
+	}
+	if rec.Holder == "" {
+		err = s.cfg.Store.Delete(ctx, s.key, it.Version)
+	} else {
+		_, err = s.write(ctx, it.Version, &record{Holder: rec.Holder, Lease: rec.Lease}, 0)
+	}
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		s.storeFailed("invalidate", err)
+		return fmt.Errorf("token: invalidate: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,440 @@
+package token_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/funcify/funcify/store/memstore"
+	"github.com/funcify/funcify/token"
+	"github.com/funcify/funcify/window"
+)
+
+var ctx = context.Background()
+
+func newSource(t testing.TB, cfg token.Config) *token.Source {
+	t.Helper()
+	if cfg.ClientID == "" {
+		cfg.ClientID = "svc"
+	}
+	if cfg.ClientSecret == "" {
+		cfg.ClientSecret = secret
+	}
+	src, err := token.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func mustToken(t testing.TB, src *token.Source) *token.Token {
+	t.Helper()
+	tok, err := src.Token(ctx)
+	if err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+	return tok
+}
+
+func TestNewRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  token.Config
+	}{
+		{"no TokenURL", token.Config{ClientID: "a"}},
+		{"relative TokenURL", token.Config{TokenURL: "/token", ClientID: "a"}},
+		{"no ClientID", token.Config{TokenURL: "https://idp.example/token"}},
+		{"short EncryptionKey", token.Config{TokenURL: "https://idp.example/token", ClientID: "a", EncryptionKey: make([]byte, 16)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := token.New(tt.cfg); err == nil {
+				t.Error("got no error")
+			}
+		})
+	}
+}
+
+func TestGrantAndMemory(t *testing.T) {
+	p := newProvider(t)
+	src := newSource(t, token.Config{TokenURL: p.URL, Scopes: []string{"a", "b"}, Audience: "https://api", Resource: "https://res",
+		Params: map[string][]string{"extra": {"1"}}})
+	tok := mustToken(t, src)
+	if tok.AccessToken != "tok-1" || tok.TokenType != "Bearer" || tok.Scope != "a b" {
+		t.Errorf("got %#v", *tok)
+	}
+	if d := time.Until(tok.Expiry); d < 59*time.Minute || d > time.Hour {
+		t.Errorf("expiry in %v, want an hour", d)
+	}
+	if again := mustToken(t, src); again != tok {
+		t.Error("the second call did not come from memory")
+	}
+	if got := p.grants.Load(); got != 1 {
+		t.Errorf("grants = %d, want 1", got)
+	}
+	f := p.lastForm()
+	for k, want := range map[string]string{"grant_type": "client_credentials", "scope": "a b", "audience": "https://api", "resource": "https://res", "extra": "1", "client_secret": ""} {
+		if got := f.Get(k); got != want {
+			t.Errorf("form %s = %q, want %q", k, got, want)
+		}
+	}
+	if !p.hasBasic || p.user != "svc" || p.pass != secret {
+		t.Errorf("Basic auth = %v %q, want svc and the secret", p.hasBasic, p.user)
+	}
+}
+
+func TestAuthForm(t *testing.T) {
+	p := newProvider(t)
+	src := newSource(t, token.Config{TokenURL: p.URL, AuthStyle: token.AuthForm, ClientSecret: "a b&c"})
+	mustToken(t, src)
+	f := p.lastForm()
+	if p.hasBasic || f.Get("client_id") != "svc" || f.Get("client_secret") != "a b&c" {
+		t.Errorf("basic %v, form %v", p.hasBasic, f)
+	}
+}
+
+func jwtWith(exp int64) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"RS256"}`)) + "." + enc([]byte(fmt.Sprintf(`{"sub":"x","exp":%d}`, exp))) + ".sig"
+}
+
+func TestExpiry(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	exp := now.Add(90 * time.Minute).Unix()
+	tests := []struct {
+		name string
+		body string
+		want time.Time
+	}{
+		{"number", `{"access_token":"x","token_type":"bearer","expires_in":600}`, now.Add(10 * time.Minute)},
+		{"string", `{"access_token":"x","token_type":"BEARER","expires_in":"600"}`, now.Add(10 * time.Minute)},
+		{"JWT exp", `{"access_token":"` + jwtWith(exp) + `","token_type":"Bearer"}`, time.Unix(exp, 0)},
+		{"expires_in wins over exp", `{"access_token":"` + jwtWith(exp) + `","expires_in":60}`, now.Add(time.Minute)},
+		{"bad expires_in, JWT exp", `{"access_token":"` + jwtWith(exp) + `","expires_in":"soon"}`, time.Unix(exp, 0)},
+		{"default", `{"access_token":"opaque","token_type":"Bearer"}`, now.Add(7 * time.Minute)},
+		{"zero expires_in: default", `{"access_token":"opaque","expires_in":0}`, now.Add(7 * time.Minute)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProvider(t)
+			p.set(status(200, tt.body))
+			src := newSource(t, token.Config{TokenURL: p.URL, DefaultExpiry: 7 * time.Minute, Now: func() time.Time { return now }})
+			if got := mustToken(t, src).Expiry; !got.Equal(tt.want) {
+				t.Errorf("expiry %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSingleFlight(t *testing.T) {
+	p := newProvider(t)
+	release := make(chan struct{})
+	p.set(func(n int64, w http.ResponseWriter) { <-release; fresh(3600)(n, w) })
+	src := newSource(t, token.Config{TokenURL: p.URL})
+	var wg sync.WaitGroup
+	toks := make([]*token.Token, 100)
+	errs := make([]error, 100)
+	for i := range toks {
+		wg.Go(func() { toks[i], errs[i] = src.Token(ctx) })
+	}
+	time.Sleep(50 * time.Millisecond) // let the callers pile up on the one request
+	close(release)
+	wg.Wait()
+	for i := range toks {
+		if errs[i] != nil || toks[i].AccessToken != "tok-1" {
+			t.Fatalf("caller %d: %v %v", i, toks[i], errs[i])
+		}
+	}
+	if got := p.grants.Load(); got != 1 {
+		t.Errorf("grants = %d, want 1", got)
+	}
+}
+
+func TestRefreshInWindow(t *testing.T) {
+	p := newProvider(t)
+	clk := newClock()
+	src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now, Rand: func() float64 { return 0.5 }})
+	first := mustToken(t, src) // an hour: the window is scaled to [30, 45) minutes
+	clk.Add(37 * time.Minute)
+	if got := mustToken(t, src); got != first {
+		t.Errorf("before its moment: got %v, want the first token", got.AccessToken)
+	}
+	clk.Add(time.Minute)
+	if got := mustToken(t, src); got.AccessToken != "tok-2" {
+		t.Errorf("after its moment: got %v, want tok-2", got.AccessToken)
+	}
+}
+
+func TestProviderDownServesValidToken(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		reply func(int64, http.ResponseWriter)
+	}{
+		{"500", status(500, `oops`)},
+		{"503 with Retry-After", status(503, ``, "Retry-After", "120")},
+		{"429 with Retry-After", status(429, `{"error":"slow_down"}`, "Retry-After", "120")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProvider(t)
+			clk := newClock()
+			log, logs := newLogger()
+			src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now, Logger: log, Window: window.Settings{Width: time.Minute, Threshold: time.Minute}})
+			first := mustToken(t, src)
+			p.set(tt.reply)
+			clk.Add(59 * time.Minute) // past the window's end, 1 minute left
+			for range 3 {
+				if got := mustToken(t, src); got != first {
+					t.Fatalf("got %v, want the cached token", got)
+				}
+				clk.Add(10 * time.Second)
+			}
+			if n := strings.Count(logs.String(), "refresh failed"); n != 1 {
+				t.Errorf("logged the failure %d times, want once:\n%s", n, logs)
+			}
+			// The first token, then one attempt every 10 s (the back-off
+			// is 5 s) or, with Retry-After: 120, one attempt only.
+			wantGrants := int64(4)
+			if strings.Contains(tt.name, "Retry-After") {
+				wantGrants = 2
+			}
+			if got := p.grants.Load(); got != wantGrants {
+				t.Errorf("grants = %d, want %d", got, wantGrants)
+			}
+		})
+	}
+}
+
+func TestProviderDownNoToken(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		reply  func(int64, http.ResponseWriter)
+		status int
+	}{
+		{"500", status(500, `oops`), 500},
+		{"429", status(429, `{"error":"slow_down"}`, "Retry-After", "30"), 429},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProvider(t)
+			p.set(tt.reply)
+			clk := newClock()
+			src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now})
+			_, err := src.Token(ctx)
+			var re *token.RetrieveError
+			if !errors.As(err, &re) || re.StatusCode != tt.status || !errors.Is(err, token.ErrUnavailable) {
+				t.Fatalf("got %v, want a *RetrieveError %d matching ErrUnavailable", err, tt.status)
+			}
+			if tt.status == 429 {
+				if re.RetryAfter != 30*time.Second {
+					t.Errorf("RetryAfter = %v, want 30s", re.RetryAfter)
+				}
+				// Not before the Retry-After.
+				p.set(nil)
+				if _, err := src.Token(ctx); !errors.As(err, &re) {
+					t.Errorf("within Retry-After: got %v, want the 429 again", err)
+				}
+				if got := p.grants.Load(); got != 1 {
+					t.Errorf("grants within Retry-After = %d, want 1", got)
+				}
+				clk.Add(31 * time.Second)
+				if tok := mustToken(t, src); tok.AccessToken != "tok-2" {
+					t.Errorf("after Retry-After: got %v", tok.AccessToken)
+				}
+			}
+		})
+	}
+}
+
+func TestUnreachableProvider(t *testing.T) {
+	p := newProvider(t)
+	p.Close()
+	src := newSource(t, token.Config{TokenURL: p.URL})
+	if _, err := src.Token(ctx); !errors.Is(err, token.ErrUnavailable) {
+		t.Errorf("got %v, want ErrUnavailable", err)
+	}
+}
+
+func TestBadResponses(t *testing.T) {
+	tests := []struct {
+		name  string
+		reply func(int64, http.ResponseWriter)
+		check func(t *testing.T, err error)
+	}{
+		{"400 invalid_client", status(400, `{"error":"invalid_client","error_description":"bad secret","error_uri":"https://idp/doc"}`), func(t *testing.T, err error) {
+			var re *token.RetrieveError
+			if !errors.As(err, &re) {
+				t.Fatalf("got %v, want *RetrieveError", err)
+			}
+			if re.StatusCode != 400 || re.ErrorCode != "invalid_client" || re.ErrorDescription != "bad secret" || re.ErrorURI != "https://idp/doc" || !strings.Contains(string(re.Body), "invalid_client") {
+				t.Errorf("got %+v", re)
+			}
+			if errors.Is(err, token.ErrUnavailable) {
+				t.Error("a 400 matches ErrUnavailable")
+			}
+			if want := "token: token endpoint answered 400 Bad Request: invalid_client: bad secret (https://idp/doc)"; err.Error() != want {
+				t.Errorf("Error() = %q, want %q", err.Error(), want)
+			}
+		}},
+		{"401 not JSON", status(401, `nope`), func(t *testing.T, err error) {
+			var re *token.RetrieveError
+			if !errors.As(err, &re) || re.StatusCode != 401 || re.ErrorCode != "" {
+				t.Errorf("got %v", err)
+			}
+		}},
+		{"malformed JSON", status(200, `{"access_token":"tok-secret",`), func(t *testing.T, err error) {
+			if !errors.Is(err, token.ErrMalformed) || strings.Contains(err.Error(), "tok-secret") {
+				t.Errorf("got %v", err)
+			}
+		}},
+		{"missing access_token", status(200, `{"token_type":"Bearer","expires_in":60}`), func(t *testing.T, err error) {
+			if !errors.Is(err, token.ErrMalformed) {
+				t.Errorf("got %v", err)
+			}
+		}},
+		{"token_type mac", status(200, `{"access_token":"x","token_type":"mac"}`), func(t *testing.T, err error) {
+			if !errors.Is(err, token.ErrTokenType) {
+				t.Errorf("got %v", err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProvider(t)
+			p.set(tt.reply)
+			src := newSource(t, token.Config{TokenURL: p.URL})
+			tok, err := src.Token(ctx)
+			if tok != nil {
+				t.Errorf("got a token %v", tok)
+			}
+			tt.check(t, err)
+		})
+	}
+}
+
+func TestStoreDown(t *testing.T) {
+	p := newProvider(t)
+	log, logs := newLogger()
+	down := &downStore{}
+	clk := newClock()
+	src := newSource(t, token.Config{TokenURL: p.URL, Store: down, Logger: log, Now: clk.Now})
+	tok := mustToken(t, src)
+	if tok.AccessToken != "tok-1" {
+		t.Errorf("got %v", tok.AccessToken)
+	}
+	if again := mustToken(t, src); again != tok {
+		t.Error("not served from memory")
+	}
+	src.Invalidate(ctx, tok)
+	mustToken(t, src)
+	if n := strings.Count(logs.String(), "the store failed"); n != 1 {
+		t.Errorf("logged %d times, want once:\n%s", n, logs)
+	}
+	if got := down.calls.Load(); got != 2 {
+		t.Errorf("store calls = %d, want 2 (a Get, then an Invalidate's Get; the refresh skips the store)", got)
+	}
+}
+
+func TestStoreSharesToken(t *testing.T) {
+	p := newProvider(t)
+	shared := memstore.New()
+	a := newSource(t, token.Config{TokenURL: p.URL, Store: shared})
+	b := newSource(t, token.Config{TokenURL: p.URL, Store: shared})
+	ta, tb := mustToken(t, a), mustToken(t, b)
+	if ta.AccessToken != tb.AccessToken || p.grants.Load() != 1 {
+		t.Errorf("a %v, b %v, grants %d", ta.AccessToken, tb.AccessToken, p.grants.Load())
+	}
+	if a.Key() != b.Key() || !strings.HasPrefix(a.Key(), "token/") {
+		t.Errorf("keys %q %q", a.Key(), b.Key())
+	}
+	other := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Scopes: []string{"x"}})
+	if other.Key() == a.Key() {
+		t.Error("other scopes, same key")
+	}
+}
+
+func TestEncryptedAtRest(t *testing.T) {
+	p := newProvider(t)
+	shared := memstore.New()
+	key := []byte("0123456789abcdef0123456789abcdef")
+	a := newSource(t, token.Config{TokenURL: p.URL, Store: shared, EncryptionKey: key})
+	tok := mustToken(t, a)
+	it, err := shared.Get(ctx, a.Key())
+	if err != nil || it.Version == 0 {
+		t.Fatalf("stored: %v %v", it, err)
+	}
+	if strings.Contains(string(it.Value), tok.AccessToken) || strings.Contains(string(it.Value), "expires_in") {
+		t.Errorf("the store holds the token in plain text: %s", it.Value)
+	}
+	b := newSource(t, token.Config{TokenURL: p.URL, Store: shared, EncryptionKey: key})
+	if got := mustToken(t, b); got.AccessToken != tok.AccessToken || p.grants.Load() != 1 {
+		t.Errorf("b got %v after %d grants", got.AccessToken, p.grants.Load())
+	}
+	// Without the key, the sealed token is unreadable: a new grant.
+	c := newSource(t, token.Config{TokenURL: p.URL, Store: shared, EncryptionKey: []byte("another-key-of-32-bytes-long!!!!")})
+	if got := mustToken(t, c); got.AccessToken == tok.AccessToken {
+		t.Error("read the token with the wrong key")
+	}
+	// Without a key, the store holds the plain response.
+	plain := newSource(t, token.Config{TokenURL: p.URL, Store: memstore.New()})
+	mustToken(t, plain)
+}
+
+func TestInvalidate(t *testing.T) {
+	p := newProvider(t)
+	shared := memstore.New()
+	a := newSource(t, token.Config{TokenURL: p.URL, Store: shared})
+	b := newSource(t, token.Config{TokenURL: p.URL, Store: shared})
+	t1 := mustToken(t, a)
+	if err := a.Invalidate(ctx, t1); err != nil {
+		t.Fatal(err)
+	}
+	t2 := mustToken(t, b)
+	if t2.AccessToken == t1.AccessToken {
+		t.Error("the store still served the invalidated token")
+	}
+	// A stale invalidation keeps the newer token in the store.
+	if err := a.Invalidate(ctx, t1); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustToken(t, a); got.AccessToken != t2.AccessToken {
+		t.Errorf("got %v, want %v", got.AccessToken, t2.AccessToken)
+	}
+	if got := p.grants.Load(); got != 2 {
+		t.Errorf("grants = %d, want 2", got)
+	}
+}
+
+func TestLeaseHeldByAnother(t *testing.T) {
+	p := newProvider(t)
+	clk := newClock()
+	shared := memstore.New(memstore.WithClock(clk.Now))
+	src := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now, LeaseWait: 100 * time.Millisecond})
+	// Another instance took the lease and vanished.
+	lease := fmt.Sprintf(`{"holder":"ghost","lease":%d}`, clk.Now().Add(10*time.Second).UnixNano())
+	if _, err := shared.CompareAndSet(ctx, src.Key(), 0, []byte(lease), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Token(ctx); !errors.Is(err, token.ErrUnavailable) {
+		t.Errorf("within the lease: got %v, want ErrUnavailable", err)
+	}
+	clk.Add(11 * time.Second)
+	if tok := mustToken(t, src); tok.AccessToken != "tok-1" {
+		t.Errorf("after the lease: got %v", tok.AccessToken)
+	}
+}
+
+func TestTokenRedacted(t *testing.T) {
+	tok := token.Token{AccessToken: "tok-very-secret", TokenType: "Bearer", Scope: "a"}
+	log, logs := newLogger()
+	log.Info("x", "tok", tok, "ptr", &tok)
+	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%#v %+v %s %q %x", tok, &tok, tok, tok, tok), tok.String(), logs.String()} {
+		if strings.Contains(s, "tok-very-secret") || !strings.Contains(s, "[REDACTED]") {
+			t.Errorf("leaks or lacks [REDACTED]: %s", s)
+		}
+	}
+}

@@ -1,0 +1,202 @@
+// Package window is pyfuncify's random retry window: when, before a token
+// expires, an instance of a function should renew it, so that many
+// instances sharing one token do not all renew it at the same moment.
+//
+// # The window
+//
+// A window of width [Settings.Width] (default 1 hour) ends
+// [Settings.Threshold] (default 1 hour) before the token's expiry:
+//
+//	start = expiry - Threshold - Width
+//	end   = expiry - Threshold
+//
+// Before start, keep the token. From 10 seconds before end ([EndGuard]) on,
+// and past the expiry, refresh. Inside, refresh with a probability that
+// grows linearly from 0 at start to 1 at end - EndGuard: with f the
+// fraction of that span elapsed, [Decide] refreshes when a draw u from the
+// random source, uniform in [0, 1), is below f.
+//
+// # One draw per token
+//
+// A caller that checks often should draw once per token and keep the draw:
+// an instance then refreshes at [At](expiry, s, u), a moment uniformly
+// spread over the window, whatever its checking rate, and each instance
+// has a moment of its own. Drawing anew at every check instead makes
+// frequent checkers refresh early in the window (the chance of
+// having refreshed compounds). token.Source keeps one draw per token.
+//
+// Everything here is a pure function of its arguments, safe for concurrent
+// use, and deterministic under a fixed random source.
+package window
+
+import (
+	"strconv"
+	"time"
+)
+
+const (
+	// DefaultWidth is the default width of the window.
+	DefaultWidth = time.Hour
+	// DefaultThreshold is the default time between the end of the window
+	// and the expiry.
+	DefaultThreshold = time.Hour
+	// EndGuard is how long before the end of the window every check
+	// refreshes.
+	EndGuard = 10 * time.Second
+)
+
+// Settings place the window. The zero value of each field means its
+// default; a negative value means zero.
+type Settings struct {
+	// Width is the width of the window. Default [DefaultWidth].
+	Width time.Duration
+	// Threshold is how long before the expiry the window ends. Default
+	// [DefaultThreshold].
+	Threshold time.Duration
+}
+
+func (s Settings) resolved() (width, threshold time.Duration) {
+	width, threshold = s.Width, s.Threshold
+	switch {
+	case width == 0:
+		width = DefaultWidth
+	case width < 0:
+		width = 0
+	}
+	switch {
+	case threshold == 0:
+		threshold = DefaultThreshold
+	case threshold < 0:
+		threshold = 0
+	}
+	return width, threshold
+}
+
+// Bounds returns the start and the end of the window for a token that
+// expires at expiry.
+func (s Settings) Bounds(expiry time.Time) (start, end time.Time) {
+	width, threshold := s.resolved()
+	end = expiry.Add(-threshold)
+	return end.Add(-width), end
+}
+
+// Fit returns settings whose window fits a token that lives for lifetime.
+// When Threshold + Width is more than half the lifetime, so that a fresh
+// token would be due for refresh at once or soon, both are scaled down in
+// proportion until they add up to half the lifetime: the token is kept for
+// the first half of its life, refreshed at a random moment of the next
+// part, and the last part is the margin. Otherwise, and for a lifetime of
+// zero or less (unknown), s is returned unchanged, with defaults filled in.
+func (s Settings) Fit(lifetime time.Duration) Settings {
+	width, threshold := s.resolved()
+	out := Settings{Width: width, Threshold: threshold}
+	if lifetime <= 0 {
+		return out
+	}
+	total := width + threshold
+	half := lifetime / 2
+	if total <= half || total <= 0 {
+		return out
+	}
+	scale := float64(half) / float64(total)
+	out.Width = time.Duration(float64(width) * scale)
+	out.Threshold = half - out.Width
+	// Keep the meaning of zero: "none", not "default".
+	if out.Width == 0 {
+		out.Width = -1
+	}
+	if out.Threshold == 0 {
+		out.Threshold = -1
+	}
+	return out
+}
+
+// Decision is what [Decide] says to do with a token.
+type Decision int
+
+const (
+	// Keep means the token is not due: use it.
+	Keep Decision = iota
+	// Refresh means renew the token now.
+	Refresh
+)
+
+// String returns "keep" or "refresh".
+func (d Decision) String() string {
+	switch d {
+	case Keep:
+		return "keep"
+	case Refresh:
+		return "refresh"
+	}
+	return "Decision(" + strconv.Itoa(int(d)) + ")"
+}
+
+// Decide says whether a token that expires at expiry should be kept or
+// refreshed at now. rnd returns a number in [0, 1); it is called once, and
+// only when now is inside the window, before the guard.
+//
+//   - now before the window's start: Keep;
+//   - now at or after end - EndGuard, or at or after expiry: Refresh;
+//   - otherwise Refresh if rnd() < f, where f is the fraction of
+//     [start, end - EndGuard) elapsed at now.
+//
+// A window longer than the token's life may start, or end, before the token
+// was issued: then the token is due as soon as it is issued. Use
+// [Settings.Fit] to scale a window to the token.
+func Decide(now, expiry time.Time, s Settings, rnd func() float64) Decision {
+	start, last, ok := span(now, expiry, s)
+	if !ok {
+		return Keep
+	}
+	if !now.Before(last) {
+		return Refresh
+	}
+	f := float64(now.Sub(start)) / float64(last.Sub(start))
+	if rnd() < f {
+		return Refresh
+	}
+	return Keep
+}
+
+// span returns the start of the window and the moment from which every
+// check refreshes (end - EndGuard, or expiry if earlier), and false when
+// now is before the window.
+func span(now, expiry time.Time, s Settings) (start, last time.Time, ok bool) {
+	start, end := s.Bounds(expiry)
+	last = end.Add(-EndGuard)
+	if expiry.Before(last) {
+		last = expiry
+	}
+	if !now.Before(expiry) {
+		return start, last, true
+	}
+	if start.After(last) {
+		start = last
+	}
+	return start, last, !now.Before(start)
+}
+
+// At returns the first moment at which [Decide], with a random source that
+// always returns u, says Refresh: start + u × (end - EndGuard - start). A u
+// outside [0, 1) is clamped into it. With u drawn once per token and
+// instance, the moments of many instances spread uniformly over the window.
+func At(expiry time.Time, s Settings, u float64) time.Time {
+	start, end := s.Bounds(expiry)
+	last := end.Add(-EndGuard)
+	if expiry.Before(last) {
+		last = expiry
+	}
+	if start.After(last) {
+		return last
+	}
+	switch {
+	case u <= 0 || u != u:
+		u = 0
+	case u >= 1:
+		return last
+	}
+	d := time.Duration(u * float64(last.Sub(start)))
+	// Decide refreshes when u < f, so step past the exact boundary.
+	return start.Add(d + 1)
+}
