@@ -27,6 +27,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -36,6 +37,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -63,7 +65,8 @@ func main() {
 	tags := flag.String("tags", "lambda.norpc", "build tags, comma-separated")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./coldstart [flags] [package ...]\n\n"+
-			"Measures the cold start of Lambda function packages (default %v).\n\n", defaultPackages)
+			"Measures the cold start of Lambda function packages (default %v).\n"+
+			"A package written PKG+IMPORT is PKG built with one more blank import of IMPORT.\n\n", defaultPackages)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -124,7 +127,16 @@ func build(pkg, dir, tags string) (string, int64, error) {
 		return "", 0, err
 	}
 	bin := filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-tags", tags, "-o", bin, pkg)
+	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-tags", tags, "-o", bin}
+	if main, imp, ok := strings.Cut(pkg, "+"); ok {
+		overlay, err := importOverlay(main, imp, dir)
+		if err != nil {
+			return "", 0, err
+		}
+		args = append(args, "-overlay", overlay)
+		pkg = main
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", 0, fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
@@ -134,6 +146,27 @@ func build(pkg, dir, tags string) (string, int64, error) {
 		return "", 0, err
 	}
 	return bin, fi.Size(), nil
+}
+
+// importOverlay writes, in dir, a go build -overlay file that adds to the
+// main package pkg one more file, `import _ "imp"`, so that "pkg+imp"
+// measures what importing imp costs pkg without a copy of pkg's code.
+func importOverlay(pkg, imp, dir string) (string, error) {
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", pkg).Output()
+	if err != nil {
+		return "", fmt.Errorf("go list %s: %v", pkg, err)
+	}
+	src := filepath.Join(dir, "import.go")
+	if err := os.WriteFile(src, []byte("package main\n\nimport _ "+strconv.Quote(imp)+"\n"), 0o644); err != nil {
+		return "", err
+	}
+	target := filepath.Join(strings.TrimSpace(string(out)), "zz_coldstart_import.go")
+	b, err := json.Marshal(map[string]map[string]string{"Replace": {target: src}})
+	if err != nil {
+		return "", err
+	}
+	overlay := filepath.Join(dir, "overlay.json")
+	return overlay, os.WriteFile(overlay, b, 0o644)
 }
 
 func report(w io.Writer, fns []*function, runs, warmup, memory int) {
