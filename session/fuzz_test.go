@@ -60,15 +60,22 @@ func FuzzOpen(f *testing.F) {
 	f.Add("sid", "", "")
 	f.Add("sid", "AQ", "")
 	f.Add("sid", strings.Repeat("A", 60), "")
+	f.Add("\xee\xee", "", "0000000"+strings.Repeat("x", 3630)+"00") // sealed, over what a cookie carries
 	f.Fuzz(func(t *testing.T, name, sealed, value string) {
 		// Only seals of "value" for "sid" (the seeds) can open: fuzzing
 		// workers each seal their own, with other nonces.
 		if v, err := s.Open(name, sealed, now); err == nil && (name != "sid" || v != "value") {
 			t.Fatalf("Open(%q, %q) opened to %q", name, sealed, v)
 		}
-		v, err := s.Open(name, s.Seal(name, value, now.Add(time.Second)), now)
-		if err != nil || v != value {
+		// A seal opens to its value, as long as it fits in a cookie: Open
+		// refuses anything longer than a cookie can carry.
+		seal := s.Seal(name, value, now.Add(time.Second))
+		v, err := s.Open(name, seal, now)
+		switch {
+		case len(seal) <= maxSealed && (err != nil || v != value):
 			t.Fatalf("round trip of %q for %q: got %q, %v", value, name, v, err)
+		case len(seal) > maxSealed && err == nil:
+			t.Fatalf("opened a %d-byte seal, over the %d a cookie carries", len(seal), maxSealed)
 		}
 	})
 }
