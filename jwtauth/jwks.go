@@ -37,7 +37,9 @@ type options struct {
 // with a 10-second timeout. Give it an httpclient.Transport for retries.
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
 
-// WithBreaker guards every fetch with b: while its circuit is open, no
+// WithBreaker guards every fetch with b (default: a breaker of package
+// breaker's defaults for each source, sharing its state through the
+// source's store): while its circuit is open, no
 // request is sent and cached keys keep serving.
 func WithBreaker(b *breaker.Breaker) Option { return func(o *options) { o.breaker = b } }
 
@@ -119,7 +121,18 @@ type call struct {
 
 // NewJWKS returns a key source for the JWKS at rawURL. It does not fetch.
 func NewJWKS(rawURL string, opts ...Option) *JWKS {
-	return &JWKS{url: rawURL, key: "jwtauth/jwks/" + rawURL, o: newOptions(opts)}
+	o := newOptions(opts)
+	if o.breaker == nil {
+		o.breaker = defaultBreaker("jwtauth jwks "+rawURL, o)
+	}
+	return &JWKS{url: rawURL, key: "jwtauth/jwks/" + rawURL, o: o}
+}
+
+// defaultBreaker guards a source's fetches when no breaker was given: the
+// defaults of package breaker, its state shared through the source's store
+// if it has one.
+func defaultBreaker(name string, o options) *breaker.Breaker {
+	return breaker.New(breaker.Settings{Name: name, Store: o.store, Logger: o.logger, Now: o.now})
 }
 
 // Key returns the key of id kid that fits alg, fetching the set if needed.
@@ -339,7 +352,11 @@ type OIDC struct {
 // NewOIDC returns a key source for the OpenID provider issuer. It does not
 // fetch.
 func NewOIDC(issuer string, opts ...Option) *OIDC {
-	return &OIDC{issuer: issuer, o: newOptions(opts), opts: opts, sem: make(chan struct{}, 1)}
+	o := newOptions(opts)
+	if o.breaker == nil {
+		o.breaker = defaultBreaker("jwtauth oidc "+issuer, o)
+	}
+	return &OIDC{issuer: issuer, o: o, opts: opts, sem: make(chan struct{}, 1)}
 }
 
 // Key discovers the JWKS if needed and returns its key of id kid for alg.
