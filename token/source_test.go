@@ -134,8 +134,13 @@ func TestExpiry(t *testing.T) {
 
 func TestSingleFlight(t *testing.T) {
 	p := newProvider(t)
-	release := make(chan struct{})
-	p.set(func(n int64, w http.ResponseWriter) { <-release; fresh(3600)(n, w) })
+	release, inFlight := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	p.set(func(n int64, w http.ResponseWriter) {
+		once.Do(func() { close(inFlight) })
+		<-release
+		fresh(3600)(n, w)
+	})
 	src := newSource(t, token.Config{TokenURL: p.URL})
 	var wg sync.WaitGroup
 	toks := make([]*token.Token, 100)
@@ -143,7 +148,7 @@ func TestSingleFlight(t *testing.T) {
 	for i := range toks {
 		wg.Go(func() { toks[i], errs[i] = src.Token(ctx) })
 	}
-	time.Sleep(50 * time.Millisecond) // let the callers pile up on the one request
+	<-inFlight // a grant is under way: callers now join it or find its token
 	close(release)
 	wg.Wait()
 	for i := range toks {
