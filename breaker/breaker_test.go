@@ -504,6 +504,10 @@ func RunSharedStateTest(t *testing.T, newStore func(t *testing.T) store.Store, s
 	for range instances {
 		breakers = append(breakers, New(Settings{
 			Name: name, Store: newStore(t), Now: clk.Now,
+			// A slow store is not a down one: on a loaded machine the
+			// local servers can take longer than the 500 ms default,
+			// and this test is about compare-and-set, not the fallback.
+			StoreTimeout:     15 * time.Second,
 			FailureThreshold: failures + 1, // above the failures reported
 			OnStateChange:    func(string, State, State) { changes.Add(1) },
 		}))
