@@ -360,7 +360,7 @@ func TestServerStopped(t *testing.T) {
 				if got := errors.Is(err, context.DeadlineExceeded); got != c.wantDeadline {
 					t.Errorf("error %q: errors.Is(err, context.DeadlineExceeded) = %v, want %v", err, got, c.wantDeadline)
 				}
-				if limit := min(c.timeout, time.Second) + 100*time.Millisecond; elapsed > limit {
+				if limit := min(c.timeout, time.Second) + time.Second; elapsed > limit { // slack for a loaded machine, well under go-redis's 5 s read timeout
 					t.Errorf("returned after %v, want at most %v", elapsed, limit)
 				}
 			})
@@ -414,7 +414,7 @@ func TestUnresponsiveServer(t *testing.T) {
 			if !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(err.Error(), "redisstore: ") {
 				t.Errorf("got error %v, want a redisstore error that wraps context.DeadlineExceeded", err)
 			}
-			if elapsed > timeout+100*time.Millisecond {
+			if elapsed > timeout+time.Second { // slack for a loaded machine, well under go-redis's 5 s read timeout
 				t.Errorf("returned after %v, past the %v deadline", elapsed, timeout)
 			}
 		})
