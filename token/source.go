@@ -191,7 +191,6 @@ type Source struct {
 type entry struct {
 	tok        *Token
 	obtained   time.Time
-	raw        []byte
 	refreshAt  time.Time // when to look past memory again
 	validUntil time.Time // when to stop serving tok
 }
@@ -345,7 +344,7 @@ func (s *Source) refresh(ctx context.Context, e *entry) (*Token, error) {
 func (s *Source) newEntry(g *granted) *entry {
 	lifetime := g.tok.Expiry.Sub(g.obtained)
 	margin := min(maxMargin, max(lifetime/10, 0))
-	e := &entry{tok: g.tok, obtained: g.obtained, raw: g.raw, validUntil: g.tok.Expiry.Add(-margin)}
+	e := &entry{tok: g.tok, obtained: g.obtained, validUntil: g.tok.Expiry.Add(-margin)}
 	e.refreshAt = window.At(g.tok.Expiry, s.cfg.Window.Fit(lifetime), s.cfg.Rand())
 	if e.refreshAt.After(e.validUntil) {
 		e.refreshAt = e.validUntil
