@@ -443,3 +443,26 @@ func TestTokenRedacted(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedGrantReleasesLease: an instance whose grant fails gives its lease
+// back at once, so another instance need not wait for the lease to expire.
+func TestFailedGrantReleasesLease(t *testing.T) {
+	p := newProvider(t)
+	p.set(status(500, `{"error":"server_error"}`))
+	shared := memstore.New()
+	first := newSource(t, token.Config{TokenURL: p.URL, Store: shared})
+	if _, err := first.Token(ctx); err == nil {
+		t.Fatal("a 500 with no token: got no error")
+	}
+	p.set(fresh(3600))
+	second := newSource(t, token.Config{TokenURL: p.URL, Store: shared})
+	c, cancel := context.WithTimeout(ctx, 2*time.Second) // far under the 10 s lease
+	defer cancel()
+	tok, err := second.Token(c)
+	if err != nil {
+		t.Fatalf("after a failed grant elsewhere: %v (the lease was kept)", err)
+	}
+	if tok.AccessToken == "" {
+		t.Fatal("got an empty token")
+	}
+}
