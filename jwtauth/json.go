@@ -140,21 +140,33 @@ func (d *decoder) object() (map[string]any, error) {
 			return nil, err
 		}
 		m[name] = v
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, errJSON
+		done, err := d.separator('}')
+		if err != nil {
+			return nil, err
 		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			d.depth--
+		if done {
 			return m, nil
-		default:
-			return nil, errJSON
 		}
 	}
+}
+
+// separator reads what follows a member or element: ',' (more to come) or
+// close (the container ends, done).
+func (d *decoder) separator(close byte) (done bool, err error) {
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		return false, errJSON
+	}
+	switch d.data[d.pos] {
+	case ',':
+		d.pos++
+		return false, nil
+	case close:
+		d.pos++
+		d.depth--
+		return true, nil
+	}
+	return false, errJSON
 }
 
 var errDuplicate = errors.New("duplicate member name")
@@ -177,19 +189,12 @@ func (d *decoder) array() ([]any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, errJSON
+		done, err := d.separator(']')
+		if err != nil {
+			return nil, err
 		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			d.depth--
+		if done {
 			return a, nil
-		default:
-			return nil, errJSON
 		}
 	}
 }
