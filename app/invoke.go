@@ -44,7 +44,10 @@ func (a *App) logger() *slog.Logger {
 // Lambda records as a function error.
 func (a *App) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	start := time.Now()
-	ctx = logging.WithColdStart(ctx, coldStart.Swap(false))
+	// Load first: after the first invocation the flag is only read, so
+	// concurrent invocations do not contend on writing it.
+	cold := coldStart.Load() && coldStart.Swap(false)
+	ctx = logging.WithColdStart(ctx, cold)
 	log := a.logger()
 
 	ev, err := event.Decode(payload)
