@@ -10,11 +10,18 @@
 //	start = expiry - Threshold - Width
 //	end   = expiry - Threshold
 //
-// Before start, keep the token. From 10 seconds before end ([EndGuard]) on,
-// and past the expiry, refresh. Inside, refresh with a probability that
-// grows linearly from 0 at start to 1 at end - EndGuard: with f the
-// fraction of that span elapsed, [Decide] refreshes when a draw u from the
-// random source, uniform in [0, 1), is below f.
+// Before start, keep the token. From the guard before end on, and past the
+// expiry, refresh. Inside, refresh with a probability that grows linearly
+// from 0 at start to 1 at end - guard: with f the fraction of that span
+// elapsed, [Decide] refreshes when a draw u from the random source, uniform
+// in [0, 1), is below f.
+//
+// The guard is a tenth of the width, at most [EndGuard] (10 seconds): 10
+// seconds for the default window, 2 seconds for a 20-second one. It scales
+// with the window so that a narrow window, fitted to a short-lived token by
+// [Settings.Fit], keeps nine tenths of its width for the random moments: a
+// fixed 10 seconds would put every instance's moment at the same point, or
+// before the token was issued.
 //
 // # One draw per token
 //
@@ -40,8 +47,9 @@ const (
 	// DefaultThreshold is the default time between the end of the window
 	// and the expiry.
 	DefaultThreshold = time.Hour
-	// EndGuard is how long before the end of the window every check
-	// refreshes.
+	// EndGuard caps the guard: how long before the end of the window
+	// every check refreshes. The guard is a tenth of the window's width,
+	// at most EndGuard.
 	EndGuard = 10 * time.Second
 )
 
@@ -80,13 +88,35 @@ func (s Settings) Bounds(expiry time.Time) (start, end time.Time) {
 	return end.Add(-width), end
 }
 
+// guard returns how long before the end of the window every check
+// refreshes: a tenth of the width, at most EndGuard.
+func (s Settings) guard() time.Duration {
+	width, _ := s.resolved()
+	return min(EndGuard, width/10)
+}
+
+// last returns the start of the window for a token that expires at expiry
+// and the moment from which every check refreshes: end - guard, or the
+// expiry if earlier.
+func (s Settings) last(expiry time.Time) (start, last time.Time) {
+	start, end := s.Bounds(expiry)
+	last = end.Add(-s.guard())
+	if expiry.Before(last) {
+		last = expiry
+	}
+	return start, last
+}
+
 // Fit returns settings whose window fits a token that lives for lifetime.
 // When Threshold + Width is more than half the lifetime, so that a fresh
 // token would be due for refresh at once or soon, both are scaled down in
 // proportion until they add up to half the lifetime: the token is kept for
 // the first half of its life, refreshed at a random moment of the next
-// part, and the last part is the margin. Otherwise, and for a lifetime of
-// zero or less (unknown), s is returned unchanged, with defaults filled in.
+// part, and the last part is the margin. The guard scales with the width
+// (see the package doc), so this holds for a token of any lifetime, and the
+// refresh moments of many instances spread over nine tenths of the window.
+// Otherwise, and for a lifetime of zero or less (unknown), s is returned
+// unchanged, with defaults filled in.
 func (s Settings) Fit(lifetime time.Duration) Settings {
 	width, threshold := s.resolved()
 	out := Settings{Width: width, Threshold: threshold}
@@ -137,9 +167,10 @@ func (d Decision) String() string {
 // only when now is inside the window, before the guard.
 //
 //   - now before the window's start: Keep;
-//   - now at or after end - EndGuard, or at or after expiry: Refresh;
+//   - now at or after end - guard (a tenth of the width, at most
+//     [EndGuard]), or at or after expiry: Refresh;
 //   - otherwise Refresh if rnd() < f, where f is the fraction of
-//     [start, end - EndGuard) elapsed at now.
+//     [start, end - guard) elapsed at now.
 //
 // A window longer than the token's life may start, or end, before the token
 // was issued: then the token is due as soon as it is issued. Use
@@ -160,14 +191,10 @@ func Decide(now, expiry time.Time, s Settings, rnd func() float64) Decision {
 }
 
 // span returns the start of the window and the moment from which every
-// check refreshes (end - EndGuard, or expiry if earlier), and false when
+// check refreshes (end - guard, or expiry if earlier), and false when
 // now is before the window.
 func span(now, expiry time.Time, s Settings) (start, last time.Time, ok bool) {
-	start, end := s.Bounds(expiry)
-	last = end.Add(-EndGuard)
-	if expiry.Before(last) {
-		last = expiry
-	}
+	start, last = s.last(expiry)
 	if !now.Before(expiry) {
 		return start, last, true
 	}
@@ -178,15 +205,11 @@ func span(now, expiry time.Time, s Settings) (start, last time.Time, ok bool) {
 }
 
 // At returns the first moment at which [Decide], with a random source that
-// always returns u, says Refresh: start + u × (end - EndGuard - start). A u
+// always returns u, says Refresh: start + u × (end - guard - start). A u
 // outside [0, 1) is clamped into it. With u drawn once per token and
 // instance, the moments of many instances spread uniformly over the window.
 func At(expiry time.Time, s Settings, u float64) time.Time {
-	start, end := s.Bounds(expiry)
-	last := end.Add(-EndGuard)
-	if expiry.Before(last) {
-		last = expiry
-	}
+	start, last := s.last(expiry)
 	if start.After(last) {
 		return last
 	}

@@ -58,8 +58,11 @@ func TestDecideBoundaries(t *testing.T) {
 		// window and threshold: due as soon as it is issued.
 		{"window longer than the token's life", expiry.Add(-5 * time.Minute), def, -1, window.Refresh},
 		{"threshold longer than the token's life", expiry.Add(-time.Minute), window.Settings{Threshold: 2 * time.Hour}, -1, window.Refresh},
-		{"negative means none: refresh only at the expiry", expiry.Add(-time.Second), window.Settings{Width: -1, Threshold: -1}, -1, window.Refresh},
-		{"negative means none: keep before", expiry.Add(-11 * time.Second), window.Settings{Width: -1, Threshold: -1}, -1, window.Keep},
+		// No width: no guard either (a tenth of the width).
+		{"negative means none: refresh only at the expiry", expiry, window.Settings{Width: -1, Threshold: -1}, -1, window.Refresh},
+		{"negative means none: keep before", expiry.Add(-time.Nanosecond), window.Settings{Width: -1, Threshold: -1}, -1, window.Keep},
+		{"no width: refresh at the threshold", expiry.Add(-time.Minute), window.Settings{Width: -1, Threshold: time.Minute}, -1, window.Refresh},
+		{"no width: keep before the threshold", expiry.Add(-time.Minute - time.Nanosecond), window.Settings{Width: -1, Threshold: time.Minute}, -1, window.Keep},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,4 +204,100 @@ func TestProbabilityGrows(t *testing.T) {
 			t.Errorf("at fraction %v: refreshed %v of the checks, want about %v", f, got, f)
 		}
 	}
+}
+
+// lifetimes are the token lifetimes of the fitted-window tests: shorter
+// than the 10-second guard, about it, a few times it, and the common hour.
+var lifetimes = []time.Duration{5 * time.Second, 13 * time.Second, 40 * time.Second, time.Hour}
+
+// TestFittedShortLifetimes simulates many instances that each check one
+// token every thousandth of its life, with one draw each, under the
+// default window fitted to the token. Whatever the lifetime, no instance
+// refreshes in the first half of the token's life or after its expiry, and
+// the instances' first refresh moments spread evenly over the window
+// instead of falling on one moment.
+func TestFittedShortLifetimes(t *testing.T) {
+	const instances = 400
+	for _, lifetime := range lifetimes {
+		t.Run(lifetime.String(), func(t *testing.T) {
+			issued := expiry.Add(-lifetime)
+			s := window.Settings{}.Fit(lifetime)
+			step := lifetime / 1000
+			r := rand.New(rand.NewPCG(5, 6))
+			earliest, latest := expiry, issued
+			firsts := make([]time.Time, 0, instances)
+			for range instances {
+				u := r.Float64()
+				first := expiry
+				for now := issued; now.Before(expiry); now = now.Add(step) {
+					if window.Decide(now, expiry, s, always(u)) == window.Refresh {
+						first = now
+						break
+					}
+				}
+				if first.Before(issued.Add(lifetime / 2)) {
+					t.Fatalf("u=%v: refreshed %v after the issue, within the first half of a %v life", u, first.Sub(issued), lifetime)
+				}
+				if !first.Before(expiry) {
+					t.Fatalf("u=%v: no refresh before the expiry", u)
+				}
+				earliest, latest = minTime(earliest, first), maxTime(latest, first)
+				firsts = append(firsts, first)
+			}
+			// Fit gives the window a quarter of the life, less the guard.
+			if spread := latest.Sub(earliest); spread < lifetime/5 {
+				t.Fatalf("first refreshes spread over %v, want at least a fifth of the %v life", spread, lifetime)
+			}
+			const buckets = 4
+			var counts [buckets]int
+			for _, first := range firsts {
+				b := int(first.Sub(earliest) * buckets / (latest.Sub(earliest) + step))
+				counts[b]++
+			}
+			for i, c := range counts {
+				if c < instances/buckets*7/10 || c > instances/buckets*13/10 {
+					t.Errorf("quarter %d of the window has %d first refreshes, want about %d; all: %v", i, c, instances/buckets, counts)
+				}
+			}
+		})
+	}
+}
+
+// TestGuardScales checks that the guard before the end of the window is a
+// tenth of its width, at most EndGuard.
+func TestGuardScales(t *testing.T) {
+	for _, tt := range []struct {
+		width, want time.Duration
+	}{
+		{time.Hour, window.EndGuard},
+		{100 * time.Second, window.EndGuard},
+		{50 * time.Second, 5 * time.Second},
+		{2 * time.Second, 200 * time.Millisecond},
+	} {
+		s := window.Settings{Width: tt.width, Threshold: time.Minute}
+		_, end := s.Bounds(expiry)
+		if got := window.At(expiry, s, 1); !got.Equal(end.Add(-tt.want)) {
+			t.Errorf("width %v: At(u=1) = end - %v, want end - %v", tt.width, end.Sub(got), tt.want)
+		}
+		if got := window.Decide(end.Add(-tt.want), expiry, s, never(t)); got != window.Refresh {
+			t.Errorf("width %v: at the guard: %v, want refresh", tt.width, got)
+		}
+		if got := window.Decide(end.Add(-tt.want-tt.width/100), expiry, s, always(0.999)); got != window.Keep {
+			t.Errorf("width %v: a hundredth of the width before the guard, draw 0.999: %v, want keep", tt.width, got)
+		}
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
