@@ -113,13 +113,30 @@ func testDelete(t *testing.T, s store.Store) {
 	if it, err := s.Get(ctx, k); err != nil || it.Version != 0 {
 		t.Fatalf("Get after delete: got %+v, %v", it, err)
 	}
-	// A reader who saw the deleted item cannot write over a new one.
+	// A reader who saw the deleted item can neither write it back nor
+	// delete it again: the key is absent, its version is 0.
+	if _, err := s.CompareAndSet(ctx, k, v, []byte("stale"), 0); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("compare-and-set with the deleted item's version %d: got %v, want ErrConflict", v, err)
+	}
+	if err := s.Delete(ctx, k, v); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("delete with the deleted item's version %d: got %v, want ErrConflict", v, err)
+	}
+	if it, err := s.Get(ctx, k); err != nil || it.Version != 0 {
+		t.Fatalf("Get after the stale writes: got %+v, %v; want the key absent", it, err)
+	}
+	// Nor write over a new one.
 	v2, err := s.CompareAndSet(ctx, k, 0, []byte("y"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v2 == v {
 		t.Errorf("the recreated key reused version %d", v)
+	}
+	if _, err := s.CompareAndSet(ctx, k, v, []byte("stale"), 0); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("compare-and-set with the deleted item's version %d over the new one: got %v, want ErrConflict", v, err)
+	}
+	if it, err := s.Get(ctx, k); err != nil || it.Version != v2 || string(it.Value) != "y" {
+		t.Errorf("Get of the new item: got %+v, %v; want version %d, value y", it, err, v2)
 	}
 }
 
