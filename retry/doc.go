@@ -28,7 +28,11 @@
 //   - the classifier set with [WithRetryIf] returns false for it.
 //
 // An error made with [RetryAfter] sets the next wait itself, such as the
-// delay of an HTTP Retry-After header read with [ParseRetryAfter].
+// delay of an HTTP Retry-After header read with [ParseRetryAfter]. That
+// delay is capped: one longer than [WithMaxRetryAfter] allows (a minute,
+// [DefaultMaxRetryAfter]) ends the retries at once, with an error that
+// matches [ErrRetryAfterTooLong], rather than trying again sooner than the
+// server asked or letting it hold the call for hours.
 //
 // # Deadlines
 //

@@ -11,6 +11,11 @@ import (
 // and try would not fit before ctx's deadline.
 var ErrDeadline = errors.New("retry: deadline too close for another attempt")
 
+// ErrRetryAfterTooLong is the [Error.Reason] when Do gave up because fn
+// asked, with [RetryAfter], for a delay longer than [WithMaxRetryAfter]
+// allows.
+var ErrRetryAfterTooLong = errors.New("retry: delay asked for is over the maximum")
+
 // Error is the error [Do] returns when fn did not succeed. errors.Is and
 // errors.As see both Err and Reason through it.
 type Error struct {
@@ -19,8 +24,9 @@ type Error struct {
 	// Err is the last error fn returned. A [Permanent] wrapper around the
 	// whole error is removed; one deeper in a chain is left in place.
 	Err error
-	// Reason is why Do gave up before fn's error said so: [ErrDeadline], or
-	// ctx's error when ctx was done after a try or during a wait. It is nil
+	// Reason is why Do gave up before fn's error said so: [ErrDeadline],
+	// [ErrRetryAfterTooLong], or ctx's error when ctx was done after a try
+	// or during a wait. It is nil
 	// when fn's error was permanent or not retryable, or the tries ran out.
 	Reason error
 }
@@ -84,8 +90,10 @@ func (p *permanentError) Unwrap() error { return p.err }
 // as an HTTP Retry-After header parsed with [ParseRetryAfter]. When fn
 // returns it, or an error wrapping it, Do waits for d instead of its own
 // backoff, even beyond the backoff's maximum, unless the wait would not
-// leave time for another try before ctx's deadline: then Do gives up at
-// once with [ErrDeadline]. A negative d counts as 0.
+// leave time for another try before ctx's deadline (then Do gives up at
+// once with [ErrDeadline]) or d is longer than [WithMaxRetryAfter] allows
+// (then Do gives up at once with [ErrRetryAfterTooLong]): the other side
+// cannot hold a call for longer than that. A negative d counts as 0.
 //
 // RetryAfter does not make err retryable: the classifier set with
 // [WithRetryIf] still decides. RetryAfter(d, nil) is nil.

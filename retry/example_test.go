@@ -96,6 +96,21 @@ func ExampleErrDeadline() {
 	// retry: after 1 attempt, deadline too close for another attempt: throttled
 }
 
+func ExampleWithMaxRetryAfter() {
+	calls := 0
+	_, err := retry.Do(context.Background(), func(ctx context.Context) (int, error) {
+		calls++
+		// The server asks for a day: Do neither waits that long nor tries
+		// again sooner than asked.
+		return 0, retry.RetryAfter(24*time.Hour, errors.New("down for maintenance"))
+	}, retry.WithMaxTries(3), retry.WithMaxRetryAfter(5*time.Minute))
+	fmt.Println(calls, errors.Is(err, retry.ErrRetryAfterTooLong))
+	fmt.Println(err)
+	// Output:
+	// 1 true
+	// retry: after 1 attempt, delay asked for is over the maximum: down for maintenance
+}
+
 // statusError is what an HTTP client might return for a response it did
 // not want.
 type statusError struct{ code int }

@@ -17,6 +17,11 @@ const (
 	DefaultInitialDelay = 100 * time.Millisecond
 	// DefaultMaxDelay caps the random delay before any try.
 	DefaultMaxDelay = 5 * time.Second
+	// DefaultMaxRetryAfter is the longest delay asked for with [RetryAfter]
+	// (a server's Retry-After) that Do waits: a longer one ends the retries.
+	// A minute covers the usual throttles while keeping a server from
+	// holding a call, or an instance, for hours.
+	DefaultMaxRetryAfter = time.Minute
 )
 
 // An Option changes how [Do] retries. Options hold no state of their own,
@@ -41,6 +46,16 @@ func WithBackoff(initial, maxDelay time.Duration) Option {
 		c.max = max(maxDelay, c.initial)
 		return c
 	}
+}
+
+// WithMaxRetryAfter sets the longest delay asked for with [RetryAfter] that
+// Do waits before the next try. When fn asks for a longer one, Do does not
+// try again sooner than asked, nor wait that long: it gives up at once with
+// an error that matches [ErrRetryAfterTooLong]. The default is
+// [DefaultMaxRetryAfter]; a negative d counts as 0, which still honours a
+// delay of 0.
+func WithMaxRetryAfter(d time.Duration) Option {
+	return func(c config) config { c.maxRetryAfter = max(d, 0); return c }
 }
 
 // WithRetryIf sets the classifier that decides whether a failed try is
@@ -93,14 +108,15 @@ func withRand(f func() float64) Option {
 // config is passed to and returned from an Option by value, so that Do's
 // copy stays on the stack.
 type config struct {
-	maxTries   int
-	initial    time.Duration
-	max        time.Duration
-	minAttempt time.Duration
-	retryIf    func(error) bool
-	onRetry    func(attempt int, err error, delay time.Duration)
-	clock      clock          // nil: the real clock
-	rand       func() float64 // nil: math/rand/v2
+	maxTries      int
+	initial       time.Duration
+	max           time.Duration
+	minAttempt    time.Duration
+	maxRetryAfter time.Duration // the longest RetryAfter delay Do waits
+	retryIf       func(error) bool
+	onRetry       func(attempt int, err error, delay time.Duration)
+	clock         clock          // nil: the real clock
+	rand          func() float64 // nil: math/rand/v2
 }
 
 // Do calls fn until it succeeds, returns a [Permanent] error, the classifier
@@ -112,8 +128,10 @@ type config struct {
 // never waits past ctx's deadline: when the wait plus the expected duration
 // of the next try (the slowest try so far, or [WithMinAttemptTime] if
 // longer) would end at or after the deadline, it gives up at once with
-// [ErrDeadline]. When ctx is done, after a try or during a wait, it gives up
-// at once with ctx's error.
+// [ErrDeadline]. Nor does it wait longer than [WithMaxRetryAfter] allows
+// ([DefaultMaxRetryAfter]) for a delay fn asked for: it gives up at once
+// with [ErrRetryAfterTooLong]. When ctx is done, after a try or during a
+// wait, it gives up at once with ctx's error.
 //
 // Every error Do returns is an [*Error] holding the number of tries and the
 // last error of fn, with the zero T; errors.Is and errors.As see the last
@@ -122,7 +140,7 @@ type config struct {
 // Do starts no goroutine, is safe for concurrent use, and with no options
 // and a first try that succeeds, allocates nothing.
 func Do[T any](ctx context.Context, fn func(ctx context.Context) (T, error), opts ...Option) (T, error) {
-	c := config{maxTries: DefaultMaxTries, initial: DefaultInitialDelay, max: DefaultMaxDelay}
+	c := config{maxTries: DefaultMaxTries, initial: DefaultInitialDelay, max: DefaultMaxDelay, maxRetryAfter: DefaultMaxRetryAfter}
 	for _, o := range opts {
 		if o != nil {
 			c = o(c)
@@ -168,12 +186,15 @@ func (c *config) pause(ctx context.Context, attempt int, err error, hasDeadline 
 	if attempt >= c.maxTries || (c.retryIf != nil && !c.retryIf(err)) {
 		return &Error{Attempts: attempt, Err: err}
 	}
-	delay := c.delay(attempt, err)
+	delay, asked := c.delay(attempt, err)
 	if hasDeadline {
 		next := max(slowest, c.minAttempt)
 		if delay >= remaining || next >= remaining-delay {
 			return &Error{Attempts: attempt, Err: err, Reason: ErrDeadline}
 		}
+	}
+	if asked && delay > c.maxRetryAfter {
+		return &Error{Attempts: attempt, Err: err, Reason: ErrRetryAfterTooLong}
 	}
 	if c.onRetry != nil {
 		c.onRetry(attempt, err, delay)
@@ -185,12 +206,13 @@ func (c *config) pause(ctx context.Context, attempt int, err error, hasDeadline 
 }
 
 // delay returns the wait after the failed try number attempt: the one that
-// err asks for, or else a random one below the backoff's cap.
-func (c *config) delay(attempt int, err error) time.Duration {
+// err asks for, with asked true, or else a random one below the backoff's
+// cap.
+func (c *config) delay(attempt int, err error) (d time.Duration, asked bool) {
 	if ra, ok := errors.AsType[*RetryAfterError](err); ok {
-		return max(ra.Delay, 0)
+		return max(ra.Delay, 0), true
 	}
-	return c.jitter(c.ceiling(attempt))
+	return c.jitter(c.ceiling(attempt)), false
 }
 
 // ceiling returns min(c.max, c.initial*2^(attempt-1)) without overflow.

@@ -735,3 +735,77 @@ func TestError(t *testing.T) {
 		})
 	}
 }
+
+// TestDoRetryAfterDefaultCap: a server's delay far beyond any sane wait,
+// with no deadline to stop it, ends the retries at once instead of holding
+// the call for a day.
+func TestDoRetryAfterDefaultCap(t *testing.T) {
+	for _, asked := range []time.Duration{24 * time.Hour, math.MaxInt64} {
+		t.Run(asked.String(), func(t *testing.T) {
+			f := newFakeClock()
+			calls := 0
+			_, err := Do(t.Context(), failing(f, 0, RetryAfter(asked, errTemp), &calls), withClock(f), WithMaxTries(3))
+			if sleeps := f.Sleeps(); len(sleeps) != 0 {
+				t.Errorf("Do waited %v, want no wait", sleeps)
+			}
+			if calls != 1 {
+				t.Errorf("got %d tries, want 1", calls)
+			}
+			rerr := asError(t, err)
+			if rerr.Reason != ErrRetryAfterTooLong || !errors.Is(err, errTemp) {
+				t.Errorf("got %v (Reason %v), want fn's error and ErrRetryAfterTooLong", err, rerr.Reason)
+			}
+		})
+	}
+}
+
+func TestDoMaxRetryAfter(t *testing.T) {
+	s := time.Second
+	tests := []struct {
+		name       string
+		opts       []Option
+		asked      time.Duration
+		deadline   time.Duration // 0: none
+		wantDelays []time.Duration
+		wantReason error
+	}{
+		{"default cap itself is waited", nil, DefaultMaxRetryAfter, 0, []time.Duration{DefaultMaxRetryAfter, DefaultMaxRetryAfter}, nil},
+		{"just over the default cap", nil, DefaultMaxRetryAfter + 1, 0, nil, ErrRetryAfterTooLong},
+		{"a day within a far deadline", nil, 24 * time.Hour, 48 * time.Hour, nil, ErrRetryAfterTooLong},
+		{"the deadline is checked first", nil, time.Hour, 10 * s, nil, ErrDeadline},
+		{"a raised cap", []Option{WithMaxRetryAfter(2 * time.Hour)}, time.Hour, 0, []time.Duration{time.Hour, time.Hour}, nil},
+		{"a lowered cap", []Option{WithMaxRetryAfter(5 * s)}, 6 * s, 0, nil, ErrRetryAfterTooLong},
+		{"a cap of 0 still honours 0", []Option{WithMaxRetryAfter(0)}, 0, 0, []time.Duration{0, 0}, nil},
+		{"a negative cap counts as 0", []Option{WithMaxRetryAfter(-s)}, s, 0, nil, ErrRetryAfterTooLong},
+		{"backoff is not capped by it", []Option{WithMaxRetryAfter(0), WithBackoff(4*s, 4*s)}, -1, 0, []time.Duration{2 * s, 2 * s}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeClock()
+			ctx := t.Context()
+			if tt.deadline > 0 {
+				ctx = withFakeDeadline(ctx, f, tt.deadline)
+			}
+			err := error(RetryAfter(tt.asked, errTemp))
+			if tt.asked < 0 {
+				err = errTemp // no delay asked for: the backoff's
+			}
+			var d delays
+			calls := 0
+			opts := append([]Option{withClock(f), fixedRand(0.5), d.option(), WithMaxTries(3)}, tt.opts...)
+			_, err = Do(ctx, failing(f, 0, err, &calls), opts...)
+			// Do waits on the clock only for a delay over 0.
+			wantWaits := slices.DeleteFunc(slices.Clone(tt.wantDelays), func(d time.Duration) bool { return d == 0 })
+			if !slices.Equal(d.got, tt.wantDelays) || !slices.Equal(f.Sleeps(), wantWaits) {
+				t.Errorf("delays = %v, waits %v, want %v", d.got, f.Sleeps(), tt.wantDelays)
+			}
+			rerr := asError(t, err)
+			if rerr.Reason != tt.wantReason {
+				t.Errorf("Reason = %v, want %v", rerr.Reason, tt.wantReason)
+			}
+			if calls != len(tt.wantDelays)+1 {
+				t.Errorf("got %d tries, want %d", calls, len(tt.wantDelays)+1)
+			}
+		})
+	}
+}
