@@ -176,31 +176,62 @@ func TestHalfOpenBounded(t *testing.T) {
 			call(b, errDown)
 			clk.Advance(5 * time.Minute)
 
+			// Hold maxTrials trials in flight. Each reports on admitted
+			// when its call runs, or its error when it was rejected, so
+			// that a wrongly rejected trial fails the test instead of
+			// leaving it waiting forever.
 			release := make(chan struct{})
-			var started sync.WaitGroup
+			var releaseOnce sync.Once
+			unblock := func() { releaseOnce.Do(func() { close(release) }) }
 			var wg sync.WaitGroup
+			defer wg.Wait()
+			defer unblock()
+			admitted := make(chan error, maxTrials)
 			for range maxTrials {
-				started.Add(1)
 				wg.Go(func() {
-					Execute(context.Background(), b, func(context.Context) (int, error) {
-						started.Done()
+					_, err := Execute(context.Background(), b, func(context.Context) (int, error) {
+						admitted <- nil
 						<-release
 						return 0, nil
 					})
+					if err != nil {
+						admitted <- err
+					}
 				})
 			}
-			started.Wait()
+			for i := range maxTrials {
+				if err := await(t, admitted); err != nil {
+					t.Fatalf("trial %d of %d: got %v, want it admitted", i+1, maxTrials, err)
+				}
+			}
 			for range 5 {
 				if err := call(b, nil); !errors.Is(err, ErrTrialLimit) || !errors.Is(err, ErrOpen) {
 					t.Fatalf("call beyond %d trials: got %v, want ErrTrialLimit", maxTrials, err)
 				}
 			}
-			close(release)
+			unblock()
 			wg.Wait()
 			if s := b.State(context.Background()); s != Closed {
 				t.Fatalf("after successful trials: got %v", s)
 			}
 		})
+	}
+}
+
+// await returns the next value on ch, or fails the test if none comes
+// within 10 seconds: a bound against hanging, far above any wait a correct
+// breaker causes.
+func await[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	timer := time.NewTimer(10 * time.Second)
+	defer timer.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timer.C:
+		t.Fatal("nothing came within 10s")
+		var zero T
+		return zero
 	}
 }
 
