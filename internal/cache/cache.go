@@ -1,37 +1,38 @@
 // Package cache is the in-memory cache behind ssmparam.Get and secrets.Get:
-// values kept for a time to live, with one fetch at a time per key
-// (single-flight), so that N concurrent misses make one request.
+// values kept for a time to live, with one fetch at a time per key, so that
+// N concurrent misses make one request. The fetches are collapsed by
+// [flight.Group], whose rule for failures and cancellation they follow.
 package cache
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/funcify/funcify/internal/flight"
 )
 
 // Cache maps string keys to values of type V that expire after a TTL. The
 // zero Cache is not usable; call [New]. A Cache is safe for concurrent use.
 type Cache[V any] struct {
-	ttl time.Duration
-	now func() time.Time
+	ttl    time.Duration
+	now    func() time.Time
+	flight flight.Group[V]
 
-	mu      sync.Mutex // guards entries and calls
+	mu      sync.Mutex // guards entries and gens
 	entries map[string]entry[V]
-	calls   map[string]*call[V]
+	// gens counts the Sets and Forgets of each key: a fetch started under
+	// an older count is stale and leaves the cache alone, and a Get after
+	// them starts a fetch of its own instead of joining the stale one.
+	gens map[string]uint64
 }
 
 type entry[V any] struct {
 	v       V
 	expires time.Time
-}
-
-// call is a fetch in flight. v and err are written before done is closed.
-type call[V any] struct {
-	done chan struct{}
-	v    V
-	err  error
 }
 
 // New returns a cache that keeps values for ttl, read from now (time.Now
@@ -41,67 +42,56 @@ func New[V any](ttl time.Duration, now func() time.Time) *Cache[V] {
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache[V]{ttl: ttl, now: now, entries: map[string]entry[V]{}, calls: map[string]*call[V]{}}
+	return &Cache[V]{ttl: ttl, now: now, entries: map[string]entry[V]{}, gens: map[string]uint64{}}
 }
 
 // Get returns the value cached for key if it has not expired. Otherwise it
-// calls fetch, caches its value on success and returns it. While a fetch
-// of key is in flight, other Gets of key wait for its outcome instead of
-// fetching again, or until their own ctx is done. Errors are not cached.
+// calls fetch, caches its value on success and returns it. Errors are not
+// cached.
 //
-// The fetch runs with the ctx of the Get that started it. When that ctx
-// ends the fetch, a waiter whose own ctx is still live fetches again
-// rather than return another caller's cancellation.
+// Concurrent Gets of key share one fetch, under the rule of package
+// flight: the fetch runs with the ctx of the Get that started it; a Get
+// that waits for it returns when its own ctx ends; a failure is shared by
+// the Gets waiting for it, unless the fetch failed after its own ctx
+// ended, in which case a waiter whose ctx is live fetches again rather
+// than return another caller's cancellation; a panic re-panics in the Get
+// that ran fetch, and the waiters get an error wrapping
+// [flight.ErrPanicked].
 func (c *Cache[V]) Get(ctx context.Context, key string, fetch func(context.Context) (V, error)) (V, error) {
-	for {
+	c.mu.Lock()
+	if e, ok := c.entries[key]; ok && c.now().Before(e.expires) {
+		c.mu.Unlock()
+		return e.v, nil
+	}
+	gen := c.gens[key]
+	c.mu.Unlock()
+	// The generation leads the flight key, so no two (gen, key) pairs
+	// share one.
+	v, err, _ := c.flight.Do(ctx, strconv.FormatUint(gen, 10)+":"+key, func(ctx context.Context) (V, error) {
+		// A fetch that ended between the look-up above and Do has
+		// cached its value: use it rather than fetch again.
 		c.mu.Lock()
 		if e, ok := c.entries[key]; ok && c.now().Before(e.expires) {
 			c.mu.Unlock()
 			return e.v, nil
 		}
-		if cl, ok := c.calls[key]; ok {
+		c.mu.Unlock()
+		v, err := fetch(ctx)
+		if err == nil && c.ttl > 0 {
+			c.mu.Lock()
+			// A Set or Forget since the fetch started makes its value
+			// stale: it must not overwrite the newer one.
+			if c.gens[key] == gen {
+				c.entries[key] = entry[V]{v: v, expires: c.now().Add(c.ttl)}
+			}
 			c.mu.Unlock()
-			select {
-			case <-cl.done:
-			case <-ctx.Done():
-				var zero V
-				return zero, ctx.Err()
-			}
-			if cl.err != nil && isContextError(cl.err) && ctx.Err() == nil {
-				continue
-			}
-			return cl.v, cl.err
 		}
-		cl := &call[V]{done: make(chan struct{})}
-		c.calls[key] = cl
-		c.mu.Unlock()
-		c.run(ctx, key, cl, fetch)
-		return cl.v, cl.err
+		return v, err
+	})
+	if err != nil && errors.Is(err, flight.ErrPanicked) {
+		err = fmt.Errorf("cache: fetch of %q: %w", key, err)
 	}
-}
-
-// run calls fetch for cl and publishes its outcome. A panic in fetch is
-// recorded as cl's error for the waiters and then re-panics.
-func (c *Cache[V]) run(ctx context.Context, key string, cl *call[V], fetch func(context.Context) (V, error)) {
-	completed := false
-	defer func() {
-		if !completed {
-			cl.err = fmt.Errorf("cache: fetch of %q panicked", key)
-		}
-		c.mu.Lock()
-		// A Set or Forget since the fetch started replaced cl: its
-		// outcome is stale and must not overwrite the newer value.
-		if c.calls[key] == cl {
-			delete(c.calls, key)
-			if cl.err == nil && c.ttl > 0 {
-				c.entries[key] = entry[V]{v: cl.v, expires: c.now().Add(c.ttl)}
-			}
-		}
-		c.mu.Unlock()
-		close(cl.done)
-	}()
-	cl.v, cl.err = fetch(ctx)
-	completed = true
+	return v, err
 }
 
 // Set caches v for key, as if a Get had just fetched it, and makes a fetch
@@ -109,7 +99,7 @@ func (c *Cache[V]) run(ctx context.Context, key string, cl *call[V], fetch func(
 func (c *Cache[V]) Set(key string, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.calls, key)
+	c.gens[key]++
 	if c.ttl > 0 {
 		c.entries[key] = entry[V]{v: v, expires: c.now().Add(c.ttl)}
 	}
@@ -120,10 +110,6 @@ func (c *Cache[V]) Set(key string, v V) {
 func (c *Cache[V]) Forget(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.calls, key)
+	c.gens[key]++
 	delete(c.entries, key)
-}
-
-func isContextError(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

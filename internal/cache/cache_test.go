@@ -3,11 +3,15 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/funcify/funcify/internal/flight"
 )
 
 type clock struct {
@@ -116,13 +120,13 @@ func TestPanickingFetch(t *testing.T) {
 		_, err := c.Get(context.Background(), "k", func(context.Context) (int, error) { return 1, nil })
 		errc <- err
 	})
+	waitWaiters(t, c, "k", 1)
 	close(release)
 	wg.Wait()
-	// The waiter either waited on the panicking fetch and got its error, or
-	// came after it and fetched for itself; it must not hang or see a nil
-	// error with a zero value.
-	if err := <-errc; err != nil && !strings.Contains(err.Error(), "panicked") {
-		t.Fatalf("the waiter got %v", err)
+	// The waiter waited on the panicking fetch: it gets an error that says
+	// so, not a nil error with a zero value, and does not fetch again.
+	if err := <-errc; !errors.Is(err, flight.ErrPanicked) || !strings.HasPrefix(err.Error(), "cache: ") {
+		t.Fatalf("the waiter got %v, want a cache error wrapping flight.ErrPanicked", err)
 	}
 	if v, err := c.Get(context.Background(), "k", func(context.Context) (int, error) { return 2, nil }); err != nil || v == 0 {
 		t.Fatalf("after a panic: got %d, %v", v, err)
@@ -170,14 +174,7 @@ func TestCancelledFetchRefetchedByLiveWaiter(t *testing.T) {
 		v, _ := c.Get(context.Background(), "k", func(context.Context) (string, error) { return "mine", nil })
 		got <- v
 	}()
-	for {
-		c.mu.Lock()
-		cl := c.calls["k"]
-		c.mu.Unlock()
-		if cl != nil {
-			break
-		}
-	}
+	waitWaiters(t, c, "k", 1) // the live Get waits on the cancelled one's fetch
 	cancel()
 	if err := <-first; !errors.Is(err, context.Canceled) {
 		t.Fatalf("the cancelled caller got %v", err)
@@ -199,4 +196,77 @@ func TestWaiterContextDone(t *testing.T) {
 		t.Fatalf("got %v, want the waiter's own cancellation", err)
 	}
 	close(release)
+}
+
+// A fetch that fails while its caller's context is live is a failure of the
+// source, even when the error is a timeout of the fetch's own making: the
+// waiters share it instead of each fetching again, one after the other.
+func TestLeaderFailureShared(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"error", errors.New("throttled")},
+		{"own timeout", fmt.Errorf("ssm: %w", context.DeadlineExceeded)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New[int](time.Hour, nil)
+			release := make(chan struct{})
+			started := make(chan struct{})
+			var fetches atomic.Int64
+			fetch := func(context.Context) (int, error) {
+				if fetches.Add(1) == 1 {
+					close(started)
+					<-release
+				}
+				return 0, tc.err
+			}
+			leader := make(chan error, 1)
+			go func() { _, err := c.Get(context.Background(), "k", fetch); leader <- err }()
+			<-started
+			const waiters = 5
+			errs := make(chan error, waiters)
+			for range waiters {
+				go func() { _, err := c.Get(context.Background(), "k", fetch); errs <- err }()
+			}
+			waitWaiters(t, c, "k", waiters)
+			close(release)
+			if err := <-leader; !errors.Is(err, tc.err) {
+				t.Errorf("leader got %v, want %v", err, tc.err)
+			}
+			for range waiters {
+				if err := <-errs; !errors.Is(err, tc.err) {
+					t.Errorf("a waiter got %v, want the leader's %v", err, tc.err)
+				}
+			}
+			if n := fetches.Load(); n != 1 {
+				t.Errorf("got %d fetches for one failure, want 1", n)
+			}
+		})
+	}
+}
+
+// waitWaiters returns once n goroutines wait in a Get of c, parked in its
+// select, failing the test after 10 seconds. Neither Cache nor the
+// single-flight under it counts its waiters, so it reads the goroutine
+// stacks: a waiter is a goroutine in state "select" inside Cache.Get.
+func waitWaiters[V any](t *testing.T, c *Cache[V], key string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	buf := make([]byte, 1<<20)
+	for {
+		got := 0
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, "[select") && strings.Contains(g, "cache.(*Cache[...]).Get(") {
+				got++
+			}
+		}
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d Gets of %q wait after 10s, want %d", got, key, n)
+		}
+		runtime.Gosched()
+	}
 }
