@@ -28,6 +28,7 @@
 //	version        N  the item's version
 //	expires_at     N  expiry in Unix seconds, rounded up; absent: never
 //	expires_at_ms  N  expiry in Unix milliseconds; absent: never
+//	nonce          N  random, written by each CompareAndSet to recognise its own write
 //
 // Set the table's time to live (TTL) attribute to expires_at, so that
 // DynamoDB deletes expired items. It does so lazily, up to a few days after
@@ -46,7 +47,19 @@
 //	Delete, version 0          DeleteItem  same as CompareAndSet with version 0
 //	Delete, version v          DeleteItem  same as CompareAndSet with version v
 //
-// A failed condition (ConditionalCheckFailedException) is [store.ErrConflict].
+// A failed condition (ConditionalCheckFailedException) is [store.ErrConflict],
+// except for the store's own write. When DynamoDB applies a PutItem and its
+// reply is lost, the SDK sends it again and the retry fails its condition on
+// the item the first attempt wrote. So a CompareAndSet whose PutItem the SDK
+// retried compares the item that failed the condition (returned with the
+// error through ReturnValuesOnConditionCheckFailure, or read when the server
+// returns none) with its own: the same version and nonce mean that its write
+// was applied, and it returns the new version. Two cases remain a
+// conflict although the write was applied: another writer wrote over it
+// between the lost reply and the retry, and a Delete whose reply was lost
+// (a Delete carries no nonce). A caller who reads again after
+// [store.ErrConflict] then finds its own change in the state it reads.
+//
 // The new version is v+1, or a random number below 2^62 when the key was
 // absent or expired, so that a reader who saw an earlier life of the key
 // cannot write over a new one. Reads are strongly consistent (ConsistentRead).

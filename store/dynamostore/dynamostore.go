@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/funcify/funcify/awsclient"
 	"github.com/funcify/funcify/store"
@@ -25,6 +26,7 @@ const (
 	attrVersion   = "version"
 	attrExpires   = "expires_at"
 	attrExpiresMs = "expires_at_ms"
+	attrNonce     = "nonce"
 )
 
 // Condition expressions. #exp is expires_at_ms; names go through
@@ -108,16 +110,24 @@ func (s *Store) Get(ctx context.Context, key string) (store.Item, error) {
 
 // CompareAndSet writes value at key if version is the stored one, in one
 // conditional PutItem; see [store.Store.CompareAndSet].
+//
+// The item carries a random nonce, so that the store recognises its own
+// write: when the SDK retried the PutItem (an earlier attempt may have been
+// applied and its reply lost) and the retry failed its condition, the item
+// that failed it is compared with the one this call wrote. Same version and
+// nonce: the write is this call's, and CompareAndSet succeeds.
 func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
 	now := s.now()
 	next := version + 1
 	if version == 0 {
 		next = rand.Int64N(1<<62) + 1
 	}
+	nonce := rand.Int64N(1<<62) + 1
 	item := map[string]types.AttributeValue{
 		attrKey:     &types.AttributeValueMemberS{Value: key},
 		attrValue:   &types.AttributeValueMemberB{Value: nonNil(value)},
 		attrVersion: number(next),
+		attrNonce:   number(nonce),
 	}
 	if ttl > 0 {
 		ms := expiryMillis(now.Add(ttl))
@@ -125,17 +135,66 @@ func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, va
 		item[attrExpires] = number((ms + 999) / 1000) // rounded up: TTL must not delete it early
 	}
 	cond, names, values := condition(version, now)
+	var attempts int
 	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 aws.String(s.table),
 		Item:                      item,
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
-	})
+		// The item that failed the condition comes back with the
+		// error (DynamoDB does so since 2023; other servers may not).
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, countAttempts(&attempts))
+	var ccf *types.ConditionalCheckFailedException
+	if attempts > 1 && errors.As(err, &ccf) {
+		mine, cerr := s.wrote(ctx, key, ccf.Item, next, nonce)
+		switch {
+		case cerr != nil:
+			return 0, fmt.Errorf("dynamostore: compare-and-set %q: a retried write failed its condition, and whether an earlier attempt was applied is unknown: %w", key, cerr)
+		case mine:
+			return next, nil
+		}
+	}
 	if err != nil {
 		return 0, writeError("compare-and-set", key, err)
 	}
 	return next, nil
+}
+
+// wrote reports whether the item at key is the one a CompareAndSet wrote
+// with version and nonce. old is the item that failed the condition, as the
+// server returned it; when the server returned none, wrote reads the item.
+func (s *Store) wrote(ctx context.Context, key string, old map[string]types.AttributeValue, version, nonce int64) (bool, error) {
+	if old == nil {
+		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:      aws.String(s.table),
+			Key:            keyOf(key),
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return false, err
+		}
+		old = out.Item
+	}
+	v, err1 := numberAttr(old, attrVersion)
+	n, err2 := numberAttr(old, attrNonce)
+	return err1 == nil && err2 == nil && v == version && n == nonce, nil
+}
+
+// countAttempts counts in n the attempts that the SDK makes of one call,
+// retries included. Its middleware runs after the SDK's retry middleware,
+// once per attempt.
+func countAttempts(n *int) func(*dynamodb.Options) {
+	return func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("funcify/dynamostore/attempts",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					*n++
+					return next.HandleFinalize(ctx, in)
+				}), middleware.After)
+		})
+	}
 }
 
 // Delete removes key if version is the stored one, in one conditional

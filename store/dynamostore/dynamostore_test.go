@@ -3,10 +3,13 @@ package dynamostore_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -116,6 +119,11 @@ func TestItemLayout(t *testing.T) {
 				delete(want, "expires_at")
 				delete(want, "expires_at_ms")
 			}
+			// The nonce is random: a positive number.
+			if n := strings.TrimPrefix(item["nonce"], "N:"); n == item["nonce"] || n == "" || n == "0" || strings.HasPrefix(n, "-") {
+				t.Errorf("nonce: got %q, want a positive number", item["nonce"])
+			}
+			want["nonce"] = item["nonce"]
 			if len(item) != len(want) {
 				t.Errorf("got attributes %v, want %v", item, want)
 			}
@@ -536,4 +544,184 @@ func TestDefaultClient(t *testing.T) {
 	if v, err := s.CompareAndSet(ctx, "k", 0, []byte("x"), 0); err != nil || v == 0 {
 		t.Fatalf("CompareAndSet: got %d, %v", v, err)
 	}
+}
+
+// dropProxy is an HTTP proxy on loopback in front of a DynamoDB endpoint.
+// It forwards every request and passes the reply back, except for the first
+// drop replies to requests of the given operation: those it forwards, so
+// that the server applies them, and then closes the connection without a
+// reply, as a network that loses a reply would.
+//
+// With returnOld, it adds to a ConditionalCheckFailedException the item
+// that failed the condition, as DynamoDB does for a request with
+// ReturnValuesOnConditionCheckFailure and dynalite does not.
+type dropProxy struct {
+	target, op string
+	returnOld  bool
+	drop       atomic.Int64 // replies still to drop
+	seen       atomic.Int64 // requests of op forwarded
+	gets       atomic.Int64 // GetItem requests forwarded
+}
+
+func newDropProxy(t *testing.T, target, op string, drop int64) (*dropProxy, string) {
+	p := &dropProxy{target: target, op: "DynamoDB_20120810." + op}
+	p.drop.Store(drop)
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	return p, srv.URL
+}
+
+func (p *dropProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, p.target+r.URL.RequestURI(), bytes.NewReader(body))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	req.Header = r.Header.Clone()
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	reply, err := io.ReadAll(resp.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	target := r.Header.Get("X-Amz-Target")
+	if target == "DynamoDB_20120810.GetItem" {
+		p.gets.Add(1)
+	}
+	if p.returnOld && resp.StatusCode == http.StatusBadRequest && bytes.Contains(reply, []byte("ConditionalCheckFailedException")) {
+		reply = p.withOldItem(r.Header, body, reply)
+	}
+	if target == p.op {
+		p.seen.Add(1)
+		if p.drop.Add(-1) >= 0 {
+			// Applied by the server; the reply is lost on the way back.
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+	}
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.Header().Del("X-Amz-Crc32")
+	w.WriteHeader(resp.StatusCode)
+	w.Write(reply)
+}
+
+// withOldItem returns the error reply to the PutItem request with the item
+// now stored at its key added, read from the server.
+func (p *dropProxy) withOldItem(header http.Header, request, reply []byte) []byte {
+	var put struct {
+		TableName string
+		Item      map[string]json.RawMessage
+	}
+	var failure map[string]json.RawMessage
+	if json.Unmarshal(request, &put) != nil || json.Unmarshal(reply, &failure) != nil {
+		return reply
+	}
+	get, _ := json.Marshal(map[string]any{"TableName": put.TableName, "Key": map[string]json.RawMessage{"pk": put.Item["pk"]}, "ConsistentRead": true})
+	req, err := http.NewRequest(http.MethodPost, p.target+"/", bytes.NewReader(get))
+	if err != nil {
+		return reply
+	}
+	req.Header = header.Clone()
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.GetItem")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return reply
+	}
+	defer resp.Body.Close()
+	var got struct{ Item json.RawMessage }
+	if json.NewDecoder(resp.Body).Decode(&got) != nil || got.Item == nil {
+		return reply
+	}
+	failure["Item"] = got.Item
+	out, err := json.Marshal(failure)
+	if err != nil {
+		return reply
+	}
+	return out
+}
+
+// TestLostReply is the regression test for a store that reported its own
+// write as a conflict: DynamoDB applied a conditional PutItem, its reply was
+// lost, the SDK sent it again, and the condition then failed on the very
+// item the first attempt had written.
+func TestLostReply(t *testing.T) {
+	endpoint := testenv.Dynalite(t)
+	direct := testenv.DynamoDBClient(endpoint)
+	table := newTable(t, direct)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	for _, tt := range []struct {
+		name      string
+		create    bool // the write creates the key (version 0)
+		returnOld bool // the server returns the item that failed the condition
+		wantGets  int64
+	}{
+		{"create", true, false, 1},
+		{"update", false, false, 1},
+		{"create/old item returned", true, true, 0},
+		{"update/old item returned", false, true, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var version int64
+			if !tt.create {
+				v, err := dynamostore.New(direct, table).CompareAndSet(ctx, tt.name, 0, []byte("before"), 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				version = v
+			}
+			proxy, url := newDropProxy(t, endpoint, "PutItem", 1)
+			proxy.returnOld = tt.returnOld
+			s := dynamostore.New(testenv.DynamoDBClient(url), table) // the SDK's default retryer
+			v, err := s.CompareAndSet(ctx, tt.name, version, []byte("mine"), time.Hour)
+			if n := proxy.seen.Load(); n != 2 {
+				t.Fatalf("the proxy forwarded %d PutItem requests, want 2: the first, whose reply it dropped, and the SDK's retry", n)
+			}
+			if err != nil {
+				t.Fatalf("CompareAndSet whose first reply was lost: got %v, want the version it wrote", err)
+			}
+			if n := proxy.gets.Load(); n != tt.wantGets {
+				t.Errorf("the store read the item %d times, want %d", n, tt.wantGets)
+			}
+			it, err := dynamostore.New(direct, table).Get(ctx, tt.name)
+			if err != nil || it.Version != v || string(it.Value) != "mine" {
+				t.Fatalf("Get: got %+v, %v; want version %d, value mine", it, err, v)
+			}
+		})
+	}
+
+	// Another writer's item is still a conflict, after a retry as well.
+	t.Run("conflict", func(t *testing.T) {
+		if _, err := dynamostore.New(direct, table).CompareAndSet(ctx, "taken", 0, []byte("theirs"), 0); err != nil {
+			t.Fatal(err)
+		}
+		proxy, url := newDropProxy(t, endpoint, "PutItem", 1)
+		s := dynamostore.New(testenv.DynamoDBClient(url), table)
+		if _, err := s.CompareAndSet(ctx, "taken", 0, []byte("mine"), 0); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("CompareAndSet over another writer's item: got %v, want ErrConflict", err)
+		}
+		if n := proxy.seen.Load(); n != 2 {
+			t.Fatalf("the proxy forwarded %d PutItem requests, want 2", n)
+		}
+		if it, err := dynamostore.New(direct, table).Get(ctx, "taken"); err != nil || string(it.Value) != "theirs" {
+			t.Fatalf("Get: got %+v, %v; want the other writer's value", it, err)
+		}
+	})
 }
