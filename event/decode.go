@@ -73,6 +73,15 @@ type Event struct {
 	// Value points to the decoded event, of the type the kind documents
 	// (for example *events.APIGatewayProxyRequest for APIGatewayV1).
 	Value any
+	// Version is the payload's top-level "version" member when it is a
+	// string, as sent, and empty when it has none: "2.0" for HTTP API
+	// payload format 2.0 and function URLs, "1.0" for HTTP API payload
+	// format 1.0. A REST API event has none. aws-lambda-go's
+	// APIGatewayProxyRequest has no field for it, yet it alone tells an
+	// HTTP API event in payload format 1.0, whose path API Gateway has
+	// already percent-decoded, from a REST API event, whose path is still
+	// encoded.
+	Version string
 }
 
 // As returns the event's value as a *T, if it is one.
@@ -114,6 +123,7 @@ func sniff(payload []byte, sig *signature) (Kind, error) {
 func Decode(payload []byte) (*Event, error) {
 	sig := getSignature()
 	k, err := sniff(payload, sig)
+	version := versionString(sig.version)
 	putSignature(sig)
 	if err != nil {
 		return nil, err
@@ -122,7 +132,21 @@ func Decode(payload []byte) (*Event, error) {
 	if err != nil {
 		return nil, malformed(k, err)
 	}
-	return &Event{Kind: k, Payload: payload, Value: v}, nil
+	return &Event{Kind: k, Payload: payload, Value: v, Version: version}, nil
+}
+
+// versionString returns a payload's version as a string, without allocating
+// for the versions AWS sends.
+func versionString(v []byte) string {
+	switch string(v) {
+	case "":
+		return ""
+	case "1.0":
+		return "1.0"
+	case "2.0":
+		return "2.0"
+	}
+	return string(v)
 }
 
 // options are the decoder's options: see the package documentation.

@@ -70,6 +70,22 @@ func TestDecodeFixtures(t *testing.T) {
 				t.Errorf("got cookie %q headers %v", got, r.Headers)
 			}
 		}},
+		{"apigateway-http-v1.json", APIGatewayV1, func(t *testing.T, v any) {
+			r := v.(*events.APIGatewayProxyRequest)
+			if r.Path != "/files/report 100%.pdf" || r.HTTPMethod != "GET" || r.RequestContext.Stage != "$default" {
+				t.Errorf("got path %q method %q stage %q", r.Path, r.HTTPMethod, r.RequestContext.Stage)
+			}
+		}},
+		{"bench-http-v2.json", APIGatewayV2, func(t *testing.T, v any) {
+			if r := v.(*events.APIGatewayV2HTTPRequest); r.RequestContext.HTTP.Method != "GET" {
+				t.Errorf("got method %q", r.RequestContext.HTTP.Method)
+			}
+		}},
+		{"s3-one-record.json", S3, func(t *testing.T, v any) {
+			if r := v.(*events.S3Event); len(r.Records) != 1 {
+				t.Errorf("got %d records, want 1", len(r.Records))
+			}
+		}},
 		{"s3-encoded-keys.json", S3, func(t *testing.T, v any) {
 			r := v.(*events.S3Event)
 			if len(r.Records) != 2 || r.Records[0].S3.Object.Key != "2026/11/my+invoice%2C+final%3F.pdf" {
@@ -199,13 +215,13 @@ func TestDecodeErrors(t *testing.T) {
 		{"nil", "", ErrEmpty, Unknown, false, ""},
 		{"blank", " \n\t ", ErrEmpty, Unknown, false, ""},
 		{"garbage", "not json", ErrMalformed, Unknown, true, ""},
-		{"truncated", `{"httpMethod": "GET", "requestContext": {`, ErrMalformed, APIGatewayV1, true, ""},
+		{"truncated", `{"httpMethod": "GET", "path": "/", "requestContext": {`, ErrMalformed, APIGatewayV1, true, ""},
 		{"trailing", `{"a": 1} x`, ErrMalformed, Unknown, true, ""},
 		{"unclosed string", `{"a": "b`, ErrMalformed, Unknown, true, ""},
 		{"bad nesting", `{"a": [1}`, ErrMalformed, Unknown, true, ""},
-		{"wrong type", `{"httpMethod": 5}`, ErrMalformed, APIGatewayV1, true, "httpMethod"},
+		{"wrong type", `{"httpMethod": 5, "path": "/"}`, ErrMalformed, APIGatewayV1, true, "httpMethod"},
 		{"wrong type v2", `{"version": "2.0", "requestContext": {"http": {"method": ["GET"]}}}`, ErrMalformed, APIGatewayV2, true, "method"},
-		{"duplicate name", `{"httpMethod": "GET", "httpMethod": "POST", "requestContext": {}}`, ErrMalformed, APIGatewayV1, true, "duplicate"},
+		{"duplicate name", `{"httpMethod": "GET", "httpMethod": "POST", "path": "/", "requestContext": {}}`, ErrMalformed, APIGatewayV1, true, "duplicate"},
 		{"unknown object", `{"hello": "world", "n": 1}`, ErrUnknownKind, Unknown, false, "hello"},
 		{"array", `[1, 2]`, ErrUnknownKind, Unknown, false, "array"},
 		{"string", `"hi"`, ErrUnknownKind, Unknown, false, "string"},
@@ -286,8 +302,10 @@ func TestKindString(t *testing.T) {
 }
 
 func TestSniffAllocs(t *testing.T) {
-	payload := readFixture(t, "apigateway-v1-proxy.json")
-	if n := testing.AllocsPerRun(100, func() { _, _ = Sniff(payload) }); n != 0 {
-		t.Errorf("Sniff allocates %v times, want 0", n)
+	for _, file := range []string{"apigateway-v1-proxy.json", "apigateway-v2-base64.json", "function-url.json", "alb-multi.json", "s3-encoded-keys.json"} {
+		payload := readFixture(t, file)
+		if n := testing.AllocsPerRun(100, func() { _, _ = Sniff(payload) }); n != 0 {
+			t.Errorf("%s: Sniff allocates %v times, want 0", file, n)
+		}
 	}
 }

@@ -24,6 +24,18 @@
 // payload's signature and which type it decodes into; adding a kind is one
 // constant and one small file.
 //
+// A payload is of a kind only when it has the members every event of that
+// kind has: a REST API or ALB event needs httpMethod and path, an HTTP API
+// or function URL event version "2.0" and requestContext.http, and a
+// function URL event a domain of the form <url-id>.lambda-url.<region>.on.aws.
+// Payloads that look like HTTP requests but expect another answer, such as
+// API Gateway authorizer requests, WebSocket messages, Bedrock agent action
+// groups and VPC Lattice requests, are of no known kind, and so is every
+// event of a source funcify does not handle (SQS, SNS, EventBridge, ...):
+// the tests hold a sample of each. [Event.Version] keeps the payload format
+// version, which tells an HTTP API event in payload format 1.0 (path
+// already percent-decoded) from a REST API event (path encoded).
+//
 // # Errors
 //
 // Every failure is an [*Error] that names what was wrong and matches one of

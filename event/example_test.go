@@ -26,7 +26,7 @@ func ExampleDecode() {
 }
 
 func ExampleDecode_errors() {
-	for _, payload := range []string{``, `{"httpMethod": "GET",`, `{"hello": "world"}`} {
+	for _, payload := range []string{``, `{"httpMethod": "GET", "path": "/",`, `{"hello": "world"}`} {
 		_, err := event.Decode([]byte(payload))
 		switch {
 		case errors.Is(err, event.ErrEmpty):
@@ -39,7 +39,7 @@ func ExampleDecode_errors() {
 	}
 	// Output:
 	// empty: event: empty payload
-	// malformed: event: malformed payload (apigateway-v1) at byte 21: unexpected EOF
+	// malformed: event: malformed payload (apigateway-v1) at byte 34: unexpected EOF
 	// unknown: event: unknown event kind: top-level keys [hello]
 }
 

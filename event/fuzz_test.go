@@ -14,6 +14,8 @@ import (
 // never loses its way in a valid JSON object.
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	unhandled, _ := filepath.Glob(filepath.Join("testdata", "unhandled", "*.json"))
+	files = append(files, unhandled...)
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {

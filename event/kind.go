@@ -12,13 +12,18 @@ const (
 	// Unknown is the kind of a payload no other kind matches.
 	Unknown Kind = iota
 	// APIGatewayV1 is an API Gateway REST API proxy event, or an HTTP API
-	// event in payload format 1.0: [events.APIGatewayProxyRequest].
+	// event in payload format 1.0: [events.APIGatewayProxyRequest]. The
+	// two differ by [Event.Version], "1.0" for an HTTP API, and by their
+	// path: a REST API passes it percent-encoded, an HTTP API decoded.
 	APIGatewayV1
 	// APIGatewayV2 is an API Gateway HTTP API event in payload format 2.0:
-	// [events.APIGatewayV2HTTPRequest].
+	// [events.APIGatewayV2HTTPRequest]. Its rawPath is percent-decoded.
 	APIGatewayV2
 	// FunctionURL is a Lambda function URL event:
-	// [events.LambdaFunctionURLRequest].
+	// [events.LambdaFunctionURLRequest]. It has the shape of an HTTP API
+	// 2.0 event, but comes from a domain of the form
+	// <url-id>.lambda-url.<region>.on.aws and its rawPath is
+	// percent-encoded.
 	FunctionURL
 	// ALB is an Application Load Balancer target group event, with single
 	// or multi-value headers: [events.ALBTargetGroupRequest].

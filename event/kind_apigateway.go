@@ -6,15 +6,17 @@ func init() {
 	register(APIGatewayV1, spec{
 		name: "apigateway-v1",
 		http: true,
-		// REST APIs and HTTP APIs in payload format 1.0 put httpMethod at
-		// the top level; so do ALB (whose requestContext holds "elb"),
-		// REQUEST authorizers (which name the "methodArn") and WebSocket
-		// APIs (whose requestContext holds a "connectionId"). AWS always
-		// sends a requestContext, but hand-written test events often leave
-		// it out, so it is not required.
+		// REST APIs and HTTP APIs in payload format 1.0 always send
+		// httpMethod and path at the top level. So do ALB (whose
+		// requestContext holds "elb"), REQUEST authorizers (which name the
+		// "methodArn" and their "type") and WebSocket APIs (whose
+		// requestContext holds a "connectionId"); Bedrock agents send
+		// httpMethod with an "apiPath" and no path. AWS always sends a
+		// requestContext, but hand-written test events often leave it out,
+		// so it is not required.
 		match: func(s *signature) bool {
-			return s.has("httpMethod") &&
-				!s.contextHas("elb") && !s.has("methodArn") && !s.contextHas("connectionId")
+			return s.has("httpMethod") && s.has("path") &&
+				!s.contextHas("elb") && !isAuthorizer(s) && !s.contextHas("connectionId")
 		},
 		decode: decodeAs[events.APIGatewayProxyRequest],
 	})
@@ -22,8 +24,7 @@ func init() {
 		name: "apigateway-v2",
 		http: true,
 		// Payload format 2.0 has version "2.0" and requestContext.http;
-		// function URLs share the format and differ by their domain, and
-		// authorizer requests name the "routeArn".
+		// function URLs share the format and differ by their domain.
 		match: func(s *signature) bool {
 			return isHTTPv2(s) && !isFunctionURLDomain(s.domainName)
 		},
@@ -31,7 +32,18 @@ func init() {
 	})
 }
 
-// isHTTPv2 reports whether s is an HTTP request in payload format 2.0.
+// isHTTPv2 reports whether s is an HTTP request in payload format 2.0, and
+// not an authorizer's request in that format.
 func isHTTPv2(s *signature) bool {
-	return string(s.version) == "2.0" && s.contextHas("http") && !s.has("routeArn")
+	return string(s.version) == "2.0" && s.contextHas("http") && !isAuthorizer(s)
+}
+
+// isAuthorizer reports whether s is the request of a Lambda authorizer: a
+// REST API's TOKEN or REQUEST authorizer, or an HTTP API's in either payload
+// format. Its answer is a policy or a verdict, never an HTTP response, so it
+// is of no HTTP kind, although the REQUEST forms carry an HTTP request's
+// fields. Authorizers name the ARN of the method or route they guard, and
+// their "type"; HTTP events have neither at the top level.
+func isAuthorizer(s *signature) bool {
+	return s.has("methodArn") || s.has("routeArn") || s.has("type")
 }

@@ -1,7 +1,6 @@
 package event
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"sync"
@@ -332,7 +331,3 @@ func (s *scanner) ws() {
 		}
 	}
 }
-
-// contains reports whether b contains sub; a small helper to keep matchers
-// readable.
-func contains(b []byte, sub string) bool { return bytes.Contains(b, []byte(sub)) }

@@ -1,0 +1,140 @@
+package event
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestUnhandledSamples sniffs and decodes one sample of every event kind
+// funcify does not handle, written after the events of AWS's own services
+// (the kinds Powertools for AWS Lambda tests its parsers against, and a few
+// more): none may be taken for an HTTP or S3 event, since an HTTP kind
+// would be routed and answered as an HTTP request, and every one is valid
+// JSON of no known kind.
+func TestUnhandledSamples(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "unhandled", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The samples that look most like HTTP events must be there: a test
+	// that lost them would pass without testing anything.
+	mustHave := []string{
+		"bedrock-agent-get.json", "bedrock-agent-path-params.json", "bedrock-agent-post.json",
+		"vpc-lattice-v1.json", "vpc-lattice-v2.json",
+		"apigateway-authorizer-token.json", "apigateway-authorizer-request-rest.json",
+		"apigateway-authorizer-request-http-v1.json", "apigateway-authorizer-request-http-v2.json",
+		"apigateway-websocket-connect.json", "s3-via-sqs.json", "s3-eventbridge-object-created.json",
+	}
+	have := map[string]bool{}
+	for _, f := range files {
+		have[filepath.Base(f)] = true
+	}
+	for _, name := range mustHave {
+		if !have[name] {
+			t.Errorf("sample %s is missing", name)
+		}
+	}
+	if len(files) < 60 {
+		t.Errorf("found %d samples, want at least 60", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			payload, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, err := Sniff(payload)
+			if k != Unknown || !errors.Is(err, ErrUnknownKind) {
+				t.Errorf("Sniff: got %v, %v; want unknown kind", k, err)
+			}
+			if ev, err := Decode(payload); ev != nil || !errors.Is(err, ErrUnknownKind) {
+				got := Unknown
+				if ev != nil {
+					got = ev.Kind
+				}
+				t.Errorf("Decode: got kind %v, %v; want ErrUnknownKind", got, err)
+			}
+		})
+	}
+}
+
+// TestRESTNeedsItsFields: a payload is a REST (or HTTP API 1.0) or ALB event
+// only with the members such an event always has, httpMethod and path.
+func TestRESTNeedsItsFields(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		payload string
+		want    Kind
+	}{
+		{"rest", `{"httpMethod": "GET", "path": "/orders"}`, APIGatewayV1},
+		{"rest without path", `{"httpMethod": "GET", "resource": "/orders"}`, Unknown},
+		{"bedrock agent", `{"httpMethod": "GET", "apiPath": "/orders", "agent": {"name": "a"}, "actionGroup": "g"}`, Unknown},
+		{"alb", `{"httpMethod": "GET", "path": "/", "requestContext": {"elb": {}}}`, ALB},
+		{"alb without path", `{"httpMethod": "GET", "requestContext": {"elb": {}}}`, Unknown},
+		{"request authorizer", `{"type": "REQUEST", "methodArn": "arn:x", "httpMethod": "GET", "path": "/"}`, Unknown},
+		{"authorizer without an arn", `{"type": "REQUEST", "httpMethod": "GET", "path": "/", "identitySource": "x"}`, Unknown},
+		{"websocket", `{"httpMethod": "GET", "path": "/", "requestContext": {"connectionId": "c"}}`, Unknown},
+		{"vpc lattice v2", `{"version": "2.0", "method": "GET", "path": "/", "requestContext": {"serviceArn": "arn:x"}}`, Unknown},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			k, err := Sniff([]byte(tt.payload))
+			if k != tt.want {
+				t.Errorf("got %v, %v; want %v", k, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestFunctionURLDomain: an HTTP API 2.0 payload is a function URL event only
+// when its domain is a function URL's own, <url-id>.lambda-url.<region>.on.aws.
+func TestFunctionURLDomain(t *testing.T) {
+	for _, tt := range []struct {
+		domain string
+		want   Kind
+	}{
+		{"a1b2c3d4e5f6g7h8.lambda-url.eu-west-1.on.aws", FunctionURL},
+		{"a1b2c3d4e5f6g7h8.lambda-url.us-gov-west-1.on.aws", FunctionURL},
+		{"api.lambda-url.example.com", APIGatewayV2},
+		{"a1b2c3.lambda-url.eu-west-1.on.aws.example.com", APIGatewayV2},
+		{"lambda-url.eu-west-1.on.aws", APIGatewayV2},
+		{".lambda-url.eu-west-1.on.aws", APIGatewayV2},
+		{"a1b2c3.lambda-url..on.aws", APIGatewayV2},
+		{"a1b2c3.lambda-url.eu.west-1.on.aws", APIGatewayV2},
+		{"a1b2c3.lambda-url.eu-west-1.on.aws.", APIGatewayV2},
+		{"orders.7d6c5b4a.vpc-lattice-svcs.eu-west-1.on.aws", APIGatewayV2},
+		{"p8m2n4v6cd.execute-api.eu-west-1.amazonaws.com", APIGatewayV2},
+		{"", APIGatewayV2},
+	} {
+		payload := `{"version": "2.0", "rawPath": "/", "requestContext": {"domainName": "` + tt.domain + `", "http": {"method": "GET"}}}`
+		if k, err := Sniff([]byte(payload)); k != tt.want {
+			t.Errorf("domain %q: got %v, %v; want %v", tt.domain, k, err, tt.want)
+		}
+	}
+}
+
+// TestEventVersion: the payload format version is kept, since it alone tells
+// an HTTP API event in payload format 1.0 from a REST API event.
+func TestEventVersion(t *testing.T) {
+	for file, want := range map[string]string{
+		"apigateway-v1-proxy.json":  "",
+		"apigateway-http-v1.json":   "1.0",
+		"apigateway-v2-base64.json": "2.0",
+		"function-url.json":         "2.0",
+		"alb-single.json":           "",
+		"s3-one-record.json":        "",
+	} {
+		ev, err := Decode(readFixture(t, file))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if ev.Version != want {
+			t.Errorf("%s: got version %q, want %q", file, ev.Version, want)
+		}
+	}
+	ev, err := Decode([]byte(`{"version": "1.1", "httpMethod": "GET", "path": "/"}`))
+	if err != nil || ev.Version != "1.1" {
+		t.Errorf("got %+v, %v; want version 1.1", ev, err)
+	}
+}
