@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/funcify/funcify/breaker"
 	"github.com/funcify/funcify/httpclient"
@@ -39,6 +41,36 @@ func ExampleTransport() {
 	o, err := httpclient.GetJSON[order](context.Background(), client, srv.URL+"/orders/42")
 	fmt.Println(o.Item, err, calls)
 	// Output: book <nil> 2
+}
+
+// A POST is retried only when it carries an Idempotency-Key, which tells
+// the server to apply it once however often it arrives.
+func ExampleTransport_idempotencyKey() {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls++; calls == 1 {
+			w.WriteHeader(http.StatusBadGateway) // applied, or not: the client cannot tell
+			return
+		}
+		fmt.Fprintf(w, `{"id":"42","key":%q}`, r.Header.Get("Idempotency-Key"))
+	}))
+	defer srv.Close()
+	client := &http.Client{Transport: &httpclient.Transport{
+		Retry:  []retry.Option{retry.WithBackoff(time.Millisecond, time.Millisecond)},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}}
+
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL+"/orders", strings.NewReader(`{"item":"book"}`))
+	req.Header.Set("Idempotency-Key", "order-7f3a")
+	resp, err := client.Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.StatusCode, string(body), calls)
+	// Output: 200 {"id":"42","key":"order-7f3a"} 2
 }
 
 func ExampleGetJSON() {

@@ -41,14 +41,19 @@ func GetJSON[T any](ctx context.Context, client *http.Client, rawURL string) (T,
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		var zero T
-		return zero, fmt.Errorf("httpclient: %w", err)
+		return zero, fmt.Errorf("httpclient: %w", unwrapURLError(err))
 	}
 	return do[T](client, req)
 }
 
 // PostJSON sends body, encoded as JSON, to rawURL with client (nil:
-// http.DefaultClient) and decodes the JSON answer into a T. The body can be
-// sent again, so the request is retried by a [Transport].
+// http.DefaultClient) and decodes the JSON answer into a T.
+//
+// A POST is not idempotent, so a [Transport] retries it only when it failed
+// before it was written (connection refused, DNS or dial failure), never
+// after a 5xx answer or a reset: the server may have acted on it. To have a
+// POST retried like a GET, send a request of your own with an
+// Idempotency-Key header that the server honours.
 func PostJSON[T any](ctx context.Context, client *http.Client, rawURL string, body any) (T, error) {
 	var zero T
 	b, err := json.Marshal(body)
@@ -57,19 +62,21 @@ func PostJSON[T any](ctx context.Context, client *http.Client, rawURL string, bo
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(b))
 	if err != nil {
-		return zero, fmt.Errorf("httpclient: %w", err)
+		return zero, fmt.Errorf("httpclient: %w", unwrapURLError(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	return do[T](client, req)
 }
 
 // PostForm sends form, URL-encoded, to rawURL with client (nil:
-// http.DefaultClient) and decodes the JSON answer into a T.
+// http.DefaultClient) and decodes the JSON answer into a T. Like [PostJSON]'s,
+// its POST is retried by a [Transport] only when it failed before it was
+// written.
 func PostForm[T any](ctx context.Context, client *http.Client, rawURL string, form url.Values) (T, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		var zero T
-		return zero, fmt.Errorf("httpclient: %w", err)
+		return zero, fmt.Errorf("httpclient: %w", unwrapURLError(err))
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return do[T](client, req)
@@ -114,8 +121,8 @@ func redact(u *url.URL) string {
 	return r.String()
 }
 
-// unwrapURLError drops the *url.Error around a client error: it repeats the
-// URL, query and all.
+// unwrapURLError drops the *url.Error around a client or URL parsing error:
+// it repeats the URL, query and all.
 func unwrapURLError(err error) error {
 	if ue, ok := err.(*url.Error); ok {
 		return ue.Err

@@ -3,15 +3,19 @@ package httpclient
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,23 +116,50 @@ func TestRetries(t *testing.T) {
 	}
 }
 
-func TestPostBodyReplayed(t *testing.T) {
+// TestBodyReplayed: a request that may be retried is sent again with its
+// whole body.
+func TestBodyReplayed(t *testing.T) {
+	fast := &Transport{Retry: []retry.Option{retry.WithBackoff(-1, 0)}}
 	s, u := serve(t, status(503), status(200))
-	in := map[string]any{"item": "book", "note": strings.Repeat("é", 3000)}
-	if _, err := PostJSON[answer](context.Background(), client(&Transport{Retry: []retry.Option{retry.WithBackoff(time.Millisecond, time.Millisecond)}}), u, in); err != nil {
+	in, _ := json.Marshal(map[string]any{"item": "book", "note": strings.Repeat("é", 3000)})
+	req, _ := http.NewRequest("PUT", u, bytes.NewReader(in))
+	resp, err := client(fast).Do(req)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.bodies) != 2 || s.bodies[0] != s.bodies[1] || len(s.bodies[0]) < 6000 {
-		t.Fatalf("bodies differ or are missing: %d bodies, lengths %d", len(s.bodies), len(s.bodies[0]))
+	resp.Body.Close()
+	if len(s.bodies) != 2 || s.bodies[0] != string(in) || s.bodies[1] != string(in) {
+		t.Fatalf("PUT bodies differ or are missing: %d bodies", len(s.bodies))
 	}
 
 	s, u = serve(t, status(503), status(200))
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"a b"}}
-	if _, err := PostForm[answer](context.Background(), client(&Transport{Retry: []retry.Option{retry.WithBackoff(time.Millisecond, time.Millisecond)}}), u, form); err != nil {
+	req, _ = http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	req.Header.Set("Idempotency-Key", "grant-1")
+	resp, err = client(fast).Do(req)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.bodies) != 2 || s.bodies[0] != s.bodies[1] || s.bodies[0] != form.Encode() {
-		t.Fatalf("form bodies: %q", s.bodies)
+	resp.Body.Close()
+	if len(s.bodies) != 2 || s.bodies[0] != form.Encode() || s.bodies[1] != form.Encode() {
+		t.Fatalf("POST with Idempotency-Key: bodies %q", s.bodies)
+	}
+}
+
+// TestPostHelpersNotRetried: PostJSON and PostForm send a POST without a
+// key: a 503 is the answer, not a reason to send it again.
+func TestPostHelpersNotRetried(t *testing.T) {
+	fast := &Transport{Retry: []retry.Option{retry.WithBackoff(-1, 0)}}
+	s, u := serve(t, status(503), status(200))
+	_, err := PostJSON[answer](context.Background(), client(fast), u, map[string]string{"item": "book"})
+	var he *HTTPError
+	if !errors.As(err, &he) || he.Status != 503 || s.hits.Load() != 1 {
+		t.Errorf("PostJSON: got %v after %d requests, want the 503 after 1", err, s.hits.Load())
+	}
+	s, u = serve(t, status(502), status(200))
+	_, err = PostForm[answer](context.Background(), client(fast), u, url.Values{"a": {"b"}})
+	if !errors.As(err, &he) || he.Status != 502 || s.hits.Load() != 1 {
+		t.Errorf("PostForm: got %v after %d requests, want the 502 after 1", err, s.hits.Load())
 	}
 }
 
@@ -244,5 +275,270 @@ func TestErrorsHideQuery(t *testing.T) {
 	_, err = GetJSON[answer](context.Background(), client(&Transport{}), "http://127.0.0.1:1/x?api_key=querysecret")
 	if err == nil || strings.Contains(err.Error(), "querysecret") {
 		t.Errorf("transport error: %v", err)
+	}
+}
+
+// hang answers nothing until the client gives up or the test ends.
+func hang(t *testing.T) func(http.ResponseWriter, *http.Request) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}
+}
+
+// TestHangingDownstreamOpensBreaker: with the default AttemptTimeout, a try
+// to a downstream that never answers ends on its own timeout while the
+// caller still has time, so the breaker counts it, and three such calls
+// open the circuit.
+func TestHangingDownstreamOpensBreaker(t *testing.T) {
+	s, u := serve(t, hang(t))
+	b := breaker.New(breaker.Settings{Name: "hanging"})
+	c := client(&Transport{Breaker: b})
+	// The caller's 4 s leave each try 3 s (see AttemptTimeout), and a
+	// loaded machine 1 s to count the failure before the caller's deadline.
+	call := func() (err error, callerDone bool) {
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+		defer cancel()
+		_, err = GetJSON[answer](ctx, c, u)
+		return err, ctx.Err() != nil
+	}
+	type outcome struct {
+		err        error
+		callerDone bool
+	}
+	outcomes := make(chan outcome, 3)
+	for range 3 {
+		go func() {
+			err, done := call()
+			outcomes <- outcome{err, done}
+		}()
+	}
+	for range 3 {
+		if o := <-outcomes; o.callerDone || !errors.Is(o.err, context.DeadlineExceeded) {
+			t.Errorf("hanging call: got %v, caller's deadline reached %v; want the try's own deadline, before the caller's", o.err, o.callerDone)
+		}
+	}
+	if err, _ := call(); !errors.Is(err, breaker.ErrOpen) {
+		t.Fatalf("after 3 hanging calls: got %v, want ErrOpen", err)
+	}
+	if got := s.hits.Load(); got != 3 {
+		t.Errorf("got %d requests, want 3", got)
+	}
+}
+
+// TestIdempotency: only idempotent requests, and those with an
+// Idempotency-Key, are sent again after the server may have acted on them.
+func TestIdempotency(t *testing.T) {
+	tests := []struct {
+		name     string
+		method   string
+		key      string // the header carrying a key, if any
+		first    func(http.ResponseWriter, *http.Request)
+		wantHits int64
+	}{
+		{"POST 502", "POST", "", status(502), 1},
+		{"POST 504", "POST", "", status(504), 1},
+		{"POST 503 Retry-After 0", "POST", "", status(503, "Retry-After", "0"), 1},
+		{"POST 429", "POST", "", status(429), 1},
+		{"PATCH 503", "PATCH", "", status(503), 1},
+		{"POST reset after the request was written", "POST", "", reset, 1},
+		{"PATCH reset", "PATCH", "", reset, 1},
+		{"POST with Idempotency-Key 502", "POST", "Idempotency-Key", status(502), 2},
+		{"POST with X-Idempotency-Key 504", "POST", "X-Idempotency-Key", status(504), 2},
+		{"POST with Idempotency-Key reset", "POST", "Idempotency-Key", reset, 2},
+		{"GET 502", "GET", "", status(502), 2},
+		{"HEAD 503", "HEAD", "", status(503), 2},
+		{"OPTIONS 502", "OPTIONS", "", status(502), 2},
+		{"PUT 502", "PUT", "", status(502), 2},
+		{"PUT reset", "PUT", "", reset, 2},
+		{"DELETE 504", "DELETE", "", status(504), 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, u := serve(t, tt.first, status(200))
+			tr := &Transport{Retry: []retry.Option{retry.WithBackoff(-1, 0)}}
+			req, _ := http.NewRequest(tt.method, u, strings.NewReader(`{"n":1}`))
+			if tt.key != "" {
+				req.Header.Set(tt.key, "order-7")
+			}
+			resp, err := client(tr).Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			if got := s.hits.Load(); got != tt.wantHits {
+				t.Errorf("got %d requests, want %d (err %v)", got, tt.wantHits, err)
+			}
+			if tt.wantHits == 2 && (err != nil || resp.StatusCode != 200) {
+				t.Errorf("got %v, %v, want the 200 of the retry", resp, err)
+			}
+		})
+	}
+}
+
+// refusedOnce dials an address that refuses the connection on its first
+// dial, and the one asked for afterwards.
+func refusedOnce(t *testing.T) (*http.Transport, *atomic.Int64) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := l.Addr().String()
+	l.Close()
+	var dials atomic.Int64
+	var d net.Dialer
+	return &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if dials.Add(1) == 1 {
+			addr = refused
+		}
+		return d.DialContext(ctx, network, addr)
+	}}, &dials
+}
+
+// TestPostRetriedBeforeWritten: a POST whose connection was refused was
+// never sent, so it is sent again, with its body.
+func TestPostRetriedBeforeWritten(t *testing.T) {
+	s, u := serve(t, status(200))
+	base, dials := refusedOnce(t)
+	t.Cleanup(base.CloseIdleConnections)
+	c := client(&Transport{Base: base, Retry: []retry.Option{retry.WithBackoff(-1, 0)}})
+	a, err := PostJSON[answer](context.Background(), c, u, map[string]int{"n": 1})
+	if err != nil || !a.OK {
+		t.Fatalf("got %+v, %v", a, err)
+	}
+	if dials.Load() != 2 || s.hits.Load() != 1 || s.bodies[0] != `{"n":1}` {
+		t.Fatalf("got %d dials, %d requests, bodies %q; want 2 dials, 1 request with the body", dials.Load(), s.hits.Load(), s.bodies)
+	}
+}
+
+// TestRetryAfterCapped: a Retry-After longer than the cap ends the retries
+// at once with the server's answer, with no deadline to stop a wait.
+func TestRetryAfterCapped(t *testing.T) {
+	day := time.Now().Add(24 * time.Hour).UTC().Format(http.TimeFormat)
+	for _, tt := range []struct {
+		name, after string
+		deadline    time.Duration
+	}{
+		{"seconds, no deadline", "86400", 0},
+		{"date, no deadline", day, 0},
+		{"seconds, within a far deadline", "600", time.Hour},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, u := serve(t, status(503, "Retry-After", tt.after), status(200))
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := GetJSON[answer](ctx, client(&Transport{}), u)
+				done <- err
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(30 * time.Second): // a bound, so the test fails instead of hanging
+				t.Fatalf("RoundTrip still waits after 30s for Retry-After: %s", tt.after)
+			}
+			var he *HTTPError
+			if !errors.As(err, &he) || he.Status != 503 {
+				t.Errorf("got %v, want the server's 503", err)
+			}
+			if got := s.hits.Load(); got != 1 {
+				t.Errorf("got %d requests, want 1", got)
+			}
+		})
+	}
+}
+
+// TestCallerCancelLoggedAsInfo: a call cut short by the caller's own
+// context is not a downstream failure: it is logged at Info, with the
+// caller's context.
+func TestCallerCancelLoggedAsInfo(t *testing.T) {
+	_, u := serve(t, hang(t))
+	var logs bytes.Buffer
+	tr := &Transport{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", u+"/x?sig=querysecret", nil)
+	go cancel()
+	if _, err := tr.RoundTrip(req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if line := logs.String(); !strings.Contains(line, `"level":"INFO"`) || strings.Contains(line, "querysecret") {
+		t.Errorf("log line %s: want level INFO and no query", line)
+	}
+}
+
+// TestBadURLHidesQuery: a URL that does not parse is not repeated, query
+// and all, in the error.
+func TestBadURLHidesQuery(t *testing.T) {
+	_, err := GetJSON[answer](context.Background(), nil, "http://exa mple.com/x?api_key=querysecret")
+	if err == nil || strings.Contains(err.Error(), "querysecret") {
+		t.Errorf("got %v, want an error without the query", err)
+	}
+}
+
+func TestAttemptTimeout(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	s := time.Second
+	tests := []struct {
+		name  string
+		field time.Duration
+		left  time.Duration // before the deadline; 0: no deadline
+		want  time.Duration
+	}{
+		{"default, no deadline", 0, 0, DefaultAttemptTimeout},
+		{"default, a Lambda's 3 s", 0, 3 * s, 2250 * time.Millisecond},
+		{"default, API Gateway's 29 s", 0, 29 * s, DefaultAttemptTimeout},
+		{"default, just under the crossover", 0, 13 * s, 9750 * time.Millisecond},
+		{"default, 15 minutes", 0, 15 * time.Minute, DefaultAttemptTimeout},
+		{"default, deadline passed", 0, -s, time.Nanosecond},
+		{"set, no deadline", 30 * s, 0, 30 * s},
+		{"set, used as given", 2 * s, 3 * s, 2 * s},
+		{"set beyond the deadline", 5 * s, 3 * s, 5 * s},
+		{"negative: none", -1, 3 * s, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			if tt.left != 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, now.Add(tt.left))
+				defer cancel()
+			}
+			tr := &Transport{AttemptTimeout: tt.field}
+			if got := tr.attemptTimeout(ctx, now); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNotSent(t *testing.T) {
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"dial refused", dial, true},
+		{"dial wrapped", fmt.Errorf("breaker: %w", &url.Error{Op: "Post", URL: "http://x", Err: dial}), true},
+		{"DNS lookup", &net.DNSError{Err: "no such host", Name: "x.invalid", IsNotFound: true}, true},
+		{"reset while reading", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, false},
+		{"write", &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}, false},
+		{"EOF", io.EOF, false},
+		{"try's timeout", context.DeadlineExceeded, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := notSent(tt.err); got != tt.want {
+				t.Errorf("notSent(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,16 +30,33 @@ import (
 // Transport is an http.RoundTripper that retries and guards the requests it
 // sends through Base:
 //
-//   - A request is retried when its body can be sent again (no body, or
-//     GetBody set, as http.NewRequest does for in-memory bodies), on a
-//     transport error, a 5xx or a 429 answer, honouring Retry-After, with the
-//     backoff and tries of package retry (2 tries by default), never past
-//     the request context's deadline. A 4xx other than 429 is final. When
-//     the tries run out on a 5xx or 429, that last answer is returned.
-//   - Every try goes through Breaker, if set: transport errors and 5xx
-//     answers count as failures, and an open circuit fails the request at
-//     once with an error matching breaker.ErrOpen.
-//   - Each request is logged once, at Info (Warn when it failed), with its
+//   - Each try is bounded by AttemptTimeout, so that a downstream that hangs
+//     fails the try while the caller still has time: a failure that Breaker
+//     counts, where a try cut off by the caller's own deadline would not be.
+//   - A request is retried only when sending it again is safe: its method is
+//     idempotent (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) or it carries an
+//     Idempotency-Key (or X-Idempotency-Key) header, and its body can be
+//     sent again (no body, or GetBody set, as http.NewRequest does for
+//     in-memory bodies). Such a request is retried on a transport error, a
+//     5xx or a 429 answer. Any other request, a POST or PATCH without a key,
+//     is retried only when it failed before it was written (its connection
+//     was refused, the dial or the DNS lookup failed): the server may have
+//     acted on it otherwise, even when it answered 502 or 504 or the
+//     connection was reset, and sending it again could repeat its effects.
+//     net/http's own retries follow the same rule.
+//   - Retries use the backoff and tries of package retry (2 tries by
+//     default), never go past the request context's deadline, and honour
+//     Retry-After up to retry's cap ([retry.DefaultMaxRetryAfter], a minute,
+//     set with [retry.WithMaxRetryAfter]): a server asking for longer ends
+//     the retries at once. A 4xx other than 429 is final. When the retries
+//     end on a 5xx or 429, that last answer is returned.
+//   - Every try goes through Breaker, if set: transport errors, 5xx answers
+//     and tries that ran out of AttemptTimeout count as failures, and an
+//     open circuit fails the request at once with an error matching
+//     breaker.ErrOpen. A try cut off by the caller's own context does not
+//     count.
+//   - Each request is logged once, with the request's context, at Info (Warn
+//     when it failed, unless the caller's own context ended it), with its
 //     method, host, status, tries and duration: never its query string,
 //     headers or body.
 //
@@ -52,12 +70,26 @@ type Transport struct {
 	// Retry holds options for package retry, such as
 	// retry.WithMaxTries(3); the defaults are retry's.
 	Retry []retry.Option
-	// AttemptTimeout, if positive, bounds each try.
+	// AttemptTimeout bounds each try, reading its answer's body included.
+	// Zero means the default: [DefaultAttemptTimeout], and at most three
+	// quarters of the time left before the request context's deadline, so
+	// that a try that hangs ends, and counts as a failure, while the caller
+	// keeps a quarter of its time to answer. A positive value is used as
+	// given; a try that reaches the context's deadline first ends there and
+	// does not count. A negative value sets no bound of its own: each try
+	// runs to the context's deadline, and a downstream that hangs is never
+	// counted.
 	AttemptTimeout time.Duration
 	// Logger receives the line logged for each request; nil means
 	// slog.Default(). Use a logger that discards to log nothing.
 	Logger *slog.Logger
 }
+
+// DefaultAttemptTimeout bounds each try of a [Transport] whose
+// AttemptTimeout is zero. When the request's context has a deadline less
+// than about 13 s away, as most Lambda invocations do, the bound is shorter:
+// three quarters of the time left.
+const DefaultAttemptTimeout = 10 * time.Second
 
 // RoundTrip sends req, retrying and guarding it as [Transport] says. Like any
 // RoundTripper, it returns the answer whatever its status, and an error only
@@ -66,6 +98,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	start := time.Now()
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	idempotent := isIdempotent(req)
 
 	var last *http.Response // a retryable answer, kept in case the tries run out
 	attempts := 0
@@ -84,12 +117,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case errors.Is(err, breaker.ErrOpen):
 			return nil, retry.Permanent(err)
 		case err != nil:
-			if !replayable || ctx.Err() != nil {
+			if !replayable || ctx.Err() != nil || !(idempotent || notSent(err)) {
 				return nil, retry.Permanent(err)
 			}
 			return nil, err
 		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-			if !replayable {
+			if !replayable || !idempotent {
 				return resp, nil
 			}
 			last = resp
@@ -112,10 +145,50 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// isIdempotent reports whether req may be sent twice with the effect of
+// once: its method says so (RFC 9110, section 9.2.2), or it carries an
+// idempotency key, which net/http also takes as that promise.
+func isIdempotent(req *http.Request) bool {
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	_, key := req.Header["Idempotency-Key"]
+	_, xkey := req.Header["X-Idempotency-Key"]
+	return key || xkey
+}
+
+// notSent reports whether err shows that the request never left: no
+// connection was made, so no byte of it was written.
+func notSent(err error) bool {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// attemptTimeout returns the bound of a try that starts at now under ctx,
+// as AttemptTimeout says, or 0 for none.
+func (t *Transport) attemptTimeout(ctx context.Context, now time.Time) time.Duration {
+	switch {
+	case t.AttemptTimeout > 0:
+		return t.AttemptTimeout
+	case t.AttemptTimeout < 0:
+		return 0
+	}
+	d := DefaultAttemptTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		d = min(d, max(deadline.Sub(now)/4*3, time.Nanosecond))
+	}
+	return d
+}
+
 // prepare returns the request for one try: a clone with a fresh body after
 // the first.
 func (t *Transport) prepare(ctx context.Context, req *http.Request, attempt int) (*http.Request, error) {
-	if attempt == 1 && t.AttemptTimeout <= 0 {
+	if attempt == 1 {
 		return req, nil
 	}
 	try := req.Clone(ctx)
@@ -136,9 +209,9 @@ func (t *Transport) send(ctx context.Context, req *http.Request) (*http.Response
 		base = http.DefaultTransport
 	}
 	do := func(ctx context.Context) (*http.Response, error) {
-		if t.AttemptTimeout > 0 {
+		if d := t.attemptTimeout(ctx, time.Now()); d > 0 {
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, t.AttemptTimeout)
+			ctx, cancel = context.WithTimeout(ctx, d)
 			req = req.WithContext(ctx)
 			resp, err := base.RoundTrip(req)
 			if err != nil {
@@ -217,6 +290,9 @@ func (t *Transport) log(ctx context.Context, req *http.Request, resp *http.Respo
 	}
 	if err != nil || status >= 500 {
 		level = slog.LevelWarn
+	}
+	if cerr := ctx.Err(); err != nil && cerr != nil && errors.Is(err, cerr) {
+		level = slog.LevelInfo // the caller's own context ended the call
 	}
 	if !l.Enabled(ctx, level) {
 		return
