@@ -8,8 +8,9 @@
 // # Use
 //
 //	keys := jwtauth.NewOIDC("https://idp.example.com/", // or NewJWKS(url), StaticKeys, ParseJWKS
-//		jwtauth.WithStore(shared),  // a cold instance finds the keys here
-//		jwtauth.WithBreaker(idp))   // a provider that is down is left alone
+//		jwtauth.WithStore(shared),     // a cold instance finds the keys here
+//		jwtauth.WithSealKey(storeKey), // 32+ bytes: what the store holds is authenticated
+//		jwtauth.WithBreaker(idp))      // a provider that is down is left alone
 //	v, err := jwtauth.New(jwtauth.Config{
 //		Keys:     keys,
 //		Issuer:   "https://idp.example.com/",
@@ -58,12 +59,36 @@
 // [StaticKeys] and [ParseJWKS] build a fixed [KeySet]. [NewJWKS] and
 // [NewOIDC] fetch the provider's keys lazily, during a validation: a
 // Lambda that is frozen runs no background goroutine. Concurrent
-// validations share one fetch; a token of an unknown "kid" triggers a
-// refetch at most once per refresh interval (1 minute), so a flood of
-// made-up kids cannot hammer the provider; a failed fetch keeps the keys
-// already held; documents are capped at 1 MiB. With [WithStore] the key set
-// is shared by every instance, and with [WithBreaker] the fetches go
-// through a circuit breaker.
+// validations share one fetch. After a successful fetch, a token of an
+// unknown "kid" triggers a refetch at most once per refresh interval (1
+// minute), so a flood of made-up kids cannot hammer the provider. After a
+// failed fetch (an error status, a refused connection, a timeout, an
+// unusable document, an open circuit) the next is tried after a short
+// backoff (5 seconds), so that one failure does not turn every request
+// away for a minute. A failed fetch keeps the keys already held; documents
+// are capped at 1 MiB. Every fetch goes through a circuit breaker (its
+// own, or the one of [WithBreaker]), which stops the fetches while the
+// provider keeps failing.
+//
+// A fetch runs with the context of the validation that started it. When
+// that context ends mid-fetch (the invocation's deadline, a cancelled
+// request), the fetch counts for nothing: the breaker does not count it,
+// it is not logged as a failure, and a validation waiting for the same
+// fetch with a live context fetches again with its own, as does the next
+// request. Errors and log lines name a document's URL without its query,
+// user information or fragment, which may carry secrets.
+//
+// # Shared store
+//
+// With [WithStore] the key set and the discovered jwks_uri are shared by
+// every instance: a cold instance reads them instead of fetching. What a
+// source reads back from the store decides which signatures it accepts,
+// so by default the store is a trust anchor: whoever can write to it can
+// plant signing keys or point jwks_uri at keys of their own. Grant write
+// access to it only to the functions that validate, or set
+// [WithSealKey]: the values are then authenticated with HMAC-SHA256 under
+// a key that the store never sees, and a value without a valid tag is
+// logged, ignored and replaced by a fetch from the provider.
 //
 // # Concurrency
 //

@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/funcify/funcify/jwtauth"
+	"github.com/funcify/funcify/store/memstore"
 )
 
 // issue returns a token signed by key, as an identity provider would.
@@ -102,4 +104,32 @@ func ExampleNewJWKS() {
 	tok, err := v.Validate(context.Background(), issue(key, "k1", time.Now().Add(time.Hour)))
 	fmt.Println(tok.Subject, err)
 	// Output: user-42 <nil>
+}
+
+func ExampleWithSealKey() {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(jwksJSON("k1", &key.PublicKey))
+	}))
+	defer idp.Close()
+
+	// In a function: a store shared by every instance (Redis, DynamoDB),
+	// and a seal key of 32 random bytes from a secret, the same for every
+	// instance.
+	shared := memstore.New()
+	sealKey := make([]byte, 32)
+	rand.Read(sealKey)
+
+	v, _ := jwtauth.New(jwtauth.Config{
+		Keys:   jwtauth.NewJWKS(idp.URL, jwtauth.WithStore(shared), jwtauth.WithSealKey(sealKey)),
+		Issuer: "https://idp.example.com/",
+	})
+	tok, err := v.Validate(context.Background(), issue(key, "k1", time.Now().Add(time.Hour)))
+	fmt.Println(tok.Subject, err)
+
+	it, _ := shared.Get(context.Background(), "jwtauth/jwks/"+idp.URL)
+	fmt.Println(strings.HasPrefix(string(it.Value), "jwtauth-hmac1."))
+	// Output:
+	// user-42 <nil>
+	// true
 }

@@ -49,17 +49,23 @@ type provider struct {
 	down      bool
 	issuer    string
 	jwksDelay time.Duration
+	// hook, if set, sees every request first and answers it when it
+	// returns true (after the hit is counted).
+	hook func(w http.ResponseWriter, r *http.Request) bool
 }
 
-func newProvider(t *testing.T, keys map[string]crypto.PublicKey) *provider {
+func newProvider(t testing.TB, keys map[string]crypto.PublicKey) *provider {
 	p := &provider{doc: jwksDoc(t, keys)}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
-		doc, down, issuer, delay := p.doc, p.down, p.issuer, p.jwksDelay
+		doc, down, issuer, delay, hook := p.doc, p.down, p.issuer, p.jwksDelay, p.hook
 		p.mu.Unlock()
 		switch r.URL.Path {
 		case "/jwks":
 			p.jwksHits.Add(1)
+			if hook != nil && hook(w, r) {
+				return
+			}
 			time.Sleep(delay) // lets concurrent validations pile up on one fetch
 			if down {
 				http.Error(w, "down", http.StatusServiceUnavailable)
@@ -69,6 +75,9 @@ func newProvider(t *testing.T, keys map[string]crypto.PublicKey) *provider {
 			w.Write(doc)
 		case "/.well-known/openid-configuration":
 			p.discHits.Add(1)
+			if hook != nil && hook(w, r) {
+				return
+			}
 			if issuer == "" {
 				issuer = p.srv.URL
 			}
@@ -81,10 +90,16 @@ func newProvider(t *testing.T, keys map[string]crypto.PublicKey) *provider {
 	return p
 }
 
-func (p *provider) set(t *testing.T, keys map[string]crypto.PublicKey) {
+func (p *provider) set(t testing.TB, keys map[string]crypto.PublicKey) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.doc = jwksDoc(t, keys)
+}
+
+func (p *provider) setHook(hook func(w http.ResponseWriter, r *http.Request) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hook = hook
 }
 
 func (p *provider) setDown(down bool) {
@@ -157,6 +172,13 @@ func TestJWKSUnknownKidFloodIsBounded(t *testing.T) {
 	flood(200)
 	if got := p.jwksHits.Load(); got != 1 {
 		t.Errorf("after a flood within the interval: got %d fetches, want 1", got)
+	}
+	// Past the short backoff that follows a failed fetch, but within the
+	// interval that follows a successful one.
+	clk.Advance(6 * time.Second)
+	flood(50)
+	if got := p.jwksHits.Load(); got != 1 {
+		t.Errorf("6s after a successful fetch: got %d fetches, want 1", got)
 	}
 	for i := range 5 {
 		clk.Advance(61 * time.Second)
@@ -347,7 +369,7 @@ func TestOIDCIssuerMismatch(t *testing.T) {
 		}
 	}
 	if got := p.discHits.Load(); got != 1 {
-		t.Errorf("got %d discovery fetches, want 1 per interval", got)
+		t.Errorf("got %d discovery fetches, want 1 per backoff", got)
 	}
 	if got := p.jwksHits.Load(); got != 0 {
 		t.Errorf("got %d JWKS fetches, want 0", got)

@@ -1,0 +1,455 @@
+package jwtauth_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/jwtauth"
+)
+
+// endable is a context that the test ends by hand, with the error of its
+// choice: context.Canceled or context.DeadlineExceeded, so a deadline can
+// pass at the moment the test picks.
+type endable struct {
+	context.Context
+	done chan struct{}
+	mu   sync.Mutex // guards err
+	err  error
+}
+
+func newEndable() *endable {
+	return &endable{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *endable) Done() <-chan struct{} { return c.done }
+
+func (c *endable) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *endable) end(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil {
+		c.err = err
+		close(c.done)
+	}
+}
+
+// holdFirst makes the provider hold the first request to path until the
+// client goes away (or the test ends), and returns a channel closed when
+// that request has arrived. Later requests are served as usual.
+func (p *provider) holdFirst(t *testing.T, path string) <-chan struct{} {
+	arrived := make(chan struct{})
+	testDone := make(chan struct{})
+	t.Cleanup(func() { close(testDone) })
+	var first atomic.Bool
+	p.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != path || !first.CompareAndSwap(false, true) {
+			return false
+		}
+		close(arrived)
+		select {
+		case <-r.Context().Done():
+		case <-testDone:
+		}
+		return true
+	})
+	return arrived
+}
+
+// logBuffer collects the lines of a logger.
+type logBuffer struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// wait returns the value sent on c, failing the test after 10 seconds.
+func wait[T any](t *testing.T, c <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: no answer within 10s", what)
+		var zero T
+		return zero
+	}
+}
+
+// callerEnds are the two ways a caller's context ends a fetch mid-flight.
+var callerEnds = []struct {
+	name string
+	err  error
+}{
+	{"cancelled", context.Canceled},
+	{"deadline", context.DeadlineExceeded},
+}
+
+// A fetch cut off by its caller's own context is not the provider's
+// failure: the next request fetches at once, with its own context, and
+// nothing is counted or logged as a provider failure.
+func TestJWKSCallerEndedFetchDoesNotLockOut(t *testing.T) {
+	t.Parallel()
+	for _, end := range callerEnds {
+		t.Run(end.name, func(t *testing.T) {
+			t.Parallel()
+			k := testKeys(t)
+			p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+			arrived := p.holdFirst(t, "/jwks")
+			clk := &fakeClock{t: now}
+			logs := &logBuffer{}
+			b := breaker.New(breaker.Settings{Name: "idp", Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+			v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithBreaker(b), jwtauth.WithLogger(logs.logger())), clk)
+
+			ctx := newEndable()
+			go func() { <-arrived; ctx.end(end.err) }()
+			if _, err := v.Validate(ctx, validRS256(t)); err == nil {
+				t.Fatal("validated although the only fetch was cut off")
+			}
+			if _, err := v.Validate(context.Background(), validRS256(t)); err != nil {
+				t.Fatalf("the request after a fetch cut off by its caller: %v; want the keys fetched with its own context", err)
+			}
+			if got := p.jwksHits.Load(); got != 2 {
+				t.Errorf("got %d fetches, want 2", got)
+			}
+			if s := b.State(context.Background()); s != breaker.Closed {
+				t.Errorf("breaker is %v: the caller's own end was counted as a provider failure", s)
+			}
+			if l := logs.String(); strings.Contains(l, "fetch failed") {
+				t.Errorf("the caller's own end was logged as a fetch failure:\n%s", l)
+			}
+		})
+	}
+}
+
+// A waiter whose context is live takes over from a leader whose context
+// ended mid-fetch. Whether the waiter joined the fetch before the leader's
+// end or comes just after it, it must get the keys with its own context.
+func TestJWKSLiveWaiterTakesOver(t *testing.T) {
+	t.Parallel()
+	k := testKeys(t)
+	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+	arrived := p.holdFirst(t, "/jwks")
+	clk := &fakeClock{t: now}
+	v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)), clk)
+
+	leaderCtx := newEndable()
+	leader := make(chan error, 1)
+	go func() { _, err := v.Validate(leaderCtx, validRS256(t)); leader <- err }()
+	wait(t, arrived, "the leader's fetch")
+	waiters := make(chan error, 5)
+	for range 5 {
+		go func() { _, err := v.Validate(context.Background(), validRS256(t)); waiters <- err }()
+	}
+	leaderCtx.end(context.Canceled)
+	if err := wait(t, leader, "the leader"); err == nil {
+		t.Error("the leader validated although its fetch was cancelled")
+	}
+	for range 5 {
+		if err := wait(t, waiters, "a waiter"); err != nil {
+			t.Errorf("a waiter with a live context: %v; want the keys fetched by the waiter", err)
+		}
+	}
+	if got := p.jwksHits.Load(); got != 2 {
+		t.Errorf("got %d fetches, want 2: the cancelled one and one for all the waiters", got)
+	}
+}
+
+// A waiter whose own context ends returns at once; the fetch carries on
+// and serves the others.
+func TestJWKSWaiterGivesUp(t *testing.T) {
+	t.Parallel()
+	k := testKeys(t)
+	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+	release := make(chan struct{})
+	arrived := make(chan struct{})
+	var once sync.Once
+	p.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		once.Do(func() { close(arrived) })
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		return false
+	})
+	clk := &fakeClock{t: now}
+	v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)), clk)
+	leader := make(chan error, 1)
+	go func() { _, err := v.Validate(context.Background(), validRS256(t)); leader <- err }()
+	wait(t, arrived, "the leader's fetch")
+	ctx, cancel := context.WithCancel(context.Background())
+	waiter := make(chan error, 1)
+	go func() { _, err := v.Validate(ctx, validRS256(t)); waiter <- err }()
+	cancel()
+	if err := wait(t, waiter, "the cancelled waiter"); err == nil {
+		t.Error("the cancelled waiter validated")
+	}
+	close(release)
+	if err := wait(t, leader, "the leader"); err != nil {
+		t.Errorf("the leader: %v", err)
+	}
+	if _, err := v.Validate(context.Background(), validRS256(t)); err != nil {
+		t.Errorf("after the fetch: %v", err)
+	}
+	if got := p.jwksHits.Load(); got != 1 {
+		t.Errorf("got %d fetches, want 1", got)
+	}
+}
+
+// refusingTransport refuses connections while refuse is set (a real
+// refusal: it dials a closed port), and otherwise sends requests on.
+type refusingTransport struct {
+	refuse atomic.Bool
+	hits   atomic.Int64
+	closed string // host:port that nobody listens on
+}
+
+func newRefusingTransport(t *testing.T) *refusingTransport {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	rt := &refusingTransport{closed: addr}
+	rt.refuse.Store(true)
+	return rt
+}
+
+func (rt *refusingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	rt.hits.Add(1)
+	if rt.refuse.Load() {
+		req = req.Clone(req.Context())
+		req.URL.Host = rt.closed
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// A fetch that failed (5xx, refused) is tried again after a short backoff
+// (5 seconds), not after the refresh interval.
+func TestJWKSFailedFetchRetriedAfterBackoff(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []string{"503", "refused"} {
+		t.Run(tc, func(t *testing.T) {
+			t.Parallel()
+			k := testKeys(t)
+			p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+			clk := &fakeClock{t: now}
+			opts := []jwtauth.Option{jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)}
+			hits := p.jwksHits.Load
+			var rt *refusingTransport
+			switch tc {
+			case "503":
+				p.setDown(true)
+			case "refused":
+				rt = newRefusingTransport(t)
+				opts = append(opts, jwtauth.WithHTTPClient(&http.Client{Transport: rt}))
+				hits = rt.hits.Load
+			}
+			v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", opts...), clk)
+			if _, err := v.Validate(context.Background(), validRS256(t)); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+				t.Fatalf("provider failing: got %v, want ErrKeysUnavailable", err)
+			}
+			p.setDown(false)
+			if rt != nil {
+				rt.refuse.Store(false)
+			}
+			clk.Advance(time.Second)
+			if _, err := v.Validate(context.Background(), validRS256(t)); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+				t.Errorf("1s after the failure: got %v, want ErrKeysUnavailable without a fetch", err)
+			}
+			if got := hits(); got != 1 {
+				t.Errorf("1s after the failure: got %d fetches, want 1", got)
+			}
+			clk.Advance(4 * time.Second)
+			if _, err := v.Validate(context.Background(), validRS256(t)); err != nil {
+				t.Errorf("5s after the failure: %v; want the keys fetched again", err)
+			}
+			if got := hits(); got != 2 {
+				t.Errorf("5s after the failure: got %d fetches, want 2", got)
+			}
+		})
+	}
+}
+
+// With keys held, a refetch for a new kid that fails is tried again after
+// the backoff too: a key rotated in during a provider's blip is not
+// refused for the whole refresh interval.
+func TestJWKSFailedRefetchRetriedAfterBackoff(t *testing.T) {
+	t.Parallel()
+	k := testKeys(t)
+	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+	clk := &fakeClock{t: now}
+	v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)), clk)
+	ctx := context.Background()
+	if _, err := v.Validate(ctx, validRS256(t)); err != nil {
+		t.Fatal(err)
+	}
+	rotated := sign(t, hdr("RS256", "rsa2"), claims(nil), "RS256", k.rsa2)
+	clk.Advance(time.Minute)
+	p.setDown(true)
+	if _, err := v.Validate(ctx, rotated); err == nil {
+		t.Fatal("a new kid validated with the provider down")
+	}
+	p.set(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey, "rsa2": &k.rsa2.PublicKey})
+	p.setDown(false)
+	clk.Advance(5 * time.Second)
+	if _, err := v.Validate(ctx, rotated); err != nil {
+		t.Errorf("5s after the failed refetch: %v; want the new key fetched", err)
+	}
+	if got := p.jwksHits.Load(); got != 3 {
+		t.Errorf("got %d fetches, want 3", got)
+	}
+}
+
+// The backoff does not loosen the breaker: a provider that keeps failing
+// gets FailureThreshold requests, then none while the circuit is open.
+func TestJWKSBreakerStillProtects(t *testing.T) {
+	t.Parallel()
+	p := newProvider(t, map[string]crypto.PublicKey{})
+	p.setDown(true)
+	clk := &fakeClock{t: now}
+	b := breaker.New(breaker.Settings{Name: "idp", Now: clk.Now, Logger: quiet})
+	v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithBreaker(b), jwtauth.WithLogger(quiet)), clk)
+	for range 20 {
+		if _, err := v.Validate(context.Background(), validRS256(t)); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+			t.Errorf("got %v, want ErrKeysUnavailable", err)
+		}
+		clk.Advance(5 * time.Second)
+	}
+	if got := p.jwksHits.Load(); got != 3 {
+		t.Errorf("got %d requests in 100s, want 3 (the breaker's threshold)", got)
+	}
+	if s := b.State(context.Background()); s != breaker.Open {
+		t.Errorf("breaker is %v, want open", s)
+	}
+}
+
+// OIDC discovery follows the same rules: a discovery cut off by its
+// caller does not lock the next request out.
+func TestOIDCCallerEndedDiscoveryDoesNotLockOut(t *testing.T) {
+	t.Parallel()
+	for _, end := range callerEnds {
+		t.Run(end.name, func(t *testing.T) {
+			t.Parallel()
+			k := testKeys(t)
+			p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+			arrived := p.holdFirst(t, "/.well-known/openid-configuration")
+			clk := &fakeClock{t: now}
+			logs := &logBuffer{}
+			src := jwtauth.NewOIDC(p.srv.URL, jwtauth.WithClock(clk.Now), jwtauth.WithLogger(logs.logger()))
+			ctx := newEndable()
+			go func() { <-arrived; ctx.end(end.err) }()
+			if _, err := src.Key(ctx, "rsa", "RS256"); err == nil {
+				t.Fatal("got a key although the only discovery was cut off")
+			}
+			if _, err := src.Key(context.Background(), "rsa", "RS256"); err != nil {
+				t.Fatalf("the request after a discovery cut off by its caller: %v", err)
+			}
+			if got := p.discHits.Load(); got != 2 {
+				t.Errorf("got %d discoveries, want 2", got)
+			}
+			if l := logs.String(); strings.Contains(l, "discovery failed") {
+				t.Errorf("the caller's own end was logged as a discovery failure:\n%s", l)
+			}
+		})
+	}
+}
+
+// A failed discovery is tried again after the backoff.
+func TestOIDCFailedDiscoveryRetriedAfterBackoff(t *testing.T) {
+	t.Parallel()
+	k := testKeys(t)
+	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+	var down atomic.Bool
+	down.Store(true)
+	p.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if down.Load() && strings.HasPrefix(r.URL.Path, "/.well-known/") {
+			http.Error(w, "down", http.StatusBadGateway)
+			return true
+		}
+		return false
+	})
+	clk := &fakeClock{t: now}
+	src := jwtauth.NewOIDC(p.srv.URL, jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet))
+	if _, err := src.Key(context.Background(), "rsa", "RS256"); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+		t.Fatalf("provider down: got %v, want ErrKeysUnavailable", err)
+	}
+	down.Store(false)
+	clk.Advance(time.Second)
+	if _, err := src.Key(context.Background(), "rsa", "RS256"); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+		t.Errorf("1s after the failure: got %v, want ErrKeysUnavailable", err)
+	}
+	if got := p.discHits.Load(); got != 1 {
+		t.Errorf("1s after the failure: got %d discoveries, want 1", got)
+	}
+	clk.Advance(4 * time.Second)
+	if _, err := src.Key(context.Background(), "rsa", "RS256"); err != nil {
+		t.Errorf("5s after the failure: %v; want discovery tried again", err)
+	}
+}
+
+// A fetch error names the document's URL without its query, which may
+// carry a secret: neither the log nor the returned error (which the app
+// logs) shows it.
+func TestJWKSFetchErrorHidesQuery(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // connections are refused
+	logs := &logBuffer{}
+	clk := &fakeClock{t: now}
+	src := jwtauth.NewJWKS("http://user:pw@"+addr+"/jwks?api_key=s3cret#frag", jwtauth.WithClock(clk.Now), jwtauth.WithLogger(logs.logger()))
+	_, err = src.Key(context.Background(), "rsa", "RS256")
+	if !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+		t.Fatalf("got %v, want ErrKeysUnavailable", err)
+	}
+	if !errors.Is(err, syscallRefused) {
+		t.Errorf("got %v, want the refusal kept in the chain", err)
+	}
+	logged := logs.String()
+	if !strings.Contains(logged, "fetch failed") || !strings.Contains(logged, addr+"/jwks") {
+		t.Fatalf("the failure was not logged with the URL's host and path:\n%s", logged)
+	}
+	for _, secret := range []string{"s3cret", "api_key", "pw@", "frag"} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("the log shows %q:\n%s", secret, logged)
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("the error shows %q: %v", secret, err)
+		}
+	}
+}

@@ -1,0 +1,5 @@
+package jwtauth_test
+
+import "syscall"
+
+var syscallRefused = syscall.ECONNREFUSED
