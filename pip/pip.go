@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/funcify/funcify/app"
+	"github.com/funcify/funcify/internal/redact"
 	"github.com/funcify/funcify/jwtauth"
 )
 
@@ -28,7 +29,12 @@ type Config struct {
 	ActivitiesClaim string
 	// UserInfoURL, if set, is the provider's userinfo endpoint: the
 	// subject is enriched with its answer, fetched with the caller's token
-	// and cached for that token until the token expires.
+	// and cached for that token until the token expires. As OpenID
+	// Connect Core §5.3.2 asks, an answer is used only if its "sub" is a
+	// string equal to the token's "sub"; any other answer (no "sub", one
+	// of another type or another subject, or a token without "sub") fails
+	// the request with [ErrUserInfo], 503 from [PIP.Hook], and is not
+	// cached.
 	UserInfoURL string
 	// HTTPClient fetches userinfo; nil means a client with a 5 s timeout.
 	HTTPClient *http.Client
@@ -71,8 +77,9 @@ func New(cfg Config) *PIP {
 
 // Errors from [PIP.Subject] besides jwtauth's.
 var (
-	// ErrUserInfo: the userinfo endpoint could not be reached or answered
-	// with an error other than 401.
+	// ErrUserInfo: the userinfo endpoint could not be reached, answered
+	// with an error other than 401, or answered for no subject or another
+	// subject than the token's.
 	ErrUserInfo = errors.New("pip: userinfo unavailable")
 	// ErrUserInfoRefused: the userinfo endpoint refused the token (401).
 	ErrUserInfoRefused = errors.New("pip: userinfo refused the token")
@@ -141,7 +148,9 @@ func (p *PIP) userInfo(ctx context.Context, t *jwtauth.Token) (map[string]any, e
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUserInfo, err)
+		// The error names the URL, which may carry a secret in its
+		// query: the app logs it.
+		return nil, fmt.Errorf("%w: %v", ErrUserInfo, redact.Error(err))
 	}
 	defer resp.Body.Close()
 	switch {
@@ -154,10 +163,13 @@ func (p *PIP) userInfo(ctx context.Context, t *jwtauth.Token) (map[string]any, e
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&info); err != nil {
 		return nil, fmt.Errorf("%w: decoding the answer: %v", ErrUserInfo, err)
 	}
-	if sub, ok := info["sub"].(string); ok && t.Subject != "" && sub != t.Subject {
-		// OpenID Connect Core §5.3.2: a userinfo answer for another
-		// subject must not be used.
-		return nil, fmt.Errorf("%w: answer for another subject", ErrUserInfo)
+	// OpenID Connect Core §5.3.2: the answer must name its subject, and
+	// it must be the token's; otherwise it is not used, and not cached.
+	switch sub, ok := info["sub"].(string); {
+	case !ok || sub == "":
+		return nil, fmt.Errorf("%w: the answer has no \"sub\" string", ErrUserInfo)
+	case sub != t.Subject:
+		return nil, fmt.Errorf("%w: the answer is for another subject than the token's", ErrUserInfo)
 	}
 
 	p.mu.Lock()
