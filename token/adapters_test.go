@@ -42,9 +42,12 @@ func downstream(t *testing.T, refused ...string) (*httptest.Server, *atomic.Int6
 
 func TestTransport(t *testing.T) {
 	p := newProvider(t)
-	src := newSource(t, token.Config{TokenURL: p.URL})
+	clk := newClock()
+	src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now})
 	api, calls := downstream(t, "tok-1")
 	c := &http.Client{Transport: &token.Transport{Source: src}}
+	mustToken(t, src)
+	clk.Add(2 * time.Minute) // a token younger than a minute is not invalidated
 
 	resp, err := c.Post(api.URL, "text/plain", strings.NewReader("hello"))
 	if err != nil {
@@ -72,6 +75,7 @@ func TestTransport(t *testing.T) {
 	}
 
 	// Refused twice: retried once only.
+	clk.Add(2 * time.Minute)
 	api3, calls3 := downstream(t, "tok-2", "tok-3")
 	resp, err = c.Get(api3.URL)
 	if err != nil {
@@ -198,5 +202,58 @@ func TestRealProvider(t *testing.T) {
 	other, _ := token.New(cfg)
 	if got, err := other.Token(ctx); err != nil || got.AccessToken != tok.AccessToken {
 		t.Errorf("from the store: %v", err)
+	}
+}
+
+// TestTransportRefusedEverywhere: a downstream that refuses every token (a
+// wrong audience, say) costs at most one grant per minute and instance,
+// not one per call, and does not delete from the store a fresh token that
+// every instance shares.
+func TestTransportRefusedEverywhere(t *testing.T) {
+	p := newProvider(t)
+	clk := newClock()
+	shared := memstore.New(memstore.WithClock(clk.Now))
+	src := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
+	var calls atomic.Int64
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(api.Close)
+	c := &http.Client{Transport: &token.Transport{Source: src}}
+	call := func() {
+		t.Helper()
+		resp, err := c.Get(api.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("got %d, want the 401", resp.StatusCode)
+		}
+	}
+	for range 20 {
+		call()
+	}
+	if got := p.grants.Load(); got != 1 {
+		t.Errorf("20 calls refused with a fresh token made %d grants, want 1", got)
+	}
+	if got := calls.Load(); got != 20 {
+		t.Errorf("downstream calls = %d, want 20: no resend with the same token", got)
+	}
+	other := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
+	if tok := mustToken(t, other); tok.AccessToken != "tok-1" || p.grants.Load() != 1 {
+		t.Errorf("another instance got %v after %d grants: the fresh token was deleted from the store", tok.AccessToken, p.grants.Load())
+	}
+	// Older than the minimum age: one invalidation, then none for a while.
+	clk.Add(2 * time.Minute)
+	for range 20 {
+		call()
+	}
+	if got := p.grants.Load(); got != 2 {
+		t.Errorf("20 calls refused with a 2-minute-old token made %d grants in all, want 2", got)
+	}
+	if got := calls.Load(); got != 41 {
+		t.Errorf("downstream calls = %d, want 41: one resend with the new token", got)
 	}
 }

@@ -45,7 +45,9 @@ type RetrieveError struct {
 	// Error does not print.
 	Body []byte
 	// RetryAfter is the delay of the response's Retry-After header, if
-	// it had a valid one. The Source sends no request before it passes.
+	// it had a valid one, as the server sent it. The Source sends no
+	// request before it passes, or Config.MaxRetryAfter, whichever comes
+	// first.
 	RetryAfter time.Duration
 }
 

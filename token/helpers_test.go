@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -143,4 +145,57 @@ func (d *downStore) CompareAndSet(context.Context, string, int64, []byte, time.D
 func (d *downStore) Delete(context.Context, string, int64) error {
 	d.calls.Add(1)
 	return errDown
+}
+
+// idpFunc is an in-memory token endpoint: an http.RoundTripper that
+// answers with reply, for tests that need no socket or that make
+// thousands of grants.
+type idpFunc func(req *http.Request) (*http.Response, error)
+
+func (f idpFunc) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	return f(req)
+}
+
+// answer returns a response with status code, body and header pairs.
+func answer(req *http.Request, code int, body string, header ...string) *http.Response {
+	h := http.Header{"Content-Type": {"application/json"}}
+	for i := 0; i+1 < len(header); i += 2 {
+		h.Set(header[i], header[i+1])
+	}
+	return &http.Response{StatusCode: code, Header: h, Body: io.NopCloser(strings.NewReader(body)), Request: req}
+}
+
+// ctxKey is the type of a context key whose value ctxHandler records.
+type ctxKey struct{}
+
+// ctxHandler is a slog.Handler that records each record's message with the
+// ctxKey value of the context it was logged with: the request id that a
+// real handler adds to the line.
+type ctxHandler struct {
+	mu    *sync.Mutex
+	lines *[]string
+}
+
+func newCtxHandler() ctxHandler { return ctxHandler{mu: &sync.Mutex{}, lines: &[]string{}} }
+
+func (h ctxHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h ctxHandler) Handle(ctx context.Context, r slog.Record) error {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	h.mu.Lock()
+	*h.lines = append(*h.lines, r.Message+" request_id="+id)
+	h.mu.Unlock()
+	return nil
+}
+
+func (h ctxHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h ctxHandler) WithGroup(string) slog.Handler      { return h }
+
+func (h ctxHandler) Lines() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), *h.lines...)
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/internal/flight"
 	"github.com/funcify/funcify/logging"
 	"github.com/funcify/funcify/store"
 	"github.com/funcify/funcify/window"
@@ -42,6 +43,7 @@ const (
 	DefaultLeaseDuration = 10 * time.Second
 	DefaultLeaseWait     = 15 * time.Second
 	DefaultStoreTimeout  = time.Second
+	DefaultMaxRetryAfter = time.Minute
 )
 
 const (
@@ -58,6 +60,15 @@ const (
 	// maxMargin caps how long before its expiry a token stops being
 	// served; a short-lived token stops a tenth of its life before.
 	maxMargin = 10 * time.Second
+	// invalidateMinAge is the age under which Invalidate keeps a token: a
+	// downstream that refuses a token just granted (a wrong audience, say)
+	// would refuse the next one the same, and a new grant for each of its
+	// 401s would cost every instance sharing the token a grant too.
+	invalidateMinAge = time.Minute
+	// invalidateInterval is how long after an invalidation a Source
+	// invalidates no other token: at most one grant per interval per
+	// instance comes from 401s.
+	invalidateInterval = time.Minute
 )
 
 // Config configures a [Source]. The zero value of every field but TokenURL
@@ -104,6 +115,12 @@ type Config struct {
 	LeaseWait time.Duration
 	// StoreTimeout bounds each Store call. Default 1 second.
 	StoreTimeout time.Duration
+	// MaxRetryAfter caps the Retry-After of a 429 or 503: the Source sends
+	// no token request before the server's delay or MaxRetryAfter has
+	// passed, whichever is first, so that a server's "come back tomorrow"
+	// cannot keep an instance without a token once the provider has
+	// recovered. Default 1 minute.
+	MaxRetryAfter time.Duration
 
 	// Window places the random refresh window before the expiry; see
 	// package window. A window that does not fit a token's life is scaled
@@ -178,13 +195,17 @@ type Source struct {
 
 	cur atomic.Pointer[entry] // the token in memory; nil: none
 
-	mu           sync.Mutex // guards the fields below
-	flight       *flight    // the refresh under way, if any
-	retryAt      time.Time  // no request before this (Retry-After)
-	lastErr      error      // the error that set retryAt
-	storeDown    bool       // the store failed: logged once until it works
-	storeRetryAt time.Time  // do not try the failed store before this
-	outage       bool       // a refresh failed while a token was served: logged once
+	// refreshes runs one refresh at a time, under the key key, for the
+	// concurrent callers that have no token to serve meanwhile.
+	refreshes flight.Group[*Token]
+
+	mu            sync.Mutex // guards the fields below
+	retryAt       time.Time  // no request before this (Retry-After)
+	lastErr       error      // the error that set retryAt
+	storeDown     bool       // the store failed: logged once until it works
+	storeRetryAt  time.Time  // do not try the failed store before this
+	outage        bool       // a refresh failed while a token was served: logged once
+	invalidatedAt time.Time  // the last Invalidate that dropped a token
 }
 
 // entry is a token in memory and this instance's plan for it.
@@ -193,14 +214,6 @@ type entry struct {
 	obtained   time.Time
 	refreshAt  time.Time // when to look past memory again
 	validUntil time.Time // when to stop serving tok
-}
-
-// flight is a refresh shared by concurrent callers.
-type flight struct {
-	done      chan struct{}
-	tok       *Token
-	err       error
-	abandoned bool // the leader's context ended, or it panicked: followers retry
 }
 
 // New returns a Source, or an error if cfg lacks TokenURL or ClientID, or
@@ -230,6 +243,9 @@ func New(cfg Config) (*Source, error) {
 	}
 	if cfg.StoreTimeout <= 0 {
 		cfg.StoreTimeout = DefaultStoreTimeout
+	}
+	if cfg.MaxRetryAfter <= 0 {
+		cfg.MaxRetryAfter = DefaultMaxRetryAfter
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -269,11 +285,14 @@ func (s *Source) Key() string { return s.key }
 // holder's (see [Config.LeaseWait]).
 //
 // When the refresh fails and the current token is still valid, Token
-// serves it and tries again later (not before a Retry-After); without a
-// valid token it returns the error: a *RetrieveError for an answer other
-// than 200 (wrapping ErrUnavailable for a 429 or 5xx), ErrUnavailable for an
-// unreachable provider or an open breaker, ErrMalformed or ErrTokenType for
-// a bad response. A failing Store is logged once and bypassed.
+// serves it and tries again later (not before a Retry-After, capped by
+// [Config.MaxRetryAfter]); without a valid token it returns the error: a
+// *RetrieveError for an answer other than 200 (wrapping ErrUnavailable for
+// a 429 or 5xx), ErrUnavailable for an unreachable provider or an open
+// breaker, ErrMalformed or ErrTokenType for a bad response. A failing Store
+// is logged once and bypassed. A refresh cut off by ctx is not a failure:
+// nothing is logged or put off, and a concurrent caller whose context is
+// live takes the refresh over.
 func (s *Source) Token(ctx context.Context) (*Token, error) {
 	if e := s.cur.Load(); e != nil && s.cfg.Now().Before(e.refreshAt) {
 		return e.tok, nil
@@ -281,49 +300,38 @@ func (s *Source) Token(ctx context.Context) (*Token, error) {
 	return s.slow(ctx)
 }
 
+// slow refreshes the token, or serves the current one while another caller
+// refreshes it, or waits for that caller's refresh. The refresh is shared
+// under the rule of package internal/flight: a caller whose context ends
+// stops waiting at once, and when the refreshing caller's context ends, a
+// waiting caller whose context is live refreshes in its place.
 func (s *Source) slow(ctx context.Context) (*Token, error) {
-	for {
-		s.mu.Lock()
+	e := s.cur.Load()
+	now := s.cfg.Now()
+	if e != nil && now.Before(e.refreshAt) {
+		return e.tok, nil
+	}
+	if e != nil && now.Before(e.validUntil) && s.refreshes.Running(s.key) {
+		return e.tok, nil // a refresh is under way; this one still serves
+	}
+	tok, err, _ := s.refreshes.Do(ctx, s.key, func(ctx context.Context) (*Token, error) {
+		// A refresh that ended since the checks above may have left a
+		// token that is not due.
 		e := s.cur.Load()
-		now := s.cfg.Now()
-		if e != nil && now.Before(e.refreshAt) {
-			s.mu.Unlock()
+		if e != nil && s.cfg.Now().Before(e.refreshAt) {
 			return e.tok, nil
 		}
-		if f := s.flight; f != nil {
-			s.mu.Unlock()
-			if e != nil && now.Before(e.validUntil) {
-				return e.tok, nil // a refresh is under way; this one still serves
-			}
-			select {
-			case <-f.done:
-			case <-ctx.Done():
-				return nil, fmt.Errorf("token: wait for the token: %w", context.Cause(ctx))
-			}
-			if f.abandoned {
-				continue
-			}
-			return f.tok, f.err
-		}
-		f := &flight{done: make(chan struct{}), abandoned: true}
-		s.flight = f
-		s.mu.Unlock()
-		s.lead(ctx, f, e)
-		return f.tok, f.err
+		return s.refresh(ctx, e)
+	})
+	switch {
+	case err == nil:
+		return tok, nil
+	case ctx.Err() != nil && err == context.Cause(ctx):
+		return nil, fmt.Errorf("token: wait for the token: %w", err)
+	case errors.Is(err, flight.ErrPanicked):
+		return nil, fmt.Errorf("token: refresh: %w", err)
 	}
-}
-
-// lead runs the refresh of flight f and ends it, even on a panic.
-func (s *Source) lead(ctx context.Context, f *flight, e *entry) {
-	defer func() {
-		s.mu.Lock()
-		s.flight = nil
-		s.mu.Unlock()
-		close(f.done)
-	}()
-	tok, err := s.refresh(ctx, e)
-	f.tok, f.err = tok, err
-	f.abandoned = err != nil && ctx.Err() != nil
+	return nil, err
 }
 
 func (s *Source) refresh(ctx context.Context, e *entry) (*Token, error) {
@@ -334,7 +342,7 @@ func (s *Source) refresh(ctx context.Context, e *entry) (*Token, error) {
 	}
 	g, err := s.fetch(ctx)
 	if err != nil {
-		return s.failed(e, err)
+		return s.failed(ctx, e, err)
 	}
 	return s.adopt(g).tok, nil
 }
@@ -384,37 +392,53 @@ func (s *Source) fetch(ctx context.Context) (*granted, error) {
 		if errors.Is(err, breaker.ErrOpen) || errors.Is(err, breaker.ErrTrialLimit) {
 			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
-		var re *RetrieveError
-		if errors.As(err, &re) && re.RetryAfter > 0 {
+		if d := s.retryAfter(err); d > 0 {
 			s.mu.Lock()
-			s.retryAt, s.lastErr = now.Add(re.RetryAfter), err
+			s.retryAt, s.lastErr = now.Add(d), err
 			s.mu.Unlock()
 		}
 		return nil, err
 	}
-	s.logger().Debug("token: granted", "token_url", s.cfg.TokenURL, "client_id", s.cfg.ClientID, "token", g.tok)
+	s.logger().DebugContext(ctx, "token: granted", "token_url", s.cfg.TokenURL, "client_id", s.cfg.ClientID, "token", g.tok)
 	s.mu.Lock()
 	s.lastErr, s.retryAt = nil, time.Time{}
 	recovered := s.outage
 	s.outage = false
 	s.mu.Unlock()
 	if recovered {
-		s.logger().Info("token: the identity provider answers again", "token_url", s.cfg.TokenURL)
+		s.logger().InfoContext(ctx, "token: the identity provider answers again", "token_url", s.cfg.TokenURL)
 	}
 	return g, nil
 }
 
+// retryAfter returns the Retry-After of err, a *RetrieveError, capped at
+// MaxRetryAfter; 0 if it has none.
+func (s *Source) retryAfter(err error) time.Duration {
+	var re *RetrieveError
+	if !errors.As(err, &re) || re.RetryAfter <= 0 {
+		return 0
+	}
+	return min(re.RetryAfter, s.cfg.MaxRetryAfter)
+}
+
 // failed handles a failed refresh: e is served if still valid, else err is
-// returned.
-func (s *Source) failed(e *entry, err error) (*Token, error) {
+// returned. A refresh cut off by the caller's ctx is not the provider's
+// failure: it is neither logged nor put off.
+func (s *Source) failed(ctx context.Context, e *entry, err error) (*Token, error) {
 	now := s.cfg.Now()
-	if e == nil || !now.Before(e.validUntil) {
+	valid := e != nil && now.Before(e.validUntil)
+	if ctx.Err() != nil {
+		if valid {
+			return e.tok, nil
+		}
+		return nil, fmt.Errorf("token: %w", context.Cause(ctx))
+	}
+	if !valid {
 		return nil, err
 	}
 	next := now.Add(failureBackoff)
-	var re *RetrieveError
-	if errors.As(err, &re) && re.RetryAfter > 0 {
-		next = now.Add(re.RetryAfter)
+	if d := s.retryAfter(err); d > 0 {
+		next = now.Add(d)
 	}
 	s.later(e, next)
 	s.mu.Lock()
@@ -423,10 +447,10 @@ func (s *Source) failed(e *entry, err error) (*Token, error) {
 	s.mu.Unlock()
 	if first {
 		level := slog.LevelWarn
-		if re != nil && !unavailableStatus(re.StatusCode) {
+		if re, ok := errors.AsType[*RetrieveError](err); ok && !unavailableStatus(re.StatusCode) {
 			level = slog.LevelError
 		}
-		s.logger().Log(context.Background(), level, "token: refresh failed; serving the cached token while it is valid",
+		s.logger().Log(ctx, level, "token: refresh failed; serving the cached token while it is valid",
 			"token_url", s.cfg.TokenURL, "error", err.Error(), "expiry", e.tok.Expiry)
 	}
 	return e.tok, nil
@@ -447,24 +471,26 @@ func (s *Source) storeUsable() bool {
 	return !s.storeDown || !s.cfg.Now().Before(s.storeRetryAt)
 }
 
-func (s *Source) storeFailed(op string, err error) {
+// storeFailed records and logs, once until it works again, a failure of
+// the store that is not the end of the caller's ctx.
+func (s *Source) storeFailed(ctx context.Context, op string, err error) {
 	s.mu.Lock()
 	first := !s.storeDown
 	s.storeDown = true
 	s.storeRetryAt = s.cfg.Now().Add(storeRetry)
 	s.mu.Unlock()
 	if first {
-		s.logger().Warn("token: the store failed; going on with memory and the token endpoint", "key", s.key, "op", op, "error", err.Error())
+		s.logger().WarnContext(ctx, "token: the store failed; going on with memory and the token endpoint", "key", s.key, "op", op, "error", err.Error())
 	}
 }
 
-func (s *Source) storeWorks() {
+func (s *Source) storeWorks(ctx context.Context) {
 	s.mu.Lock()
 	was := s.storeDown
 	s.storeDown = false
 	s.mu.Unlock()
 	if was {
-		s.logger().Info("token: the store works again", "key", s.key)
+		s.logger().InfoContext(ctx, "token: the store works again", "key", s.key)
 	}
 }
 
@@ -478,7 +504,7 @@ func (s *Source) read(ctx context.Context) (store.Item, *record, error) {
 	}
 	rec, err := decodeRecord(it.Value)
 	if err != nil {
-		s.logger().Warn("token: ignoring the stored record", "key", s.key, "error", err.Error())
+		s.logger().WarnContext(ctx, "token: ignoring the stored record", "key", s.key, "error", err.Error())
 	}
 	return it, rec, nil
 }
@@ -505,12 +531,12 @@ func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, d
 		it, rec, err := s.read(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return s.failedCtx(e, ctx)
+				return s.failedCtx(ctx, e)
 			}
-			s.storeFailed("get", err)
+			s.storeFailed(ctx, "get", err)
 			return nil, nil, false
 		}
-		s.storeWorks()
+		s.storeWorks(ctx)
 		now := s.cfg.Now()
 		cur := e
 		if cur != nil && !now.Before(cur.validUntil) {
@@ -529,7 +555,7 @@ func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, d
 				cur = ne
 			}
 		case terr != nil && !errors.Is(terr, errNoToken):
-			s.logger().Warn("token: ignoring the stored token", "key", s.key, "error", terr.Error())
+			s.logger().WarnContext(ctx, "token: ignoring the stored token", "key", s.key, "error", terr.Error())
 		}
 		if rec.leasedBy(s.id, now) {
 			if cur != nil {
@@ -557,9 +583,9 @@ func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, d
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return s.failedCtx(cur, ctx)
+				return s.failedCtx(ctx, cur)
 			}
-			s.storeFailed("lease", err)
+			s.storeFailed(ctx, "lease", err)
 			return nil, nil, false
 		}
 		tok, err := s.grantLeased(ctx, ver, rec, cur, ttl)
@@ -567,13 +593,16 @@ func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, d
 	}
 }
 
-func (s *Source) failedCtx(e *entry, ctx context.Context) (*Token, error, bool) {
-	tok, err := s.failed(e, fmt.Errorf("token: %w", context.Cause(ctx)))
+// failedCtx handles a store call cut off by the end of ctx.
+func (s *Source) failedCtx(ctx context.Context, e *entry) (*Token, error, bool) {
+	tok, err := s.failed(ctx, e, fmt.Errorf("token: %w", context.Cause(ctx)))
 	return tok, err, true
 }
 
 // grantLeased asks the provider for a token while holding the lease at
-// version ver, and stores the token, or releases the lease on a failure.
+// version ver, and stores the token. It releases the lease when the grant
+// or the write of the token fails, so that the next instance need not wait
+// for the lease to end.
 func (s *Source) grantLeased(ctx context.Context, ver int64, rec *record, cur *entry, ttl time.Duration) (*Token, error) {
 	gctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseDuration)
 	g, err := s.fetch(gctx)
@@ -582,25 +611,35 @@ func (s *Source) grantLeased(ctx context.Context, ver int64, rec *record, cur *e
 	// the caller's context has just ended.
 	wctx := context.WithoutCancel(ctx)
 	if err != nil {
-		rel := *rec
-		rel.Holder, rel.Lease = "", 0
-		if _, werr := s.write(wctx, ver, &rel, ttl); werr != nil && !errors.Is(werr, store.ErrConflict) {
-			s.storeFailed("release", werr)
-		}
-		return s.failed(cur, err)
+		s.release(wctx, ver, rec, ttl)
+		return s.failed(ctx, cur, err)
 	}
 	var next record
 	if err := s.setToken(&next, g); err != nil {
+		s.release(wctx, ver, rec, ttl)
 		return nil, fmt.Errorf("token: seal the token: %w", err)
 	}
 	if _, err := s.write(wctx, ver, &next, g.tok.Expiry.Sub(s.cfg.Now())); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			s.logger().Debug("token: the lease was lost; the token is kept in memory only", "key", s.key)
+			s.logger().DebugContext(ctx, "token: the lease was lost; the token is kept in memory only", "key", s.key)
 		} else {
-			s.storeFailed("put", err)
+			s.storeFailed(ctx, "put", err)
+			s.release(wctx, ver, rec, ttl)
 		}
 	}
 	return s.adopt(g).tok, nil
+}
+
+// release gives back the lease written at version ver over rec, by
+// compare-and-set: rec as it was, without the lease. A conflict means
+// that the lease is no longer this Source's to give back (or that a write
+// reported as failed took effect): nothing to do.
+func (s *Source) release(ctx context.Context, ver int64, rec *record, ttl time.Duration) {
+	rel := *rec
+	rel.Holder, rel.Lease = "", 0
+	if _, err := s.write(ctx, ver, &rel, ttl); err != nil && !errors.Is(err, store.ErrConflict) {
+		s.storeFailed(ctx, "release", err)
+	}
 }
 
 // sleep waits d, or until the real time until, or the end of ctx, and
@@ -627,10 +666,28 @@ func sleep(ctx context.Context, d time.Duration, until time.Time) bool {
 // still holds tok there (by compare-and-set, so that a newer token put by
 // another instance is kept). It returns the store's error, if any, after
 // dropping the token from memory.
+//
+// A token younger than a minute is kept, and so is any token within a
+// minute after this Source last dropped one: a downstream that refuses a
+// token just granted (a wrong audience, a revoked client) would refuse the
+// next one too, and a grant per refused call, with the shared token
+// deleted each time, would cost every instance a grant and could push the
+// provider into rate limiting. So 401s cost at most one grant per minute
+// per instance. Compare the next Token with tok to see whether it was
+// dropped.
 func (s *Source) Invalidate(ctx context.Context, tok *Token) error {
 	if tok == nil {
 		return nil
 	}
+	now := s.cfg.Now()
+	s.mu.Lock()
+	if e := s.cur.Load(); now.Before(s.invalidatedAt.Add(invalidateInterval)) ||
+		e != nil && e.tok.AccessToken == tok.AccessToken && now.Sub(e.obtained) < invalidateMinAge {
+		s.mu.Unlock()
+		return nil
+	}
+	s.invalidatedAt = now
+	s.mu.Unlock()
 	for {
 		e := s.cur.Load()
 		if e == nil || e.tok.AccessToken != tok.AccessToken || s.cur.CompareAndSwap(e, nil) {
@@ -642,20 +699,26 @@ func (s *Source) Invalidate(ctx context.Context, tok *Token) error {
 	}
 	it, rec, err := s.read(ctx)
 	if err != nil {
-		s.storeFailed("get", err)
+		if ctx.Err() == nil {
+			s.storeFailed(ctx, "get", err)
+		}
 		return fmt.Errorf("token: invalidate: %w", err)
 	}
 	g, err := s.token(rec)
-	if err != nil || g.tok.AccessToken != tok.AccessToken {
+	if err != nil || g.tok.AccessToken != tok.AccessToken || now.Sub(g.obtained) < invalidateMinAge {
 		return nil
 	}
 	if rec.Holder == "" {
-		err = s.cfg.Store.Delete(ctx, s.key, it.Version)
+		dctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+		err = s.cfg.Store.Delete(dctx, s.key, it.Version)
+		cancel()
 	} else {
 		_, err = s.write(ctx, it.Version, &record{Holder: rec.Holder, Lease: rec.Lease}, 0)
 	}
 	if err != nil && !errors.Is(err, store.ErrConflict) {
-		s.storeFailed("invalidate", err)
+		if ctx.Err() == nil {
+			s.storeFailed(ctx, "invalidate", err)
+		}
 		return fmt.Errorf("token: invalidate: %w", err)
 	}
 	return nil

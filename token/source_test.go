@@ -1,16 +1,21 @@
 package token_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/funcify/funcify/store"
 	"github.com/funcify/funcify/store/memstore"
 	"github.com/funcify/funcify/token"
 	"github.com/funcify/funcify/window"
@@ -334,6 +339,7 @@ func TestStoreDown(t *testing.T) {
 	if again := mustToken(t, src); again != tok {
 		t.Error("not served from memory")
 	}
+	clk.Add(2 * time.Minute) // old enough to be invalidated
 	src.Invalidate(ctx, tok)
 	mustToken(t, src)
 	if n := strings.Count(logs.String(), "the store failed"); n != 1 {
@@ -391,10 +397,21 @@ func TestEncryptedAtRest(t *testing.T) {
 
 func TestInvalidate(t *testing.T) {
 	p := newProvider(t)
-	shared := memstore.New()
-	a := newSource(t, token.Config{TokenURL: p.URL, Store: shared})
-	b := newSource(t, token.Config{TokenURL: p.URL, Store: shared})
+	clk := newClock()
+	shared := memstore.New(memstore.WithClock(clk.Now))
+	a := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
+	b := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
 	t1 := mustToken(t, a)
+	// A token younger than a minute is kept: a refusal says more about
+	// the downstream than about the token.
+	if err := a.Invalidate(ctx, t1); err != nil {
+		t.Fatal(err)
+	}
+	c := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
+	if got := mustToken(t, c); got.AccessToken != t1.AccessToken || p.grants.Load() != 1 {
+		t.Fatalf("a fresh token was invalidated: another instance got %v after %d grants", got.AccessToken, p.grants.Load())
+	}
+	clk.Add(2 * time.Minute)
 	if err := a.Invalidate(ctx, t1); err != nil {
 		t.Fatal(err)
 	}
@@ -402,8 +419,10 @@ func TestInvalidate(t *testing.T) {
 	if t2.AccessToken == t1.AccessToken {
 		t.Error("the store still served the invalidated token")
 	}
-	// A stale invalidation keeps the newer token in the store.
-	if err := a.Invalidate(ctx, t1); err != nil {
+	// A stale invalidation keeps the newer token in the store (by b, which
+	// has invalidated nothing yet: a would skip it as too soon after its
+	// own).
+	if err := b.Invalidate(ctx, t1); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustToken(t, a); got.AccessToken != t2.AccessToken {
@@ -464,5 +483,286 @@ func TestFailedGrantReleasesLease(t *testing.T) {
 	}
 	if tok.AccessToken == "" {
 		t.Fatal("got an empty token")
+	}
+}
+
+// TestRetryAfterCapped: a 503 with Retry-After: 86400 holds a source with
+// no valid token back for the cap only, not for a day.
+func TestRetryAfterCapped(t *testing.T) {
+	for _, warm := range []bool{false, true} {
+		t.Run(map[bool]string{false: "cold", true: "expired"}[warm], func(t *testing.T) {
+			p := newProvider(t)
+			clk := newClock()
+			src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now})
+			if warm {
+				mustToken(t, src) // an hour
+				p.set(status(503, ``, "Retry-After", "86400"))
+				clk.Add(59 * time.Minute) // due and still valid: served
+				mustToken(t, src)
+				clk.Add(2 * time.Minute) // expired
+			} else {
+				p.set(status(503, ``, "Retry-After", "86400"))
+			}
+			_, err := src.Token(ctx)
+			var re *token.RetrieveError
+			if !errors.As(err, &re) || re.RetryAfter != 24*time.Hour {
+				t.Fatalf("got %v, want the 503 with its Retry-After of a day", err)
+			}
+			n := p.grants.Load()
+			p.set(nil) // the provider recovers
+			clk.Add(token.DefaultMaxRetryAfter / 2)
+			if _, err := src.Token(ctx); err == nil || p.grants.Load() != n {
+				t.Fatalf("within the cap: got %v after %d requests, want the 503 again and no request", err, p.grants.Load()-n)
+			}
+			clk.Add(token.DefaultMaxRetryAfter/2 + time.Second)
+			tok, err := src.Token(ctx)
+			if err != nil {
+				t.Fatalf("past the cap of %v: %v (held back by the server's day)", token.DefaultMaxRetryAfter, err)
+			}
+			if got := p.grants.Load(); got != n+1 || tok.AccessToken != fmt.Sprintf("tok-%d", n+1) {
+				t.Errorf("past the cap: got %v after %d grants, want tok-%d", tok.AccessToken, got, n+1)
+			}
+		})
+	}
+}
+
+// failingPut is a store that takes the lease but fails every write of a
+// token, as a store does when the token is too large for it or the write
+// times out.
+type failingPut struct{ store.Store }
+
+func (f failingPut) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	if bytes.Contains(value, []byte(`"token"`)) || bytes.Contains(value, []byte(`"sealed"`)) {
+		return 0, errDown
+	}
+	return f.Store.CompareAndSet(ctx, key, version, value, ttl)
+}
+
+// TestFailedPutReleasesLease: an instance whose final write of the token
+// fails gives its lease back, so that the next cold instance grants at
+// once instead of waiting for the lease to end.
+func TestFailedPutReleasesLease(t *testing.T) {
+	p := newProvider(t)
+	shared := failingPut{memstore.New()}
+	first := newSource(t, token.Config{TokenURL: p.URL, Store: shared})
+	if tok := mustToken(t, first); tok.AccessToken != "tok-1" {
+		t.Fatalf("got %v, want tok-1 served from memory", tok.AccessToken)
+	}
+	it, err := shared.Get(ctx, first.Key())
+	if err != nil || bytes.Contains(it.Value, []byte(`"holder"`)) {
+		t.Fatalf("after the failed put the store holds %s (%v): the lease is still held", it.Value, err)
+	}
+	// LeaseWait of a millisecond: a held lease fails this at once.
+	second := newSource(t, token.Config{TokenURL: p.URL, Store: shared, LeaseWait: time.Millisecond})
+	if tok, err := second.Token(ctx); err != nil || tok.AccessToken != "tok-2" {
+		t.Fatalf("the next cold instance got %v, %v; want tok-2", tok, err)
+	}
+}
+
+// TestLogsCarryCallerContext: every line logged during a call, on the
+// outage paths above all, is logged with the caller's context, so that its
+// request and trace ids reach the line.
+func TestLogsCarryCallerContext(t *testing.T) {
+	h := newCtxHandler()
+	p := newProvider(t)
+	clk := newClock()
+	src := newSource(t, token.Config{TokenURL: p.URL, Store: &downStore{}, Logger: slog.New(h), Now: clk.Now})
+	rctx := context.WithValue(ctx, ctxKey{}, "req-1")
+	if _, err := src.Token(rctx); err != nil { // the store failed: granted
+		t.Fatal(err)
+	}
+	p.set(status(500, `{"error":"server_error"}`))
+	clk.Add(59 * time.Minute) // due, still valid: the failure is logged
+	if _, err := src.Token(rctx); err != nil {
+		t.Fatal(err)
+	}
+	p.set(nil)
+	clk.Add(10 * time.Second) // the provider answers again
+	if _, err := src.Token(rctx); err != nil {
+		t.Fatal(err)
+	}
+	lines := h.Lines()
+	for _, want := range []string{"the store failed", "refresh failed", "answers again"} {
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, want) }) {
+			t.Errorf("no line with %q in %q", want, lines)
+		}
+	}
+	for _, l := range lines {
+		if !strings.HasSuffix(l, "request_id=req-1") {
+			t.Errorf("logged without the caller's context: %q", l)
+		}
+	}
+}
+
+// TestCallerCancelNotAnOutage: a refresh cut off by its caller's context
+// is not a failure of the provider: it is not logged as one, and it does
+// not hold the next caller back.
+func TestCallerCancelNotAnOutage(t *testing.T) {
+	clk := newClock()
+	inFlight := make(chan struct{}, 1)
+	var n atomic.Int64
+	var block atomic.Bool
+	idp := idpFunc(func(req *http.Request) (*http.Response, error) {
+		k := n.Add(1)
+		if block.Load() {
+			inFlight <- struct{}{}
+			<-req.Context().Done()
+			return nil, req.Context().Err()
+		}
+		return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
+	})
+	log, logs := newLogger()
+	src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Now: clk.Now, Logger: log})
+	mustToken(t, src)
+	clk.Add(50 * time.Minute) // due, still valid
+	block.Store(true)
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-inFlight:
+			cancel()
+		case <-cctx.Done():
+		}
+	}()
+	tok, err := src.Token(cctx)
+	if err != nil || tok.AccessToken != "tok-1" {
+		t.Fatalf("a cancelled caller with a valid token: got %v, %v; want tok-1", tok, err)
+	}
+	if strings.Contains(logs.String(), "refresh failed") {
+		t.Errorf("a caller's cancellation was logged as a failed refresh:\n%s", logs)
+	}
+	block.Store(false)
+	if tok := mustToken(t, src); tok.AccessToken != "tok-3" {
+		t.Errorf("the next caller got %v, want tok-3: held back by another caller's cancellation", tok.AccessToken)
+	}
+}
+
+// within runs f and fails the test if it does not return within 10
+// seconds.
+func within[T any](t *testing.T, what string, f func() T) T {
+	t.Helper()
+	c := make(chan T, 1)
+	go func() { c <- f() }()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not return within 10 s", what)
+		var zero T
+		return zero
+	}
+}
+
+// TestDueTokenServedDuringRefresh: while one caller refreshes a token that
+// is due but valid, the others are served that token at once.
+func TestDueTokenServedDuringRefresh(t *testing.T) {
+	clk := newClock()
+	release, inFlight := make(chan struct{}), make(chan struct{})
+	var n atomic.Int64
+	idp := idpFunc(func(req *http.Request) (*http.Response, error) {
+		k := n.Add(1)
+		if k == 2 {
+			close(inFlight)
+			select {
+			case <-release:
+			case <-req.Context().Done():
+				return nil, req.Context().Err()
+			}
+		}
+		return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
+	})
+	src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Now: clk.Now})
+	mustToken(t, src)
+	clk.Add(50 * time.Minute) // due, still valid
+	leader := make(chan string, 1)
+	go func() {
+		tok, err := src.Token(ctx)
+		if err != nil {
+			leader <- err.Error()
+			return
+		}
+		leader <- tok.AccessToken
+	}()
+	within(t, "the refresh", func() struct{} { <-inFlight; return struct{}{} })
+	for range 10 {
+		if got := within(t, "Token during the refresh", func() *token.Token { return mustToken(t, src) }); got.AccessToken != "tok-1" {
+			t.Fatalf("during the refresh: got %v, want tok-1", got.AccessToken)
+		}
+	}
+	close(release)
+	if got := within(t, "the refreshing caller", func() string { return <-leader }); got != "tok-2" {
+		t.Errorf("the refreshing caller got %v, want tok-2", got)
+	}
+	if got := mustToken(t, src); got.AccessToken != "tok-2" || n.Load() != 2 {
+		t.Errorf("after the refresh: %v after %d grants, want tok-2 after 2", got.AccessToken, n.Load())
+	}
+}
+
+// TestLeaderCancelledWaiterTakesOver: a caller that waits for a grant which
+// another caller started, and which that caller's cancellation cut off,
+// gets a token of its own instead of the other's cancellation.
+func TestLeaderCancelledWaiterTakesOver(t *testing.T) {
+	inFlight := make(chan struct{})
+	var n atomic.Int64
+	idp := idpFunc(func(req *http.Request) (*http.Response, error) {
+		k := n.Add(1)
+		if k == 1 {
+			close(inFlight)
+			<-req.Context().Done()
+			return nil, req.Context().Err()
+		}
+		return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
+	})
+	src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}})
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	leader := make(chan error, 1)
+	go func() {
+		_, err := src.Token(lctx)
+		leader <- err
+	}()
+	within(t, "the first grant", func() struct{} { <-inFlight; return struct{}{} })
+	type result struct {
+		tok *token.Token
+		err error
+	}
+	waiter := make(chan result, 1)
+	go func() {
+		tok, err := src.Token(ctx)
+		waiter <- result{tok, err}
+	}()
+	cancel()
+	if err := within(t, "the cancelled caller", func() error { return <-leader }); !errors.Is(err, context.Canceled) {
+		t.Errorf("the cancelled caller got %v, want context.Canceled", err)
+	}
+	r := within(t, "the waiting caller", func() result { return <-waiter })
+	if r.err != nil || r.tok.AccessToken != "tok-2" {
+		t.Errorf("the waiting caller got %v, %v; want tok-2", r.tok, r.err)
+	}
+}
+
+// TestPanickingGrant: a grant that panics re-panics in its caller and
+// leaves the Source usable.
+func TestPanickingGrant(t *testing.T) {
+	var n atomic.Int64
+	idp := idpFunc(func(req *http.Request) (*http.Response, error) {
+		k := n.Add(1)
+		if k == 1 {
+			panic("boom")
+		}
+		return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
+	})
+	src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}})
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Errorf("recovered %v, want the grant's panic", r)
+			}
+		}()
+		_, _ = src.Token(ctx)
+	}()
+	if tok := within(t, "Token after a panic", func() *token.Token { return mustToken(t, src) }); tok.AccessToken != "tok-2" {
+		t.Errorf("after the panic: got %v, want tok-2", tok.AccessToken)
 	}
 }

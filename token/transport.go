@@ -11,7 +11,11 @@ import (
 // answers 401, it invalidates that token ([Source.Invalidate]) and sends the
 // request once more with a new one, if the request has no body or can
 // replay it (http.NewRequest sets GetBody for in-memory bodies); otherwise
-// the 401 is returned as is. The request is cloned, never modified.
+// the 401 is returned as is. Invalidate keeps a token younger than a
+// minute, and drops at most one token a minute: then the Source serves the
+// same token, and the 401 is returned as is rather than sent again, so that
+// a downstream that refuses every token costs at most one grant a minute,
+// not one per call. The request is cloned, never modified.
 //
 // A Transport is safe for concurrent use.
 type Transport struct {
@@ -46,19 +50,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !replayable {
 		return resp, nil
 	}
+	_ = t.Source.Invalidate(ctx, tok)
+	next, err := t.Source.Token(ctx)
+	if err != nil || next.AccessToken == tok.AccessToken {
+		return resp, nil // the 401 stands
+	}
 	body := req.Body
 	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
 		if body, err = req.GetBody(); err != nil {
 			return resp, nil
 		}
-	}
-	_ = t.Source.Invalidate(ctx, tok)
-	next, err := t.Source.Token(ctx)
-	if err != nil {
-		if body != nil && body != req.Body {
-			body.Close()
-		}
-		return resp, nil // the 401 stands
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	resp.Body.Close()
