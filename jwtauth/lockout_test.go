@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -437,7 +438,7 @@ func TestJWKSFetchErrorHidesQuery(t *testing.T) {
 	if !errors.Is(err, jwtauth.ErrKeysUnavailable) {
 		t.Fatalf("got %v, want ErrKeysUnavailable", err)
 	}
-	if !errors.Is(err, syscallRefused) {
+	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("got %v, want the refusal kept in the chain", err)
 	}
 	logged := logs.String()

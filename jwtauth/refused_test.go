@@ -1,5 +1,0 @@
-package jwtauth_test
-
-import "syscall"
-
-var syscallRefused = syscall.ECONNREFUSED
