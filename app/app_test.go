@@ -145,6 +145,12 @@ func TestRequestConversion(t *testing.T) {
 			if shape == "alb" {
 				want.Tags = []string{"b&c"} // single-value ALB keeps the last value
 			}
+			if decodesPath(shape) {
+				// An HTTP API decodes the path before the function sees
+				// it: "a%2Fb" arrives as "a/b", and the escaped form is
+				// the default one.
+				want.RawPath = "/caf%C3%A9/a/b"
+			}
 			if !reflect.DeepEqual(s, want) {
 				t.Errorf("got  %+v\nwant %+v", s, want)
 			}
@@ -172,7 +178,7 @@ func TestResponseShapes(t *testing.T) {
 				t.Fatalf("got %d %q base64 %v", got.StatusCode, got.Body, got.IsBase64Encoded)
 			}
 			switch shape {
-			case "v1":
+			case "v1", "http-v1":
 				if got.Headers["Content-Type"] != "text/plain; charset=utf-8" {
 					t.Errorf("got headers %v", got.Headers)
 				}
@@ -367,6 +373,49 @@ func TestErrorEnvelope(t *testing.T) {
 				t.Errorf("the cause of a 500 was not logged: %s", logs.String())
 			}
 		})
+	}
+}
+
+// TestWriteErrorDropsContentHeaders: a handler that set Content-Encoding and
+// Content-Length for the body it meant to send, then failed, answers with a
+// plain JSON envelope: neither header survives (they would describe another
+// body), and the envelope is text, not base64.
+func TestWriteErrorDropsContentHeaders(t *testing.T) {
+	for _, problem := range []bool{false, true} {
+		var opts []Option
+		if problem {
+			opts = append(opts, WithProblemDetails())
+		}
+		a := quietApp(nil, opts...)
+		a.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Header().Set("Content-Length", "1234")
+			w.Header().Set("X-Kept", "yes")
+			WriteError(w, r, NewError(http.StatusConflict, "order changed"))
+		})
+		for _, shape := range shapes {
+			t.Run(fmt.Sprintf("%s/problem=%v", shape, problem), func(t *testing.T) {
+				got := invoke(t, a, makeEvent(t, shape, req{path: "/"}))
+				if got.StatusCode != http.StatusConflict || got.IsBase64Encoded {
+					t.Fatalf("got %d base64 %v, want 409 as text", got.StatusCode, got.IsBase64Encoded)
+				}
+				for _, h := range []string{"Content-Encoding", "Content-Length"} {
+					if v := got.header(h); v != nil {
+						t.Errorf("the envelope carries %s %q", h, v)
+					}
+				}
+				if v := got.header("X-Kept"); len(v) != 1 || v[0] != "yes" {
+					t.Errorf("got X-Kept %q, want yes", v)
+				}
+				var body map[string]any
+				if err := json.Unmarshal([]byte(got.Body), &body); err != nil {
+					t.Fatalf("body %q: %v", got.Body, err)
+				}
+				if !strings.Contains(got.Body, "order changed") {
+					t.Errorf("got body %s", got.Body)
+				}
+			})
+		}
 	}
 }
 

@@ -17,12 +17,24 @@
 // cheap pass, then decodes it into the aws-lambda-go type), starts the trace
 // span and logs a start line, then:
 //
-//   - An HTTP event becomes an *http.Request: method, path (r.URL.Path
-//     decoded, r.URL.RawPath as sent), query, headers in canonical case,
-//     cookies (the 2.0 "cookies" array becomes a Cookie header), Host,
-//     RemoteAddr "source-ip:0", and the body, base64-decoded when
-//     isBase64Encoded. ALB query strings arrive still percent-encoded and are
-//     decoded like any other. It goes through the pipeline, in this order:
+//   - An HTTP event becomes an *http.Request: method, path, query, headers
+//     in canonical case, cookies (the 2.0 "cookies" array becomes a Cookie
+//     header), Host (from the Host header, which leaves r.Header, as in
+//     net/http), RemoteAddr "source-ip:0" (for ALB, the last
+//     X-Forwarded-For entry, the one the load balancer added), and the body,
+//     base64-decoded when isBase64Encoded. ALB query strings arrive still
+//     percent-encoded and are decoded like any other.
+//   - The path is percent-decoded exactly once, by its source's rule, never
+//     by its looks: API Gateway HTTP APIs (payload formats 1.0 and 2.0)
+//     hand it over decoded already and r.URL.Path takes it as it is; REST
+//     APIs, function URLs and ALB hand it over encoded and r.URL.Path is
+//     its decoding (an encoded path that is not valid percent-encoding
+//     answers 400). r.URL.RawPath holds the escaped form when it differs,
+//     so r.URL.EscapedPath(), on which the router matches, carries exactly
+//     one level of encoding: a client's /%2561dmin/users is routed as
+//     "/%61dmin/users", never as "/admin/users". An HTTP API decodes an
+//     encoded slash too, so "a%2Fb" reaches the function as two segments.
+//   - The request goes through the pipeline, in this order:
 //     recover (a panic becomes a 500 envelope and an error log line with the
 //     stack), guard ([WithGuard]), policy information
 //     ([WithPolicyInformation]), parser ([WithParser]), middleware added with
@@ -59,14 +71,19 @@
 // [WriteError]; [DecodeJSON] and [JSON] cover request and response bodies.
 //
 // A payload that is not an event of a known kind fails the invocation with
-// an [*event.Error]; the next invocation is unaffected.
+// an [*event.Error]; the next invocation is unaffected. That includes API
+// Gateway authorizer requests, WebSocket messages, Bedrock agent action
+// groups and VPC Lattice requests: they look like HTTP requests but expect
+// another answer than an HTTP response, so funcify does not answer them as
+// one. An authorizer that fails its invocation denies the request.
 //
 // # Outside Lambda
 //
 // [App.Start] runs the Lambda runtime when AWS_LAMBDA_RUNTIME_API is set.
-// Elsewhere it serves the app on local HTTP (each request becomes an HTTP
-// API 2.0 event and takes exactly the Lambda path) or, with -event FILE,
-// invokes it once and prints the response; see [App.Main].
+// Elsewhere it serves the app on local HTTP (each request becomes the HTTP
+// API 2.0 event API Gateway would send, rawPath decoded, and takes exactly
+// the Lambda path) or, with -event FILE, invokes it once and prints the
+// response; see [App.Main].
 //
 // # Concurrency
 //

@@ -22,15 +22,15 @@ import (
 var errBadRequest = errors.New("app: event is not a valid HTTP request")
 
 // newRequest turns an HTTP event into the *http.Request a net/http handler
-// expects: method, path (decoded, with the raw form kept), query, headers in
-// canonical case with Host moved to r.Host, cookies, body (base64 decoded)
-// and RemoteAddr "ip:0" from the source IP.
+// expects: method, path (decoded exactly once, see [setPath]), query, headers
+// in canonical case with Host moved to r.Host, cookies, body (base64
+// decoded) and RemoteAddr "ip:0" from the source IP.
 //
 // The request has no context yet: the caller adds the invocation's, once.
 func newRequest(ev *event.Event) (*http.Request, error) {
 	var (
 		method, path, rawQuery, host, sourceIP, body string
-		isBase64                                     bool
+		isBase64, pathDecoded                        bool
 		header                                       http.Header
 	)
 	switch v := ev.Value.(type) {
@@ -40,8 +40,13 @@ func newRequest(ev *event.Event) (*http.Request, error) {
 		rawQuery = encodeQuery(v.MultiValueQueryStringParameters, v.QueryStringParameters)
 		host = v.RequestContext.DomainName
 		sourceIP = v.RequestContext.Identity.SourceIP
+		// The same shape comes from REST APIs, which pass the path
+		// encoded, and from HTTP APIs in payload format 1.0, which say
+		// so with their version and pass it decoded.
+		pathDecoded = ev.Version == "1.0"
 	case *events.APIGatewayV2HTTPRequest:
 		method, path, rawQuery, body, isBase64 = v.RequestContext.HTTP.Method, v.RawPath, v.RawQueryString, v.Body, v.IsBase64Encoded
+		pathDecoded = true // HTTP APIs decode rawPath before invoking
 		header = headerFrom(nil, v.Headers, v.Cookies)
 		host = v.RequestContext.DomainName
 		sourceIP = v.RequestContext.HTTP.SourceIP
@@ -73,14 +78,8 @@ func newRequest(ev *event.Event) (*http.Request, error) {
 	if path == "" || path[0] != '/' {
 		path = "/" + path
 	}
-	// REST APIs, function URLs and ALB pass the path percent-encoded; HTTP
-	// APIs pass it decoded. A path that is valid percent-encoding is taken as
-	// encoded; any other, such as "/100%", is taken as it is.
-	u.Path = path
-	if strings.IndexByte(path, '%') >= 0 {
-		if p, err := url.PathUnescape(path); err == nil {
-			u.Path, u.RawPath = p, path
-		}
+	if err := setPath(u, path, pathDecoded); err != nil {
+		return nil, err
 	}
 
 	if h := header["Host"]; len(h) > 0 {
@@ -116,6 +115,41 @@ func newRequest(ev *event.Event) (*http.Request, error) {
 		}
 	}
 	return r, nil
+}
+
+// setPath sets u's path from an event's path, decoding it exactly once.
+//
+// API Gateway HTTP APIs (payload formats 1.0 and 2.0) hand the function the
+// path already percent-decoded; REST APIs, function URLs and ALB hand it as
+// the client sent it, still encoded. Which one a path is depends on its
+// source alone, never on how it looks: decoding an HTTP API's path again
+// would turn a client's /%2561dmin into /admin, a route API Gateway did not
+// match and whose authorizer did not run.
+//
+// A decoded path becomes u.Path as it is; an encoded one is decoded into
+// u.Path, and a path that is not valid percent-encoding is a bad request, as
+// net/http answers. Either way u.RawPath holds the escaped form when it
+// differs from u.Path (as sent for an encoded path, escaped by net/url for
+// a decoded one), so that r.URL.EscapedPath() and the router's matching,
+// which unescapes it segment by segment, see exactly one level of encoding.
+func setPath(u *url.URL, path string, decoded bool) error {
+	if decoded {
+		u.Path = path
+		if esc := u.EscapedPath(); esc != path {
+			u.RawPath = esc
+		}
+		return nil
+	}
+	if strings.IndexByte(path, '%') < 0 {
+		u.Path = path
+		return nil
+	}
+	p, err := url.PathUnescape(path)
+	if err != nil {
+		return errBadRequest
+	}
+	u.Path, u.RawPath = p, path
+	return nil
 }
 
 // headerFrom builds a canonical http.Header from an event's multi-value

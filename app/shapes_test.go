@@ -12,7 +12,7 @@ import (
 // req describes an HTTP request to be sent in any event shape.
 type req struct {
 	method  string
-	path    string // encoded path
+	path    string // the path as the client sent it, percent-encoded
 	query   string // raw query
 	header  map[string][]string
 	cookies []string
@@ -20,13 +20,28 @@ type req struct {
 	base64  bool
 }
 
-var shapes = []string{"v1", "v2", "url", "alb", "alb-multi"}
+// shapes are the HTTP event shapes: REST API (v1), HTTP API in payload
+// formats 1.0 (http-v1) and 2.0 (v2), function URL, ALB without and with
+// multi-value headers.
+var shapes = []string{"v1", "http-v1", "v2", "url", "alb", "alb-multi"}
+
+// decodesPath reports whether shape's source hands the function the path
+// already percent-decoded: HTTP APIs do, in both payload formats.
+func decodesPath(shape string) bool { return shape == "http-v1" || shape == "v2" }
 
 // makeEvent encodes r as the event that shape's source would send.
 func makeEvent(t testing.TB, shape string, r req) []byte {
 	t.Helper()
 	if r.method == "" {
 		r.method = "GET"
+	}
+	if decodesPath(shape) {
+		// API Gateway HTTP APIs decode the path before invoking the
+		// function (and refuse a path that is not valid encoding; the
+		// tests send such paths as they are).
+		if p, err := url.PathUnescape(r.path); err == nil {
+			r.path = p
+		}
 	}
 	q, _ := url.ParseQuery(r.query) // keeps the pairs that parse
 	single := func(lower bool) map[string]string {
@@ -41,7 +56,7 @@ func makeEvent(t testing.TB, shape string, r req) []byte {
 	}
 	var v any
 	switch shape {
-	case "v1":
+	case "v1", "http-v1":
 		mh := map[string][]string{}
 		for k, vs := range r.header {
 			mh[k] = vs
@@ -57,7 +72,7 @@ func makeEvent(t testing.TB, shape string, r req) []byte {
 		for k, vs := range q {
 			qs[k] = vs[len(vs)-1]
 		}
-		v = events.APIGatewayProxyRequest{
+		e := events.APIGatewayProxyRequest{
 			Resource: "/{proxy+}", Path: r.path, HTTPMethod: r.method,
 			Headers: sh, MultiValueHeaders: mh,
 			QueryStringParameters: qs, MultiValueQueryStringParameters: q,
@@ -66,6 +81,16 @@ func makeEvent(t testing.TB, shape string, r req) []byte {
 				Identity: events.APIGatewayRequestIdentity{SourceIP: "203.0.113.9"},
 			},
 			Body: r.body, IsBase64Encoded: r.base64,
+		}
+		v = e
+		if shape == "http-v1" {
+			// An HTTP API in payload format 1.0 sends the REST shape
+			// with a version, which aws-lambda-go's type lacks.
+			e.RequestContext.Stage = "$default"
+			v = struct {
+				Version string `json:"version"`
+				events.APIGatewayProxyRequest
+			}{"1.0", e}
 		}
 	case "v2", "url":
 		domain := "api.example.com"

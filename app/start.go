@@ -41,8 +41,10 @@ import (
 //	                  output and exit; a function error exits 1
 //	-timeout D        the invocation deadline (default 30s)
 //
-// Each local HTTP request becomes an HTTP API 2.0 event and goes through
-// exactly the path a Lambda invocation takes.
+// Each local HTTP request becomes the HTTP API 2.0 event API Gateway would
+// send (its rawPath percent-decoded, as API Gateway hands it over) and goes
+// through exactly the path a Lambda invocation takes, so it is routed as it
+// would be behind an HTTP API.
 func (a *App) Start() {
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
 		lambda.Start(a)
@@ -171,8 +173,9 @@ func (a *App) serve(ctx context.Context, ln net.Listener, timeout time.Duration)
 	}
 }
 
-// localHandler turns each local HTTP request into an HTTP API 2.0 event,
-// invokes the app with it and writes the app's response back.
+// localHandler turns each local HTTP request into the HTTP API 2.0 event
+// API Gateway would send, invokes the app with it and writes the app's
+// response back.
 type localHandler struct {
 	app     *App
 	timeout time.Duration
@@ -228,13 +231,14 @@ func (h *localHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // eventFromRequest builds the HTTP API 2.0 event API Gateway would send for
-// r.
+// r. Like API Gateway, it hands over the path percent-decoded (r.URL.Path,
+// so a client's "a%2Fb" arrives as "a/b") and the query string as sent.
 func eventFromRequest(r *http.Request, body []byte) *events.APIGatewayV2HTTPRequest {
 	now := time.Now()
 	ev := &events.APIGatewayV2HTTPRequest{
 		Version:        "2.0",
 		RouteKey:       "$default",
-		RawPath:        r.URL.EscapedPath(),
+		RawPath:        r.URL.Path,
 		RawQueryString: r.URL.RawQuery,
 		Headers:        make(map[string]string, len(r.Header)+1),
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
