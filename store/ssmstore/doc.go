@@ -18,7 +18,9 @@
 // parameter's value is a small JSON envelope holding the value (base64), its
 // expiry and the version it was written over. SecureString by default
 // ([WithType] for String); Standard tier, 4 KB, fits a value of about 2.9 KB
-// ([WithTier] for the 8 KB of the Advanced tier).
+// ([WithTier] for the 8 KB of the Advanced tier, about 6 KB of value). A
+// value that does not fit its tier is refused with [ErrTooLarge] before any
+// request, rather than by SSM after the read.
 //
 // # Compare-and-set on a service with no conditional write
 //

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -28,6 +29,17 @@ type API interface {
 // maxNameLen is the longest parameter name SSM accepts.
 const maxNameLen = 1011
 
+// The longest parameter value of each tier, in bytes.
+const (
+	standardLimit = 4 << 10
+	advancedLimit = 8 << 10
+)
+
+// ErrTooLarge is returned, wrapped, by CompareAndSet for a value that does
+// not fit in a parameter of the store's tier once in its envelope. No
+// request is sent.
+var ErrTooLarge = errors.New("ssmstore: value too large for the parameter tier")
+
 // Store is a [store.Store] on Parameter Store. It is safe for concurrent
 // use.
 type Store struct {
@@ -50,8 +62,20 @@ func WithType(t types.ParameterType) Option { return func(s *Store) { s.typ = t 
 // account's aws/ssm key.
 func WithKeyID(id string) Option { return func(s *Store) { s.keyID = aws.String(id) } }
 
-// WithTier sets the parameters' tier; the default is Standard (4 KB).
+// WithTier sets the parameters' tier; the default is Standard, whose
+// parameters hold 4 KB (a value of about 2.9 KB in its envelope).
+// types.ParameterTierAdvanced and types.ParameterTierIntelligentTiering
+// hold 8 KB (about 6 KB of value).
 func WithTier(t types.ParameterTier) Option { return func(s *Store) { s.tier = t } }
+
+// limit returns the longest parameter value of the store's tier.
+func (s *Store) limit() int {
+	switch s.tier {
+	case types.ParameterTierAdvanced, types.ParameterTierIntelligentTiering:
+		return advancedLimit
+	}
+	return standardLimit
+}
 
 // withClock makes the store read the time from now; for tests.
 func withClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
@@ -182,7 +206,9 @@ func (s *Store) Get(ctx context.Context, key string) (store.Item, error) {
 }
 
 // CompareAndSet writes value at key if its version is version; see
-// [store.Store] and the package documentation.
+// [store.Store] and the package documentation. A value too large for the
+// store's tier once in its envelope is refused with [ErrTooLarge] before
+// any request.
 func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
 	env := envelope{Value: value}
 	if ttl > 0 {
@@ -203,6 +229,19 @@ func (s *Store) write(ctx context.Context, key string, version int64, env envelo
 	name, err := s.name(key)
 	if err != nil {
 		return 0, err
+	}
+	// Refuse up front what SSM would refuse after the read: the envelope
+	// with the longest base and nonce there can be.
+	env.Base, env.Nonce = math.MaxInt64, math.MaxUint64
+	if longest, err := json.Marshal(env); err != nil {
+		return 0, fmt.Errorf("ssmstore: %w", err)
+	} else if len(longest) > s.limit() {
+		tier := s.tier
+		if tier == "" {
+			tier = types.ParameterTierStandard
+		}
+		return 0, fmt.Errorf("%w: key %q: %d bytes of value take up to %d bytes in a parameter, over the %d bytes of the %s tier",
+			ErrTooLarge, key, len(env.Value), len(longest), s.limit(), tier)
 	}
 	st, err := s.read(ctx, name)
 	if err != nil {

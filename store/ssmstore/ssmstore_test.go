@@ -3,14 +3,21 @@ package ssmstore
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/funcify/funcify/internal/awsfake"
 	"github.com/funcify/funcify/store"
 	"github.com/funcify/funcify/store/storetest"
+	"github.com/funcify/funcify/token"
 )
 
 func newStore(t *testing.T) (*Store, *awsfake.Server) {
@@ -143,4 +150,75 @@ func TestNewPanicsOnRelativePrefix(t *testing.T) {
 		}
 	}()
 	New(nil, "relative")
+}
+
+// TestTooLargeRefusedUpFront: a value whose envelope is over the tier's
+// limit is refused with ErrTooLarge before any request, and the largest
+// value the Standard tier is said to take is one that SSM takes.
+func TestTooLargeRefusedUpFront(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name string
+		opts []Option
+		size int
+	}{
+		{"standard", nil, 3500},
+		{"advanced", []Option{WithTier(types.ParameterTierAdvanced)}, 7000},
+		{"intelligent tiering", []Option{WithTier(types.ParameterTierIntelligentTiering)}, 7000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := awsfake.New(t)
+			s := New(ssm.NewFromConfig(srv.Config()), "/funcify/test", tt.opts...)
+			_, err := s.CompareAndSet(ctx, "k", 0, make([]byte, tt.size), time.Hour)
+			if !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("a %d-byte value: got %v, want ErrTooLarge", tt.size, err)
+			}
+			if n := srv.Count(awsfake.GetParameter) + srv.Count(awsfake.PutParameter); n != 0 {
+				t.Errorf("%d requests before refusing, want none", n)
+			}
+		})
+	}
+	// The awsfake server, as SSM, refuses a Standard value over 4096 bytes.
+	s, srv := newStore(t)
+	largest := 0
+	for size := 2800; size < 3200; size++ {
+		_, err := s.CompareAndSet(ctx, fmt.Sprint(size), 0, make([]byte, size), time.Hour)
+		if errors.Is(err, ErrTooLarge) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("a %d-byte value: %v", size, err)
+		}
+		largest = size
+	}
+	if largest < 2900 {
+		t.Errorf("the Standard tier takes values up to %d bytes, want about 2.9 KB", largest)
+	}
+	if v, _, _, ok := srv.Parameter("/funcify/test/" + fmt.Sprint(largest)); !ok || len(v) > 4096 {
+		t.Errorf("the largest value accepted, %d bytes, was not stored (%d bytes)", largest, len(v))
+	}
+}
+
+// TestTokenTooLarge: a token source on a Standard-tier store, with a token
+// too large for it once sealed, serves its token from memory and gives its
+// refresh lease back, so that the next cold instance grants at once rather
+// than wait for the lease to end.
+func TestTokenTooLarge(t *testing.T) {
+	ctx := context.Background()
+	srv := awsfake.New(t)
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"access_token":"%s","token_type":"Bearer","expires_in":3600}`, strings.Repeat("x", 2500))
+	}))
+	t.Cleanup(idp.Close)
+	cfg := token.Config{TokenURL: idp.URL, ClientID: "svc", Store: New(ssm.NewFromConfig(srv.Config()), "/funcify/test"),
+		EncryptionKey: []byte("0123456789abcdef0123456789abcdef"), LeaseWait: time.Millisecond}
+	for i := range 2 {
+		src, err := token.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.Token(ctx); err != nil {
+			t.Fatalf("instance %d: %v (the lease was kept)", i, err)
+		}
+	}
 }
