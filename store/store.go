@@ -19,10 +19,15 @@
 //		}
 //	}
 //
+// A store may also implement [Counter], which adds to a number in one step:
+// many writers counting at once then never conflict, so none has to retry.
+// The circuit breaker counts failures with it where it can.
+//
 // Implementations: store/memstore (in process, the default), store/redisstore
-// and store/dynamostore (shared by every instance). Each user of a store owns
-// the encoding of its values. store/storetest checks that an implementation
-// keeps this contract.
+// and store/dynamostore (shared by every instance); all three are Counters.
+// Each user of a store owns the encoding of its values. store/storetest
+// checks that an implementation keeps this contract, and the Counter
+// contract when it has it.
 package store
 
 import (
@@ -65,4 +70,26 @@ type Store interface {
 	// Delete removes key if the stored version equals version, or returns
 	// ErrConflict. Deleting an absent key with version 0 succeeds.
 	Delete(ctx context.Context, key string, version int64) error
+}
+
+// Counter is implemented by stores that can add to a counter atomically:
+// concurrent Adds neither conflict nor lose each other's deltas, however
+// many writers there are. It is optional; a user that needs a count from a
+// store without it falls back to compare-and-set.
+type Counter interface {
+	// Add adds delta to the counter at key and returns the counter's new
+	// value. An absent or expired counter counts from 0. The ttl of the
+	// Add that creates the counter sets when it expires, and later Adds do
+	// not move that time: a counter counts over a fixed span. A ttl of
+	// zero or less means the counter never expires.
+	//
+	// A counter is not an item: use keys for counters that Get,
+	// CompareAndSet and Delete do not use, since what they do with a
+	// counter's key depends on the store.
+	//
+	// Like any write, an Add whose reply is lost may or may not have been
+	// applied; a client that retries it by itself (the AWS SDK, go-redis)
+	// may then apply it twice. Count with it where one count too many is
+	// harmless, as a circuit breaker opening one failure early.
+	Add(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
 }

@@ -29,6 +29,7 @@
 //	expires_at     N  expiry in Unix seconds, rounded up; absent: never
 //	expires_at_ms  N  expiry in Unix milliseconds; absent: never
 //	nonce          N  random, written by each CompareAndSet to recognise its own write
+//	count          N  a counter's value (items written by Add), instead of value and version
 //
 // Set the table's time to live (TTL) attribute to expires_at, so that
 // DynamoDB deletes expired items. It does so lazily, up to a few days after
@@ -63,6 +64,14 @@
 // The new version is v+1, or a random number below 2^62 when the key was
 // absent or expired, so that a reader who saw an earlier life of the key
 // cannot write over a new one. Reads are strongly consistent (ConsistentRead).
+//
+// Add ([store.Counter]) is an UpdateItem "ADD count :d" on a counter that
+// exists and has not expired, in one request, so concurrent Adds never
+// conflict. When there is no such counter, a PutItem with the condition of
+// CompareAndSet with version 0 creates it at the delta, with the expiry of
+// this first Add and a nonce that recognises it when the SDK retried it;
+// if another instance created it first, Add adds to theirs. Add needs a
+// client with UpdateItem: a *dynamodb.Client, not just a [Client].
 //
 // :now is the caller's clock, in Unix milliseconds: instances whose clocks
 // differ by d may disagree about an item's expiry for d.

@@ -27,6 +27,7 @@ const (
 	attrExpires   = "expires_at"
 	attrExpiresMs = "expires_at_ms"
 	attrNonce     = "nonce"
+	attrCount     = "count"
 )
 
 // Condition expressions. #exp is expires_at_ms; names go through
@@ -47,6 +48,15 @@ type Client interface {
 
 var _ Client = (*dynamodb.Client)(nil)
 
+// updater is the method of *dynamodb.Client that [Store.Add] calls besides
+// those of [Client]. It is apart so that a Client of one's own with the
+// three methods a Store always needs remains one.
+type updater interface {
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+var _ updater = (*dynamodb.Client)(nil)
+
 // Store is a [store.Store] on a DynamoDB table. It is safe for concurrent
 // use; the zero value is not usable: call [New].
 type Store struct {
@@ -55,7 +65,10 @@ type Store struct {
 	now    func() time.Time
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Counter = (*Store)(nil)
+)
 
 // Option configures a [Store].
 type Option func(*Store)
@@ -167,15 +180,10 @@ func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, va
 // server returned it; when the server returned none, wrote reads the item.
 func (s *Store) wrote(ctx context.Context, key string, old map[string]types.AttributeValue, version, nonce int64) (bool, error) {
 	if old == nil {
-		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:      aws.String(s.table),
-			Key:            keyOf(key),
-			ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
+		var err error
+		if old, err = s.read(ctx, key); err != nil {
 			return false, err
 		}
-		old = out.Item
 	}
 	v, err1 := numberAttr(old, attrVersion)
 	n, err2 := numberAttr(old, attrNonce)
@@ -213,6 +221,116 @@ func (s *Store) Delete(ctx context.Context, key string, version int64) error {
 		return writeError("delete", key, err)
 	}
 	return nil
+}
+
+// Condition expressions of a counter. #cnt is count, #exp expires_at_ms.
+const (
+	// condCounting holds when the key holds a counter that has not
+	// expired.
+	condCounting = "attribute_exists(#cnt) AND (attribute_not_exists(#exp) OR #exp > :now)"
+)
+
+// addRounds bounds the rounds of Add: a round ends without a count only when
+// another writer created the counter, or it expired, between Add's two
+// requests.
+const addRounds = 8
+
+// Add adds delta to the counter at key and returns its new value; see
+// [store.Counter.Add]. It is one UpdateItem (ADD) on a counter that exists,
+// and a conditional PutItem that creates it at delta, with its expiry, when
+// the UpdateItem finds none or finds it expired.
+//
+// Add needs a client with UpdateItem, as *dynamodb.Client has; with a
+// [Client] of one's own that lacks it, Add returns an error that wraps
+// errors.ErrUnsupported.
+func (s *Store) Add(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
+	u, ok := s.client.(updater)
+	if !ok {
+		return 0, fmt.Errorf("dynamostore: add %q: the client has no UpdateItem: %w", key, errors.ErrUnsupported)
+	}
+	for range addRounds {
+		now := s.now()
+		out, err := u.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(s.table),
+			Key:                       keyOf(key),
+			UpdateExpression:          aws.String("ADD #cnt :d"),
+			ConditionExpression:       aws.String(condCounting),
+			ExpressionAttributeNames:  map[string]string{"#cnt": attrCount, "#exp": attrExpiresMs},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": number(delta), ":now": number(now.UnixMilli())},
+			ReturnValues:              types.ReturnValueUpdatedNew,
+		})
+		var ccf *types.ConditionalCheckFailedException
+		switch {
+		case err == nil:
+			n, err := numberAttr(out.Attributes, attrCount)
+			if err != nil {
+				return 0, fmt.Errorf("dynamostore: add %q: %w", key, err)
+			}
+			return n, nil
+		case !errors.As(err, &ccf):
+			return 0, fmt.Errorf("dynamostore: add %q: %w", key, err)
+		}
+
+		// No counter, or an expired one: create it.
+		nonce := rand.Int64N(1<<62) + 1
+		item := map[string]types.AttributeValue{
+			attrKey:   &types.AttributeValueMemberS{Value: key},
+			attrCount: number(delta),
+			attrNonce: number(nonce),
+		}
+		if ttl > 0 {
+			ms := expiryMillis(now.Add(ttl))
+			item[attrExpiresMs] = number(ms)
+			item[attrExpires] = number((ms + 999) / 1000)
+		}
+		cond, names, values := condition(0, now)
+		var attempts int
+		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                           aws.String(s.table),
+			Item:                                item,
+			ConditionExpression:                 aws.String(cond),
+			ExpressionAttributeNames:            names,
+			ExpressionAttributeValues:           values,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}, countAttempts(&attempts))
+		switch {
+		case err == nil:
+			return delta, nil
+		case !errors.As(err, &ccf):
+			return 0, fmt.Errorf("dynamostore: add %q: %w", key, err)
+		case attempts > 1:
+			// An earlier attempt may have created it, its reply lost.
+			old := ccf.Item
+			if old == nil {
+				if old, err = s.read(ctx, key); err != nil {
+					return 0, fmt.Errorf("dynamostore: add %q: a retried create failed its condition, and whether an earlier attempt was applied is unknown: %w", key, err)
+				}
+			}
+			if n, err := numberAttr(old, attrNonce); err == nil && n == nonce {
+				count, err := numberAttr(old, attrCount)
+				if err != nil {
+					return 0, fmt.Errorf("dynamostore: add %q: %w", key, err)
+				}
+				return count, nil
+			}
+		}
+		// Another writer created the counter first: add to it.
+	}
+	return 0, fmt.Errorf("dynamostore: add %q: no count after %d rounds: does the key hold an item that is not a counter?", key, addRounds)
+}
+
+// read returns the stored attributes of key, read consistently; nil when
+// there is no item.
+func (s *Store) read(ctx context.Context, key string) (map[string]types.AttributeValue, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            keyOf(key),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Item, nil
 }
 
 // condition returns the condition of a write that expects version at now:

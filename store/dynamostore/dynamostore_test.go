@@ -516,6 +516,43 @@ func TestGetForeignItem(t *testing.T) {
 	}
 }
 
+// TestAddUnsupported checks the error of Add with a Client of one's own
+// that has no UpdateItem.
+func TestAddUnsupported(t *testing.T) {
+	s := dynamostore.New(fakeClient{}, "table")
+	if _, err := s.Add(context.Background(), "k", 1, 0); !errors.Is(err, errors.ErrUnsupported) || !strings.HasPrefix(err.Error(), "dynamostore: ") {
+		t.Errorf("got %v, want a dynamostore error that wraps errors.ErrUnsupported", err)
+	}
+}
+
+// TestCounterLayout checks the attributes of a counter that the package
+// documents.
+func TestCounterLayout(t *testing.T) {
+	c := testenv.DynamoDBClient(testenv.Dynalite(t))
+	table := newTable(t, c)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s := dynamostore.New(c, table, dynamostore.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	if n, err := s.Add(ctx, "c", 3, time.Minute); err != nil || n != 3 {
+		t.Fatalf("Add: got %d, %v", n, err)
+	}
+	now = now.Add(time.Second)
+	if n, err := s.Add(ctx, "c", 1<<62, time.Hour); err != nil || n != 1<<62+3 {
+		t.Fatalf("Add: got %d, %v", n, err)
+	}
+	item := rawItem(t, c, table, "c")
+	want := map[string]string{
+		"pk":            "S:c",
+		"count":         fmt.Sprintf("N:%d", int64(1<<62+3)),
+		"expires_at":    "N:1795608060", // the first Add's
+		"expires_at_ms": "N:1795608060000",
+		"nonce":         item["nonce"],
+	}
+	if fmt.Sprint(item) != fmt.Sprint(want) {
+		t.Errorf("got %v, want %v", item, want)
+	}
+}
+
 // TestDefaultClient builds the process's client from the environment that
 // the Lambda runtime sets, with the endpoint overridden to dynalite.
 func TestDefaultClient(t *testing.T) {
@@ -706,6 +743,22 @@ func TestLostReply(t *testing.T) {
 			}
 		})
 	}
+
+	// The PutItem that creates a counter: its retry must not add again.
+	t.Run("counter", func(t *testing.T) {
+		proxy, url := newDropProxy(t, endpoint, "PutItem", 1)
+		s := dynamostore.New(testenv.DynamoDBClient(url), table)
+		n, err := s.Add(ctx, "counter", 5, time.Hour)
+		if got := proxy.seen.Load(); got != 2 {
+			t.Fatalf("the proxy forwarded %d PutItem requests, want 2", got)
+		}
+		if err != nil || n != 5 {
+			t.Fatalf("Add whose creating PutItem lost its first reply: got %d, %v; want 5", n, err)
+		}
+		if n, err := dynamostore.New(direct, table).Add(ctx, "counter", 0, 0); err != nil || n != 5 {
+			t.Fatalf("the counter holds %d, %v; want 5", n, err)
+		}
+	})
 
 	// Another writer's item is still a conflict, after a retry as well.
 	t.Run("conflict", func(t *testing.T) {

@@ -14,13 +14,20 @@ import (
 	"github.com/funcify/funcify/store"
 )
 
-// Store is an in-memory [store.Store]. It is safe for concurrent use; the
-// zero value is not usable: call [New].
+// Store is an in-memory [store.Store] and [store.Counter]. It is safe for
+// concurrent use; the zero value is not usable: call [New].
 type Store struct {
 	now func() time.Time
 
-	mu    sync.Mutex // guards items
-	items map[string]entry
+	mu       sync.Mutex // guards items, counters and sweepAt
+	items    map[string]entry
+	counters map[string]counter
+	sweepAt  int // the number of counters at which Add drops expired ones
+}
+
+type counter struct {
+	n       int64
+	expires time.Time // zero: never
 }
 
 type entry struct {
@@ -40,14 +47,17 @@ func WithClock(now func() time.Time) Option {
 
 // New returns an empty Store.
 func New(opts ...Option) *Store {
-	s := &Store{now: time.Now, items: make(map[string]entry)}
+	s := &Store{now: time.Now, items: make(map[string]entry), counters: make(map[string]counter)}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Counter = (*Store)(nil)
+)
 
 // live returns the entry at key if it exists and has not expired. It expects
 // s.mu to be held and drops an expired entry.
@@ -116,4 +126,49 @@ func (s *Store) Delete(ctx context.Context, key string, version int64) error {
 	}
 	delete(s.items, key)
 	return nil
+}
+
+// Add adds delta to the counter at key and returns its new value; see
+// [store.Counter.Add]. Counters and items are apart: an item and a counter
+// may have the same key.
+func (s *Store) Add(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	c, ok := s.counters[key]
+	if !ok || c.expired(now) {
+		if !ok {
+			s.sweep(now)
+		}
+		c = counter{}
+		if ttl > 0 {
+			c.expires = now.Add(ttl)
+		}
+	}
+	c.n += delta
+	s.counters[key] = c
+	return c.n, nil
+}
+
+func (c counter) expired(now time.Time) bool {
+	return !c.expires.IsZero() && !now.Before(c.expires)
+}
+
+// sweep drops expired counters once their number has doubled since the
+// last sweep, so that counters used once (one per time window, say) do not
+// pile up, at a constant cost per Add on average. It expects s.mu to be
+// held.
+func (s *Store) sweep(now time.Time) {
+	if len(s.counters) < s.sweepAt {
+		return
+	}
+	for k, c := range s.counters {
+		if c.expired(now) {
+			delete(s.counters, k)
+		}
+	}
+	s.sweepAt = max(64, 2*len(s.counters))
 }

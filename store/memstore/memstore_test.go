@@ -35,6 +35,40 @@ func TestClock(t *testing.T) {
 	}
 }
 
+func TestCounterClock(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s := memstore.New(memstore.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	if n, _ := s.Add(ctx, "c", 2, time.Minute); n != 2 {
+		t.Fatalf("got %d, want 2", n)
+	}
+	now = now.Add(time.Minute - time.Nanosecond)
+	if n, _ := s.Add(ctx, "c", 1, time.Hour); n != 3 {
+		t.Fatalf("a nanosecond before expiry: got %d, want 3", n)
+	}
+	now = now.Add(time.Nanosecond)
+	if n, _ := s.Add(ctx, "c", 1, time.Hour); n != 1 {
+		t.Fatalf("at its expiry, whatever later Adds asked: got %d, want a fresh count of 1", n)
+	}
+}
+
+// TestCountersSwept checks that counters used once and expired do not pile
+// up: a counter per time window, say.
+func TestCountersSwept(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s := memstore.New(memstore.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	for i := range 10000 {
+		if _, err := s.Add(ctx, fmt.Sprint("window-", i), 1, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Minute)
+	}
+	if n := s.Counters(); n > 128 {
+		t.Fatalf("%d counters kept of 10000, all but one expired", n)
+	}
+}
+
 func ExampleStore() {
 	s := memstore.New()
 	ctx := context.Background()

@@ -24,6 +24,11 @@
 // Cluster needs to run it atomically, and lets `redis-cli HGETALL
 // funcify:KEY` show an item as it is.
 //
+// A counter ([store.Counter]) is a hash at the same prefix with one field,
+// "count", in decimal. Add runs HINCRBY on it in a Lua script that also
+// sets the hash's expiry when the script creates it, so the expiry is the
+// one the first Add asked for.
+//
 // # Versions and atomicity
 //
 // CompareAndSet and Delete each run one Lua script, so that the comparison

@@ -58,6 +58,20 @@ redis.call('DEL', KEYS[1])
 return 1
 `)
 
+// addScript adds ARGV[1] to the field "count" of the hash at KEYS[1],
+// creating it at 0 when absent, and returns the new count as a string (a
+// Lua number would round counts above 2^53). ARGV[2] is the TTL in
+// milliseconds of a hash that this call creates, "0" for none; the TTL of
+// an existing hash is left as it is.
+var addScript = redis.NewScript(`
+local fresh = redis.call('EXISTS', KEYS[1]) == 0
+redis.call('HINCRBY', KEYS[1], 'count', ARGV[1])
+if fresh and ARGV[2] ~= '0' then
+	redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return redis.call('HGET', KEYS[1], 'count')
+`)
+
 // Store is a [store.Store] kept in Redis. It is safe for concurrent use; the
 // zero value is not usable: call [New].
 type Store struct {
@@ -68,7 +82,10 @@ type Store struct {
 	firstVersion func() int64
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Counter = (*Store)(nil)
+)
 
 // Option configures a [Store].
 type Option func(*Store)
@@ -130,12 +147,8 @@ func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, va
 	if version == 0 {
 		next = s.firstVersion()
 	}
-	var ms int64
-	if ttl > 0 {
-		ms = int64((ttl + time.Millisecond - 1) / time.Millisecond)
-	}
 	res, err := s.run(ctx, casScript, key,
-		strconv.FormatInt(version, 10), value, strconv.FormatInt(next, 10), strconv.FormatInt(ms, 10))
+		strconv.FormatInt(version, 10), value, strconv.FormatInt(next, 10), strconv.FormatInt(millis(ttl), 10))
 	if err != nil {
 		return 0, s.wrap(ctx, "compare-and-set", key, err)
 	}
@@ -165,6 +178,30 @@ func (s *Store) Delete(ctx context.Context, key string, version int64) error {
 		return store.ErrConflict
 	}
 	return s.unexpected("delete", key, res)
+}
+
+// Add adds delta to the counter at key and returns its new value, in one
+// HINCRBY; see [store.Counter.Add]. A ttl is kept to the millisecond,
+// rounded up.
+func (s *Store) Add(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
+	res, err := s.run(ctx, addScript, key, strconv.FormatInt(delta, 10), strconv.FormatInt(millis(ttl), 10))
+	if err != nil {
+		return 0, s.wrap(ctx, "add", key, err)
+	}
+	str, ok := res.(string)
+	n, err := strconv.ParseInt(str, 10, 64)
+	if !ok || err != nil {
+		return 0, s.unexpected("add", key, res)
+	}
+	return n, nil
+}
+
+// millis returns ttl in milliseconds, rounded up, or 0 for no TTL.
+func millis(ttl time.Duration) int64 {
+	if ttl <= 0 {
+		return 0
+	}
+	return int64((ttl + time.Millisecond - 1) / time.Millisecond)
 }
 
 // run runs script on the item at key and returns its reply, or ctx's error

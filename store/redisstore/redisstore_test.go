@@ -120,6 +120,45 @@ func TestVersionsAbove2To53(t *testing.T) {
 	}
 }
 
+// TestCounterLayout checks what the package documentation says about
+// counters, and that counts travel exactly above 2^53.
+func TestCounterLayout(t *testing.T) {
+	ctx := context.Background()
+	c := newClient(t, testenv.Redis(t))
+	s := New(c)
+	k := testKey(t)
+	if n, err := s.Add(ctx, k, 1<<62, time.Hour); err != nil || n != 1<<62 {
+		t.Fatalf("Add: got %d, %v; want %d", n, err, int64(1<<62))
+	}
+	if n, err := s.Add(ctx, k, 1, time.Minute); err != nil || n != 1<<62+1 {
+		t.Fatalf("Add: got %d, %v; want %d", n, err, int64(1<<62+1))
+	}
+	got, err := c.HGetAll(ctx, DefaultPrefix+k).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"count": strconv.FormatInt(1<<62+1, 10)}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("HGETALL = %q, want %q", got, want)
+	}
+	// The first Add's TTL holds; the second's did not shorten it.
+	if ttl := c.PTTL(ctx, DefaultPrefix+k).Val(); ttl <= 59*time.Minute || ttl > time.Hour {
+		t.Errorf("PTTL = %v, want about an hour", ttl)
+	}
+	if n, err := s.Add(ctx, k+"/forever", 1, 0); err != nil || n != 1 {
+		t.Fatalf("Add without TTL: got %d, %v", n, err)
+	}
+	if ttl := c.PTTL(ctx, DefaultPrefix+k+"/forever").Val(); ttl != -1 {
+		t.Errorf("PTTL of a counter without TTL = %v, want -1 (no expiry)", ttl)
+	}
+	// A key holding something else is an error, not a count.
+	if err := c.Set(ctx, DefaultPrefix+k+"/string", "x", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Add(ctx, k+"/string", 1, 0); err == nil || !strings.HasPrefix(err.Error(), "redisstore: ") {
+		t.Errorf("Add to a string key: got %v, want a redisstore error", err)
+	}
+}
+
 // TestTwoClientsRace has writers on two separate clients, as two Lambda
 // instances would have, compare-and-set one key from the same version:
 // exactly one wins each round, and its value is the one stored.

@@ -1,6 +1,7 @@
 // Package storetest checks that a [store.Store] keeps the store contract:
 // absent keys, compare-and-set, conflicts, deletes, expiry, and no lost
-// update under concurrent writers.
+// update under concurrent writers; and, for a store that is also a
+// [store.Counter], the counter contract.
 //
 //	func TestContract(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() })
@@ -30,6 +31,16 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Expiry", func(t *testing.T) { testExpiry(t, newStore(t)) })
 	t.Run("NoLostUpdates", func(t *testing.T) { testNoLostUpdates(t, newStore(t)) })
 	t.Run("CanceledContext", func(t *testing.T) { testCanceled(t, newStore(t)) })
+	t.Run("Counter", func(t *testing.T) {
+		c, ok := newStore(t).(store.Counter)
+		if !ok {
+			t.Skip("not a store.Counter")
+		}
+		t.Run("Add", func(t *testing.T) { testAdd(t, c) })
+		t.Run("Expiry", func(t *testing.T) { testCounterExpiry(t, c) })
+		t.Run("NoLostAdds", func(t *testing.T) { testNoLostAdds(t, c) })
+		t.Run("CanceledContext", func(t *testing.T) { testAddCanceled(t, c) })
+	})
 }
 
 func key(t *testing.T) string {
@@ -244,5 +255,103 @@ func testCanceled(t *testing.T, s store.Store) {
 	}
 	if _, err := s.CompareAndSet(ctx, key(t), 0, []byte("x"), 0); err == nil {
 		t.Error("CompareAndSet with a canceled context: got no error")
+	}
+}
+
+func testAdd(t *testing.T, c store.Counter) {
+	ctx := context.Background()
+	k, other := key(t), key(t)+"/other"
+	for i, step := range []struct{ delta, want int64 }{{1, 1}, {2, 3}, {-5, -2}, {0, -2}, {1 << 40, 1<<40 - 2}} {
+		if got, err := c.Add(ctx, k, step.delta, time.Hour); err != nil || got != step.want {
+			t.Fatalf("Add %d (delta %d): got %d, %v; want %d", i, step.delta, got, err, step.want)
+		}
+	}
+	if got, err := c.Add(ctx, other, 7, 0); err != nil || got != 7 {
+		t.Fatalf("Add to another key: got %d, %v; want 7", got, err)
+	}
+	if got, err := c.Add(ctx, k, 0, 0); err != nil || got != 1<<40-2 {
+		t.Fatalf("Add 0 after adding to another key: got %d, %v; want %d", got, err, 1<<40-2)
+	}
+}
+
+// testCounterExpiry waits, polling, for a counter created with a short TTL
+// to count from 0 again, while Adds with a long TTL keep coming: they must
+// not move the expiry that the first Add set.
+func testCounterExpiry(t *testing.T, c store.Counter) {
+	ctx := context.Background()
+	k := key(t)
+	if n, err := c.Add(ctx, k, 1, time.Second); err != nil || n != 1 {
+		t.Fatalf("create: got %d, %v; want 1", n, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, err := c.Add(ctx, k, 1, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break // expired, and counted again from 0
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("counter created with a 1s TTL still counts after 5s (%d): did a later Add move its expiry?", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The Add that created it again set its expiry an hour on, not the
+	// expiry of the counter it replaced, which has passed.
+	if n, err := c.Add(ctx, k, 0, 0); err != nil || n != 1 {
+		t.Fatalf("counter recreated with a 1h TTL: got %d, %v; want 1", n, err)
+	}
+}
+
+// testNoLostAdds has concurrent writers add 1 to one counter: every Add
+// must return a value of its own, and the final count must equal the Adds.
+func testNoLostAdds(t *testing.T, c store.Counter) {
+	ctx := context.Background()
+	k := key(t)
+	const writers, each = 8, 25
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex // guards seen
+		seen = make(map[int64]int)
+	)
+	start := make(chan struct{})
+	errs := make(chan error, writers)
+	for range writers {
+		wg.Go(func() {
+			<-start
+			for range each {
+				n, err := c.Add(ctx, k, 1, time.Hour)
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				seen[n]++
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for n := int64(1); n <= writers*each; n++ {
+		if seen[n] != 1 {
+			t.Errorf("value %d returned %d times, want once", n, seen[n])
+		}
+	}
+	if got, err := c.Add(ctx, k, 0, time.Hour); err != nil || got != writers*each {
+		t.Errorf("got count %d, %v; want %d: adds were lost", got, err, writers*each)
+	}
+}
+
+func testAddCanceled(t *testing.T, c store.Counter) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Add(ctx, key(t), 1, 0); err == nil {
+		t.Error("Add with a canceled context: got no error")
 	}
 }
