@@ -50,7 +50,9 @@
 //
 // Values never reach a log line: the package logs parameter names, counts
 // and errors (whose messages carry no values) through the [slog.Logger]
-// given with [WithLogger], slog.Default() otherwise.
+// given with [WithLogger], slog.Default() otherwise, with the caller's
+// context, so that a handler such as package logging's adds the
+// invocation's request and trace ids to the lines of a call.
 //
 // A [Client] is safe for concurrent use.
 package ssmparam

@@ -197,9 +197,11 @@ func wrap(op, name string, err error) error {
 	return e
 }
 
-func (c *Client) onRetry(op, name string) retry.Option {
+// onRetry logs each retry of op on name with ctx, the caller's context, so
+// that the line carries the invocation's request and trace ids.
+func (c *Client) onRetry(ctx context.Context, op, name string) retry.Option {
 	return retry.WithOnRetry(func(attempt int, err error, delay time.Duration) {
-		c.log.Warn("ssmparam: retrying", "op", op, "name", name, "attempt", attempt, "delay", delay, "error", err)
+		c.log.WarnContext(ctx, "ssmparam: retrying", "op", op, "name", name, "attempt", attempt, "delay", delay, "error", err)
 	})
 }
 
@@ -211,7 +213,7 @@ func (c *Client) Get(ctx context.Context, name string) (string, error) {
 	return c.cache.Get(ctx, name, func(ctx context.Context) (string, error) {
 		out, err := retry.Do(ctx, func(ctx context.Context) (*ssm.GetParameterOutput, error) {
 			return c.api.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)}, noSDKRetries)
-		}, append(c.retry, c.onRetry("GetParameter", name))...)
+		}, append(c.retry, c.onRetry(ctx, "GetParameter", name))...)
 		if err != nil {
 			return "", wrap("GetParameter", name, err)
 		}
@@ -232,13 +234,13 @@ func (c *Client) Put(ctx context.Context, name, value string) error {
 			Type:      types.ParameterTypeSecureString,
 			Overwrite: aws.Bool(true),
 		}, noSDKRetries)
-	}, append(c.retry, c.onRetry("PutParameter", name))...)
+	}, append(c.retry, c.onRetry(ctx, "PutParameter", name))...)
 	if err != nil {
 		c.cache.Forget(name)
 		return wrap("PutParameter", name, err)
 	}
 	c.cache.Set(name, value)
-	c.log.Debug("ssmparam: put", "name", name)
+	c.log.DebugContext(ctx, "ssmparam: put", "name", name)
 	return nil
 }
 
@@ -308,7 +310,7 @@ func (c *Client) LoadEnv(ctx context.Context, path string, opts ...EnvOption) er
 	for page := 1; ; page++ {
 		out, err := retry.Do(ctx, func(ctx context.Context) (*ssm.GetParametersByPathOutput, error) {
 			return c.api.GetParametersByPath(ctx, in, noSDKRetries)
-		}, append(c.retry, c.onRetry("GetParametersByPath", path))...)
+		}, append(c.retry, c.onRetry(ctx, "GetParametersByPath", path))...)
 		if err != nil {
 			return wrap("GetParametersByPath", aws.ToString(in.Path), err)
 		}
@@ -340,7 +342,7 @@ func (c *Client) LoadEnv(ctx context.Context, path string, opts ...EnvOption) er
 		}
 		set = append(set, key)
 	}
-	c.log.Info("ssmparam: loaded the environment", "path", path, "set", set, "kept", kept)
+	c.log.InfoContext(ctx, "ssmparam: loaded the environment", "path", path, "set", set, "kept", kept)
 	return nil
 }
 

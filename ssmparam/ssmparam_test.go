@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -347,5 +348,61 @@ func TestGetSingleFlight(t *testing.T) {
 	}
 	if got := srv.Count(awsfake.GetParameter); got != 1 {
 		t.Errorf("got %d requests for %d concurrent Gets, want 1", got, n)
+	}
+}
+
+// ctxKey is the type of a context key whose value ctxHandler records.
+type ctxKey struct{}
+
+// ctxHandler records each record's message with the ctxKey value of the
+// context it was logged with: the request id that a real handler adds.
+type ctxHandler struct {
+	mu    *sync.Mutex
+	lines *[]string
+}
+
+func (h ctxHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h ctxHandler) Handle(ctx context.Context, r slog.Record) error {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	h.mu.Lock()
+	*h.lines = append(*h.lines, r.Message+" request_id="+id)
+	h.mu.Unlock()
+	return nil
+}
+
+func (h ctxHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h ctxHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestLogsCarryCallerContext: the lines logged during a call, the retries
+// of an outage above all, are logged with the caller's context, so that
+// its request and trace ids reach them.
+func TestLogsCarryCallerContext(t *testing.T) {
+	h := ctxHandler{mu: &sync.Mutex{}, lines: &[]string{}}
+	c, srv, _, _ := setup(t, WithLogger(slog.New(h)))
+	srv.SetParameter("/app/k", "SecureString", "v")
+	for _, target := range []string{awsfake.GetParametersByPath, awsfake.GetParameter, awsfake.PutParameter} {
+		srv.Fail(target, 1, 503, "ServiceUnavailable")
+	}
+	ctx := context.WithValue(context.Background(), ctxKey{}, "req-1")
+	if err := c.LoadEnv(ctx, "/app"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(ctx, "/app/k"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Put(ctx, "/app/k", "w"); err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	lines := slices.Clone(*h.lines)
+	h.mu.Unlock()
+	if n := len(slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return !strings.Contains(l, "retrying") })); n != 3 {
+		t.Errorf("%d retries logged, want 3: %q", n, lines)
+	}
+	for _, l := range lines {
+		if !strings.HasSuffix(l, "request_id=req-1") {
+			t.Errorf("logged without the caller's context: %q", l)
+		}
 	}
 }
