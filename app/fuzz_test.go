@@ -17,6 +17,8 @@ import (
 // typed error.
 func FuzzInvoke(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("..", "event", "testdata", "*.json"))
+	unhandled, _ := filepath.Glob(filepath.Join("..", "event", "testdata", "unhandled", "*.json"))
+	files = append(files, unhandled...)
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
