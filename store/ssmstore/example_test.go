@@ -2,9 +2,12 @@ package ssmstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/funcify/funcify/internal/awsfake"
 	"github.com/funcify/funcify/ssmparam"
@@ -37,4 +40,22 @@ func ExampleNew() {
 	// 1 <nil>
 	// store: version conflict
 	// eyJ... 1 <nil>
+}
+
+func ExampleWithTier() {
+	ctx := context.Background()
+	api, err := ssmparam.DefaultAPI(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// A Standard parameter holds 4 KB: a 5 KB value is refused before any
+	// request. WithTier(types.ParameterTierAdvanced) gives 8 KB.
+	s := ssmstore.New(api, "/orders/prod/state", ssmstore.WithTier(types.ParameterTierStandard))
+	_, err = s.CompareAndSet(ctx, "big", 0, make([]byte, 5000), 0)
+	fmt.Println(errors.Is(err, ssmstore.ErrTooLarge))
+	fmt.Println(err)
+	// Output:
+	// true
+	// ssmstore: value too large for the parameter tier: key "big": 5000 bytes of value take up to 6725 bytes in a parameter, over the 4096 bytes of the Standard tier
 }
