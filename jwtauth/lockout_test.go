@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,6 +108,32 @@ func wait[T any](t *testing.T, c <-chan T, what string) T {
 	}
 }
 
+// waitRefreshWaiters returns once n validations wait for a refresh under
+// way, failing the test after 10 seconds. The single-flight does not count
+// its waiters, so it reads the goroutine stacks: a waiter is a goroutine
+// parked in a select inside JWKS.refresh, and not the one running the
+// fetch (flight's lead).
+func waitRefreshWaiters(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	buf := make([]byte, 1<<20)
+	for {
+		got := 0
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, "[select") && strings.Contains(g, "jwtauth.(*JWKS).refresh(") && !strings.Contains(g, ").lead(") {
+				got++
+			}
+		}
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d validations wait for the refresh after 10s, want %d", got, n)
+		}
+		runtime.Gosched()
+	}
+}
+
 // callerEnds are the two ways a caller's context ends a fetch mid-flight.
 var callerEnds = []struct {
 	name string
@@ -154,8 +181,7 @@ func TestJWKSCallerEndedFetchDoesNotLockOut(t *testing.T) {
 }
 
 // A waiter whose context is live takes over from a leader whose context
-// ended mid-fetch. Whether the waiter joined the fetch before the leader's
-// end or comes just after it, it must get the keys with its own context.
+// ended mid-fetch: it gets the keys, fetched with its own context.
 func TestJWKSLiveWaiterTakesOver(t *testing.T) {
 	t.Parallel()
 	k := testKeys(t)
@@ -172,6 +198,7 @@ func TestJWKSLiveWaiterTakesOver(t *testing.T) {
 	for range 5 {
 		go func() { _, err := v.Validate(context.Background(), validRS256(t)); waiters <- err }()
 	}
+	waitRefreshWaiters(t, 5)
 	leaderCtx.end(context.Canceled)
 	if err := wait(t, leader, "the leader"); err == nil {
 		t.Error("the leader validated although its fetch was cancelled")
