@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/funcify/funcify/internal/redact"
 )
 
 // HTTPError is an answer other than 2xx to [GetJSON], [PostJSON] or
@@ -90,7 +92,7 @@ func do[T any](client *http.Client, req *http.Request) (T, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return zero, fmt.Errorf("httpclient: %s %s: %w", req.Method, redact(req.URL), unwrapURLError(err))
+		return zero, fmt.Errorf("httpclient: %s %s: %w", req.Method, redact.URL(req.URL), unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -98,27 +100,20 @@ func do[T any](client *http.Client, req *http.Request) (T, error) {
 		for !utf8.Valid(excerpt) && len(excerpt) > 0 {
 			excerpt = excerpt[:len(excerpt)-1]
 		}
-		return zero, &HTTPError{Status: resp.StatusCode, Method: req.Method, URL: redact(req.URL), Body: string(excerpt)}
+		return zero, &HTTPError{Status: resp.StatusCode, Method: req.Method, URL: redact.URL(req.URL), Body: string(excerpt)}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	if err != nil {
-		return zero, fmt.Errorf("httpclient: %s %s: reading the answer: %w", req.Method, redact(req.URL), err)
+		return zero, fmt.Errorf("httpclient: %s %s: reading the answer: %w", req.Method, redact.URL(req.URL), err)
 	}
 	if len(body) > maxResponse {
-		return zero, fmt.Errorf("httpclient: %s %s: answer over %d bytes", req.Method, redact(req.URL), maxResponse)
+		return zero, fmt.Errorf("httpclient: %s %s: answer over %d bytes", req.Method, redact.URL(req.URL), maxResponse)
 	}
 	var v T
 	if err := json.Unmarshal(body, &v); err != nil {
-		return zero, fmt.Errorf("httpclient: %s %s: decoding the answer: %w", req.Method, redact(req.URL), err)
+		return zero, fmt.Errorf("httpclient: %s %s: decoding the answer: %w", req.Method, redact.URL(req.URL), err)
 	}
 	return v, nil
-}
-
-// redact returns u without its query, fragment and user information.
-func redact(u *url.URL) string {
-	r := *u
-	r.RawQuery, r.Fragment, r.RawFragment, r.User = "", "", "", nil
-	return r.String()
 }
 
 // unwrapURLError drops the *url.Error around a client or URL parsing error:

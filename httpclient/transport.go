@@ -19,11 +19,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/internal/redact"
 	"github.com/funcify/funcify/retry"
 )
 
@@ -305,16 +304,7 @@ func (t *Transport) log(ctx context.Context, req *http.Request, resp *http.Respo
 		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", safeError(err)))
+		attrs = append(attrs, slog.String("error", redact.Text(err)))
 	}
 	l.LogAttrs(ctx, level, "http call", attrs...)
-}
-
-// safeError is err's text without any URL, whose query may hold secrets.
-func safeError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Op + ": " + ue.Err.Error()
-	}
-	return strings.ReplaceAll(err.Error(), "\n", " ")
 }
