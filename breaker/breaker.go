@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -75,7 +77,9 @@ type Settings struct {
 
 	// IsFailure says whether an error counts as a failure of the
 	// downstream. Default [IsDownstreamFailure]. An error caused by the
-	// caller's own context being done never counts.
+	// caller's own context being done never counts, and says nothing of
+	// the downstream: a trial call that ends so neither closes nor opens
+	// the circuit, it gives its slot back.
 	IsFailure func(error) bool
 	// OnStateChange, if set, is called after the circuit changes state,
 	// by the one breaker (across every instance sharing the Store) whose
@@ -89,9 +93,14 @@ type Settings struct {
 	// Staleness is how long a state read from the Store is trusted on the
 	// closed path before it is read again. Default 1 second.
 	Staleness time.Duration
-	// StoreTimeout bounds each Store call, within the caller's own
-	// deadline, so that a Store that hangs delays a call by at most this
-	// before the breaker falls back to process-local state. Default 500 ms.
+	// StoreTimeout bounds each Store call, so that a Store that hangs
+	// delays a call by at most this before the breaker falls back to
+	// process-local state. Default 500 ms. A read is also bounded by the
+	// caller's own deadline; a write is not, so that it is never cut off
+	// half-way, its outcome unknown: it runs on the caller's context
+	// without its cancellation (context.WithoutCancel), for at most
+	// StoreTimeout. Retries of a write after conflicts stop after four
+	// times StoreTimeout in all (see the package documentation).
 	StoreTimeout time.Duration
 	// Logger receives the line logged when the Store fails and the
 	// breaker falls back to process-local state. Default slog.Default().
@@ -104,9 +113,10 @@ type Settings struct {
 // Breaker is a circuit breaker. It is safe for concurrent use; build one per
 // downstream with [New], at init, and share it across invocations.
 type Breaker struct {
-	set   Settings
-	key   string
-	local bool // no Store: the state lives here only
+	set     Settings
+	key     string
+	local   bool          // no Store: the state lives here only
+	counter store.Counter // the Store, when it counts failures atomically
 
 	mu         sync.Mutex // guards the fields below
 	st         circuit    // the last state known
@@ -114,12 +124,17 @@ type Breaker struct {
 	readAt     time.Time  // when st was read from or written to the Store
 	refreshing bool       // a Store read is under way
 	degraded   bool       // the Store failed: running on process-local state
+	noCounter  bool       // the Store's Add is unsupported: count by compare-and-set
 }
 
 // circuit is the state of a circuit, as kept in the Store.
 type circuit struct {
-	State       State   `json:"s"`
-	Generation  uint64  `json:"g"`
+	State      State  `json:"s"`
+	Generation uint64 `json:"g"`
+	// Failures counts the failures of the window, unless the Store is a
+	// store.Counter: then a counter of the Store's own counts them (see
+	// countKey), and Failures counts only those counted while the Store
+	// was unreachable.
 	Failures    int     `json:"f,omitempty"`
 	WindowStart int64   `json:"w,omitempty"` // unix nanoseconds of the first failure counted
 	OpenedAt    int64   `json:"o,omitempty"` // unix nanoseconds
@@ -161,7 +176,9 @@ func New(s Settings) *Breaker {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
-	return &Breaker{set: s, key: "breaker/" + s.Name, local: s.Store == nil}
+	b := &Breaker{set: s, key: "breaker/" + s.Name, local: s.Store == nil}
+	b.counter, _ = s.Store.(store.Counter)
+	return b
 }
 
 // Name returns the circuit's name.
@@ -186,10 +203,22 @@ type ticket struct {
 	trial      uint64 // the trial's ID, or 0 for a call in a closed circuit
 }
 
+// outcome is what a call says of the downstream.
+type outcome int
+
+const (
+	succeeded outcome = iota // it answered, even with an error that is not a failure
+	failed                   // an error that IsFailure counts, or a panic
+	cutOff                   // the caller's own context ended the call: nothing
+)
+
 // Execute calls fn through b: it returns ErrOpen (or ErrTrialLimit) at once
 // while the circuit rejects calls, and otherwise fn's result, after counting
 // fn's error if it is a failure. A panic in fn counts as a failure and is
-// re-panicked.
+// re-panicked. An error caused by ctx being done does not count; if the call
+// was a half-open circuit's trial, it gives its slot back and the circuit
+// stays half-open. A trial is not started on a ctx that is already done:
+// Execute returns ctx.Err() instead.
 //
 // Execute is a function, not a method, so that one Breaker serves calls of
 // any result type.
@@ -202,22 +231,26 @@ func Execute[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T
 	panicked := true
 	defer func() {
 		if panicked {
-			b.report(ctx, t, true)
+			b.report(ctx, t, failed)
 		}
 	}()
 	v, err := fn(ctx)
 	panicked = false
-	b.report(ctx, t, err != nil && b.countable(ctx, err))
+	b.report(ctx, t, b.outcome(ctx, err))
 	return v, err
 }
 
-// countable reports whether err is a failure of the downstream, and not of
-// the caller's own context.
-func (b *Breaker) countable(ctx context.Context, err error) bool {
-	if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
-		return false
+// outcome classifies the error of a call made with ctx.
+func (b *Breaker) outcome(ctx context.Context, err error) outcome {
+	switch {
+	case err == nil:
+		return succeeded
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return cutOff
+	case b.set.IsFailure(err):
+		return failed
 	}
-	return b.set.IsFailure(err)
+	return succeeded
 }
 
 // admit decides whether a call may go through.
@@ -233,12 +266,15 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 	if state == Open && now.Sub(time.Unix(0, openedAt)) < b.set.OpenFor {
 		return ticket{}, ErrOpen
 	}
+	if err := ctx.Err(); err != nil {
+		return ticket{}, err // a trial on a done context would tell nothing
+	}
 
 	// Half-open, or open with the stand-down over: take a trial slot.
 	id := rand.Uint64() | 1
 	var admitted ticket
 	var rejected error
-	b.update(ctx, func(c *circuit) bool {
+	ok := b.update(ctx, true, func(c *circuit) bool {
 		admitted, rejected = ticket{}, nil
 		switch {
 		case c.State == Closed:
@@ -253,6 +289,12 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 		}
 		live := c.Trials[:0:0]
 		for _, t := range c.Trials {
+			if t.ID == id {
+				// This breaker's own write, which the Store reported
+				// as a conflict: the slot is taken already.
+				admitted = ticket{generation: c.Generation, trial: id}
+				return false
+			}
 			if now.Sub(time.Unix(0, t.Start)) < b.set.TrialTimeout {
 				live = append(live, t)
 			}
@@ -267,48 +309,150 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 		admitted = ticket{generation: c.Generation, trial: id}
 		return true
 	})
-	if rejected != nil {
+	switch {
+	case !ok && ctx.Err() != nil:
+		return ticket{}, ctx.Err()
+	case !ok:
+		return ticket{}, ErrTrialLimit // others kept the Store busy
+	case rejected != nil:
 		return ticket{}, rejected
 	}
 	return admitted, nil
 }
 
 // report records the outcome of an admitted call.
-func (b *Breaker) report(ctx context.Context, t ticket, failed bool) {
-	if !failed && t.trial == 0 {
-		return // a success in a closed circuit changes nothing
+func (b *Breaker) report(ctx context.Context, t ticket, o outcome) {
+	if t.trial == 0 && o != failed {
+		return // only a failure changes a closed circuit
 	}
 	now := b.set.Now()
-	b.update(ctx, func(c *circuit) bool {
+	if t.trial == 0 && b.counting() {
+		b.count(ctx, t, now)
+		return
+	}
+	b.update(ctx, false, func(c *circuit) bool {
 		if c.Generation != t.generation {
 			return false // the circuit changed since the call began: stale
 		}
 		switch c.State {
 		case Closed:
-			if !failed {
-				return false
-			}
-			if c.Failures == 0 || now.Sub(time.Unix(0, c.WindowStart)) > b.set.Window {
-				c.Failures, c.WindowStart = 0, now.UnixNano()
-			}
-			c.Failures++
-			if c.Failures >= b.set.FailureThreshold {
-				*c = circuit{State: Open, Generation: c.Generation + 1, OpenedAt: now.UnixNano()}
-			}
-			return true
+			return b.countLocal(c, now)
 		case HalfOpen:
 			if t.trial == 0 {
 				return false
 			}
-			if failed {
+			switch o {
+			case cutOff:
+				// The trial says nothing: give its slot back.
+				i := slices.IndexFunc(c.Trials, func(tr trial) bool { return tr.ID == t.trial })
+				if i < 0 {
+					return false // timed out and dropped already
+				}
+				c.Trials = slices.Delete(c.Trials, i, i+1)
+			case failed:
 				*c = circuit{State: Open, Generation: c.Generation + 1, OpenedAt: now.UnixNano()}
-			} else {
+			default:
 				*c = circuit{State: Closed, Generation: c.Generation + 1}
 			}
 			return true
 		}
 		return false
 	})
+}
+
+// countLocal counts a failure at now in the closed circuit c, in c itself,
+// and opens c at the threshold. It reports whether it changed c.
+func (b *Breaker) countLocal(c *circuit, now time.Time) bool {
+	if c.Failures == 0 || now.Sub(time.Unix(0, c.WindowStart)) > b.set.Window {
+		c.Failures, c.WindowStart = 0, now.UnixNano()
+	}
+	c.Failures++
+	if c.Failures >= b.set.FailureThreshold {
+		*c = circuit{State: Open, Generation: c.Generation + 1, OpenedAt: now.UnixNano()}
+	}
+	return true
+}
+
+// counting reports whether failures are counted by the Store's Add.
+func (b *Breaker) counting() bool {
+	if b.counter == nil {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.degraded && !b.noCounter
+}
+
+// count counts a failure of a call admitted with t in a closed circuit,
+// with the Store's Add: concurrent failures on every instance then never
+// conflict, and none is lost. Only the start of a window and the opening of
+// the circuit are compare-and-sets, each made once, by one instance, and
+// retried by the others only to see that it was made.
+func (b *Breaker) count(ctx context.Context, t ticket, now time.Time) {
+	var window int64
+	if !b.update(ctx, false, func(c *circuit) bool {
+		window = 0
+		if c.Generation != t.generation || c.State != Closed {
+			return false // stale
+		}
+		if c.WindowStart != 0 && now.Sub(time.Unix(0, c.WindowStart)) <= b.set.Window {
+			window = c.WindowStart
+			return false
+		}
+		c.Failures, c.WindowStart = 0, now.UnixNano()
+		window = c.WindowStart
+		return true
+	}) {
+		return
+	}
+	if !b.counting() {
+		b.countFallback(ctx, t, now) // the Store failed meanwhile
+		return
+	}
+	if window == 0 {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.set.StoreTimeout)
+	n, err := b.counter.Add(sctx, b.countKey(t.generation, window), 1, b.set.Window+time.Minute)
+	cancel()
+	if err != nil {
+		if errors.Is(err, errors.ErrUnsupported) {
+			b.mu.Lock()
+			b.noCounter = true
+			b.mu.Unlock()
+		} else {
+			b.fallBack(context.WithoutCancel(ctx), err)
+		}
+		b.countFallback(ctx, t, now)
+		return
+	}
+	if n < int64(b.set.FailureThreshold) {
+		return
+	}
+	b.update(ctx, false, func(c *circuit) bool {
+		if c.Generation != t.generation || c.State != Closed || c.WindowStart != window {
+			return false // opened already, or a new window
+		}
+		*c = circuit{State: Open, Generation: c.Generation + 1, OpenedAt: now.UnixNano()}
+		return true
+	})
+}
+
+// countFallback counts a failure in the circuit itself, by compare-and-set,
+// or in process-local state while the Store is unreachable.
+func (b *Breaker) countFallback(ctx context.Context, t ticket, now time.Time) {
+	b.update(ctx, false, func(c *circuit) bool {
+		if c.Generation != t.generation || c.State != Closed {
+			return false
+		}
+		return b.countLocal(c, now)
+	})
+}
+
+// countKey is the key of the Store counter that counts the failures of the
+// window that began at window in the given generation of the circuit.
+func (b *Breaker) countKey(generation uint64, window int64) string {
+	return "breaker.failures/" + b.set.Name + "/" + strconv.FormatUint(generation, 10) + "/" + strconv.FormatInt(window, 10)
 }
 
 func (b *Breaker) standDownOver(c circuit, now time.Time) bool {
@@ -318,35 +462,46 @@ func (b *Breaker) standDownOver(c circuit, now time.Time) bool {
 // update applies change to the circuit: to the Store by compare-and-set,
 // reading it again after every conflict, or to the process-local state when
 // there is no Store or it has failed. change reports whether it changed the
-// circuit; it may run several times, on fresher states.
-func (b *Breaker) update(ctx context.Context, change func(*circuit) bool) {
+// circuit; it may run several times, on fresher states. update reports
+// whether the circuit holds the change (or change found nothing to change),
+// false when it gave up.
+//
+// Each write runs on ctx without its cancellation, for at most
+// StoreTimeout, so that a write, once sent, is seen through and its outcome
+// known: a write cut off by the caller's deadline might take a trial slot,
+// or count a failure, that no one would know of. Retries after conflicts go
+// on, with a growing random back-off, for up to four times StoreTimeout in
+// all; before the call (admission) they also stop when ctx is done.
+func (b *Breaker) update(ctx context.Context, admission bool, change func(*circuit) bool) bool {
+	wctx := context.WithoutCancel(ctx)
+	var giveUp time.Time
 	for attempt := 0; ; attempt++ {
 		b.mu.Lock()
 		cur, version := b.st, b.version
-		useStore := !b.local && !b.degraded
-		if !useStore {
+		if b.local || b.degraded {
 			next := cur.clone()
-			if change(&next) {
+			changed := change(&next)
+			if changed {
 				b.st = next
-				b.mu.Unlock()
-				b.changed(cur.State, next.State)
-				return
 			}
 			b.mu.Unlock()
-			return
+			if changed {
+				b.changed(cur.State, next.State)
+			}
+			return true
 		}
 		b.mu.Unlock()
 
 		next := cur.clone()
 		if !change(&next) {
-			return
+			return true
 		}
 		value, err := json.Marshal(next)
 		if err != nil {
-			b.fallBack(ctx, err)
+			b.fallBack(wctx, err)
 			continue
 		}
-		sctx, cancel := context.WithTimeout(ctx, b.set.StoreTimeout)
+		sctx, cancel := context.WithTimeout(wctx, b.set.StoreTimeout)
 		newVersion, err := b.set.Store.CompareAndSet(sctx, b.key, version, value, b.ttl())
 		cancel()
 		switch {
@@ -355,41 +510,35 @@ func (b *Breaker) update(ctx context.Context, change func(*circuit) bool) {
 			b.st, b.version, b.readAt = next, newVersion, b.set.Now()
 			b.mu.Unlock()
 			b.changed(cur.State, next.State)
-			return
+			return true
 		case errors.Is(err, store.ErrConflict):
 			// Another instance wrote first: read its state and apply the
 			// change to that. Under heavy contention, back off a little,
 			// with jitter, so that the writers spread out.
-			if attempt >= maxConflicts || ctx.Err() != nil {
+			if attempt == 0 {
+				giveUp = time.Now().Add(4 * b.set.StoreTimeout)
+			}
+			if time.Now().After(giveUp) || admission && ctx.Err() != nil {
 				b.logger().LogAttrs(ctx, slog.LevelWarn, "breaker: update abandoned after repeated conflicts",
 					slog.String("breaker", b.set.Name), slog.Int("attempts", attempt+1))
-				return
+				return false
 			}
 			if attempt >= 2 {
-				backOff(ctx, attempt)
+				backOff(attempt)
 			}
-			if err := b.read(ctx); err != nil {
-				b.fallBack(ctx, err)
+			if err := b.read(wctx); err != nil {
+				b.fallBack(wctx, err)
 			}
 		default:
-			b.fallBack(ctx, err)
+			b.fallBack(wctx, err)
 		}
 	}
 }
 
-// maxConflicts bounds the compare-and-set retries of one update.
-const maxConflicts = 200
-
-// backOff waits a random time that grows with attempt, up to 10 ms, or until
-// ctx is done.
-func backOff(ctx context.Context, attempt int) {
+// backOff waits a random time that grows with attempt, up to 10 ms.
+func backOff(attempt int) {
 	limit := min(time.Duration(50<<min(attempt, 10))*time.Microsecond, 10*time.Millisecond)
-	t := time.NewTimer(rand.N(limit) + 1)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
+	time.Sleep(rand.N(limit) + 1)
 }
 
 func (b *Breaker) changed(from, to State) {
@@ -420,14 +569,15 @@ func (b *Breaker) refresh(ctx context.Context) {
 	b.refreshing = true
 	b.mu.Unlock()
 	err := b.read(ctx)
+	outage := err != nil && ctx.Err() == nil // a read the caller cut short says nothing of the Store
 	b.mu.Lock()
 	b.refreshing = false
-	if err != nil {
+	if outage {
 		// Try the Store again after Staleness, not on every call.
 		b.readAt = now
 	}
 	b.mu.Unlock()
-	if err != nil {
+	if outage {
 		b.fallBack(ctx, err)
 	}
 }
@@ -459,8 +609,13 @@ func (b *Breaker) read(ctx context.Context) error {
 }
 
 // fallBack switches to process-local state after a Store failure, logging
-// it once per outage. The caller's call goes on regardless.
+// it once per outage. The caller's call goes on regardless. ctx is the
+// context of the failed Store call: when it is done, the failure is the
+// caller's, not the Store's, and fallBack does nothing.
 func (b *Breaker) fallBack(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return
+	}
 	b.mu.Lock()
 	first := !b.degraded
 	b.degraded = true

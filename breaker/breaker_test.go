@@ -274,9 +274,9 @@ func TestStaleGeneration(t *testing.T) {
 	}
 	clk.Advance(5 * time.Minute)
 	call(b, nil) // trial closes the circuit: a later generation
-	b.report(ctx, slow, true)
-	b.report(ctx, slow, true)
-	b.report(ctx, slow, true)
+	b.report(ctx, slow, failed)
+	b.report(ctx, slow, failed)
+	b.report(ctx, slow, failed)
 	if s := b.State(ctx); s != Closed {
 		t.Fatalf("stale failures re-opened the circuit: %v", s)
 	}
@@ -297,7 +297,7 @@ func TestStaleGeneration(t *testing.T) {
 	if err := call(b, errDown); err != errDown {
 		t.Fatalf("second trial: %v", err)
 	}
-	b.report(ctx, trialTicket, false) // the first trial finally succeeds
+	b.report(ctx, trialTicket, succeeded) // the first trial finally succeeds
 	if s := b.State(ctx); s != Open {
 		t.Fatalf("a stale trial closed the circuit: %v", s)
 	}
@@ -517,77 +517,110 @@ func TestStoreOutage(t *testing.T) {
 // outcomes at once: every failure must be counted, none lost.
 func TestConcurrentOutcomes(t *testing.T) {
 	shared := memstore.New()
-	RunSharedStateTest(t, func(t *testing.T) store.Store { return shared }, 1)
+	RunSharedStateTest(t, func(t *testing.T) store.Store { return shared })
 }
 
+// casOnly hides the store.Counter of a Store: the breaker then counts
+// failures by compare-and-set.
+type casOnly struct{ store.Store }
+
 // RunSharedStateTest is the shared-state test, run here on memstore and by
-// the integration tests on Redis and DynamoDB. newStore returns a client of
-// the shared store; it is called once per breaker instance, so each has a
-// client of its own, as separate Lambdas would.
-func RunSharedStateTest(t *testing.T, newStore func(t *testing.T) store.Store, scale int) {
-	const instances = 8
+// the integration tests on Redis and DynamoDB: 8 breakers report 125
+// outcomes each, 75 of them failures, all at once. The failures stored must
+// be exactly the 600 reported, and the threshold crossed from every
+// instance at once must open the circuit exactly once. It runs twice: with
+// the Store as it is (a store.Counter: failures are added to a counter),
+// and with compare-and-set only.
+//
+// newStore returns a client of the shared store; it is called once per
+// breaker instance, so each has a client of its own, as separate Lambdas
+// would.
+func RunSharedStateTest(t *testing.T, newStore func(t *testing.T) store.Store) {
+	for _, mode := range []string{"counter", "compare-and-set"} {
+		t.Run(mode, func(t *testing.T) {
+			runSharedState(t, func(t *testing.T) store.Store {
+				s := newStore(t)
+				if mode == "compare-and-set" {
+					return casOnly{s}
+				}
+				if _, ok := s.(store.Counter); !ok {
+					t.Fatalf("%T is not a store.Counter", s)
+				}
+				return s
+			})
+		})
+	}
+}
+
+func runSharedState(t *testing.T, newStore func(t *testing.T) store.Store) {
+	const instances, each, failuresEach = 8, 125, 75
+	const failures = instances * failuresEach
 	clk := newClock()
 	name := fmt.Sprintf("shared-%d", time.Now().UnixNano())
-	outcomes, failures := 1000/scale, 600/scale
 
 	var breakers []*Breaker
 	var changes atomic.Int64
+	var logs syncBuffer
 	for range instances {
 		breakers = append(breakers, New(Settings{
 			Name: name, Store: newStore(t), Now: clk.Now,
 			// A slow store is not a down one: on a loaded machine the
 			// local servers can take longer than the 500 ms default,
-			// and this test is about compare-and-set, not the fallback.
+			// and this test is about lost updates, not the fallback.
 			StoreTimeout:     15 * time.Second,
 			FailureThreshold: failures + 1, // above the failures reported
 			OnStateChange:    func(string, State, State) { changes.Add(1) },
+			Logger:           slog.New(slog.NewJSONHandler(&logs, nil)),
 		}))
 	}
 	var wg sync.WaitGroup
-	var next atomic.Int64
+	start := make(chan struct{})
 	for i := range instances {
 		wg.Go(func() {
-			for {
-				n := next.Add(1)
-				if n > int64(outcomes) {
-					return
-				}
+			<-start
+			for j := range each {
 				var err error
-				if n <= int64(failures) {
+				if j%5 < 3 {
 					err = errDown
 				}
 				if got := call(breakers[i], err); got != err {
-					t.Errorf("call %d: got %v", n, got)
+					t.Errorf("instance %d, call %d: got %v", i, j, got)
 					return
 				}
 			}
 		})
 	}
+	close(start)
 	wg.Wait()
+	if t.Failed() {
+		return
+	}
 	st := readCircuit(t, breakers[0])
-	if st.Failures != failures || st.State != Closed {
-		t.Fatalf("stored circuit %+v: want exactly %d failures, closed", st, failures)
+	if n := storedFailures(t, breakers[0]); n != failures || st.State != Closed {
+		t.Fatalf("stored circuit %+v with %d failures: want exactly %d failures, closed\n%s", st, n, failures, logs.String())
 	}
 	if changes.Load() != 0 {
 		t.Fatalf("%d state changes below the threshold", changes.Load())
 	}
 
 	// Now cross the threshold from every instance at once.
-	var start sync.WaitGroup
-	start.Add(1)
+	start = make(chan struct{})
 	for i := range instances {
 		wg.Go(func() {
-			start.Wait()
+			<-start
 			call(breakers[i], errDown)
 		})
 	}
-	start.Done()
+	close(start)
 	wg.Wait()
 	if st := readCircuit(t, breakers[0]); st.State != Open {
 		t.Fatalf("stored circuit %+v: want open", st)
 	}
 	if n := changes.Load(); n != 1 {
 		t.Fatalf("OnStateChange fired %d times across the instances, want once", n)
+	}
+	if logs.String() != "" {
+		t.Errorf("logged:\n%s", logs.String())
 	}
 }
 
@@ -603,6 +636,25 @@ func readCircuit(t *testing.T, b *Breaker) circuit {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// storedFailures returns the failures that the store holds for the window
+// of b's circuit: the counter's, when b counts with the Store's Add, and
+// the circuit's own count otherwise.
+func storedFailures(t *testing.T, b *Breaker) int64 {
+	t.Helper()
+	c := readCircuit(t, b)
+	if b.counter == nil {
+		return int64(c.Failures)
+	}
+	if c.WindowStart == 0 {
+		return 0
+	}
+	n, err := b.counter.Add(context.Background(), b.countKey(c.Generation, c.WindowStart), 0, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n + int64(c.Failures)
 }
 
 func TestStateString(t *testing.T) {
@@ -657,5 +709,219 @@ func TestHangingStoreBounded(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("a hanging store delayed the call by %v", d)
+	}
+}
+
+// deadlineCtx is a context whose deadline the test ends by hand: Err
+// reports context.DeadlineExceeded once expire is called.
+type deadlineCtx struct {
+	context.Context
+	done  chan struct{}
+	once  sync.Once
+	ended atomic.Bool
+}
+
+func newDeadlineCtx() *deadlineCtx {
+	return &deadlineCtx{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *deadlineCtx) Done() <-chan struct{} { return c.done }
+
+func (c *deadlineCtx) Err() error {
+	if c.ended.Load() {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func (c *deadlineCtx) expire() {
+	c.once.Do(func() {
+		c.ended.Store(true)
+		close(c.done)
+	})
+}
+
+// callerGivesUp makes a call that the caller's deadline ends: the
+// downstream has not answered when the caller gives up.
+func callerGivesUp(b *Breaker) error {
+	ctx := newDeadlineCtx()
+	_, err := Execute(ctx, b, func(context.Context) (int, error) {
+		ctx.expire()
+		return 0, fmt.Errorf("get: %w", context.DeadlineExceeded)
+	})
+	return err
+}
+
+// TestTrialCutOffByCaller is the regression test for a half-open trial that
+// the caller's deadline ended closing the circuit, its outcome written with
+// the caller's done context: the write failed, a store outage was logged,
+// and the store kept the trial's slot, rejecting every other instance.
+func TestTrialCutOffByCaller(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		t.Run(fmt.Sprintf("shared=%v", shared), func(t *testing.T) {
+			clk := newClock()
+			var logs syncBuffer
+			s := Settings{Name: "api", Now: clk.Now, FailureThreshold: 1, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+			if shared {
+				s.Store = memstore.New()
+			}
+			b, other := New(s), New(s)
+			call(b, errDown)
+			clk.Advance(5 * time.Minute)
+
+			if err := callerGivesUp(b); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("trial: got %v", err)
+			}
+			if st := b.State(context.Background()); st != HalfOpen {
+				t.Fatalf("after a trial that the caller's deadline ended: got %v, want half-open", st)
+			}
+			if shared {
+				// Another instance takes the slot the trial gave back.
+				if err := call(other, errDown); err != errDown {
+					t.Fatalf("another instance's trial: got %v, want it admitted", err)
+				}
+			} else if err := call(b, errDown); err != errDown {
+				t.Fatalf("the next trial: got %v, want it admitted", err)
+			}
+			clk.Advance(time.Second) // past the staleness of b's copy
+			if st := b.State(context.Background()); st != Open {
+				t.Fatalf("after a failed trial: got %v, want open", st)
+			}
+			if strings.Contains(logs.String(), "store unavailable") {
+				t.Errorf("the caller's deadline was logged as a store outage:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// TestFailureAfterCallerEnded is the regression test for a failure lost
+// because it was written with the caller's context after that context had
+// ended: the downstream failed, the caller gave up, and the write failed.
+func TestFailureAfterCallerEnded(t *testing.T) {
+	clk := newClock()
+	var logs syncBuffer
+	shared := memstore.New()
+	s := Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 2, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	b, other := New(s), New(s)
+	ctx := newDeadlineCtx()
+	_, err := Execute(ctx, b, func(context.Context) (int, error) {
+		ctx.expire() // the caller gives up as the downstream answers 503
+		return 0, errDown
+	})
+	if err != errDown {
+		t.Fatalf("got %v", err)
+	}
+	call(other, errDown) // the second failure, on another instance
+	clk.Advance(time.Second)
+	if st := b.State(context.Background()); st != Open {
+		t.Fatalf("after two failures on two instances: got %v, want open", st)
+	}
+	if strings.Contains(logs.String(), "store unavailable") {
+		t.Errorf("the caller's deadline was logged as a store outage:\n%s", logs.String())
+	}
+}
+
+// TestCallerEndedIsNotAnOutage checks that a Store read cut short by the
+// caller's own context is not taken for a Store outage.
+func TestCallerEndedIsNotAnOutage(t *testing.T) {
+	clk := newClock()
+	var logs syncBuffer
+	s := Settings{Name: "api", Store: memstore.New(), Now: clk.Now, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	b := New(s)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	Execute(ctx, b, func(ctx context.Context) (int, error) { return 0, ctx.Err() })
+	b.State(ctx)
+	if strings.Contains(logs.String(), "store unavailable") {
+		t.Fatalf("a canceled caller was logged as a store outage:\n%s", logs.String())
+	}
+	// The breaker still uses the Store: another instance's failures count.
+	other := New(s)
+	for range 3 {
+		call(other, errDown)
+	}
+	clk.Advance(time.Second)
+	if err := call(b, nil); !errors.Is(err, ErrOpen) {
+		t.Fatalf("after three failures on another instance: got %v, want ErrOpen", err)
+	}
+}
+
+// conflictingStore fails the first conflicts compare-and-sets it gets
+// with store.ErrConflict, without writing, as a Store would under heavy
+// contention, and then passes them on. It is not a store.Counter.
+type conflictingStore struct {
+	store.Store
+	conflicts atomic.Int64
+}
+
+func (s *conflictingStore) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	if s.conflicts.Add(-1) >= 0 {
+		return 0, store.ErrConflict
+	}
+	return s.Store.CompareAndSet(ctx, key, version, value, ttl)
+}
+
+// TestConflictsDoNotLoseAFailure is the regression test for a failure
+// abandoned, with a warning, after 200 compare-and-set conflicts.
+func TestConflictsDoNotLoseAFailure(t *testing.T) {
+	clk := newClock()
+	shared := &conflictingStore{Store: memstore.New()}
+	s := Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 2, StoreTimeout: 5 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	b, other := New(s), New(s)
+	shared.conflicts.Store(250)
+	call(b, errDown)
+	left := shared.conflicts.Load() + 1
+	call(other, errDown)
+	clk.Advance(time.Second)
+	if st := b.State(context.Background()); st != Open {
+		t.Fatalf("two failures, the first after 250 conflicts: got %v, want open", st)
+	}
+	if left > 0 {
+		t.Fatalf("the first failure left %d of 250 conflicts unused", left)
+	}
+}
+
+// TestConflictsBounded checks that a report gives up, and the call returns,
+// when the Store conflicts without end.
+func TestConflictsBounded(t *testing.T) {
+	var logs syncBuffer
+	shared := &conflictingStore{Store: memstore.New()}
+	shared.conflicts.Store(1 << 62)
+	b := New(Settings{Name: "api", Store: shared, Now: newClock().Now, StoreTimeout: 10 * time.Millisecond,
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	returned := make(chan error, 1)
+	go func() { returned <- call(b, errDown) }()
+	if err := await(t, returned); err != errDown {
+		t.Fatalf("got %v, want the call's own error", err)
+	}
+	if !strings.Contains(logs.String(), "abandoned") {
+		t.Errorf("the abandoned update was not logged:\n%s", logs.String())
+	}
+}
+
+// TestNoTrialOnDoneContext checks that a trial is not started on a context
+// that is done: it would hold the slot and tell nothing.
+func TestNoTrialOnDoneContext(t *testing.T) {
+	clk := newClock()
+	cs := &countingStore{Store: memstore.New()}
+	b := New(Settings{Name: "api", Store: cs, Now: clk.Now, FailureThreshold: 1})
+	call(b, errDown)
+	clk.Advance(5 * time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	sets := cs.sets.Load()
+	ran := false
+	if _, err := Execute(ctx, b, func(context.Context) (int, error) { ran = true; return 0, nil }); !errors.Is(err, context.Canceled) || ran {
+		t.Fatalf("trial on a canceled context: got %v, ran %v; want context.Canceled, not run", err, ran)
+	}
+	if n := cs.sets.Load() - sets; n != 0 {
+		t.Errorf("%d writes for a trial not started", n)
+	}
+	if err := call(b, nil); err != nil {
+		t.Fatalf("the next trial: got %v, want it admitted", err)
+	}
+	if st := b.State(context.Background()); st != Closed {
+		t.Fatalf("after a successful trial: got %v", st)
 	}
 }
