@@ -35,3 +35,18 @@ func Example() {
 		}
 	}
 }
+
+// The same counter with Add: one UpdateItem, and no conflict however many
+// instances count at once. Compiled but not run: it needs a DynamoDB table.
+func ExampleStore_Add() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	db, err := dynamostore.DefaultClient(ctx)
+	if err != nil {
+		return // no AWS configuration in the environment
+	}
+	s := dynamostore.New(db, "funcify-state")
+	if _, err := s.Add(ctx, "counter/"+time.Now().UTC().Format(time.DateOnly), 1, 24*time.Hour); err != nil {
+		return // DynamoDB is unreachable: carry on with local state
+	}
+}

@@ -78,3 +78,16 @@ func ExampleStore() {
 	fmt.Println(string(it.Value), it.Version == v, err)
 	// Output: hello true store: version conflict
 }
+
+func ExampleStore_Add() {
+	s := memstore.New()
+	ctx := context.Background()
+	for range 3 {
+		n, _ := s.Add(ctx, "failures", 1, time.Minute)
+		fmt.Println(n)
+	}
+	// Output:
+	// 1
+	// 2
+	// 3
+}

@@ -47,3 +47,21 @@ func ExampleNew() {
 		return
 	}
 }
+
+// The same count with Add, in one step: concurrent instances never
+// conflict. Compiled, not run: it needs a Redis server at $REDIS_ADDR.
+func ExampleStore_Add() {
+	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("REDIS_ADDR"), ContextTimeoutEnabled: true})
+	defer rdb.Close()
+	s := redisstore.New(rdb, redisstore.WithPrefix("orders:"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	// A counter per day, which Redis drops a day after its first call.
+	day := "calls/" + time.Now().UTC().Format(time.DateOnly)
+	n, err := s.Add(ctx, day, 1, 24*time.Hour)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("call %d today", n)
+}
