@@ -925,3 +925,40 @@ func TestNoTrialOnDoneContext(t *testing.T) {
 		t.Fatalf("after a successful trial: got %v", st)
 	}
 }
+
+// misreportingStore applies the next compare-and-set it gets and then
+// reports it as a conflict, as a store may when a reply was lost and the
+// client retried the write.
+type misreportingStore struct {
+	store.Store
+	misreport atomic.Bool
+}
+
+func (s *misreportingStore) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	v, err := s.Store.CompareAndSet(ctx, key, version, value, ttl)
+	if err == nil && s.misreport.CompareAndSwap(true, false) {
+		return 0, store.ErrConflict
+	}
+	return v, err
+}
+
+// TestOwnTrialSlotRecognised is the regression test for a ghost trial slot:
+// a trial slot taken by a write that the store reported as a conflict was
+// held, for TrialTimeout, by a trial that was never made.
+func TestOwnTrialSlotRecognised(t *testing.T) {
+	clk := newClock()
+	shared := &misreportingStore{Store: memstore.New()}
+	b := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1})
+	call(b, errDown)
+	clk.Advance(5 * time.Minute)
+	shared.misreport.Store(true)
+	if err := call(b, nil); err != nil {
+		t.Fatalf("trial whose slot the store misreported as a conflict: got %v, want it admitted", err)
+	}
+	if shared.misreport.Load() {
+		t.Fatal("the store was not asked to misreport")
+	}
+	if st := b.State(context.Background()); st != Closed {
+		t.Fatalf("after a successful trial: got %v", st)
+	}
+}
