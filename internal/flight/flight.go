@@ -49,7 +49,7 @@ type call[V any] struct {
 	v         V
 	err       error
 	abandoned bool // the leader's ctx ended before fn succeeded: waiters retry
-	waiters   int  // callers waiting on done, guarded by Group.mu (for tests)
+	waiters   int  // callers that joined this run, guarded by Group.mu
 }
 
 // Do runs fn for key, or waits for the run of key under way, and returns
@@ -77,7 +77,13 @@ func (g *Group[V]) Do(ctx context.Context, key string, fn func(context.Context) 
 			var zero V
 			return zero, context.Cause(ctx), false
 		}
-		if c.abandoned && ctx.Err() == nil {
+		if c.abandoned {
+			if ctx.Err() != nil {
+				// Never hand the leader's cancellation to a waiter:
+				// this one ended too, by its own context.
+				var zero V
+				return zero, context.Cause(ctx), false
+			}
 			continue
 		}
 		return c.v, c.err, true
@@ -99,6 +105,17 @@ func (g *Group[V]) lead(ctx context.Context, key string, c *call[V], fn func(con
 	c.v, c.err = fn(ctx)
 	c.abandoned = c.err != nil && ctx.Err() != nil
 	returned = true
+}
+
+// Waiting returns how many callers wait on the run of key under way (0 if
+// none runs). Tests use it to know that a waiter has joined a run.
+func (g *Group[V]) Waiting(key string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if c, ok := g.calls[key]; ok {
+		return c.waiters
+	}
+	return 0
 }
 
 // Running reports whether a run of key is under way.

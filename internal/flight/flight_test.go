@@ -3,6 +3,7 @@ package flight
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -277,20 +278,62 @@ func TestManyWaitersOneRun(t *testing.T) {
 func waitWaiting(t *testing.T, g *Group[int], n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		g.mu.Lock()
-		c := g.calls["k"]
-		got := 0
-		if c != nil {
-			got = c.waiters
-		}
-		g.mu.Unlock()
-		if got >= n {
-			return
-		}
+	for g.Waiting("k") < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d callers wait on k after 10s, want %d", got, n)
+			t.Fatalf("%d callers wait on k after 10s, want %d", g.Waiting("k"), n)
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+func TestAbandonedRunEndedWaiterGetsOwnCause(t *testing.T) {
+	// The leader is cut off and, at the same moment, the waiter's own
+	// context has ended: the waiter returns its own cause, not the
+	// leader's cancellation.
+	var g Group[int]
+	leaderCtx, cancelLeader := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	_, lead := startLeader(t, &g, leaderCtx, func(ctx context.Context) (int, error) {
+		<-release
+		return 0, fmt.Errorf("the leader's fetch: %w", ctx.Err())
+	})
+	wctx := &lateDone{Context: context.Background()}
+	w := waiter(&g, wctx, func(context.Context) (int, error) {
+		t.Error("an ended waiter ran fn")
+		return 0, nil
+	})
+	waitWaiting(t, &g, 1)
+	// End the leader's run first; the waiter's context reports itself
+	// ended only once the run's outcome is published.
+	cancelLeader()
+	wctx.end()
+	close(release)
+	recv(t, lead)
+	if r := recv(t, w); r.err != context.Canceled {
+		t.Errorf("waiter got %v, want its own context's error, not the leader's", r.err)
+	}
+}
+
+// lateDone is a context whose Done channel never fires (so the waiter
+// always sees the run's end first) but whose Err reports it ended once
+// end is called.
+type lateDone struct {
+	context.Context
+	mu    sync.Mutex
+	ended bool
+}
+
+func (c *lateDone) end() {
+	c.mu.Lock()
+	c.ended = true
+	c.mu.Unlock()
+}
+
+func (c *lateDone) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return context.Canceled
+	}
+	return nil
 }
