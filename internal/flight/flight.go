@@ -15,6 +15,10 @@
 //     whose context is still live takes over: one of them runs fn again with
 //     its own context, and the others wait for that run. Another caller's
 //     cancellation is never handed to a live caller.
+//   - fn failed with an error marked by [LeadersOwn] (its failure came from
+//     the leader's circumstances, such as a deadline too close for another
+//     try, not from the state of what it fetched): as if the leader's
+//     context had ended. The leader gets the error without the mark.
 //   - a waiter's context ends: that waiter returns its context's cause at
 //     once; the leader and the other waiters carry on.
 //   - fn panics: the leader re-panics with the same value, after releasing
@@ -34,6 +38,24 @@ import (
 // ErrPanicked is wrapped by the error that waiters get when the leader's fn
 // panicked.
 var ErrPanicked = errors.New("flight: the shared call panicked")
+
+// LeadersOwn marks err as the leader's own failure, which waiters with a
+// live context must not inherit: they run fn again. Use it for a failure
+// that the leader's own deadline caused before its context ended, such as
+// a retry loop that gave up because the next try would not fit. It returns
+// nil for a nil err.
+func LeadersOwn(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ownError{err}
+}
+
+// ownError carries a LeadersOwn mark until lead takes it off.
+type ownError struct{ err error }
+
+func (e *ownError) Error() string { return e.err.Error() }
+func (e *ownError) Unwrap() error { return e.err }
 
 // Group runs at most one fn per key at a time and shares its outcome. The
 // zero Group is ready to use.
@@ -104,6 +126,9 @@ func (g *Group[V]) lead(ctx context.Context, key string, c *call[V], fn func(con
 	}()
 	c.v, c.err = fn(ctx)
 	c.abandoned = c.err != nil && ctx.Err() != nil
+	if own, ok := c.err.(*ownError); ok {
+		c.err, c.abandoned = own.err, true
+	}
 	returned = true
 }
 

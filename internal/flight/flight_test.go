@@ -337,3 +337,25 @@ func (c *lateDone) Err() error {
 	}
 	return nil
 }
+
+func TestLeadersOwnFailureNotShared(t *testing.T) {
+	var g Group[int]
+	release := make(chan struct{})
+	tooClose := errors.New("deadline too close for another try")
+	_, lead := startLeader(t, &g, context.Background(), func(context.Context) (int, error) {
+		<-release
+		return 0, LeadersOwn(tooClose)
+	})
+	w := waiter(&g, context.Background(), func(context.Context) (int, error) { return 8, nil })
+	waitWaiting(t, &g, 1)
+	close(release)
+	if l := recv(t, lead); l.err != tooClose {
+		t.Errorf("leader got %v, want its own error without the mark", l.err)
+	}
+	if r := recv(t, w); r.v != 8 || r.err != nil || r.shared {
+		t.Errorf("waiter got %+v, want its own run's 8", r)
+	}
+	if LeadersOwn(nil) != nil {
+		t.Error("LeadersOwn(nil) != nil")
+	}
+}
