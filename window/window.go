@@ -116,29 +116,30 @@ func (s Settings) last(expiry time.Time) (start, last time.Time) {
 // (see the package doc), so this holds for a token of any lifetime, and the
 // refresh moments of many instances spread over nine tenths of the window.
 // Otherwise, and for a lifetime of zero or less (unknown), s is returned
-// unchanged, with defaults filled in.
+// unchanged, with defaults filled in. A Width or Threshold of none (zero
+// once resolved) comes back as -1 on every path, never as 0, which would
+// mean the default.
 func (s Settings) Fit(lifetime time.Duration) Settings {
 	width, threshold := s.resolved()
-	out := Settings{Width: width, Threshold: threshold}
-	if lifetime <= 0 {
-		return out
-	}
 	total := width + threshold
 	half := lifetime / 2
-	if total <= half || total <= 0 {
-		return out
+	if lifetime <= 0 || total <= half || total <= 0 {
+		return settings(width, threshold)
 	}
-	scale := float64(half) / float64(total)
-	out.Width = time.Duration(float64(width) * scale)
-	out.Threshold = half - out.Width
-	// Keep the meaning of zero: "none", not "default".
-	if out.Width == 0 {
-		out.Width = -1
+	w := time.Duration(float64(width) * (float64(half) / float64(total)))
+	return settings(w, half-w)
+}
+
+// settings returns Settings for a resolved width and threshold, a zero
+// written as -1: "none", which a zero field would turn into the default.
+func settings(width, threshold time.Duration) Settings {
+	if width == 0 {
+		width = -1
 	}
-	if out.Threshold == 0 {
-		out.Threshold = -1
+	if threshold == 0 {
+		threshold = -1
 	}
-	return out
+	return Settings{Width: width, Threshold: threshold}
 }
 
 // Decision is what [Decide] says to do with a token.

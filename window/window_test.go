@@ -301,3 +301,42 @@ func maxTime(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// TestFitKeepsNone: a negative Width or Threshold means "none" (Settings'
+// doc), and Fit keeps that meaning on every path: a window that already
+// fits the token is returned with its "none" intact, not turned into a
+// zero, which means the default hour.
+func TestFitKeepsNone(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		s        window.Settings
+		lifetime time.Duration
+	}{
+		{"no window at all", window.Settings{Width: -1, Threshold: -1}, time.Hour},
+		{"no width, 5 min threshold", window.Settings{Width: -1, Threshold: 5 * time.Minute}, time.Hour},
+		{"no threshold, 5 min width", window.Settings{Width: 5 * time.Minute, Threshold: -1}, time.Hour},
+		{"no window, unknown lifetime", window.Settings{Width: -1, Threshold: -1}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fit := tt.s.Fit(tt.lifetime)
+			lifetime := tt.lifetime
+			if lifetime <= 0 {
+				lifetime = time.Hour
+			}
+			issued := expiry.Add(-lifetime)
+			start, _ := fit.Bounds(expiry)
+			if start.Before(issued.Add(lifetime / 2)) {
+				t.Errorf("%+v.Fit(%v) = %+v: its window starts %v after the issue, in the first half of the token's life",
+					tt.s, tt.lifetime, fit, start.Sub(issued))
+			}
+			// A fresh token is kept, whatever the draw.
+			if got := window.Decide(issued, expiry, fit, always(0)); got != window.Keep {
+				t.Errorf("%+v.Fit(%v) = %+v: a fresh token is %v, want keep", tt.s, tt.lifetime, fit, got)
+			}
+			// Fitting twice changes nothing.
+			if again := fit.Fit(tt.lifetime); again != fit {
+				t.Errorf("%+v.Fit(%v) = %+v, fitted again %+v", tt.s, tt.lifetime, fit, again)
+			}
+		})
+	}
+}
