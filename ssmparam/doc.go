@@ -38,7 +38,10 @@
 // HTTP 429 and 5xx, and connection errors, up to [DefaultMaxTries] tries.
 // One policy, which never waits past the invocation's deadline and has no
 // client-side retry quota to run dry during a throttling storm. Change it
-// with [WithRetry].
+// with [WithRetry]. Concurrent [Client.Get] calls of one name share one
+// request; when the requesting call's deadline ends its retries early (or
+// its context ends), a concurrent call with time left requests again
+// instead of taking that failure.
 //
 // # Errors
 //

@@ -20,6 +20,7 @@ import (
 
 	"github.com/funcify/funcify/awsclient"
 	"github.com/funcify/funcify/internal/cache"
+	"github.com/funcify/funcify/internal/flight"
 	"github.com/funcify/funcify/retry"
 )
 
@@ -207,14 +208,24 @@ func (c *Client) onRetry(ctx context.Context, op, name string) retry.Option {
 
 // Get returns the value of the parameter name, decrypted if it is a
 // SecureString. It keeps the value for the client's TTL, and concurrent
-// Gets of a name that is not cached share one request. name may carry a
-// version or label selector ("/app/key:3").
+// Gets of a name that is not cached share one request, and its failure. A
+// failure of the requesting caller's own making is not shared: when its
+// context ends, or its retries stop because its deadline is too near for
+// another try ([retry.ErrDeadline]), a concurrent Get whose context has
+// time left requests again. name may carry a version or label selector
+// ("/app/key:3").
 func (c *Client) Get(ctx context.Context, name string) (string, error) {
 	return c.cache.Get(ctx, name, func(ctx context.Context) (string, error) {
 		out, err := retry.Do(ctx, func(ctx context.Context) (*ssm.GetParameterOutput, error) {
 			return c.api.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)}, noSDKRetries)
 		}, append(c.retry, c.onRetry(ctx, "GetParameter", name))...)
 		if err != nil {
+			if errors.Is(err, retry.ErrDeadline) && ctx.Err() == nil {
+				// Given up because this caller's deadline is near, not
+				// because of the parameter: a concurrent Get with time
+				// left fetches again rather than share it.
+				return "", flight.LeadersOwn(wrap("GetParameter", name, err))
+			}
 			return "", wrap("GetParameter", name, err)
 		}
 		if out.Parameter == nil {

@@ -6,13 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/funcify/funcify/internal/awsfake"
 	"github.com/funcify/funcify/retry"
@@ -404,5 +409,86 @@ func TestLogsCarryCallerContext(t *testing.T) {
 		if !strings.HasSuffix(l, "request_id=req-1") {
 			t.Errorf("logged without the caller's context: %q", l)
 		}
+	}
+}
+
+// slowThrottledAPI answers the first GetParameter with a throttle after
+// holding it until its caller has 250 ms left, and every later one with
+// the value.
+type slowThrottledAPI struct {
+	calls   atomic.Int64
+	release chan struct{}
+}
+
+func (a *slowThrottledAPI) GetParameter(ctx context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	if a.calls.Add(1) == 1 {
+		<-a.release
+		if dl, ok := ctx.Deadline(); ok {
+			select {
+			case <-time.After(time.Until(dl) - 250*time.Millisecond):
+			case <-ctx.Done():
+			}
+		}
+		return nil, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
+	}
+	return &ssm.GetParameterOutput{Parameter: &types.Parameter{Name: in.Name, Value: aws.String("v")}}, nil
+}
+
+func (a *slowThrottledAPI) GetParametersByPath(context.Context, *ssm.GetParametersByPathInput, ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error) {
+	return &ssm.GetParametersByPathOutput{}, nil
+}
+
+func (a *slowThrottledAPI) PutParameter(context.Context, *ssm.PutParameterInput, ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
+	return &ssm.PutParameterOutput{}, nil
+}
+
+// inFlightDo counts the goroutines inside flight.Group.Do: the leader and
+// its waiters. internal/cache does not expose its flight's Waiting, so it
+// reads the goroutine stacks; the callers bound the wait.
+func inFlightDo() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "internal/flight.(*Group[...]).Do") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestGetLeaderDeadlineNotShared: a Get whose deadline is near leads the
+// fetch, and retry.Do gives up with ErrDeadline (the next try would not fit
+// before the leader's deadline) while the leader's context is still live.
+// That failure is of the leader's deadline's making: a waiting Get with 10 s
+// left must fetch with its own time, not inherit it.
+func TestGetLeaderDeadlineNotShared(t *testing.T) {
+	api := &slowThrottledAPI{release: make(chan struct{})}
+	c := New(api, WithTTL(time.Minute))
+	lctx, lcancel := context.WithTimeout(context.Background(), time.Second)
+	defer lcancel()
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	var wg sync.WaitGroup
+	var lerr, werr error
+	wg.Go(func() { _, lerr = c.Get(lctx, "/app/k") })
+	for deadline := time.Now().Add(5 * time.Second); api.calls.Load() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the leader did not call GetParameter")
+		}
+		runtime.Gosched()
+	}
+	wg.Go(func() { _, werr = c.Get(wctx, "/app/k") })
+	for deadline := time.Now().Add(5 * time.Second); inFlightDo() < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the waiter did not park on the leader's fetch")
+		}
+		runtime.Gosched()
+	}
+	close(api.release)
+	wg.Wait()
+	t.Logf("leader: %v", lerr)
+	if werr != nil {
+		t.Errorf("the waiter, with 10 s left, got the leader's failure: %v", werr)
 	}
 }
