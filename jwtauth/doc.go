@@ -64,19 +64,35 @@
 // minute), so a flood of made-up kids cannot hammer the provider. After a
 // failed fetch (an error status, a refused connection, a timeout, an
 // unusable document, an open circuit) the next is tried after a short
-// backoff (5 seconds), so that one failure does not turn every request
-// away for a minute. A failed fetch keeps the keys already held; documents
-// are capped at 1 MiB. Every fetch goes through a circuit breaker (its
-// own, or the one of [WithBreaker]), which stops the fetches while the
-// provider keeps failing.
+// backoff (5 seconds from the failure), so that one failure does not turn
+// every request away for a minute. A failed fetch keeps the keys already
+// held; documents are capped at 1 MiB. Every fetch goes through a circuit
+// breaker (its own, or the one of [WithBreaker]), which stops the fetches
+// while the provider keeps failing. The breaker counts as failures what
+// says the provider is unwell: a 5xx status, a refused connection, a
+// timeout, and an answer of status 200 that cannot be used (an HTML
+// maintenance page, a JWKS without a usable key, a discovery document of
+// another issuer or without a usable jwks_uri), which counts as a 502.
 //
-// A fetch runs with the context of the validation that started it. When
-// that context ends mid-fetch (the invocation's deadline, a cancelled
-// request), the fetch counts for nothing: the breaker does not count it,
-// it is not logged as a failure, and a validation waiting for the same
-// fetch with a live context fetches again with its own, as does the next
-// request. Errors and log lines name a document's URL without its query,
-// user information or fragment, which may carry secrets.
+// A fetch runs with the context of the validation that started it,
+// bounded by a timeout of its own: 10 seconds, and at most three quarters
+// of the time left before the context's deadline. A provider that hangs
+// thus fails the fetch on its own timeout, which counts in the breaker
+// and starts the backoff, while the invocation keeps time to answer. When
+// the validation's context itself ends mid-fetch (a cancelled request, a
+// deadline reached first), the fetch counts for nothing: the breaker does
+// not count it, it is not logged as a failure, and a validation waiting
+// for the same fetch with a live context fetches again with its own, as
+// does the next request. A validation that needs keys and gets none fails
+// with an error matching ErrKeysUnavailable, whatever kept them away, its
+// own context ending included: [Middleware] answers 503, never a 401 that
+// would tell the client to drop a valid token.
+//
+// Errors, log lines, breaker names and store keys name a document's URL
+// without its query, user information or fragment, which may carry
+// secrets; a store key adds a hash of the whole URL, so that URLs that
+// differ only in their query keep apart. A URL that does not parse, or is
+// not an absolute http or https URL, fails every fetch with such an error.
 //
 // # Shared store
 //
@@ -89,6 +105,13 @@
 // [WithSealKey]: the values are then authenticated with HMAC-SHA256 under
 // a key that the store never sees, and a value without a valid tag is
 // logged, ignored and replaced by a fetch from the provider.
+//
+// A key set read from the store is used as it is while it is younger than
+// the refresh interval (or newer than the one held). An older one serves
+// only a cold instance whose fetch fails, and only while it is younger
+// than 7 days, the time the store keeps it: a seal proves who wrote a
+// document, not that it is current, and a document replayed from months
+// ago may hold a key that the provider rotated out because it leaked.
 //
 // # Concurrency
 //

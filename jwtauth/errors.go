@@ -25,8 +25,9 @@ var (
 	// ErrUnknownKey: the key set has no key of the token's "kid" that fits
 	// its algorithm.
 	ErrUnknownKey = errors.New("jwtauth: unknown key")
-	// ErrKeysUnavailable: the key set could not be fetched and none is
-	// cached. It is the provider's failure, not the caller's.
+	// ErrKeysUnavailable: the key set could not be had and none is held:
+	// the provider failed, its URL is unusable, or the validation's own
+	// context ended before the keys came. It says nothing of the token.
 	ErrKeysUnavailable = errors.New("jwtauth: keys unavailable")
 	// ErrSignature: the signature does not verify.
 	ErrSignature = errors.New("jwtauth: invalid signature")

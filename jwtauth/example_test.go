@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -108,7 +108,9 @@ func ExampleNewJWKS() {
 
 func ExampleWithSealKey() {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var fetches atomic.Int64
 	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
 		w.Write(jwksJSON("k1", &key.PublicKey))
 	}))
 	defer idp.Close()
@@ -120,16 +122,19 @@ func ExampleWithSealKey() {
 	sealKey := make([]byte, 32)
 	rand.Read(sealKey)
 
-	v, _ := jwtauth.New(jwtauth.Config{
-		Keys:   jwtauth.NewJWKS(idp.URL, jwtauth.WithStore(shared), jwtauth.WithSealKey(sealKey)),
-		Issuer: "https://idp.example.com/",
-	})
-	tok, err := v.Validate(context.Background(), issue(key, "k1", time.Now().Add(time.Hour)))
-	fmt.Println(tok.Subject, err)
-
-	it, _ := shared.Get(context.Background(), "jwtauth/jwks/"+idp.URL)
-	fmt.Println(strings.HasPrefix(string(it.Value), "jwtauth-hmac1."))
+	// Two instances, one after the other: the second finds the sealed
+	// keys in the store, checks their seal and does not fetch.
+	for range 2 {
+		v, _ := jwtauth.New(jwtauth.Config{
+			Keys:   jwtauth.NewJWKS(idp.URL, jwtauth.WithStore(shared), jwtauth.WithSealKey(sealKey)),
+			Issuer: "https://idp.example.com/",
+		})
+		tok, err := v.Validate(context.Background(), issue(key, "k1", time.Now().Add(time.Hour)))
+		fmt.Println(tok.Subject, err)
+	}
+	fmt.Println("fetches:", fetches.Load())
 	// Output:
 	// user-42 <nil>
-	// true
+	// user-42 <nil>
+	// fetches: 1
 }

@@ -3,6 +3,8 @@ package jwtauth
 import (
 	"context"
 	"crypto"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,7 +41,12 @@ type options struct {
 }
 
 // WithHTTPClient sets the client that fetches documents. Default: a client
-// with a 10-second timeout. Give it an httpclient.Transport for retries.
+// on http.DefaultTransport. Give it an httpclient.Transport for retries.
+// Whatever the client, each fetch is bounded by its own timeout: 10
+// seconds, and at most three quarters of the time left before the
+// caller's deadline, so that a provider that hangs ends the fetch while
+// the caller still has time to answer, and counts as a failure (see
+// [WithRefreshInterval]).
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
 
 // WithBreaker guards every fetch with b (default: a breaker of package
@@ -50,7 +57,13 @@ func WithBreaker(b *breaker.Breaker) Option { return func(o *options) { o.breake
 
 // WithStore persists the fetched documents in s, shared by every instance,
 // so that a cold instance finds the keys there instead of fetching them.
-// A failing store is logged and otherwise ignored.
+// A failing store is logged and otherwise ignored. A stored key set older
+// than the refresh interval is used only when the provider fails, and
+// never once it is older than 7 days (the time the store keeps it), so
+// that an old document replayed into the store cannot bring back keys the
+// provider rotated out long ago. The store keys name each document's URL
+// without its query, user information or fragment, followed by a hash of
+// the whole URL.
 //
 // What a source reads back from s decides which signatures it accepts:
 // without [WithSealKey], s is a trust anchor, and whoever can write to it
@@ -62,7 +75,9 @@ func WithStore(s store.Store) Option { return func(o *options) { o.store = s } }
 // random bytes ([NewJWKS] and [NewOIDC] panic otherwise). A value read back
 // without a valid tag is logged, ignored and replaced by a fetch from the
 // provider, so that whoever can write to the store but does not hold key
-// cannot plant signing keys or a jwks_uri. Every source that shares the
+// cannot plant signing keys or a jwks_uri. A seal proves who wrote a
+// value, not when: an old sealed key set replayed into the store serves
+// only within the bounds of [WithStore]. Every source that shares the
 // store must have the same key. The documents are public and are not
 // encrypted. Without a key, a source also reads sealed values, without
 // checking their tags, so that a fleet can move to a key one instance at a
@@ -76,10 +91,14 @@ func WithSealKey(key []byte) Option {
 // most this often, however many such tokens come. Default 1 minute.
 //
 // A fetch that failed (an error status, a refused connection, a timeout
-// of the fetch itself, an unusable document, an open circuit) is tried
-// again by a later request after a short backoff instead: 5 seconds, or
-// the refresh interval if shorter. A fetch cut off by its caller's own
-// context ending is no failure: the next request fetches at once.
+// of the fetch itself, an unusable document such as an HTML page answered
+// with 200, an open circuit) is tried again by a later request after a
+// short backoff instead, counted from the moment the fetch failed: 5
+// seconds, or the refresh interval if shorter. A fetch cut off by its
+// caller's own context ending is no failure: the next request fetches at
+// once. The fetch's own timeout ([WithHTTPClient]) is shorter than the
+// caller's time left, so a provider that hangs fails the fetch rather
+// than the caller.
 func WithRefreshInterval(d time.Duration) Option { return func(o *options) { o.interval = d } }
 
 // failureBackoff is the least time between a failed fetch and the next,
@@ -88,6 +107,14 @@ func WithRefreshInterval(d time.Duration) Option { return func(o *options) { o.i
 // does not turn every request away for the whole refresh interval. The
 // breaker limits what a lasting outage costs.
 const failureBackoff = 5 * time.Second
+
+// fetchTimeout bounds each fetch of a document, unless the caller's
+// deadline calls for less ([fetchBound]).
+const fetchTimeout = 10 * time.Second
+
+// storeTTL is how long the store keeps a document, and the age past which
+// a stored key set is refused even when the provider fails.
+const storeTTL = 7 * 24 * time.Hour
 
 // WithMaxAge sets how long a fetched key set is used before it is fetched
 // again, during the next validation. Until a fetch succeeds the old set
@@ -110,7 +137,7 @@ func newOptions(opts []Option) options {
 		opt(&o)
 	}
 	if o.client == nil {
-		o.client = &http.Client{Timeout: 10 * time.Second}
+		o.client = &http.Client{}
 	}
 	if o.interval <= 0 {
 		o.interval = time.Minute
@@ -139,9 +166,12 @@ func newOptions(opts []Option) options {
 // Lambda would not run. It fetches when it has no keys, when its keys are
 // older than the max age, and when a token names a kid it does not hold.
 // After a successful fetch the next waits the refresh interval; after a
-// failed one, a short backoff ([WithRefreshInterval]). Fetched keys are
-// kept in memory and, with [WithStore], in the shared store. A failed
-// fetch keeps the keys it had.
+// failed one, a short backoff ([WithRefreshInterval]). Each fetch is
+// bounded by a timeout of its own ([WithHTTPClient]) and goes through a
+// circuit breaker; a document that is not a usable key set counts as a
+// failure, as an error status does. Fetched keys are kept in memory and,
+// with [WithStore], in the shared store. A failed fetch keeps the keys it
+// had.
 //
 // Concurrent validations that need a fetch share one, under the rule of
 // funcify's single-flight: the fetch runs with the context of the
@@ -153,6 +183,7 @@ func newOptions(opts []Option) options {
 // A JWKS is safe for concurrent use; build one at init and share it.
 type JWKS struct {
 	url    string
+	urlErr error  // why url cannot be fetched, or nil
 	key    string // the store key
 	o      options
 	flight flight.Group[*KeySet]
@@ -165,25 +196,55 @@ type JWKS struct {
 }
 
 // NewJWKS returns a key source for the JWKS at rawURL. It does not fetch.
-// It panics if [WithSealKey] was given a key under 32 bytes.
+// It panics if [WithSealKey] was given a key under 32 bytes. A rawURL
+// that is not an absolute http or https URL makes every validation that
+// needs the keys fail with ErrKeysUnavailable, and an error that names the
+// URL without its query or user information.
 func NewJWKS(rawURL string, opts ...Option) *JWKS {
 	o := newOptions(opts)
 	if o.breaker == nil {
-		o.breaker = defaultBreaker("jwtauth jwks "+rawURL, o)
+		o.breaker = defaultBreaker("jwtauth jwks "+redact.String(rawURL), o)
 	}
-	return &JWKS{url: rawURL, key: "jwtauth/jwks/" + rawURL, o: o}
+	return &JWKS{url: rawURL, urlErr: checkURL("JWKS", rawURL), key: storeKey("jwks", rawURL), o: o}
 }
 
 // defaultBreaker guards a source's fetches when no breaker was given: the
 // defaults of package breaker, its state shared through the source's store
-// if it has one.
+// if it has one. name is logged and is part of a store key: it must not
+// hold a URL's secrets.
 func defaultBreaker(name string, o options) *breaker.Breaker {
 	return breaker.New(breaker.Settings{Name: name, Store: o.store, Logger: o.logger, Now: o.now})
 }
 
+// storeKey is the store key of the document of kind at rawURL: the URL
+// without its query, user information and fragment, which may carry
+// secrets and would be written in clear into the store's key space and
+// logs, then a hash of the whole URL, so that URLs that differ only in
+// those parts keep apart.
+func storeKey(kind, rawURL string) string {
+	sum := sha256.Sum256([]byte(rawURL))
+	return "jwtauth/" + kind + "/" + redact.String(rawURL) + "#" + hex.EncodeToString(sum[:8])
+}
+
+// checkURL returns why rawURL, the URL of what, cannot be fetched: it does
+// not parse or is not an absolute http or https URL. The error names the
+// URL without its secrets: it is logged, here and by the app.
+func checkURL(what, rawURL string) error {
+	u, err := url.Parse(rawURL)
+	switch {
+	case err != nil:
+		return fmt.Errorf("jwtauth: %s URL: %w", what, redact.Error(err))
+	case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return fmt.Errorf("jwtauth: %s URL %q is not an absolute http or https URL", what, redact.URL(u))
+	}
+	return nil
+}
+
 // Key returns the key of id kid that fits alg, fetching the set if needed.
-// It returns ErrUnknownKey if the set has no such key and ErrKeysUnavailable
-// if there is no set at all.
+// It returns ErrUnknownKey if the set has no such key and an error
+// matching ErrKeysUnavailable if there is no set at all, whatever kept
+// it from being fetched: the caller's own context ending while it waited
+// for a fetch too, since that is no verdict on the token.
 func (j *JWKS) Key(ctx context.Context, kid, alg string) (crypto.PublicKey, error) {
 	j.mu.Lock()
 	set, fresh := j.set, j.o.now().Sub(j.fetchedAt) < j.o.maxAge
@@ -195,7 +256,14 @@ func (j *JWKS) Key(ctx context.Context, kid, alg string) (crypto.PublicKey, erro
 	}
 	set, err := j.refresh(ctx)
 	if set == nil {
-		if errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ctx.Err()) {
+		// A waiter that gave up returns no set: the one held, if any,
+		// still serves.
+		j.mu.Lock()
+		set = j.set
+		j.mu.Unlock()
+	}
+	if set == nil {
+		if errors.Is(err, ErrKeysUnavailable) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
@@ -237,11 +305,13 @@ func (j *JWKS) refreshOnce(ctx context.Context) (*KeySet, error) {
 	if set != nil {
 		j.set, j.fetchedAt = set, at
 	}
-	switch {
+	// The interval and the backoff count from the end of the refresh: a
+	// fetch that took long to fail leaves the full backoff after it.
+	switch end := j.o.now(); {
 	case err == nil:
-		j.refreshedAt, j.failedAt = now, time.Time{}
+		j.refreshedAt, j.failedAt = end, time.Time{}
 	case ctx.Err() == nil:
-		j.failedAt = now
+		j.failedAt = end
 	}
 	return j.set, err
 }
@@ -268,8 +338,14 @@ type stored struct {
 }
 
 // load returns a newer set than the one fetched at since: from the store if
-// another instance fetched it recently, else from the provider.
+// another instance fetched it recently, else from the provider. A cold
+// source (!had) whose fetch fails takes an older stored set, up to
+// storeTTL old.
 func (j *JWKS) load(ctx context.Context, since, now time.Time, had bool) (*KeySet, time.Time, error) {
+	if j.urlErr != nil {
+		logFetchError(ctx, j.o, "jwtauth: JWKS fetch failed", slog.String("url", redact.String(j.url)), j.urlErr)
+		return nil, time.Time{}, fmt.Errorf("%w: %w", ErrKeysUnavailable, j.urlErr)
+	}
 	var version int64
 	var old *KeySet // a set from the store too old to use unless the provider fails
 	var oldAt time.Time
@@ -285,7 +361,10 @@ func (j *JWKS) load(ctx context.Context, since, now time.Time, had bool) (*KeySe
 					if set, err := parseSet(s.Doc); err == nil {
 						return set, at, nil
 					}
-				} else if !had {
+				} else if !had && now.Sub(at) < storeTTL {
+					// Past storeTTL the store would have dropped it:
+					// a set that old is a replay, and may hold keys
+					// the provider rotated out because they leaked.
 					if set, err := parseSet(s.Doc); err == nil {
 						old, oldAt = set, at
 					}
@@ -293,23 +372,28 @@ func (j *JWKS) load(ctx context.Context, since, now time.Time, had bool) (*KeySe
 			}
 		}
 	}
-	doc, err := fetch(ctx, j.o, j.url)
+	got, err := fetch(ctx, j.o, j.url, func(doc []byte) (fetchedSet, error) {
+		set, err := parseSet(doc)
+		return fetchedSet{set: set, doc: doc}, err
+	})
 	if err != nil {
 		logFetchError(ctx, j.o, "jwtauth: JWKS fetch failed", slog.String("url", redact.String(j.url)), err)
 		return old, oldAt, fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
 	}
-	set, err := parseSet(doc)
-	if err != nil {
-		j.o.logger.LogAttrs(ctx, slog.LevelWarn, "jwtauth: JWKS unusable", slog.String("url", redact.String(j.url)), slog.String("error", err.Error()))
-		return nil, time.Time{}, fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
-	}
 	if j.o.store != nil {
-		v, _ := json.Marshal(stored{At: now.UnixNano(), Doc: doc})
+		v, _ := json.Marshal(stored{At: now.UnixNano(), Doc: got.doc})
 		storeSet(ctx, j.o, j.key, version, j.o.seal(j.key, v))
 	}
-	return set, now, nil
+	return got.set, now, nil
 }
 
+// fetchedSet is a key set as fetched, with its document for the store.
+type fetchedSet struct {
+	set *KeySet
+	doc []byte
+}
+
+// parseSet parses a JWKS document that must hold a usable key.
 func parseSet(doc []byte) (*KeySet, error) {
 	set, err := ParseJWKS(doc)
 	if err != nil {
@@ -330,7 +414,7 @@ func storeGet(ctx context.Context, o options, key string) (store.Item, error) {
 	defer cancel()
 	it, err := o.store.Get(sctx, key)
 	if err != nil && ctx.Err() == nil {
-		o.logger.LogAttrs(ctx, slog.LevelWarn, "jwtauth: store read failed", slog.String("key", logKey(key)), slog.String("error", redact.Text(err)))
+		o.logger.LogAttrs(ctx, slog.LevelWarn, "jwtauth: store read failed", slog.String("key", key), slog.String("error", redact.Text(err)))
 	}
 	return it, err
 }
@@ -341,27 +425,18 @@ func storeGet(ctx context.Context, o options, key string) (store.Item, error) {
 func storeSet(ctx context.Context, o options, key string, version int64, value []byte) {
 	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	_, err := o.store.CompareAndSet(sctx, key, version, value, 7*24*time.Hour)
+	_, err := o.store.CompareAndSet(sctx, key, version, value, storeTTL)
 	if err != nil && !errors.Is(err, store.ErrConflict) && ctx.Err() == nil {
-		o.logger.LogAttrs(ctx, slog.LevelWarn, "jwtauth: store write failed", slog.String("key", logKey(key)), slog.String("error", redact.Text(err)))
+		o.logger.LogAttrs(ctx, slog.LevelWarn, "jwtauth: store write failed", slog.String("key", key), slog.String("error", redact.Text(err)))
 	}
-}
-
-// logKey is a store key as logged: the URL it ends with is redacted.
-func logKey(key string) string {
-	i := strings.Index(key, "://")
-	if i < 0 {
-		return key
-	}
-	start := strings.LastIndexByte(key[:i], '/') + 1
-	return key[:start] + redact.String(key[start:])
 }
 
 // logFetchError logs a failed fetch of a document with the caller's ctx:
 // as a warning, or at debug level while the circuit is open (the breaker
-// logs when it opens; a line per skipped fetch says nothing new). A fetch
-// cut off by the caller's own context ending is no failure of the
-// provider, and is not logged.
+// itself logs nothing when it opens, but the failures that opened it were
+// logged as warnings here, and a line per fetch the open circuit skips
+// would say nothing new). A fetch cut off by the caller's own context
+// ending is no failure of the provider, and is not logged.
 func logFetchError(ctx context.Context, o options, msg string, which slog.Attr, err error) {
 	if ctx.Err() != nil {
 		return
@@ -380,33 +455,72 @@ type statusError struct{ status int }
 func (e *statusError) Error() string   { return "jwtauth: status " + strconv.Itoa(e.status) }
 func (e *statusError) HTTPStatus() int { return e.status }
 
-// fetch GETs a JSON document through the breaker, if any.
-func fetch(ctx context.Context, o options, rawURL string) ([]byte, error) {
-	get := func(ctx context.Context) ([]byte, error) {
+// unusableError is an answer of status 200 whose document cannot be used:
+// not JSON, no usable key, another issuer, no usable jwks_uri, too large.
+// It is the provider's failure (an HTML maintenance page from a proxy in
+// front of it, a misconfiguration), and counts in the breaker as a bad
+// gateway does: it implements breaker.StatusError with status 502.
+type unusableError struct{ err error }
+
+func (e *unusableError) Error() string   { return e.err.Error() }
+func (e *unusableError) Unwrap() error   { return e.err }
+func (e *unusableError) HTTPStatus() int { return http.StatusBadGateway }
+
+// fetchBound returns the timeout of a fetch that starts now under ctx:
+// fetchTimeout, and at most three quarters of the time left before ctx's
+// deadline, so that a provider that hangs ends the fetch on its own
+// timeout, which counts as a failure, while the caller keeps a quarter of
+// its time. A fetch that ends on the caller's deadline counts for nothing.
+func fetchBound(ctx context.Context) time.Duration {
+	d := fetchTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		d = min(d, max(time.Until(deadline)/4*3, time.Nanosecond))
+	}
+	return d
+}
+
+// fetch GETs the JSON document at rawURL through the breaker, if any, and
+// returns what use makes of it. use runs inside the breaker's call, so
+// that an answer it refuses counts as a failure, as an error status does.
+// Each fetch is bounded by [fetchBound].
+func fetch[T any](ctx context.Context, o options, rawURL string, use func(doc []byte) (T, error)) (T, error) {
+	get := func(ctx context.Context) (T, error) {
+		var zero T
+		ctx, cancel := context.WithTimeout(ctx, fetchBound(ctx))
+		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 		if err != nil {
-			return nil, err
+			return zero, redact.Error(err)
 		}
 		req.Header.Set("Accept", "application/json")
 		resp, err := o.client.Do(req)
 		if err != nil {
 			// The *url.Error names the URL, query and all; the error is
 			// logged, here and by the app.
-			return nil, redact.Error(err)
+			return zero, redact.Error(err)
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-			return nil, &statusError{status: resp.StatusCode}
+			return zero, &statusError{status: resp.StatusCode}
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, o.maxSize+1))
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				// Whose deadline ended the read decides whether it
+				// counts: keep it in the chain for the breaker.
+				return zero, fmt.Errorf("jwtauth: reading the document: %w", ctx.Err())
+			}
+			return zero, fmt.Errorf("jwtauth: reading the document: %w", err)
 		}
 		if int64(len(body)) > o.maxSize {
-			return nil, errors.New("jwtauth: document too large")
+			return zero, &unusableError{errors.New("jwtauth: document too large")}
 		}
-		return body, nil
+		v, err := use(body)
+		if err != nil {
+			return zero, &unusableError{err}
+		}
+		return v, nil
 	}
 	if o.breaker == nil {
 		return get(ctx)
@@ -420,14 +534,18 @@ func fetch(ctx context.Context, o options, rawURL string) ([]byte, error) {
 // the configured issuer exactly, and serves keys from its "jwks_uri" as a
 // [JWKS] with the same options. With [WithStore] the discovered jwks_uri is
 // persisted too. Discovery follows the rules of [JWKS] fetches: one at a
-// time, taken over by a waiting validation when its caller's context ends,
-// tried again after a short backoff when it failed. It is safe for
-// concurrent use.
+// time, bounded by its own timeout, through a circuit breaker, taken over
+// by a waiting validation when its caller's context ends, tried again
+// after a short backoff when it failed. A discovery document of another
+// issuer or without a usable jwks_uri is a failure, as an error status
+// is. It is safe for concurrent use.
 type OIDC struct {
-	issuer string
-	o      options
-	opts   []Option
-	flight flight.Group[*JWKS]
+	issuer    string
+	issuerErr error // why issuer cannot be fetched, or nil
+	key       string
+	o         options
+	opts      []Option
+	flight    flight.Group[*JWKS]
 
 	mu       sync.Mutex // guards the fields below
 	jwks     *JWKS
@@ -435,16 +553,19 @@ type OIDC struct {
 }
 
 // NewOIDC returns a key source for the OpenID provider issuer. It does not
-// fetch. It panics if [WithSealKey] was given a key under 32 bytes.
+// fetch. It panics if [WithSealKey] was given a key under 32 bytes. An
+// issuer that is not an absolute http or https URL makes every validation
+// fail with ErrKeysUnavailable.
 func NewOIDC(issuer string, opts ...Option) *OIDC {
 	o := newOptions(opts)
 	if o.breaker == nil {
-		o.breaker = defaultBreaker("jwtauth oidc "+issuer, o)
+		o.breaker = defaultBreaker("jwtauth oidc "+redact.String(issuer), o)
 	}
-	return &OIDC{issuer: issuer, o: o, opts: opts}
+	return &OIDC{issuer: issuer, issuerErr: checkURL("issuer", issuer), key: storeKey("oidc", issuer), o: o, opts: opts}
 }
 
 // Key discovers the JWKS if needed and returns its key of id kid for alg.
+// Every error of the discovery matches ErrKeysUnavailable.
 func (p *OIDC) Key(ctx context.Context, kid, alg string) (crypto.PublicKey, error) {
 	j, err := p.JWKS(ctx)
 	if err != nil {
@@ -455,8 +576,10 @@ func (p *OIDC) Key(ctx context.Context, kid, alg string) (crypto.PublicKey, erro
 
 // JWKS returns the discovered JWKS source, discovering it if needed.
 // Concurrent callers share one discovery; after a failure the next is
-// tried no sooner than the backoff of [WithRefreshInterval] (5 seconds);
-// a discovery cut off by its caller's context ending is not a failure.
+// tried no sooner than the backoff of [WithRefreshInterval] (5 seconds)
+// after it; a discovery cut off by its caller's context ending is not a
+// failure. Its errors match ErrKeysUnavailable, the caller's own context
+// ending while it waited included.
 func (p *OIDC) JWKS(ctx context.Context) (*JWKS, error) {
 	p.mu.Lock()
 	j := p.jwks
@@ -465,6 +588,9 @@ func (p *OIDC) JWKS(ctx context.Context) (*JWKS, error) {
 		return j, nil
 	}
 	j, err, _ := p.flight.Do(ctx, "", p.discoverOnce)
+	if err != nil && !errors.Is(err, ErrKeysUnavailable) {
+		err = fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+	}
 	return j, err
 }
 
@@ -490,7 +616,7 @@ func (p *OIDC) discoverOnce(ctx context.Context) (*JWKS, error) {
 		}
 		logFetchError(ctx, p.o, "jwtauth: OIDC discovery failed", slog.String("issuer", redact.String(p.issuer)), err)
 		p.mu.Lock()
-		p.failedAt = now
+		p.failedAt = p.o.now() // the backoff counts from the failure
 		p.mu.Unlock()
 		return nil, fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
 	}
@@ -502,22 +628,33 @@ func (p *OIDC) discoverOnce(ctx context.Context) (*JWKS, error) {
 }
 
 func (p *OIDC) discover(ctx context.Context) (string, error) {
-	key := "jwtauth/oidc/" + p.issuer
+	if p.issuerErr != nil {
+		return "", p.issuerErr
+	}
 	var version int64
 	if p.o.store != nil {
-		if it, err := storeGet(ctx, p.o, key); err == nil && it.Version != 0 {
+		if it, err := storeGet(ctx, p.o, p.key); err == nil && it.Version != 0 {
 			version = it.Version
-			if value, ok := p.o.open(ctx, key, it.Value); ok {
+			if value, ok := p.o.open(ctx, p.key, it.Value); ok {
 				if uri := string(value); p.checkURI(uri) == nil {
 					return uri, nil
 				}
 			}
 		}
 	}
-	doc, err := fetch(ctx, p.o, strings.TrimSuffix(p.issuer, "/")+"/.well-known/openid-configuration")
+	uri, err := fetch(ctx, p.o, strings.TrimSuffix(p.issuer, "/")+"/.well-known/openid-configuration", p.jwksURI)
 	if err != nil {
 		return "", err
 	}
+	if p.o.store != nil {
+		storeSet(ctx, p.o, p.key, version, p.o.seal(p.key, []byte(uri)))
+	}
+	return uri, nil
+}
+
+// jwksURI returns the jwks_uri of a discovery document, if the document is
+// the issuer's and the URI is usable.
+func (p *OIDC) jwksURI(doc []byte) (string, error) {
 	var meta struct {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
@@ -530,9 +667,6 @@ func (p *OIDC) discover(ctx context.Context) (string, error) {
 	}
 	if err := p.checkURI(meta.JWKSURI); err != nil {
 		return "", err
-	}
-	if p.o.store != nil {
-		storeSet(ctx, p.o, key, version, p.o.seal(key, []byte(meta.JWKSURI)))
 	}
 	return meta.JWKSURI, nil
 }

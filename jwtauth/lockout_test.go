@@ -5,9 +5,12 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -108,27 +111,14 @@ func wait[T any](t *testing.T, c <-chan T, what string) T {
 	}
 }
 
-// waitRefreshWaiters returns once n validations wait for a refresh under
-// way, failing the test after 10 seconds. The single-flight does not count
-// its waiters, so it reads the goroutine stacks: a waiter is a goroutine
-// parked in a select inside JWKS.refresh, and not the one running the
-// fetch (flight's lead).
-func waitRefreshWaiters(t *testing.T, n int) {
+// waitRefreshWaiters returns once n validations have joined the refresh
+// of j under way, failing the test after 10 seconds.
+func waitRefreshWaiters(t *testing.T, j *jwtauth.JWKS, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	buf := make([]byte, 1<<20)
-	for {
-		got := 0
-		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-			if strings.Contains(g, "[select") && strings.Contains(g, "jwtauth.(*JWKS).refresh(") && !strings.Contains(g, ").lead(") {
-				got++
-			}
-		}
-		if got >= n {
-			return
-		}
+	for jwtauth.RefreshWaiting(j) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d validations wait for the refresh after 10s, want %d", got, n)
+			t.Fatalf("%d validations wait for the refresh after 10s, want %d", jwtauth.RefreshWaiting(j), n)
 		}
 		runtime.Gosched()
 	}
@@ -188,7 +178,8 @@ func TestJWKSLiveWaiterTakesOver(t *testing.T) {
 	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
 	arrived := p.holdFirst(t, "/jwks")
 	clk := &fakeClock{t: now}
-	v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)), clk)
+	src := jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet))
+	v := jwksValidator(t, src, clk)
 
 	leaderCtx := newEndable()
 	leader := make(chan error, 1)
@@ -198,7 +189,7 @@ func TestJWKSLiveWaiterTakesOver(t *testing.T) {
 	for range 5 {
 		go func() { _, err := v.Validate(context.Background(), validRS256(t)); waiters <- err }()
 	}
-	waitRefreshWaiters(t, 5)
+	waitRefreshWaiters(t, src, 5)
 	leaderCtx.end(context.Canceled)
 	if err := wait(t, leader, "the leader"); err == nil {
 		t.Error("the leader validated although its fetch was cancelled")
@@ -479,5 +470,266 @@ func TestJWKSFetchErrorHidesQuery(t *testing.T) {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("the error shows %q: %v", secret, err)
 		}
+	}
+}
+
+// hangUntilGone is a provider hook that holds a request until the client
+// goes away or the test ends.
+func hangUntilGone(t *testing.T) func(w http.ResponseWriter, r *http.Request) bool {
+	testDone := make(chan struct{})
+	t.Cleanup(func() { close(testDone) })
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		select {
+		case <-r.Context().Done():
+		case <-testDone:
+		}
+		return true
+	}
+}
+
+// A provider that hangs, under an invocation's deadline shorter than any
+// client timeout: each fetch (and each discovery) ends on its own timeout,
+// three quarters of the caller's time left, before the caller's deadline.
+// It counts as a failure: the breaker counts it and the backoff keeps the
+// next requests from hanging on the provider in turn.
+func TestHangingProviderCountsAsFailure(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		src  func(p *provider, opts ...jwtauth.Option) jwtauth.KeySource
+		hits func(p *provider) int64
+	}{
+		{"jwks",
+			func(p *provider, opts ...jwtauth.Option) jwtauth.KeySource {
+				return jwtauth.NewJWKS(p.srv.URL+"/jwks", opts...)
+			},
+			func(p *provider) int64 { return p.jwksHits.Load() }},
+		{"discovery",
+			func(p *provider, opts ...jwtauth.Option) jwtauth.KeySource {
+				return jwtauth.NewOIDC(p.srv.URL, opts...)
+			},
+			func(p *provider) int64 { return p.discHits.Load() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			k := testKeys(t)
+			p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+			p.setHook(hangUntilGone(t))
+			clk := &fakeClock{t: now}
+			b := breaker.New(breaker.Settings{Name: "idp", Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+			v := jwksValidator(t, tc.src(p, jwtauth.WithClock(clk.Now), jwtauth.WithBreaker(b), jwtauth.WithLogger(quiet)), clk)
+
+			const requests = 4
+			// deadline stands for the invocation's; the fetch's own
+			// timeout ends a quarter of it earlier.
+			const deadline = time.Second
+			var slow int
+			for range requests {
+				ctx, cancel := context.WithTimeout(context.Background(), deadline)
+				start := time.Now()
+				if _, err := v.Validate(ctx, validRS256(t)); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+					t.Errorf("got %v, want ErrKeysUnavailable", err)
+				}
+				if time.Since(start) >= deadline {
+					slow++
+				}
+				cancel()
+				clk.Advance(time.Second) // within the 5 s failure backoff
+			}
+			if got := tc.hits(p); got > 1 {
+				t.Errorf("%d requests made %d fetches of a hanging provider; want 1, then the backoff", requests, got)
+			}
+			if slow > 1 {
+				t.Errorf("%d of %d requests waited their whole deadline on a hanging provider; want only the first", slow, requests)
+			}
+			if s := b.State(context.Background()); s != breaker.Open {
+				t.Errorf("breaker (threshold 1) is %v after %d hung fetches; want open", s, requests)
+			}
+		})
+	}
+}
+
+// A provider (or a CDN or WAF in front of it) that answers 200 with a
+// document that cannot be used, such as an HTML maintenance page, fails
+// as a 503 does: the breaker counts it and opens, and the provider gets no
+// more requests than the breaker's threshold (TestJWKSBreakerStillProtects).
+// So does a discovery document of another issuer or without a usable
+// jwks_uri.
+func TestUnusableAnswerOpensBreaker(t *testing.T) {
+	t.Parallel()
+	html := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<html><body>Down for maintenance</body></html>")
+	}
+	for _, tc := range []struct {
+		name   string
+		path   string // the request the hook answers
+		answer func(w http.ResponseWriter, p *provider)
+	}{
+		{"jwks html", "/jwks", func(w http.ResponseWriter, _ *provider) { html(w) }},
+		{"jwks without usable key", "/jwks", func(w http.ResponseWriter, _ *provider) { io.WriteString(w, `{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`) }},
+		{"discovery html", "/.well-known/openid-configuration", func(w http.ResponseWriter, _ *provider) { html(w) }},
+		{"discovery of another issuer", "/.well-known/openid-configuration", func(w http.ResponseWriter, p *provider) {
+			fmt.Fprintf(w, `{"issuer":"https://attacker.example","jwks_uri":%q}`, p.srv.URL+"/jwks")
+		}},
+		{"discovery without jwks_uri", "/.well-known/openid-configuration", func(w http.ResponseWriter, p *provider) {
+			fmt.Fprintf(w, `{"issuer":%q}`, p.srv.URL)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			k := testKeys(t)
+			p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+			var hits atomic.Int64
+			p.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path != tc.path {
+					return false
+				}
+				hits.Add(1)
+				tc.answer(w, p)
+				return true
+			})
+			clk := &fakeClock{t: now}
+			b := breaker.New(breaker.Settings{Name: "idp", Now: clk.Now, Logger: quiet})
+			opts := []jwtauth.Option{jwtauth.WithClock(clk.Now), jwtauth.WithBreaker(b), jwtauth.WithLogger(quiet)}
+			var src jwtauth.KeySource = jwtauth.NewJWKS(p.srv.URL+"/jwks", opts...)
+			if tc.path != "/jwks" {
+				src = jwtauth.NewOIDC(p.srv.URL, opts...)
+			}
+			v := jwksValidator(t, src, clk)
+			for range 20 {
+				if _, err := v.Validate(context.Background(), validRS256(t)); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+					t.Fatalf("got %v, want ErrKeysUnavailable", err)
+				}
+				clk.Advance(5 * time.Second)
+			}
+			if got := hits.Load(); got > 3 {
+				t.Errorf("got %d fetches of an unusable answer in 100s; want at most 3 (the breaker's threshold), as for a 503", got)
+			}
+			if s := b.State(context.Background()); s != breaker.Open {
+				t.Errorf("breaker is %v after 20 unusable answers, want open", s)
+			}
+		})
+	}
+}
+
+// The failure backoff counts from the moment a fetch failed, not from when
+// it started: a fetch that takes longer than the backoff to fail (a
+// provider answering 503 slowly) still leaves the whole backoff after it.
+func TestBackoffCountsFromFailure(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		path string
+		src  func(p *provider, opts ...jwtauth.Option) jwtauth.KeySource
+	}{
+		{"jwks", "/jwks",
+			func(p *provider, opts ...jwtauth.Option) jwtauth.KeySource {
+				return jwtauth.NewJWKS(p.srv.URL+"/jwks", opts...)
+			}},
+		{"discovery", "/.well-known/openid-configuration",
+			func(p *provider, opts ...jwtauth.Option) jwtauth.KeySource {
+				return jwtauth.NewOIDC(p.srv.URL, opts...)
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			k := testKeys(t)
+			p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+			clk := &fakeClock{t: now}
+			var hits atomic.Int64
+			p.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path != tc.path {
+					return false
+				}
+				hits.Add(1)
+				clk.Advance(6 * time.Second) // the provider takes 6 s to fail
+				http.Error(w, "overloaded", http.StatusServiceUnavailable)
+				return true
+			})
+			v := jwksValidator(t, tc.src(p, jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)), clk)
+			if _, err := v.Validate(context.Background(), validRS256(t)); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+				t.Fatalf("got %v, want ErrKeysUnavailable", err)
+			}
+			// The very next request, at the moment the failure came back.
+			if _, err := v.Validate(context.Background(), validRS256(t)); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+				t.Errorf("right after the failure: got %v, want ErrKeysUnavailable", err)
+			}
+			if got := hits.Load(); got != 1 {
+				t.Errorf("a request made right after a failed fetch fetched again (%d fetches); want the 5 s backoff from the failure", got)
+			}
+		})
+	}
+}
+
+// A validation that waits for another's key fetch and whose own context
+// ends (its deadline, a timeout middleware, a client gone) is answered 503,
+// as the leader cut off the same way is: not 401 with `Bearer
+// error="invalid_token"`, which would tell the client that its valid token
+// is bad (RFC 6750 §3.1).
+func TestCancelledWaiterGets503(t *testing.T) {
+	t.Parallel()
+	k := testKeys(t)
+	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+	arrived := p.holdFirst(t, "/jwks")
+	clk := &fakeClock{t: now}
+	src := jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet))
+	v := jwksValidator(t, src, clk)
+	h := jwtauth.Middleware(v)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	serve := func(ctx context.Context) chan *httptest.ResponseRecorder {
+		out := make(chan *httptest.ResponseRecorder, 1)
+		go func() {
+			r := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+			r.Header.Set("Authorization", "Bearer "+validRS256(t))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			out <- w
+		}()
+		return out
+	}
+
+	leaderCtx, cancelLeader := context.WithCancel(context.Background())
+	defer cancelLeader()
+	leader := serve(leaderCtx)
+	wait(t, arrived, "the leader's fetch")
+	waiterCtx, cancelWaiter := context.WithCancel(context.Background())
+	waiter := serve(waiterCtx)
+	waitRefreshWaiters(t, src, 1)
+	cancelWaiter()
+	w := wait(t, waiter, "the cancelled waiter")
+	cancelLeader()
+	l := wait(t, leader, "the cancelled leader")
+
+	if w.Code == http.StatusUnauthorized || w.Header().Get("WWW-Authenticate") != "" {
+		t.Errorf("waiter cut off by its own context: %d, WWW-Authenticate %q; want 503 as the leader (%d), not a verdict on the token",
+			w.Code, w.Header().Get("WWW-Authenticate"), l.Code)
+	}
+	if w.Code != http.StatusServiceUnavailable || l.Code != http.StatusServiceUnavailable {
+		t.Errorf("waiter %d, leader %d; want 503 for both", w.Code, l.Code)
+	}
+}
+
+// OIDC: a validation whose context ends while it waits for another's
+// discovery gets an error matching ErrKeysUnavailable too.
+func TestOIDCCancelledWaiterKeysUnavailable(t *testing.T) {
+	t.Parallel()
+	k := testKeys(t)
+	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+	arrived := p.holdFirst(t, "/.well-known/openid-configuration")
+	clk := &fakeClock{t: now}
+	src := jwtauth.NewOIDC(p.srv.URL, jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet))
+	leaderCtx, cancelLeader := context.WithCancel(context.Background())
+	defer cancelLeader()
+	leader := make(chan error, 1)
+	go func() { _, err := src.Key(leaderCtx, "rsa", "RS256"); leader <- err }()
+	wait(t, arrived, "the leader's discovery")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := src.Key(ctx, "rsa", "RS256"); !errors.Is(err, jwtauth.ErrKeysUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Errorf("the cancelled waiter got %v, want ErrKeysUnavailable wrapping its cancellation", err)
+	}
+	cancelLeader()
+	if err := wait(t, leader, "the cancelled leader"); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+		t.Errorf("the cancelled leader got %v, want ErrKeysUnavailable", err)
 	}
 }

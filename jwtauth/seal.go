@@ -55,7 +55,7 @@ func (o options) open(ctx context.Context, key string, value []byte) ([]byte, bo
 		}
 	}
 	o.logger.LogAttrs(ctx, slog.LevelWarn, "jwtauth: stored document refused: its seal does not check with the seal key; fetching it from the provider",
-		slog.String("key", logKey(key)), slog.Bool("sealed", sealed))
+		slog.String("key", key), slog.Bool("sealed", sealed))
 	return nil, false
 }
 

@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/funcify/funcify/jwtauth"
 	"github.com/funcify/funcify/store"
@@ -53,7 +55,7 @@ func TestSealedStoreRefusesPlantedKeys(t *testing.T) {
 	clk := &fakeClock{t: now}
 	shared := memstore.New(memstore.WithClock(clk.Now))
 	url := p.srv.URL + "/jwks"
-	key := "jwtauth/jwks/" + url
+	key := jwtauth.StoreKey("jwks", url)
 	attacker := jwksDoc(t, map[string]crypto.PublicKey{"rsa": &k.attackerRSA.PublicKey, "evil": &k.attackerRSA.PublicKey})
 	forged := sign(t, hdr("RS256", "evil"), claims(nil), "RS256", k.attackerRSA)
 	forgedRSA := sign(t, hdr("RS256", "rsa"), claims(nil), "RS256", k.attackerRSA)
@@ -133,11 +135,11 @@ func TestSealedValueBoundToItsKey(t *testing.T) {
 	if _, err := jwtauth.NewJWKS(evil.srv.URL+"/jwks", opts...).Key(ctx, "rsa", "RS256"); err != nil {
 		t.Fatal(err)
 	}
-	it, err := shared.Get(ctx, "jwtauth/jwks/"+evil.srv.URL+"/jwks")
+	it, err := shared.Get(ctx, jwtauth.StoreKey("jwks", evil.srv.URL+"/jwks"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	plant(t, shared, "jwtauth/jwks/"+good.srv.URL+"/jwks", it.Value)
+	plant(t, shared, jwtauth.StoreKey("jwks", good.srv.URL+"/jwks"), it.Value)
 	v := jwksValidator(t, jwtauth.NewJWKS(good.srv.URL+"/jwks", opts...), clk)
 	if _, err := v.Validate(ctx, sign(t, hdr("RS256", "rsa"), claims(nil), "RS256", k.attackerRSA)); err == nil {
 		t.Error("a value sealed for another document was used")
@@ -162,7 +164,7 @@ func TestSealedStoreRefusesPlantedJWKSURI(t *testing.T) {
 	clk := &fakeClock{t: now}
 	shared := memstore.New(memstore.WithClock(clk.Now))
 	issuer := p.srv.URL
-	plant(t, shared, "jwtauth/oidc/"+issuer, []byte(evil.URL+"/jwks"))
+	plant(t, shared, jwtauth.StoreKey("oidc", issuer), []byte(evil.URL+"/jwks"))
 	src := jwtauth.NewOIDC(issuer, jwtauth.WithStore(shared), jwtauth.WithSealKey(sealKey), jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet))
 	v, err := jwtauth.New(jwtauth.Config{Keys: src, Issuer: issuer, Now: clk.Now})
 	if err != nil {
@@ -201,6 +203,69 @@ func TestUnsealedSourceReadsSealedValues(t *testing.T) {
 	}
 	if d, j := p.discHits.Load(), p.jwksHits.Load(); d != 1 || j != 1 {
 		t.Errorf("got %d discoveries and %d JWKS fetches, want 1 and 1: the unsealed source did not read the sealed values", d, j)
+	}
+}
+
+// A sealed document replayed into the store is used, when the provider
+// fails, only while the store itself would still hold it (7 days): past
+// that, the seal cannot say it is current, and a key that the provider
+// rotated out long ago (because it leaked) would validate again on every
+// cold instance for as long as the provider is down, or the attacker can
+// make the fetch fail.
+func TestSealedDocumentReplayRefusedPastStoreTTL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		age   time.Duration
+		valid bool
+	}{
+		{"6 days", 6 * 24 * time.Hour, true},
+		{"30 days", 30 * 24 * time.Hour, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			k := testKeys(t)
+			p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+			clk := &fakeClock{t: now}
+			shared := memstore.New(memstore.WithClock(clk.Now))
+			url := p.srv.URL + "/jwks"
+			key := jwtauth.StoreKey("jwks", url)
+			opts := []jwtauth.Option{jwtauth.WithStore(shared), jwtauth.WithSealKey(sealKey), jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)}
+			ctx := context.Background()
+
+			// Day 0: the fleet fetches and seals the set with key "rsa";
+			// the attacker, who can read and write the store, keeps a copy.
+			if _, err := jwtauth.NewJWKS(url, opts...).Key(ctx, "rsa", "RS256"); err != nil {
+				t.Fatal(err)
+			}
+			it, err := shared.Get(ctx, key)
+			if err != nil || it.Version == 0 {
+				t.Fatalf("nothing stored: %v", err)
+			}
+			saved := it.Value
+
+			// Later: "rsa" was rotated out; the provider is down; the
+			// copy is planted back.
+			clk.Advance(tc.age)
+			p.set(t, map[string]crypto.PublicKey{"rsa2": &k.rsa2.PublicKey})
+			p.setDown(true)
+			plant(t, shared, key, saved)
+
+			later := clk.Now()
+			old := sign(t, hdr("RS256", "rsa"), claims(map[string]any{
+				"exp": later.Add(time.Hour).Unix(), "iat": later.Add(-time.Minute).Unix(), "nbf": later.Add(-time.Minute).Unix(),
+			}), "RS256", k.rsa)
+			v := jwksValidator(t, jwtauth.NewJWKS(url, opts...), clk)
+			_, err = v.Validate(ctx, old)
+			switch {
+			case tc.valid && err != nil:
+				t.Errorf("a cold instance with the provider down refused a set stored %v ago: %v", tc.age, err)
+			case !tc.valid && err == nil:
+				t.Errorf("a cold instance validated a token signed with a key rotated out %v ago, from a replayed sealed document", tc.age)
+			case !tc.valid && !errors.Is(err, jwtauth.ErrKeysUnavailable):
+				t.Errorf("got %v, want ErrKeysUnavailable", err)
+			}
+		})
 	}
 }
 
