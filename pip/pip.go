@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -34,7 +35,9 @@ type Config struct {
 	// string equal to the token's "sub"; any other answer (no "sub", one
 	// of another type or another subject, or a token without "sub") fails
 	// the request with [ErrUserInfo], 503 from [PIP.Hook], and is not
-	// cached.
+	// cached. A URL that does not parse, or is not an absolute http or
+	// https URL, fails every request that needs userinfo the same way,
+	// with an error that names it without its query or user information.
 	UserInfoURL string
 	// HTTPClient fetches userinfo; nil means a client with a 5 s timeout.
 	HTTPClient *http.Client
@@ -47,7 +50,8 @@ type Config struct {
 // PIP is the policy information point: it builds the [Subject] of a request
 // from its bearer token. It is safe for concurrent use.
 type PIP struct {
-	cfg Config
+	cfg    Config
+	urlErr error // why cfg.UserInfoURL cannot be fetched, or nil
 
 	mu       sync.Mutex // guards userinfo
 	userinfo map[[sha256.Size]byte]cachedInfo
@@ -72,7 +76,25 @@ func New(cfg Config) *PIP {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &PIP{cfg: cfg, userinfo: make(map[[sha256.Size]byte]cachedInfo)}
+	p := &PIP{cfg: cfg, userinfo: make(map[[sha256.Size]byte]cachedInfo)}
+	if cfg.UserInfoURL != "" {
+		p.urlErr = checkURL(cfg.UserInfoURL)
+	}
+	return p
+}
+
+// checkURL returns why rawURL cannot be fetched, naming it without its
+// query and user information, which may carry secrets: the error is
+// logged by the app.
+func checkURL(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	switch {
+	case err != nil:
+		return fmt.Errorf("pip: UserInfoURL: %w", redact.Error(err))
+	case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return fmt.Errorf("pip: UserInfoURL %q is not an absolute http or https URL", redact.URL(u))
+	}
+	return nil
 }
 
 // Errors from [PIP.Subject] besides jwtauth's.
@@ -140,9 +162,12 @@ func (p *PIP) userInfo(ctx context.Context, t *jwtauth.Token) (map[string]any, e
 	}
 	p.mu.Unlock()
 
+	if p.urlErr != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUserInfo, p.urlErr)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.cfg.UserInfoURL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUserInfo, err)
+		return nil, fmt.Errorf("%w: %v", ErrUserInfo, redact.Error(err))
 	}
 	req.Header.Set("Authorization", "Bearer "+t.Raw)
 	req.Header.Set("Accept", "application/json")

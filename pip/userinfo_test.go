@@ -37,6 +37,11 @@ func TestUserInfoSubjectMustMatch(t *testing.T) {
 		{"sub of another subject", `{"sub":"mallory"}`, ""},
 		{"sub differs in case", `{"sub":"Alice"}`, ""},
 		{"token without sub", `{"sub":"alice"}`, "sub"},
+		// Neither names a subject: "" equals "", yet there is no
+		// subject to match.
+		{"neither has sub", `{"email":"alice@example.com"}`, "sub"},
+		{"token without sub, sub empty", `{"sub":""}`, "sub"},
+		{"token without sub, sub a number", `{"sub":42}`, "sub"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,5 +121,31 @@ func TestUserInfoErrorHidesQuery(t *testing.T) {
 	}
 	if msg := err.Error(); strings.Contains(msg, "s3cret") || strings.Contains(msg, "api_key") || !strings.Contains(msg, addr+"/userinfo") {
 		t.Errorf("got %q, want the endpoint without its query", msg)
+	}
+}
+
+// A UserInfoURL that does not parse (a typo in the port) fails every
+// request that needs userinfo with ErrUserInfo (503), and an error that
+// names neither the query nor the user information: the app logs it.
+func TestUnparsableUserInfoURLHidesSecrets(t *testing.T) {
+	f := newFixture(t)
+	tok, err := f.v.Validate(context.Background(), f.token(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{
+		"https://user:pw@idp.example.com:44x/userinfo?api_key=s3cret",
+		"/userinfo?api_key=s3cret&user=pw@", // not absolute
+	} {
+		p := pip.New(pip.Config{Validator: f.v, UserInfoURL: bad})
+		_, err = p.Subject(context.Background(), tok)
+		if !errors.Is(err, pip.ErrUserInfo) {
+			t.Fatalf("%s: got %v, want ErrUserInfo", bad, err)
+		}
+		for _, secret := range []string{"s3cret", "api_key", "pw@"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("the error shows %q: %v", secret, err)
+			}
+		}
 	}
 }
