@@ -108,3 +108,35 @@ func TestText(t *testing.T) {
 		t.Error("Text(nil) is not empty")
 	}
 }
+
+// Text finds a URL in an error's text in both of its forms: quoted, as a
+// *url.Error writes it (with escapes when the URL holds a quote or a
+// backslash), and bare, as a wrapping message may repeat it.
+func TestTextBothForms(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+	}{
+		// The quoted form differs from the bare URL inside its quotes:
+		// only the replacement of the quoted form finds it.
+		{"quoted with escapes", &url.Error{Op: "Get", URL: `https://idp.example.com/jwks?api_key=s3cret"x`, Err: syscall.ECONNREFUSED}},
+		// The URL also appears bare, outside the *url.Error's quotes:
+		// only the replacement of the bare form finds that one.
+		{"bare in a wrapping message", fmt.Errorf("fetching https://idp.example.com/jwks?api_key=s3cret: %w",
+			&url.Error{Op: "Get", URL: "https://idp.example.com/jwks?api_key=s3cret", Err: syscall.ECONNREFUSED})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !strings.Contains(tt.err.Error(), "s3cret") {
+				t.Fatalf("the error does not show the secret (%v): this test tests nothing", tt.err)
+			}
+			got := Text(tt.err)
+			if strings.Contains(got, "s3cret") || strings.Contains(got, "api_key") {
+				t.Errorf("Text(...) = %q, shows the query", got)
+			}
+			if !strings.Contains(got, "https://idp.example.com/jwks") {
+				t.Errorf("Text(...) = %q, want the URL's host and path kept", got)
+			}
+		})
+	}
+}
