@@ -65,9 +65,7 @@ func (c *Cache[V]) Get(ctx context.Context, key string, fetch func(context.Conte
 	}
 	gen := c.gens[key]
 	c.mu.Unlock()
-	// The generation leads the flight key, so no two (gen, key) pairs
-	// share one.
-	v, err, _ := c.flight.Do(ctx, strconv.FormatUint(gen, 10)+":"+key, func(ctx context.Context) (V, error) {
+	v, err, _ := c.flight.Do(ctx, flightKey(gen, key), func(ctx context.Context) (V, error) {
 		// A fetch that ended between the look-up above and Do has
 		// cached its value: use it rather than fetch again.
 		c.mu.Lock()
@@ -92,6 +90,12 @@ func (c *Cache[V]) Get(ctx context.Context, key string, fetch func(context.Conte
 		err = fmt.Errorf("cache: fetch of %q: %w", key, err)
 	}
 	return v, err
+}
+
+// flightKey is the single-flight key of key's fetch under generation gen:
+// the generation leads, so no two (gen, key) pairs share one.
+func flightKey(gen uint64, key string) string {
+	return strconv.FormatUint(gen, 10) + ":" + key
 }
 
 // Set caches v for key, as if a Get had just fetched it, and makes a fetch

@@ -246,28 +246,23 @@ func TestLeaderFailureShared(t *testing.T) {
 	}
 }
 
-// waitWaiters returns once n goroutines wait in a Get of c, parked in its
-// select, failing the test after 10 seconds. Neither Cache nor the
-// single-flight under it counts its waiters, so it reads the goroutine
-// stacks: a waiter is a goroutine in state "select" inside Cache.Get, and
-// not the one running the fetch (flight's lead).
+// waitWaiters returns once n Gets have joined the fetch of key under way,
+// failing the test after 10 seconds.
 func waitWaiters[V any](t *testing.T, c *Cache[V], key string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	buf := make([]byte, 1<<20)
-	for {
-		got := 0
-		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-			if strings.Contains(g, "[select") && strings.Contains(g, "cache.(*Cache[...]).Get(") && !strings.Contains(g, ").lead(") {
-				got++
-			}
-		}
-		if got >= n {
-			return
-		}
+	for c.waiting(key) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d Gets of %q wait after 10s, want %d", got, key, n)
+			t.Fatalf("%d Gets of %q wait after 10s, want %d", c.waiting(key), key, n)
 		}
 		runtime.Gosched()
 	}
+}
+
+// waiting returns how many Gets have joined the fetch of key under way.
+func (c *Cache[V]) waiting(key string) int {
+	c.mu.Lock()
+	gen := c.gens[key]
+	c.mu.Unlock()
+	return c.flight.Waiting(flightKey(gen, key))
 }
