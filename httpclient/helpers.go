@@ -40,7 +40,7 @@ const maxResponse = 16 << 20
 // GetJSON sends a GET to rawURL with client (nil: http.DefaultClient) and
 // decodes the JSON answer into a T.
 func GetJSON[T any](ctx context.Context, client *http.Client, rawURL string) (T, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	req, err := http.NewRequestWithContext(withPreread(ctx), http.MethodGet, rawURL, nil)
 	if err != nil {
 		var zero T
 		return zero, fmt.Errorf("httpclient: %w", unwrapURLError(err))
@@ -62,7 +62,7 @@ func PostJSON[T any](ctx context.Context, client *http.Client, rawURL string, bo
 	if err != nil {
 		return zero, fmt.Errorf("httpclient: encoding the request body: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(withPreread(ctx), http.MethodPost, rawURL, bytes.NewReader(b))
 	if err != nil {
 		return zero, fmt.Errorf("httpclient: %w", unwrapURLError(err))
 	}
@@ -75,7 +75,7 @@ func PostJSON[T any](ctx context.Context, client *http.Client, rawURL string, bo
 // its POST is retried by a [Transport] only when it failed before it was
 // written.
 func PostForm[T any](ctx context.Context, client *http.Client, rawURL string, form url.Values) (T, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(withPreread(ctx), http.MethodPost, rawURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		var zero T
 		return zero, fmt.Errorf("httpclient: %w", unwrapURLError(err))

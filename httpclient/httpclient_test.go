@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/funcify/funcify/breaker"
@@ -290,43 +291,195 @@ func hang(t *testing.T) func(http.ResponseWriter, *http.Request) {
 	}
 }
 
-// TestHangingDownstreamOpensBreaker: with the default AttemptTimeout, a try
-// to a downstream that never answers ends on its own timeout while the
-// caller still has time, so the breaker counts it, and three such calls
-// open the circuit.
+// TestHangingDownstreamOpensBreaker: a try to a downstream that never
+// answers ends on its own AttemptTimeout while the caller still has time, so
+// the breaker counts it, and three such calls open the circuit. The caller's
+// minute is far beyond the tries' 50 ms: only the tries' own bound ends them.
 func TestHangingDownstreamOpensBreaker(t *testing.T) {
 	s, u := serve(t, hang(t))
 	b := breaker.New(breaker.Settings{Name: "hanging"})
-	c := client(&Transport{Breaker: b})
-	// The caller's 4 s leave each try 3 s (see AttemptTimeout), and a
-	// loaded machine 1 s to count the failure before the caller's deadline.
-	call := func() (err error, callerDone bool) {
-		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
-		defer cancel()
-		_, err = GetJSON[answer](ctx, c, u)
-		return err, ctx.Err() != nil
-	}
-	type outcome struct {
-		err        error
-		callerDone bool
-	}
-	outcomes := make(chan outcome, 3)
-	for range 3 {
-		go func() {
-			err, done := call()
-			outcomes <- outcome{err, done}
-		}()
-	}
-	for range 3 {
-		if o := <-outcomes; o.callerDone || !errors.Is(o.err, context.DeadlineExceeded) {
-			t.Errorf("hanging call: got %v, caller's deadline reached %v; want the try's own deadline, before the caller's", o.err, o.callerDone)
-		}
-	}
-	if err, _ := call(); !errors.Is(err, breaker.ErrOpen) {
+	c := client(&Transport{Breaker: b, AttemptTimeout: 50 * time.Millisecond, Retry: []retry.Option{retry.WithMaxTries(1)}})
+	hangingCalls(t, c, u, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := GetJSON[answer](ctx, c, u); !errors.Is(err, breaker.ErrOpen) {
 		t.Fatalf("after 3 hanging calls: got %v, want ErrOpen", err)
 	}
 	if got := s.hits.Load(); got != 3 {
 		t.Errorf("got %d requests, want 3", got)
+	}
+}
+
+// TestDefaultBoundOpensBreaker: under the default AttemptTimeout, a try
+// bounded by three quarters of the caller's time left (here 1.2 s, as the
+// Transport's clock tells, so the floor of 1 s) that runs out counts, so a
+// hanging downstream opens the circuit for callers with a Lambda's usual
+// deadlines. The callers' real deadline is a minute away: only the tries' own
+// bound ends them.
+func TestDefaultBoundOpensBreaker(t *testing.T) {
+	s, u := serve(t, hang(t))
+	b := breaker.New(breaker.Settings{Name: "hanging"})
+	deadline := time.Now().Add(time.Minute)
+	c := client(&Transport{Breaker: b, Retry: []retry.Option{retry.WithMaxTries(1)},
+		now: func() time.Time { return deadline.Add(-1200 * time.Millisecond) }})
+	hangingCalls(t, c, u, 3)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if _, err := GetJSON[answer](ctx, c, u); !errors.Is(err, breaker.ErrOpen) {
+		t.Fatalf("after 3 hanging calls: got %v, want ErrOpen", err)
+	}
+	if got := s.hits.Load(); got != 3 {
+		t.Errorf("got %d requests, want 3", got)
+	}
+}
+
+// hangingCalls makes n concurrent GETs to u, each with a minute to run, and
+// checks that each ends on its try's own deadline, not the caller's.
+func hangingCalls(t *testing.T, c *http.Client, u string, n int) {
+	t.Helper()
+	type outcome struct {
+		err        error
+		callerDone bool
+	}
+	outcomes := make(chan outcome, n)
+	for range n {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, err := GetJSON[answer](ctx, c, u)
+			outcomes <- outcome{err, ctx.Err() != nil}
+		}()
+	}
+	for range n {
+		if o := <-outcomes; o.callerDone || !errors.Is(o.err, context.DeadlineExceeded) {
+			t.Errorf("hanging call: got %v, caller's deadline reached %v; want the try's own deadline, before the caller's", o.err, o.callerDone)
+		}
+	}
+}
+
+// answerAfter answers 200 after d, or gives up when the client does.
+func answerAfter(d time.Duration) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(d):
+			status(200)(w, r)
+		case <-r.Context().Done():
+		}
+	}
+}
+
+// TestShortOnTimeNotCut: a caller with 1 s left (a Lambda late in its
+// invocation, as the Transport's clock tells) calling a healthy downstream
+// that answers in 850 ms gets its answer: the default bound would be 750 ms,
+// below the 1 s floor, so the try runs to the caller's deadline instead of
+// failing, and the breaker, which would count the cut tries against the
+// downstream, stays closed for everyone. The callers' real deadline is a
+// minute away.
+func TestShortOnTimeNotCut(t *testing.T) {
+	s, u := serve(t, answerAfter(850*time.Millisecond))
+	b := breaker.New(breaker.Settings{Name: "slow-but-healthy"})
+	deadline := time.Now().Add(time.Minute)
+	c := client(&Transport{Breaker: b, now: func() time.Time { return deadline.Add(-time.Second) }})
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			defer cancel()
+			_, err := GetJSON[answer](ctx, c, u)
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("a call the downstream answers before the caller's deadline failed: %v", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := GetJSON[answer](ctx, c, u); errors.Is(err, breaker.ErrOpen) {
+		t.Errorf("a caller with time is refused: %v (circuit %v after %d requests to a healthy downstream)", err, b.State(ctx), s.hits.Load())
+	}
+}
+
+// TestShortOnTimeNotCounted: callers with less than the 1 s floor left, whose
+// calls to a hanging downstream end on their own deadline, do not open the
+// circuit: that deadline says nothing of the downstream.
+func TestShortOnTimeNotCounted(t *testing.T) {
+	_, u := serve(t, hang(t))
+	b := breaker.New(breaker.Settings{Name: "late-callers"})
+	c := client(&Transport{Breaker: b})
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		_, err := GetJSON[answer](ctx, c, u)
+		callerDone := ctx.Err() != nil
+		cancel()
+		if err == nil || !callerDone {
+			t.Fatalf("call %d: got %v, caller's deadline reached %v; want the caller's deadline to end it", i+1, err, callerDone)
+		}
+	}
+	if st := b.State(context.Background()); st != breaker.Closed {
+		t.Errorf("3 callers short of time opened the circuit: %v", st)
+	}
+}
+
+// stallAfterHeaders answers 200 with its headers and the start of a JSON
+// body, then sends nothing more until the client gives up (or the test
+// ends): a downstream that hangs after its headers.
+func stallAfterHeaders(t *testing.T) func(http.ResponseWriter, *http.Request) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(`{"ok":`))
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}
+}
+
+// TestBodyStallCounts: a downstream that sends its headers and then stalls
+// makes every try of the helpers run out of AttemptTimeout while the caller
+// still has time; the helpers read the body inside the try the breaker
+// guards, so each counts as a failure and the circuit opens, and a half-open
+// trial that gets headers and then stalls opens it again instead of closing
+// it.
+func TestBodyStallCounts(t *testing.T) {
+	s, u := serve(t, stallAfterHeaders(t))
+	var mu sync.Mutex
+	now := time.Now()
+	b := breaker.New(breaker.Settings{Name: "stalling", Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	c := client(&Transport{Breaker: b, AttemptTimeout: 200 * time.Millisecond})
+	call := func() (err error, callerDone bool) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, err = GetJSON[answer](ctx, c, u)
+		return err, ctx.Err() != nil
+	}
+	for i := range 3 {
+		if err, callerDone := call(); err == nil || callerDone {
+			t.Fatalf("call %d: got %v (caller's deadline reached %v); want the try's own timeout", i+1, err, callerDone)
+		}
+	}
+	if err, _ := call(); !errors.Is(err, breaker.ErrOpen) {
+		t.Fatalf("after 3 tries that ran out of AttemptTimeout: got %v, want breaker.ErrOpen (requests sent: %d, circuit %v)",
+			err, s.hits.Load(), b.State(context.Background()))
+	}
+
+	mu.Lock()
+	now = now.Add(time.Hour) // past OpenFor: the next call is a trial
+	mu.Unlock()
+	before := s.hits.Load()
+	if err, callerDone := call(); err == nil || callerDone {
+		t.Fatalf("trial: got %v (caller's deadline reached %v); want the try's own timeout", err, callerDone)
+	}
+	if s.hits.Load() == before {
+		t.Fatal("no trial was sent")
+	}
+	if st := b.State(context.Background()); st != breaker.Open {
+		t.Errorf("after a trial whose body stalled: circuit %v, want open", st)
 	}
 }
 
@@ -497,9 +650,15 @@ func TestAttemptTimeout(t *testing.T) {
 		{"default, API Gateway's 29 s", 0, 29 * s, DefaultAttemptTimeout},
 		{"default, just under the crossover", 0, 13 * s, 9750 * time.Millisecond},
 		{"default, 15 minutes", 0, 15 * time.Minute, DefaultAttemptTimeout},
-		{"default, deadline passed", 0, -s, time.Nanosecond},
+		{"default, 2 s: three quarters", 0, 2 * s, 1500 * time.Millisecond},
+		{"default, 1.2 s: the floor", 0, 1200 * time.Millisecond, s},
+		{"default, just over the floor", 0, s + time.Millisecond, s},
+		{"default, 1 s: none", 0, s, 0},
+		{"default, 750 ms: none", 0, 750 * time.Millisecond, 0},
+		{"default, deadline passed: none", 0, -s, 0},
 		{"set, no deadline", 30 * s, 0, 30 * s},
 		{"set, used as given", 2 * s, 3 * s, 2 * s},
+		{"set below the floor, used as given", 100 * time.Millisecond, 500 * time.Millisecond, 100 * time.Millisecond},
 		{"set beyond the deadline", 5 * s, 3 * s, 5 * s},
 		{"negative: none", -1, 3 * s, 0},
 	}
@@ -517,6 +676,42 @@ func TestAttemptTimeout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPreread: the body read ahead within the try reads the same bytes as
+// the original, whether it fits the limit or not, and the try ends (cancel
+// is called) once the body is read or, past the limit, closed; a read that
+// fails on the try's context fails with that context's error.
+func TestPreread(t *testing.T) {
+	for _, body := range []string{"", "short", "exactly10", "0123456789", "longer than the limit of ten"} {
+		t.Run(fmt.Sprintf("%d bytes", len(body)), func(t *testing.T) {
+			cancelled := 0
+			resp := &http.Response{Body: io.NopCloser(strings.NewReader(body))}
+			if err := preread(context.Background(), resp, 10, func() { cancelled++ }); err != nil {
+				t.Fatal(err)
+			}
+			if len(body) <= 10 && cancelled != 1 {
+				t.Errorf("whole body read: cancel called %d times, want 1", cancelled)
+			}
+			got, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || string(got) != body {
+				t.Errorf("got %q, %v; want %q", got, err, body)
+			}
+			if cancelled != 1 {
+				t.Errorf("after Close: cancel called %d times, want 1", cancelled)
+			}
+		})
+	}
+	t.Run("try ran out", func(t *testing.T) {
+		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		defer cancel()
+		resp := &http.Response{Body: io.NopCloser(iotest.ErrReader(errors.New("net/http: request canceled")))}
+		err := preread(ctx, resp, 10, nil)
+		if !errors.Is(err, context.DeadlineExceeded) || !breaker.IsDownstreamFailure(err) {
+			t.Errorf("got %v, want the try's deadline, a downstream failure", err)
+		}
+	})
 }
 
 func TestNotSent(t *testing.T) {

@@ -13,8 +13,10 @@
 package httpclient
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -53,7 +55,14 @@ import (
 //     and tries that ran out of AttemptTimeout count as failures, and an
 //     open circuit fails the request at once with an error matching
 //     breaker.ErrOpen. A try cut off by the caller's own context does not
-//     count.
+//     count. For a request sent by [GetJSON], [PostJSON] or [PostForm], the
+//     try includes reading the answer's body: a downstream that sends its
+//     headers and then stalls runs out of AttemptTimeout, counts, and is
+//     retried like a reset (so a POST is not); a half-open circuit's trial
+//     closes it only once the body has arrived. For a request of your own
+//     sent through RoundTrip, the breaker hears of the try when the headers
+//     arrive: reading the body is still bounded by AttemptTimeout, but a
+//     body that stalls is neither counted nor retried.
 //   - Each request is logged once, with the request's context, at Info (Warn
 //     when it failed, unless the caller's own context ended it), with its
 //     method, host, status, tries and duration: never its query string,
@@ -73,21 +82,37 @@ type Transport struct {
 	// Zero means the default: [DefaultAttemptTimeout], and at most three
 	// quarters of the time left before the request context's deadline, so
 	// that a try that hangs ends, and counts as a failure, while the caller
-	// keeps a quarter of its time to answer. A positive value is used as
-	// given; a try that reaches the context's deadline first ends there and
-	// does not count. A negative value sets no bound of its own: each try
-	// runs to the context's deadline, and a downstream that hangs is never
-	// counted.
+	// keeps a quarter of its time to answer; but never less than 1 s. A try
+	// that had less than that says more about its caller's lack of time
+	// than about the downstream, and cutting it shorter would fail calls
+	// that a healthy downstream answers in time (a late invocation with 1 s
+	// left calling one that answers in 850 ms) and count them against it,
+	// opening the circuit for every caller. So when the context's deadline
+	// is 1 s away or less, a try has no bound of its own: it runs to that
+	// deadline, which does not count. A try cut off by the default bound,
+	// 1 s or more, counts: a downstream that hangs opens the circuit for
+	// callers with the usual Lambda deadlines (2.25 s per try for 3 s left,
+	// 10 s for 29 s). A positive value is used as given, and a try that
+	// runs out of it counts, however short; a try that reaches the
+	// context's deadline first ends there and does not count. A negative
+	// value sets no bound of its own: each try runs to the context's
+	// deadline, and a downstream that hangs is never counted.
 	AttemptTimeout time.Duration
 	// Logger receives the line logged for each request; nil means
 	// slog.Default(). Use a logger that discards to log nothing.
 	Logger *slog.Logger
+
+	// now reads the clock that the default AttemptTimeout measures the
+	// time left by; nil means time.Now. Tests set it, so that a try's bound
+	// can be derived from a deadline other than the one that ends it.
+	now func() time.Time
 }
 
 // DefaultAttemptTimeout bounds each try of a [Transport] whose
 // AttemptTimeout is zero. When the request's context has a deadline less
 // than about 13 s away, as most Lambda invocations do, the bound is shorter:
-// three quarters of the time left.
+// three quarters of the time left, but not under 1 s; with 1 s left or
+// less, a try runs to the deadline (see AttemptTimeout).
 const DefaultAttemptTimeout = 10 * time.Second
 
 // RoundTrip sends req, retrying and guarding it as [Transport] says. Like any
@@ -168,6 +193,12 @@ func notSent(err error) bool {
 	return errors.As(err, &dns)
 }
 
+// minAttemptTimeout is the least bound the default AttemptTimeout sets on a
+// try: a try cut off sooner tells of the caller's lack of time more than of
+// the downstream, so when the caller has less than this left, the try gets
+// no bound of its own.
+const minAttemptTimeout = time.Second
+
 // attemptTimeout returns the bound of a try that starts at now under ctx,
 // as AttemptTimeout says, or 0 for none.
 func (t *Transport) attemptTimeout(ctx context.Context, now time.Time) time.Duration {
@@ -177,11 +208,22 @@ func (t *Transport) attemptTimeout(ctx context.Context, now time.Time) time.Dura
 	case t.AttemptTimeout < 0:
 		return 0
 	}
-	d := DefaultAttemptTimeout
-	if deadline, ok := ctx.Deadline(); ok {
-		d = min(d, max(deadline.Sub(now)/4*3, time.Nanosecond))
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return DefaultAttemptTimeout
 	}
-	return d
+	left := deadline.Sub(now)
+	if left <= minAttemptTimeout {
+		return 0 // the caller's deadline ends the try, and does not count
+	}
+	return min(DefaultAttemptTimeout, max(left/4*3, minAttemptTimeout))
+}
+
+func (t *Transport) clock() time.Time {
+	if t.now != nil {
+		return t.now()
+	}
+	return time.Now()
 }
 
 // prepare returns the request for one try: a clone with a fresh body after
@@ -201,28 +243,33 @@ func (t *Transport) prepare(ctx context.Context, req *http.Request, attempt int)
 	return try, nil
 }
 
-// send makes one try through the breaker.
+// send makes one try through the breaker. For the helpers (see
+// withPreread), the try includes reading the answer's body.
 func (t *Transport) send(ctx context.Context, req *http.Request) (*http.Response, error) {
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	do := func(ctx context.Context) (*http.Response, error) {
-		if d := t.attemptTimeout(ctx, time.Now()); d > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, d)
-			req = req.WithContext(ctx)
-			resp, err := base.RoundTrip(req)
-			if err != nil {
+		try, cancel := req, context.CancelFunc(nil)
+		if d := t.attemptTimeout(ctx, t.clock()); d > 0 {
+			var tctx context.Context
+			tctx, cancel = context.WithTimeout(ctx, d)
+			try = req.WithContext(tctx)
+		}
+		resp, err := base.RoundTrip(try)
+		if err != nil {
+			if cancel != nil {
 				cancel()
+			}
+			return nil, err
+		}
+		if prereads(ctx) {
+			if err := preread(try.Context(), resp, maxResponse, cancel); err != nil {
 				return nil, err
 			}
+		} else if cancel != nil {
 			resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
-			return resp, classify(resp)
-		}
-		resp, err := base.RoundTrip(req)
-		if err != nil {
-			return nil, err
 		}
 		return resp, classify(resp)
 	}
@@ -232,6 +279,62 @@ func (t *Transport) send(ctx context.Context, req *http.Request) (*http.Response
 	}
 	resp, err := breaker.Execute(ctx, t.Breaker, do)
 	return resp, unwrapStatus(err)
+}
+
+// prereadKey marks the context of a request sent by the helpers, whose
+// answer's body is read inside the try.
+type prereadKey struct{}
+
+// withPreread returns ctx marked so that a Transport sending a request with
+// it reads the answer's body within the try, where AttemptTimeout bounds it
+// and the breaker sees how it ended. The helpers use it: they read the whole
+// body anyway. The mark reaches the Transport through any RoundTripper that
+// wraps it and keeps the request's context; a request of another
+// RoundTripper made with the same context is read ahead too, which changes
+// nothing of what its reader gets (see preread).
+func withPreread(ctx context.Context) context.Context {
+	return context.WithValue(ctx, prereadKey{}, true)
+}
+
+func prereads(ctx context.Context) bool {
+	v, _ := ctx.Value(prereadKey{}).(bool)
+	return v
+}
+
+// preread reads resp's body, up to limit+1 bytes, under ctx, the try's
+// context, and then calls cancel, if not nil, to end the try. A body that
+// fails to arrive fails the try with the context's error when it ended it
+// (so that the breaker counts a try that ran out of AttemptTimeout and not
+// one cut off by the caller), else with the read's error. The body resp
+// keeps reads the same bytes as the original: those read ahead, then, past
+// limit, the rest of the original, whose Close ends the try.
+func preread(ctx context.Context, resp *http.Response, limit int64, cancel context.CancelFunc) error {
+	done := func() {
+		if cancel != nil {
+			cancel()
+		}
+	}
+	buf, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		resp.Body.Close()
+		done()
+		if cerr := ctx.Err(); cerr != nil {
+			err = cerr
+		}
+		return fmt.Errorf("httpclient: reading the answer: %w", err)
+	}
+	if int64(len(buf)) <= limit { // the whole body
+		resp.Body.Close()
+		done()
+		resp.Body = io.NopCloser(bytes.NewReader(buf))
+		return nil
+	}
+	rest := resp.Body
+	resp.Body = &cancelBody{ReadCloser: struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(buf), rest), rest}, cancel: done}
+	return nil
 }
 
 // classify turns a 5xx answer into an error for the breaker to count.
