@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -546,6 +547,67 @@ func TestMiddlewareWrappingWriterKeepsEnvelopes(t *testing.T) {
 	got := invoke(t, a, makeEvent(t, "v2", req{path: "/nowhere"}))
 	if got.StatusCode != 404 || !strings.Contains(got.Body, `"step":"route"`) {
 		t.Errorf("got %d %s, want a 404 envelope", got.StatusCode, got.Body)
+	}
+}
+
+// gzipWriter compresses everything written through it, the way a
+// hand-written compression middleware does.
+type gzipWriter struct {
+	http.ResponseWriter
+	gz *gzip.Writer
+}
+
+func (g *gzipWriter) Write(p []byte) (int, error) { return g.gz.Write(p) }
+func (g *gzipWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
+// gzipAll sets Content-Encoding: gzip up front and compresses the whole
+// answer, errors included.
+func gzipAll(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		gz := gzip.NewWriter(w)
+		defer gz.Close()
+		next.ServeHTTP(&gzipWriter{ResponseWriter: w, gz: gz}, r)
+	})
+}
+
+// TestWriteErrorUnderCompressionMiddleware: behind a compression middleware
+// added with App.Use, which sets Content-Encoding and then compresses
+// whatever the handler writes, WriteError keeps Content-Encoding, as
+// net/http's http.Error does (go.dev/issue/66343): the client gets a gzip
+// envelope it is told to gunzip, not gzip bytes labelled application/json.
+func TestWriteErrorUnderCompressionMiddleware(t *testing.T) {
+	a := quietApp(nil)
+	a.Use(gzipAll)
+	a.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, NewError(http.StatusConflict, "order changed"))
+	})
+	for _, shape := range shapes {
+		t.Run(shape, func(t *testing.T) {
+			got := invoke(t, a, makeEvent(t, shape, req{path: "/"}))
+			body := []byte(got.Body)
+			if got.IsBase64Encoded {
+				var err error
+				if body, err = base64.StdEncoding.DecodeString(got.Body); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// What a client does: gunzip only when told to.
+			enc := got.header("Content-Encoding")
+			if len(enc) == 1 && enc[0] == "gzip" {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatalf("Content-Encoding gzip, but: %v", err)
+				}
+				if body, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got.StatusCode != http.StatusConflict || !strings.Contains(string(body), "order changed") {
+				t.Errorf("the client reads status %d, Content-Encoding %q, body %q; want the 409 envelope",
+					got.StatusCode, enc, body)
+			}
+		})
 	}
 }
 

@@ -109,6 +109,13 @@ func public(err error, step string) *Error {
 // *Error in err's chain gives the status, message, step and ctx; any other
 // error answers 500 "internal error". Errors of status 500 and above are
 // logged with their cause; the cause never reaches the caller.
+//
+// Headers already set are kept, except Content-Length, and Content-Encoding
+// when w is the writer funcify gave the handler: a handler that set
+// "Content-Encoding: gzip" for the body it meant to send, then failed,
+// answers with a plain envelope. When w is a middleware's writer (added with
+// [App.Use]), Content-Encoding is kept, as net/http's http.Error keeps it: a
+// compression middleware sets it and compresses the envelope too.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, r, err, "handler")
 }
@@ -127,11 +134,18 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, step string) 
 }
 
 // writeEnvelope writes e as the response, keeping headers already set except
-// the content headers.
+// Content-Length, which described another body, and Content-Encoding when w
+// is funcify's own writer: a handler set it for the body it meant to send,
+// and the envelope is not encoded. Under a middleware's writer, it is kept,
+// as net/http's http.Error keeps it (go.dev/issue/66343): a compression
+// middleware sets it up front and encodes whatever is written through it,
+// the envelope included.
 func writeEnvelope(w http.ResponseWriter, e *Error, problem bool) {
 	h := w.Header()
 	h.Del("Content-Length")
-	h.Del("Content-Encoding")
+	if _, own := w.(*responseWriter); own {
+		h.Del("Content-Encoding")
+	}
 	status := e.status()
 	ctx := e.Ctx
 	if ctx == nil {
