@@ -100,10 +100,10 @@ func ExampleWithMaxRetryAfter() {
 	calls := 0
 	_, err := retry.Do(context.Background(), func(ctx context.Context) (int, error) {
 		calls++
-		// The server asks for a day: Do neither waits that long nor tries
-		// again sooner than asked.
-		return 0, retry.RetryAfter(24*time.Hour, errors.New("down for maintenance"))
-	}, retry.WithMaxTries(3), retry.WithMaxRetryAfter(5*time.Minute))
+		// The server asks for a longer wait than the cap allows: Do
+		// neither waits that long nor tries again sooner than asked.
+		return 0, retry.RetryAfter(100*time.Millisecond, errors.New("down for maintenance"))
+	}, retry.WithMaxTries(3), retry.WithMaxRetryAfter(50*time.Millisecond))
 	fmt.Println(calls, errors.Is(err, retry.ErrRetryAfterTooLong))
 	fmt.Println(err)
 	// Output:
