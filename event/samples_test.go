@@ -103,6 +103,8 @@ func TestFunctionURLDomain(t *testing.T) {
 		{"a1b2c3.lambda-url..on.aws", APIGatewayV2},
 		{"a1b2c3.lambda-url.eu.west-1.on.aws", APIGatewayV2},
 		{"a1b2c3.lambda-url.eu-west-1.on.aws.", APIGatewayV2},
+		{"api.a1b2c3.lambda-url.eu-west-1.on.aws", APIGatewayV2}, // a url-id has no dot
+		{"a1b2c3.lambda-url.lambda-url.eu-west-1.on.aws", APIGatewayV2},
 		{"orders.7d6c5b4a.vpc-lattice-svcs.eu-west-1.on.aws", APIGatewayV2},
 		{"p8m2n4v6cd.execute-api.eu-west-1.amazonaws.com", APIGatewayV2},
 		{"", APIGatewayV2},
