@@ -117,3 +117,64 @@ func TestLocalServer(t *testing.T) {
 		t.Errorf("got Set-Cookie %q", got)
 	}
 }
+
+// TestLocalServerForwardedHeaders: like API Gateway, the local server adds
+// x-forwarded-for (the client's address, appended to what the client sent),
+// x-forwarded-proto and x-forwarded-port, replacing a client's own proto and
+// port, so that a handler reading them sees locally what it will in Lambda.
+func TestLocalServerForwardedHeaders(t *testing.T) {
+	a := quietApp(nil)
+	a.HandleFunc("GET /forwarded", func(w http.ResponseWriter, r *http.Request) {
+		JSON(w, r, http.StatusOK, map[string]string{
+			"for":        r.Header.Get("X-Forwarded-For"),
+			"proto":      r.Header.Get("X-Forwarded-Proto"),
+			"port":       r.Header.Get("X-Forwarded-Port"),
+			"remoteAddr": r.RemoteAddr,
+		})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.serve(ctx, ln, 5*time.Second) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	for _, tt := range []struct {
+		name    string
+		headers map[string]string
+		wantFor string
+	}{
+		{"direct", nil, "127.0.0.1"},
+		{"behind a proxy", map[string]string{"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https", "X-Forwarded-Port": "8443"},
+			"198.51.100.7, 127.0.0.1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/forwarded", nil)
+			for k, v := range tt.headers {
+				r.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var got map[string]string
+			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{"for": tt.wantFor, "proto": "http", "port": port, "remoteAddr": "127.0.0.1:0"}
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("%s: got %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}

@@ -42,7 +42,9 @@ import (
 //	-timeout D        the invocation deadline (default 30s)
 //
 // Each local HTTP request becomes the HTTP API 2.0 event API Gateway would
-// send (its rawPath percent-decoded, as API Gateway hands it over) and goes
+// send (its rawPath percent-decoded, as API Gateway hands it over, and the
+// x-forwarded-for, x-forwarded-proto and x-forwarded-port headers API
+// Gateway adds, naming the local server's scheme and port) and goes
 // through exactly the path a Lambda invocation takes, so it is routed as it
 // would be behind an HTTP API.
 func (a *App) Start() {
@@ -232,7 +234,8 @@ func (h *localHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // eventFromRequest builds the HTTP API 2.0 event API Gateway would send for
 // r. Like API Gateway, it hands over the path percent-decoded (r.URL.Path,
-// so a client's "a%2Fb" arrives as "a/b") and the query string as sent.
+// so a client's "a%2Fb" arrives as "a/b") and the query string as sent, and
+// adds the x-forwarded-for, x-forwarded-proto and x-forwarded-port headers.
 func eventFromRequest(r *http.Request, body []byte) *events.APIGatewayV2HTTPRequest {
 	now := time.Now()
 	ev := &events.APIGatewayV2HTTPRequest{
@@ -273,6 +276,15 @@ func eventFromRequest(r *http.Request, body []byte) *events.APIGatewayV2HTTPRequ
 		ev.Headers[strings.ToLower(k)] = strings.Join(vs, ",")
 	}
 	ev.Headers["host"] = r.Host
+	// API Gateway adds where the request came from, appending the client's
+	// address to an X-Forwarded-For the client sent, and says itself how it
+	// was reached, whatever the client claimed.
+	ip := remoteIP(r.RemoteAddr)
+	if xff := ev.Headers["x-forwarded-for"]; xff != "" {
+		ip = xff + ", " + ip
+	}
+	ev.Headers["x-forwarded-for"] = ip
+	ev.Headers["x-forwarded-proto"], ev.Headers["x-forwarded-port"] = localProtoPort(r)
 	if q := r.URL.Query(); len(q) > 0 {
 		ev.QueryStringParameters = make(map[string]string, len(q))
 		for k, vs := range q {
@@ -288,6 +300,24 @@ func eventFromRequest(r *http.Request, body []byte) *events.APIGatewayV2HTTPRequ
 		}
 	}
 	return ev
+}
+
+// localProtoPort returns the scheme and the port r reached the local server
+// on, as API Gateway's x-forwarded-proto and x-forwarded-port say them.
+func localProtoPort(r *http.Request) (proto, port string) {
+	proto, port = "http", "80"
+	if r.TLS != nil {
+		proto, port = "https", "443"
+	}
+	if addr, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if _, p, err := net.SplitHostPort(addr.String()); err == nil {
+			return proto, p
+		}
+	}
+	if _, p, err := net.SplitHostPort(r.Host); err == nil && p != "" {
+		return proto, p
+	}
+	return proto, port
 }
 
 func remoteIP(addr string) string {
