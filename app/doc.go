@@ -20,10 +20,14 @@
 //   - An HTTP event becomes an *http.Request: method, path, query, headers
 //     in canonical case, cookies (the 2.0 "cookies" array becomes a Cookie
 //     header), Host (from the Host header, which leaves r.Header, as in
-//     net/http), RemoteAddr "source-ip:0" (for ALB, the last
-//     X-Forwarded-For entry, the one the load balancer added), and the body,
-//     base64-decoded when isBase64Encoded. ALB query strings arrive still
-//     percent-encoded and are decoded like any other.
+//     net/http), RemoteAddr "source-ip:0", and the body, base64-decoded
+//     when isBase64Encoded. ALB events carry no source IP: RemoteAddr is the
+//     last X-Forwarded-For entry, which is the address the load balancer
+//     saw only in the ALB's default X-Forwarded-For mode, "append". In
+//     "preserve" mode the header is the client's own and RemoteAddr is
+//     whatever the client wrote there; in "remove" mode RemoteAddr is empty.
+//     ALB query strings arrive still percent-encoded and are decoded like
+//     any other.
 //   - The path is percent-decoded exactly once, by its source's rule, never
 //     by its looks: API Gateway HTTP APIs (payload formats 1.0 and 2.0)
 //     hand it over decoded already and r.URL.Path takes it as it is; REST

@@ -280,8 +280,10 @@ func sortedMapKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// lastForwardedFor returns the address the load balancer saw: the last entry
-// of X-Forwarded-For, which the load balancer itself appended.
+// lastForwardedFor returns the last entry of X-Forwarded-For: the address the
+// load balancer saw when it appended it, as an ALB does in its default
+// X-Forwarded-For mode, "append". In "preserve" mode the entry is the
+// client's own, not to be trusted; in "remove" mode there is none.
 func lastForwardedFor(h http.Header) string {
 	vs := h["X-Forwarded-For"]
 	if len(vs) == 0 {
