@@ -51,11 +51,45 @@
 // to the store fails, gives the lease back at once (by compare-and-set), so
 // that the next instance need not wait for the lease to end.
 //
+// No lease is left that nobody uses, and no store is written to in a loop:
+//
+//   - A lease write whose outcome is unknown (its answer was lost, or came
+//     after [Config.StoreTimeout] or the caller's deadline) is checked by
+//     reading the store back: if it took the lease, the instance grants
+//     under it, or gives it back when its caller has gone.
+//   - A lease write that conflicts (another instance wrote first) is tried
+//     again after a jittered wait that grows from 20 ms to 500 ms, until
+//     the lease wait's end; then the caller grants without the store.
+//   - A write of the token that conflicts while the store still holds this
+//     instance's lease (a write that changed nothing took a version, as
+//     ssmstore's void writes do) is made again over the new version.
+//   - An instance that may send no request (a Retry-After has not passed,
+//     or the breaker is open) takes no lease: it serves its valid token, or
+//     fails at once.
+//   - A stored lease that ends more than [Config.LeaseDuration] and 5
+//     seconds from now (a skewed clock, a bad writer) is not honoured.
+//
+// # Store sizes
+//
+// The store holds the provider's whole token response, sealed and base64
+// when [Config.EncryptionKey] is set: a store must hold a value of about
+// the response's size (four thirds of it, sealed). Package store/ssmstore's
+// Standard tier holds an access token of about 3.7 KB, 2.7 KB sealed; its
+// Advanced tier about 7.8 KB, 5.8 KB sealed; Redis and DynamoDB hold far
+// more. A store that refuses a value as too large (its error has a method
+// TooLarge() bool that returns true, as ssmstore.ErrTooLarge has) is not
+// taken for down: the Source logs once, at Error, that the token does not
+// fit, gives its lease back, and from then on still reads the store but
+// takes no lease and writes no token: each instance grants its own.
+//
 // # Failures
 //
 // A refresh that fails while the current token is valid does not fail the
 // caller: the token is served, the failure logged once, and the refresh
 // tried again 5 seconds later, or after the Retry-After of a 429 or 503.
+// Such a refresh may take at most 3 seconds, and at most half the time left
+// before the caller's deadline, so that a provider or a store that hangs
+// does not hold up a caller that has a valid token to use.
 // Without a valid token, Token returns a *[RetrieveError] (status and RFC
 // 6749 error fields; a 429 or 5xx also matches [ErrUnavailable]),
 // [ErrUnavailable], [ErrMalformed] or [ErrTokenType]. No request is sent
@@ -64,9 +98,23 @@
 // valid token back for longer. A failing Store is logged once and
 // bypassed, for 10 seconds at a time, in favour of memory and the grant.
 //
+// Each token request is bounded by the Source itself: 10 seconds, at most
+// three quarters of the time left before the caller's deadline, and at most
+// [Config.LeaseDuration] for the holder of the lease. The bound is inside
+// the breaker, so a provider that hangs fails requests that the breaker
+// counts, and opens it, while the callers still have time.
+//
 // A refresh cut off by the caller's own context (its deadline, or a
-// cancellation) is not a failure of the provider or of the store: it is
-// not logged as one, and it does not put the next refresh off.
+// cancellation), or by its 3-second budget while a valid token is served,
+// is not a failure of the provider or of the store: it is not logged as
+// one, and it puts the next refresh off by 2 seconds only, while the valid
+// token is served. Without a valid token nothing is put off, and a
+// concurrent caller whose context is live takes the refresh over; so does
+// one when the refresh failed only because the refreshing caller's
+// deadline was near.
+//
+// TokenURL is logged, and named in errors, without its query, user
+// information and fragment, which may hold a key.
 //
 // Lines logged during a call to Token or Invalidate are logged with the
 // caller's context, so that a handler such as package logging's adds the

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/funcify/funcify/internal/redact"
 	"github.com/funcify/funcify/retry"
 )
 
@@ -64,7 +65,7 @@ func (s *Source) form() url.Values {
 func (s *Source) grant(ctx context.Context) (*granted, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.TokenURL, strings.NewReader(s.form().Encode()))
 	if err != nil {
-		return nil, fmt.Errorf("token: token request: %w", err)
+		return nil, fmt.Errorf("token: token request: %w", redact.Error(err))
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -74,7 +75,8 @@ func (s *Source) grant(ctx context.Context) (*granted, error) {
 	}
 	resp, err := s.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		// The *url.Error names TokenURL, whose query may hold a key.
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, redact.Error(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))

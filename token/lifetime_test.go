@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/funcify/funcify/token"
+	"github.com/funcify/funcify/window"
 )
 
 // TestShortLivedTokens simulates instances that each call Token every
@@ -61,6 +62,27 @@ func TestShortLivedTokens(t *testing.T) {
 			}
 			if distinct := len(slices.Compact(slices.Clone(firsts))); distinct < instances/2 {
 				t.Errorf("%d instances refreshed first at %d distinct moments, want at least %d", instances, distinct, instances/2)
+			}
+		})
+	}
+}
+
+// TestWindowNone: a Config.Window with negative fields ("none", per
+// window.Settings) keeps that meaning once fitted to the token: an
+// hour-long token is kept, not due as soon as it is issued, so twenty
+// calls at one moment make one grant.
+func TestWindowNone(t *testing.T) {
+	for _, w := range []window.Settings{{Width: -1, Threshold: -1}, {Width: -1, Threshold: 5 * time.Minute}} {
+		t.Run(fmt.Sprintf("%+v", w), func(t *testing.T) {
+			p := newProvider(t)
+			clk := newClock()
+			// Draws of 0: the first moment of the window.
+			src := newSource(t, token.Config{TokenURL: p.URL, Window: w, Now: clk.Now, Rand: func() float64 { return 0 }})
+			for range 20 {
+				mustToken(t, src)
+			}
+			if got := p.grants.Load(); got != 1 {
+				t.Errorf("Window %+v, an hour-long token: 20 calls at one moment made %d grants, want 1", w, got)
 			}
 		})
 	}

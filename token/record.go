@@ -33,9 +33,12 @@ type stored struct {
 	Obtained time.Time       `json:"obtained"`
 }
 
-// leased reports whether another Source holds the lease at now.
-func (r *record) leasedBy(id string, now time.Time) bool {
-	return r.Holder != "" && r.Holder != id && now.UnixNano() < r.Lease
+// leasedBy reports whether a Source other than id holds the lease at now.
+// A lease that ends more than maxAhead from now is not honoured: it comes
+// from a skewed clock or a bad writer, and would hold every instance back
+// for as long as it says.
+func (r *record) leasedBy(id string, now time.Time, maxAhead time.Duration) bool {
+	return r.Holder != "" && r.Holder != id && now.UnixNano() < r.Lease && r.Lease <= now.Add(maxAhead).UnixNano()
 }
 
 // newAEAD returns the AES-256-GCM cipher of key, or nil for no key.

@@ -20,7 +20,9 @@ import (
 
 	"github.com/funcify/funcify/breaker"
 	"github.com/funcify/funcify/internal/flight"
+	"github.com/funcify/funcify/internal/redact"
 	"github.com/funcify/funcify/logging"
+	"github.com/funcify/funcify/retry"
 	"github.com/funcify/funcify/store"
 	"github.com/funcify/funcify/window"
 )
@@ -51,6 +53,26 @@ const (
 	// failed refresh waits before it tries again, unless Retry-After says
 	// longer.
 	failureBackoff = 5 * time.Second
+	// refreshBudget bounds a refresh while the current token is still
+	// valid (and so is half the time left before the caller's deadline,
+	// if less): the caller is served that token whatever happens, so a
+	// provider or store that hangs must not take its time.
+	refreshBudget = 3 * time.Second
+	// cutOffBackoff is how long a Source serving a valid token waits
+	// before it tries again after a refresh cut off by refreshBudget or by
+	// the caller's context: not an outage, but a provider that hangs would
+	// otherwise take the budget of every call.
+	cutOffBackoff = 2 * time.Second
+	// grantTimeout bounds each token request, and so does three quarters
+	// of the time left before the caller's deadline, if less, and the
+	// lease's duration for its holder. It is the Source's own bound,
+	// within the breaker, so that a provider that hangs fails the request
+	// while the caller still has time, and the breaker counts it.
+	grantTimeout = 10 * time.Second
+	// leaseSkew is how much further than LeaseDuration from now a stored
+	// lease may end and still be honoured: a lease ending later comes from
+	// a skewed clock or a bad writer, and is ignored.
+	leaseSkew = 5 * time.Second
 	// leasePoll is how long a Source serving its token while another
 	// instance holds the lease waits before it looks at the store again.
 	leasePoll = time.Second
@@ -104,10 +126,13 @@ type Config struct {
 	Key string
 	// EncryptionKey, if set, must be 32 bytes: the token is sealed with
 	// AES-256-GCM in Store, so that the store never holds it in plain
-	// text. Every Source sharing Key must have the same key.
+	// text. Every Source sharing Key must have the same key. The sealed
+	// token takes about a third more room in the store: see "Store sizes"
+	// in the package documentation.
 	EncryptionKey []byte
 	// LeaseDuration is how long the refresh lease lasts, and bounds the
-	// token request of its holder. Default 10 seconds.
+	// token request of its holder. A stored lease that ends more than
+	// LeaseDuration and 5 seconds from now is ignored. Default 10 seconds.
 	LeaseDuration time.Duration
 	// LeaseWait is how long a caller without a valid token waits for
 	// another instance's grant (within its context's deadline) before it
@@ -131,10 +156,13 @@ type Config struct {
 	DefaultExpiry time.Duration
 
 	// HTTPClient sends the token requests. Default a client with a
-	// 10-second timeout over http.DefaultTransport.
+	// 10-second timeout over http.DefaultTransport. Whatever its timeout,
+	// each request is bounded by the Source too: 10 seconds, at most three
+	// quarters of the time left before the caller's deadline.
 	HTTPClient *http.Client
 	// Breaker guards the token endpoint. Default a process-local breaker
-	// of its own with breaker's defaults.
+	// of its own with breaker's defaults, named "token " and TokenURL
+	// without its query.
 	Breaker *breaker.Breaker
 	// Logger receives the Source's logs, none of which holds a token or a
 	// secret. Default slog.Default().
@@ -188,10 +216,11 @@ func (t Token) LogValue() slog.Value {
 // credentials grant, and keeps it in memory and in the shared store. It is
 // safe for concurrent use; build one at init and share it.
 type Source struct {
-	cfg  Config
-	key  string
-	id   string // this Source's lease holder id
-	aead cipher.AEAD
+	cfg    Config
+	key    string
+	id     string // this Source's lease holder id
+	aead   cipher.AEAD
+	logURL string // TokenURL without user information, query and fragment
 
 	cur atomic.Pointer[entry] // the token in memory; nil: none
 
@@ -206,6 +235,7 @@ type Source struct {
 	storeRetryAt  time.Time  // do not try the failed store before this
 	outage        bool       // a refresh failed while a token was served: logged once
 	invalidatedAt time.Time  // the last Invalidate that dropped a token
+	oversize      bool       // the store refused a token as too large: no lease, no writes
 }
 
 // entry is a token in memory and this instance's plan for it.
@@ -223,7 +253,7 @@ func New(cfg Config) (*Source, error) {
 		return nil, errors.New("token: Config.TokenURL is required")
 	}
 	if u, err := url.Parse(cfg.TokenURL); err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("token: Config.TokenURL %q is not an absolute URL", cfg.TokenURL)
+		return nil, fmt.Errorf("token: Config.TokenURL %q is not an absolute URL", redact.String(cfg.TokenURL))
 	}
 	if cfg.ClientID == "" {
 		return nil, errors.New("token: Config.ClientID is required")
@@ -257,7 +287,7 @@ func New(cfg Config) (*Source, error) {
 		cfg.Rand = randv2.Float64
 	}
 	if cfg.Breaker == nil {
-		cfg.Breaker = breaker.New(breaker.Settings{Name: "token " + cfg.TokenURL, Logger: cfg.Logger, Now: cfg.Now})
+		cfg.Breaker = breaker.New(breaker.Settings{Name: "token " + redact.String(cfg.TokenURL), Logger: cfg.Logger, Now: cfg.Now})
 	}
 	cfg.Scopes = append([]string(nil), cfg.Scopes...)
 	key := cfg.Key
@@ -267,7 +297,7 @@ func New(cfg Config) (*Source, error) {
 	}
 	var id [12]byte
 	_, _ = rand.Read(id[:])
-	return &Source{cfg: cfg, key: key, id: hex.EncodeToString(id[:]), aead: aead}, nil
+	return &Source{cfg: cfg, key: key, id: hex.EncodeToString(id[:]), aead: aead, logURL: redact.String(cfg.TokenURL)}, nil
 }
 
 // Key returns the token's key in the store.
@@ -284,15 +314,23 @@ func (s *Source) Key() string { return s.key }
 // serving the current token; one without a valid token waits for the
 // holder's (see [Config.LeaseWait]).
 //
+// While the current token is valid, the caller gets it whatever the
+// refresh does, and the refresh may take at most 3 seconds, and at most
+// half the time left before ctx's deadline: a provider or store that hangs
+// does not hold the caller up. A refresh cut off so, or by ctx, is not a
+// failure (nothing is logged), and the next one waits 2 seconds.
+//
 // When the refresh fails and the current token is still valid, Token
 // serves it and tries again later (not before a Retry-After, capped by
 // [Config.MaxRetryAfter]); without a valid token it returns the error: a
 // *RetrieveError for an answer other than 200 (wrapping ErrUnavailable for
 // a 429 or 5xx), ErrUnavailable for an unreachable provider or an open
 // breaker, ErrMalformed or ErrTokenType for a bad response. A failing Store
-// is logged once and bypassed. A refresh cut off by ctx is not a failure:
-// nothing is logged or put off, and a concurrent caller whose context is
-// live takes the refresh over.
+// is logged once and bypassed. A refresh cut off by ctx is not a failure of
+// the provider, and a concurrent caller whose context is live takes it
+// over; so does one when the refresh failed only because ctx's deadline
+// was near (its token request ran out of the share of that time the
+// Source gives it, or the HTTP client gave up retrying for lack of time).
 func (s *Source) Token(ctx context.Context) (*Token, error) {
 	if e := s.cur.Load(); e != nil && s.cfg.Now().Before(e.refreshAt) {
 		return e.tok, nil
@@ -303,8 +341,9 @@ func (s *Source) Token(ctx context.Context) (*Token, error) {
 // slow refreshes the token, or serves the current one while another caller
 // refreshes it, or waits for that caller's refresh. The refresh is shared
 // under the rule of package internal/flight: a caller whose context ends
-// stops waiting at once, and when the refreshing caller's context ends, a
-// waiting caller whose context is live refreshes in its place.
+// stops waiting at once, and when the refreshing caller's context ends, or
+// its refresh failed for lack of time before its deadline, a waiting caller
+// whose context is live refreshes in its place.
 func (s *Source) slow(ctx context.Context) (*Token, error) {
 	e := s.cur.Load()
 	now := s.cfg.Now()
@@ -318,10 +357,30 @@ func (s *Source) slow(ctx context.Context) (*Token, error) {
 		// A refresh that ended since the checks above may have left a
 		// token that is not due.
 		e := s.cur.Load()
-		if e != nil && s.cfg.Now().Before(e.refreshAt) {
+		now := s.cfg.Now()
+		if e != nil && now.Before(e.refreshAt) {
 			return e.tok, nil
 		}
-		return s.refresh(ctx, e)
+		if e != nil && now.Before(e.validUntil) {
+			// The caller is served e whatever happens: the refresh may
+			// take only part of its time. The budget cancels bctx
+			// rather than give it a deadline, so that a token request
+			// is still bounded by its share of the caller's time, which
+			// is longer: the budget ends first, and a request it cuts
+			// off is not counted by the breaker.
+			bctx, cancel := context.WithCancelCause(ctx)
+			t := time.AfterFunc(budget(ctx), func() { cancel(errBudget) })
+			defer func() {
+				t.Stop()
+				cancel(nil)
+			}()
+			return s.refresh(bctx, e)
+		}
+		tok, err := s.refresh(ctx, e)
+		if err != nil && ctx.Err() == nil && leadersOwn(err) {
+			err = flight.LeadersOwn(err)
+		}
+		return tok, err
 	})
 	switch {
 	case err == nil:
@@ -334,13 +393,41 @@ func (s *Source) slow(ctx context.Context) (*Token, error) {
 	return nil, err
 }
 
+// errBudget is the cause of a refresh cut off by its budget.
+var errBudget = errors.New("token: the refresh took longer than its budget while a valid token is served")
+
+// budget returns how long a refresh made while a valid token is served may
+// take: refreshBudget, and at most half the time left before ctx's
+// deadline.
+func budget(ctx context.Context) time.Duration {
+	d := refreshBudget
+	if deadline, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(deadline)/2)
+	}
+	return d
+}
+
+// leadersOwn reports whether err, the failure of a refresh whose ctx is
+// live, came from that ctx's near deadline rather than from the provider:
+// the token request ran out of the share of the time left that attempt
+// gave it, or the HTTP client's retries stopped because the next would not
+// fit (retry.ErrDeadline, as httpclient.Transport returns). A caller with
+// more time may succeed.
+func leadersOwn(err error) bool {
+	var short *shortAttempt
+	return errors.As(err, &short) || errors.Is(err, retry.ErrDeadline)
+}
+
 func (s *Source) refresh(ctx context.Context, e *entry) (*Token, error) {
 	if s.cfg.Store != nil && s.storeUsable() {
 		if tok, err, done := s.shared(ctx, e); done {
 			return tok, err
 		}
 	}
-	g, err := s.fetch(ctx)
+	if err := s.heldBack(ctx, s.cfg.Now()); err != nil {
+		return s.failed(ctx, e, err)
+	}
+	g, err := s.fetch(ctx, 0)
 	if err != nil {
 		return s.failed(ctx, e, err)
 	}
@@ -377,17 +464,39 @@ func (s *Source) later(e *entry, at time.Time) {
 	s.cur.Store(&n)
 }
 
-// fetch asks the provider for a token, unless a Retry-After forbids it.
-func (s *Source) fetch(ctx context.Context) (*granted, error) {
-	now := s.cfg.Now()
+// errHeld says that the Source sends no token request: a Retry-After has
+// not passed, or the breaker is open.
+type errHeld struct {
+	err   error
+	until time.Time // when a request may be sent again, if known
+}
+
+func (e *errHeld) Error() string { return e.err.Error() }
+func (e *errHeld) Unwrap() error { return e.err }
+
+// heldBack returns an *errHeld when no token request may be sent at now: a
+// Retry-After has not passed (its error), or the breaker is open
+// (ErrUnavailable and breaker.ErrOpen); nil otherwise.
+func (s *Source) heldBack(ctx context.Context, now time.Time) error {
 	s.mu.Lock()
-	if s.lastErr != nil && now.Before(s.retryAt) {
-		err := s.lastErr
-		s.mu.Unlock()
-		return nil, err
-	}
+	err, until := s.lastErr, s.retryAt
 	s.mu.Unlock()
-	g, err := breaker.Execute(ctx, s.cfg.Breaker, s.grant)
+	if err != nil && now.Before(until) {
+		return &errHeld{err: err, until: until}
+	}
+	if s.cfg.Breaker.State(ctx) == breaker.Open {
+		return &errHeld{err: fmt.Errorf("%w: %w", ErrUnavailable, breaker.ErrOpen)}
+	}
+	return nil
+}
+
+// fetch asks the provider for a token through the breaker, each request
+// bounded as grantTimeout says, and by limit if positive.
+func (s *Source) fetch(ctx context.Context, limit time.Duration) (*granted, error) {
+	now := s.cfg.Now()
+	g, err := breaker.Execute(ctx, s.cfg.Breaker, func(ctx context.Context) (*granted, error) {
+		return s.attempt(ctx, limit)
+	})
 	if err != nil {
 		if errors.Is(err, breaker.ErrOpen) || errors.Is(err, breaker.ErrTrialLimit) {
 			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
@@ -399,16 +508,51 @@ func (s *Source) fetch(ctx context.Context) (*granted, error) {
 		}
 		return nil, err
 	}
-	s.logger().DebugContext(ctx, "token: granted", "token_url", s.cfg.TokenURL, "client_id", s.cfg.ClientID, "token", g.tok)
+	s.logger().DebugContext(ctx, "token: granted", "token_url", s.logURL, "client_id", s.cfg.ClientID, "token", g.tok)
 	s.mu.Lock()
 	s.lastErr, s.retryAt = nil, time.Time{}
 	recovered := s.outage
 	s.outage = false
 	s.mu.Unlock()
 	if recovered {
-		s.logger().InfoContext(ctx, "token: the identity provider answers again", "token_url", s.cfg.TokenURL)
+		s.logger().InfoContext(ctx, "token: the identity provider answers again", "token_url", s.logURL)
 	}
 	return g, nil
+}
+
+// shortAttempt is the failure of a token request that ran out of the share
+// of the caller's time left that attempt gave it, while the caller's
+// context was live: a timeout, which the breaker counts, and a failure of
+// the caller's near deadline, which a concurrent caller with more time does
+// not inherit.
+type shortAttempt struct{ err error }
+
+func (e *shortAttempt) Error() string { return e.err.Error() }
+func (e *shortAttempt) Unwrap() error { return e.err }
+
+// attempt sends one token request, bounded by grantTimeout, by limit if
+// positive, and by three quarters of the time left before ctx's deadline.
+// The bound is the Source's, inside the breaker: a provider that hangs
+// fails the request with context.DeadlineExceeded, which the breaker
+// counts, while the caller's ctx is still live.
+func (s *Source) attempt(ctx context.Context, limit time.Duration) (*granted, error) {
+	d := grantTimeout
+	if limit > 0 {
+		d = min(d, limit)
+	}
+	short := false
+	if deadline, ok := ctx.Deadline(); ok {
+		if share := time.Until(deadline) / 4 * 3; share < d {
+			d, short = max(share, time.Nanosecond), true
+		}
+	}
+	actx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	g, err := s.grant(actx)
+	if err != nil && short && actx.Err() != nil && ctx.Err() == nil {
+		return nil, &shortAttempt{err}
+	}
+	return g, err
 }
 
 // retryAfter returns the Retry-After of err, a *RetrieveError, capped at
@@ -422,13 +566,17 @@ func (s *Source) retryAfter(err error) time.Duration {
 }
 
 // failed handles a failed refresh: e is served if still valid, else err is
-// returned. A refresh cut off by the caller's ctx is not the provider's
-// failure: it is neither logged nor put off.
+// returned. A refresh cut off by ctx (the caller's, or refreshBudget) is not
+// the provider's failure: it is not logged, and e, if valid, is served
+// again for cutOffBackoff before the next try. Otherwise a valid e is
+// served until the next try, after failureBackoff, the Retry-After, or the
+// end of what held the Source back, and the outage is logged once.
 func (s *Source) failed(ctx context.Context, e *entry, err error) (*Token, error) {
 	now := s.cfg.Now()
 	valid := e != nil && now.Before(e.validUntil)
 	if ctx.Err() != nil {
 		if valid {
+			s.later(e, now.Add(cutOffBackoff))
 			return e.tok, nil
 		}
 		return nil, fmt.Errorf("token: %w", context.Cause(ctx))
@@ -437,7 +585,9 @@ func (s *Source) failed(ctx context.Context, e *entry, err error) (*Token, error
 		return nil, err
 	}
 	next := now.Add(failureBackoff)
-	if d := s.retryAfter(err); d > 0 {
+	if held, ok := err.(*errHeld); ok && !held.until.IsZero() {
+		next = held.until
+	} else if d := s.retryAfter(err); d > 0 {
 		next = now.Add(d)
 	}
 	s.later(e, next)
@@ -451,7 +601,7 @@ func (s *Source) failed(ctx context.Context, e *entry, err error) (*Token, error
 			level = slog.LevelError
 		}
 		s.logger().Log(ctx, level, "token: refresh failed; serving the cached token while it is valid",
-			"token_url", s.cfg.TokenURL, "error", err.Error(), "expiry", e.tok.Expiry)
+			"token_url", s.logURL, "error", redact.Text(err), "expiry", e.tok.Expiry)
 	}
 	return e.tok, nil
 }
@@ -480,7 +630,7 @@ func (s *Source) storeFailed(ctx context.Context, op string, err error) {
 	s.storeRetryAt = s.cfg.Now().Add(storeRetry)
 	s.mu.Unlock()
 	if first {
-		s.logger().WarnContext(ctx, "token: the store failed; going on with memory and the token endpoint", "key", s.key, "op", op, "error", err.Error())
+		s.logger().WarnContext(ctx, "token: the store failed; going on with memory and the token endpoint", "key", s.key, "op", op, "error", redact.Text(err))
 	}
 }
 
@@ -492,6 +642,36 @@ func (s *Source) storeWorks(ctx context.Context) {
 	if was {
 		s.logger().InfoContext(ctx, "token: the store works again", "key", s.key)
 	}
+}
+
+// tooLarge reports whether err says that a value can never fit the store:
+// an error in its chain has a method TooLarge() bool that returns true, as
+// ssmstore.ErrTooLarge has. Retrying would fail the same.
+func tooLarge(err error) bool {
+	var e interface{ TooLarge() bool }
+	return errors.As(err, &e) && e.TooLarge()
+}
+
+// oversized records that the store refused a write as too large: a
+// configuration error (the token does not fit the store), logged once at
+// Error. The store is not taken for down: it is still read, but this
+// Source takes no lease and writes no token, which could not be shared.
+func (s *Source) oversized(ctx context.Context, op string, err error) {
+	s.mu.Lock()
+	first := !s.oversize
+	s.oversize = true
+	s.mu.Unlock()
+	if first {
+		s.logger().ErrorContext(ctx, "token: the token does not fit the store; each instance grants its own: use a store or tier that holds it, or no EncryptionKey",
+			"key", s.key, "op", op, "error", redact.Text(err))
+	}
+}
+
+// fits reports whether the store has not refused a token as too large.
+func (s *Source) fits() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.oversize
 }
 
 // read reads the Source's record from the store.
@@ -520,13 +700,21 @@ func (s *Source) write(ctx context.Context, version int64, rec *record, ttl time
 	return s.cfg.Store.CompareAndSet(ctx, s.key, version, b, max(ttl, s.cfg.LeaseDuration))
 }
 
+// Waits between lease writes that conflict: the first, doubled after each
+// conflict up to the last, each drawn at random from its second half.
+const (
+	conflictWait    = 20 * time.Millisecond
+	conflictWaitMax = 500 * time.Millisecond
+)
+
 // shared refreshes through the store: it serves a newer stored token, or
 // takes the lease and grants, or serves the current token while another
-// instance holds the lease, or waits for it. It reports false when the store
-// failed and the caller should grant on its own.
+// instance holds the lease, or waits for it. It reports false when the
+// caller should grant on its own: the store failed, its lease writes kept
+// conflicting until the lease wait's end, or it cannot hold the token.
 func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, done bool) {
 	waitUntil := time.Now().Add(s.cfg.LeaseWait)
-	poll := 20 * time.Millisecond
+	poll, backoff := 20*time.Millisecond, conflictWait
 	for {
 		it, rec, err := s.read(ctx)
 		if err != nil {
@@ -557,7 +745,7 @@ func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, d
 		case terr != nil && !errors.Is(terr, errNoToken):
 			s.logger().WarnContext(ctx, "token: ignoring the stored token", "key", s.key, "error", terr.Error())
 		}
-		if rec.leasedBy(s.id, now) {
+		if rec.leasedBy(s.id, now, s.cfg.LeaseDuration+leaseSkew) {
 			if cur != nil {
 				s.later(cur, now.Add(leasePoll))
 				return cur.tok, nil, true
@@ -571,6 +759,16 @@ func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, d
 			poll = min(2*poll, 200*time.Millisecond)
 			continue
 		}
+		// Taking the lease is two writes (take, then the token or a
+		// release): none when no request may be sent, or when the
+		// token cannot be stored.
+		if err := s.heldBack(ctx, now); err != nil {
+			tok, err := s.failed(ctx, cur, err)
+			return tok, err, true
+		}
+		if !s.fits() {
+			return nil, nil, false
+		}
 		lease := *rec
 		lease.Holder, lease.Lease = s.id, now.Add(s.cfg.LeaseDuration).UnixNano()
 		ttl := time.Duration(0)
@@ -578,19 +776,54 @@ func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, d
 			ttl = g.tok.Expiry.Sub(now)
 		}
 		ver, err := s.write(ctx, it.Version, &lease, ttl)
-		if errors.Is(err, store.ErrConflict) {
-			continue // another instance wrote first: look again
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return s.failedCtx(ctx, cur)
+		switch {
+		case err == nil:
+			tok, err := s.grantLeased(ctx, ver, &lease, rec, cur, ttl)
+			return tok, err, true
+		case errors.Is(err, store.ErrConflict):
+			// Another instance wrote first: look again, after a
+			// jittered wait, until the lease wait's end; then grant
+			// without the store rather than keep writing into it.
+			if !sleep(ctx, backoff/2+randv2.N(backoff/2), waitUntil) {
+				if ctx.Err() != nil {
+					return s.failedCtx(ctx, cur)
+				}
+				return nil, nil, false
 			}
-			s.storeFailed(ctx, "lease", err)
+			backoff = min(2*backoff, conflictWaitMax)
+			continue
+		case tooLarge(err):
+			s.oversized(ctx, "lease", err)
 			return nil, nil, false
 		}
-		tok, err := s.grantLeased(ctx, ver, rec, cur, ttl)
-		return tok, err, true
+		// The write's outcome is unknown (its answer was lost, or came
+		// after StoreTimeout or the end of ctx): it may have taken the
+		// lease. If it did, use the lease, or give it back, so that no
+		// instance waits for a lease nobody uses.
+		if v, ok := s.holds(ctx, &lease); ok {
+			if ctx.Err() == nil {
+				tok, err := s.grantLeased(ctx, v, &lease, rec, cur, ttl)
+				return tok, err, true
+			}
+			s.release(context.WithoutCancel(ctx), v, rec, ttl)
+		}
+		if ctx.Err() != nil {
+			return s.failedCtx(ctx, cur)
+		}
+		s.storeFailed(ctx, "lease", err)
+		return nil, nil, false
 	}
+}
+
+// holds reads the store, without ctx's cancellation and bounded by
+// StoreTimeout, and returns the item's version if it holds lease, the
+// lease this Source wrote.
+func (s *Source) holds(ctx context.Context, lease *record) (int64, bool) {
+	it, rec, err := s.read(context.WithoutCancel(ctx))
+	if err != nil || rec.Holder != lease.Holder || rec.Lease != lease.Lease {
+		return 0, false
+	}
+	return it.Version, true
 }
 
 // failedCtx handles a store call cut off by the end of ctx.
@@ -599,14 +832,12 @@ func (s *Source) failedCtx(ctx context.Context, e *entry) (*Token, error, bool) 
 	return tok, err, true
 }
 
-// grantLeased asks the provider for a token while holding the lease at
-// version ver, and stores the token. It releases the lease when the grant
-// or the write of the token fails, so that the next instance need not wait
-// for the lease to end.
-func (s *Source) grantLeased(ctx context.Context, ver int64, rec *record, cur *entry, ttl time.Duration) (*Token, error) {
-	gctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseDuration)
-	g, err := s.fetch(gctx)
-	cancel()
+// grantLeased asks the provider for a token while holding lease, written
+// at version ver over rec, and stores the token. It releases the lease when
+// the grant or the write of the token fails, so that the next instance
+// need not wait for the lease to end.
+func (s *Source) grantLeased(ctx context.Context, ver int64, lease, rec *record, cur *entry, ttl time.Duration) (*Token, error) {
+	g, err := s.fetch(ctx, s.cfg.LeaseDuration)
 	// The token is worth saving, and the lease worth releasing, even if
 	// the caller's context has just ended.
 	wctx := context.WithoutCancel(ctx)
@@ -619,15 +850,43 @@ func (s *Source) grantLeased(ctx context.Context, ver int64, rec *record, cur *e
 		s.release(wctx, ver, rec, ttl)
 		return nil, fmt.Errorf("token: seal the token: %w", err)
 	}
-	if _, err := s.write(wctx, ver, &next, g.tok.Expiry.Sub(s.cfg.Now())); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			s.logger().DebugContext(ctx, "token: the lease was lost; the token is kept in memory only", "key", s.key)
-		} else {
-			s.storeFailed(ctx, "put", err)
-			s.release(wctx, ver, rec, ttl)
-		}
-	}
+	s.put(ctx, ver, lease, rec, &next, g.tok.Expiry.Sub(s.cfg.Now()), ttl)
 	return s.adopt(g).tok, nil
+}
+
+// putTries is how many times the holder of the lease writes its token when
+// the write conflicts although the lease is still its own.
+const putTries = 3
+
+// put writes next, the new token, over version ver, which holds lease,
+// without ctx's cancellation. A conflict is checked: while the store still
+// holds lease (a write that changed nothing may have taken a version, as
+// ssmstore's void writes do), the token is written over the version found.
+// If the write fails, the lease is given back.
+func (s *Source) put(ctx context.Context, ver int64, lease, rec, next *record, ttl, leaseTTL time.Duration) {
+	wctx := context.WithoutCancel(ctx)
+	_, err := s.write(wctx, ver, next, ttl)
+	for try := 1; errors.Is(err, store.ErrConflict); try++ {
+		v, ok := s.holds(ctx, lease)
+		if !ok {
+			s.logger().DebugContext(ctx, "token: the lease was lost; the token is kept in memory only", "key", s.key)
+			return
+		}
+		ver = v
+		if try == putTries {
+			break
+		}
+		_, err = s.write(wctx, ver, next, ttl)
+	}
+	switch {
+	case err == nil:
+		return
+	case tooLarge(err):
+		s.oversized(ctx, "put", err)
+	case !errors.Is(err, store.ErrConflict):
+		s.storeFailed(ctx, "put", err)
+	}
+	s.release(wctx, ver, rec, leaseTTL)
 }
 
 // release gives back the lease written at version ver over rec, by

@@ -433,6 +433,61 @@ func TestInvalidate(t *testing.T) {
 	}
 }
 
+// TestInvalidateOncePerInterval: within a minute after a Source dropped a
+// token, it drops no other, however old: here a token another instance
+// granted two minutes before, which the age check alone would let go.
+func TestInvalidateOncePerInterval(t *testing.T) {
+	p := newProvider(t)
+	clk := newClock()
+	shared := memstore.New(memstore.WithClock(clk.Now))
+	a := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
+	b := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
+	t1 := mustToken(t, a)
+	mustToken(t, b)
+	clk.Add(2 * time.Minute)
+	if err := b.Invalidate(ctx, t1); err != nil {
+		t.Fatal(err)
+	}
+	t2 := mustToken(t, b) // granted now, stored
+	clk.Add(2 * time.Minute)
+	if err := a.Invalidate(ctx, t1); err != nil { // a's first: t1 dropped from its memory
+		t.Fatal(err)
+	}
+	if got := mustToken(t, a); got.AccessToken != t2.AccessToken {
+		t.Fatalf("a got %v, want %v from the store", got.AccessToken, t2.AccessToken)
+	}
+	// t2 is two minutes old, but a dropped a token a moment ago.
+	if err := a.Invalidate(ctx, t2); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustToken(t, a); got.AccessToken != t2.AccessToken || p.grants.Load() != 2 {
+		t.Errorf("a second invalidation within a minute: a got %v after %d grants, want %v after 2", got.AccessToken, p.grants.Load(), t2.AccessToken)
+	}
+}
+
+// TestInvalidateKeepsYoungTokenInMemory: without a store, a token younger
+// than a minute is kept in memory when a downstream refuses it.
+func TestInvalidateKeepsYoungTokenInMemory(t *testing.T) {
+	p := newProvider(t)
+	clk := newClock()
+	src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now})
+	t1 := mustToken(t, src)
+	clk.Add(30 * time.Second)
+	if err := src.Invalidate(ctx, t1); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustToken(t, src); got.AccessToken != t1.AccessToken || p.grants.Load() != 1 {
+		t.Errorf("a 30-second-old token refused: got %v after %d grants, want %v after 1", got.AccessToken, p.grants.Load(), t1.AccessToken)
+	}
+	clk.Add(time.Minute)
+	if err := src.Invalidate(ctx, t1); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustToken(t, src); got.AccessToken == t1.AccessToken || p.grants.Load() != 2 {
+		t.Errorf("a 90-second-old token refused: got %v after %d grants, want a new one", got.AccessToken, p.grants.Load())
+	}
+}
+
 func TestLeaseHeldByAnother(t *testing.T) {
 	p := newProvider(t)
 	clk := newClock()
@@ -594,9 +649,65 @@ func TestLogsCarryCallerContext(t *testing.T) {
 	}
 }
 
+// flakyStore is a store that fails every call while down is set.
+type flakyStore struct {
+	store.Store
+	down atomic.Bool
+}
+
+func (f *flakyStore) Get(ctx context.Context, key string) (store.Item, error) {
+	if f.down.Load() {
+		return store.Item{}, errDown
+	}
+	return f.Store.Get(ctx, key)
+}
+
+func (f *flakyStore) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	if f.down.Load() {
+		return 0, errDown
+	}
+	return f.Store.CompareAndSet(ctx, key, version, value, ttl)
+}
+
+// TestStoreLogsCarryCallerContext: the lines that say the store works
+// again and that a stored token is ignored are logged with the caller's
+// context too.
+func TestStoreLogsCarryCallerContext(t *testing.T) {
+	h := newCtxHandler()
+	p := newProvider(t)
+	clk := newClock()
+	shared := &flakyStore{Store: memstore.New(memstore.WithClock(clk.Now))}
+	shared.down.Store(true)
+	src := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Logger: slog.New(h), Now: clk.Now})
+	rctx := context.WithValue(ctx, ctxKey{}, "req-1")
+	if _, err := src.Token(rctx); err != nil { // the store failed: granted
+		t.Fatal(err)
+	}
+	shared.down.Store(false)
+	// Another instance, with a key this one lacks, puts its token.
+	sealer := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now, EncryptionKey: []byte("0123456789abcdef0123456789abcdef")})
+	mustToken(t, sealer)
+	clk.Add(59 * time.Minute) // due: the store is read again
+	if _, err := src.Token(rctx); err != nil {
+		t.Fatal(err)
+	}
+	lines := h.Lines()
+	for _, want := range []string{"the store failed", "the store works again", "ignoring the stored token"} {
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, want) }) {
+			t.Errorf("no line with %q in %q", want, lines)
+		}
+	}
+	for _, l := range lines {
+		if !strings.HasSuffix(l, "request_id=req-1") {
+			t.Errorf("logged without the caller's context: %q", l)
+		}
+	}
+}
+
 // TestCallerCancelNotAnOutage: a refresh cut off by its caller's context
-// is not a failure of the provider: it is not logged as one, and it does
-// not hold the next caller back.
+// is not a failure of the provider: it is not logged as one, and it puts
+// the next refresh off by two seconds only (the valid token is served
+// meanwhile), not by the five of a failure or a Retry-After.
 func TestCallerCancelNotAnOutage(t *testing.T) {
 	clk := newClock()
 	inFlight := make(chan struct{}, 1)
@@ -633,8 +744,12 @@ func TestCallerCancelNotAnOutage(t *testing.T) {
 		t.Errorf("a caller's cancellation was logged as a failed refresh:\n%s", logs)
 	}
 	block.Store(false)
+	if tok := mustToken(t, src); tok.AccessToken != "tok-1" || n.Load() != 2 {
+		t.Errorf("the next caller at once got %v after %d requests, want tok-1 after 2: served while the refresh is put off", tok.AccessToken, n.Load())
+	}
+	clk.Add(2 * time.Second)
 	if tok := mustToken(t, src); tok.AccessToken != "tok-3" {
-		t.Errorf("the next caller got %v, want tok-3: held back by another caller's cancellation", tok.AccessToken)
+		t.Errorf("the next caller 2 s later got %v, want tok-3: held back by another caller's cancellation", tok.AccessToken)
 	}
 }
 
@@ -732,6 +847,7 @@ func TestLeaderCancelledWaiterTakesOver(t *testing.T) {
 		tok, err := src.Token(ctx)
 		waiter <- result{tok, err}
 	}()
+	waitWaiting(t, src) // cancel once the waiter is parked on the grant
 	cancel()
 	if err := within(t, "the cancelled caller", func() error { return <-leader }); !errors.Is(err, context.Canceled) {
 		t.Errorf("the cancelled caller got %v, want context.Canceled", err)

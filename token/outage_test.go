@@ -1,0 +1,230 @@
+package token_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/retry"
+	"github.com/funcify/funcify/store/memstore"
+	"github.com/funcify/funcify/token"
+)
+
+// TestHangingProviderServesValidToken: the identity provider hangs
+// (accepts the request and never answers) while this instance holds a
+// valid token that is due for refresh. A Lambda instance runs one
+// invocation at a time, so each invocation finds no refresh under way and
+// leads one: it must not wait out its deadline on the hanging provider, but
+// get the valid token within part of its time; and the invocations that
+// follow must not each send another hanging request.
+func TestHangingProviderServesValidToken(t *testing.T) {
+	for _, withStore := range []bool{false, true} {
+		t.Run(map[bool]string{false: "memory", true: "store"}[withStore], func(t *testing.T) {
+			clk := newClock()
+			var n atomic.Int64
+			var hang atomic.Bool
+			idp := idpFunc(func(req *http.Request) (*http.Response, error) {
+				k := n.Add(1)
+				if hang.Load() {
+					<-req.Context().Done()
+					return nil, req.Context().Err()
+				}
+				return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
+			})
+			log, logs := newLogger()
+			cfg := token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp, Timeout: 10 * time.Second}, Now: clk.Now, Logger: log}
+			if withStore {
+				cfg.Store = memstore.New(memstore.WithClock(clk.Now))
+			}
+			src := newSource(t, cfg)
+			mustToken(t, src)
+			clk.Add(50 * time.Minute) // due, valid for 10 more minutes
+			hang.Store(true)
+			const deadline = 300 * time.Millisecond
+			blocked := 0
+			for i := range 5 {
+				ictx, cancel := context.WithTimeout(ctx, deadline)
+				start := time.Now()
+				tok, err := src.Token(ictx)
+				took := time.Since(start)
+				cancel()
+				if err != nil || tok.AccessToken != "tok-1" {
+					t.Fatalf("invocation %d: got %v, %v; want the valid tok-1", i, tok, err)
+				}
+				if took >= deadline*9/10 {
+					blocked++
+				}
+				clk.Add(time.Second)
+			}
+			if blocked > 1 {
+				t.Errorf("%d of 5 invocations, one after the other with a valid token in memory, waited out their %v deadline on a hanging provider (%d requests sent)", blocked, deadline, n.Load()-1)
+			}
+			// One second apart, a refresh cut off puts the next off by
+			// two: invocations 0, 2 and 4 ask.
+			if sent := n.Load() - 1; sent > 3 {
+				t.Errorf("5 invocations a second apart sent %d requests to the hanging provider, want at most 3", sent)
+			}
+			if strings.Contains(logs.String(), "refresh failed") {
+				t.Errorf("a refresh cut off by its budget was logged as a failure:\n%s", logs)
+			}
+		})
+	}
+}
+
+// TestHangingProviderOpensBreaker: a provider that hangs fails each token
+// request on the Source's own bound, inside the breaker, so the breaker
+// counts it: with a Store, where the holder's request is bounded by
+// LeaseDuration, and without, where the request gets three quarters of the
+// caller's time. Three hangs with a FailureThreshold of 3 open the circuit,
+// and the next call fails at once with ErrOpen instead of hanging again.
+func TestHangingProviderOpensBreaker(t *testing.T) {
+	for _, withStore := range []bool{true, false} {
+		t.Run(map[bool]string{false: "memory", true: "store"}[withStore], func(t *testing.T) {
+			var n atomic.Int64
+			idp := idpFunc(func(req *http.Request) (*http.Response, error) {
+				n.Add(1)
+				<-req.Context().Done()
+				return nil, req.Context().Err()
+			})
+			b := breaker.New(breaker.Settings{Name: "idp", FailureThreshold: 3})
+			cfg := token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp, Timeout: 10 * time.Second}, Breaker: b}
+			deadline := 5 * time.Second // plenty: the lease bound ends each request
+			if withStore {
+				cfg.Store, cfg.LeaseDuration = memstore.New(), 100*time.Millisecond
+			} else {
+				deadline = 200 * time.Millisecond // the request ends at 150 ms
+			}
+			src := newSource(t, cfg)
+			for i := range 5 {
+				cctx, cancel := context.WithTimeout(ctx, deadline)
+				_, err := src.Token(cctx)
+				cancel()
+				if errors.Is(err, breaker.ErrOpen) {
+					if i != 3 {
+						t.Errorf("the circuit opened after %d hanging requests, want 3", i)
+					}
+					return
+				}
+			}
+			t.Errorf("%d grants hung on the provider, with a FailureThreshold of 3: the circuit is still %v", n.Load(), b.State(ctx))
+		})
+	}
+}
+
+// waitWaiting returns once a caller of src waits for the refresh under
+// way, failing the test after 10 seconds.
+func waitWaiting(t *testing.T, src *token.Source) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); token.Waiting(src) == 0; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatal("no caller waits for the refresh after 10 s")
+		}
+	}
+}
+
+// TestNearDeadlineFailureNotShared: a cold caller whose deadline is near
+// leads the grant, and the grant fails for lack of that caller's time while
+// its context is still live: its request ran out of its share of the time
+// left, or the HTTP client's retries stopped because the next would not
+// fit (retry.ErrDeadline, as httpclient.Transport returns). A concurrent
+// caller with time left must grant with its own time, not inherit that
+// failure.
+func TestNearDeadlineFailureNotShared(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		first func(req *http.Request) error
+	}{
+		{"request out of its share", func(req *http.Request) error {
+			<-req.Context().Done()
+			return req.Context().Err()
+		}},
+		{"client out of retries", func(*http.Request) error {
+			return &retry.Error{Attempts: 1, Err: errors.New("503 Service Unavailable"), Reason: retry.ErrDeadline}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			inFlight, proceed := make(chan struct{}), make(chan struct{})
+			var n atomic.Int64
+			idp := idpFunc(func(req *http.Request) (*http.Response, error) {
+				k := n.Add(1)
+				if k == 1 {
+					close(inFlight)
+					<-proceed
+					return nil, tt.first(req)
+				}
+				return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
+			})
+			src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}})
+			lctx, lcancel := context.WithTimeout(ctx, 2*time.Second)
+			defer lcancel()
+			leader := make(chan error, 1)
+			go func() {
+				_, err := src.Token(lctx)
+				leader <- err
+			}()
+			within(t, "the first grant", func() struct{} { <-inFlight; return struct{}{} })
+			type result struct {
+				tok *token.Token
+				err error
+			}
+			waiter := make(chan result, 1)
+			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+			defer wcancel()
+			go func() {
+				tok, err := src.Token(wctx)
+				waiter <- result{tok, err}
+			}()
+			waitWaiting(t, src)
+			close(proceed)
+			if err := within(t, "the leading caller", func() error { return <-leader }); err == nil {
+				t.Error("the leading caller got a token, want its failure")
+			}
+			r := within(t, "the waiting caller", func() result { return <-waiter })
+			if r.err != nil || r.tok.AccessToken != "tok-2" {
+				t.Errorf("the waiting caller, with 10 s left, got %v, %v; want tok-2 of its own", r.tok, r.err)
+			}
+		})
+	}
+}
+
+// TestTokenURLQueryRedacted: a token endpoint's query (an api_key, a
+// signature) reaches neither the logs (the token_url attribute, the errors
+// logged) nor the errors returned (the *url.Error of a failed request, the
+// error of New).
+func TestTokenURLQueryRedacted(t *testing.T) {
+	const q = "QSECRET-42"
+	p := newProvider(t)
+	clk := newClock()
+	log, logs := newLogger()
+	src := newSource(t, token.Config{TokenURL: p.URL + "/token?api_key=" + q, Now: clk.Now, Logger: log})
+	mustToken(t, src)
+	p.Close() // the provider goes away: refused connections
+	clk.Add(59 * time.Minute)
+	mustToken(t, src) // due, still valid: the failure is logged
+	clk.Add(2 * time.Minute)
+	_, err := src.Token(ctx) // expired: the failure is returned
+	if err == nil {
+		t.Fatal("no error from a provider that is gone")
+	}
+	if strings.Contains(err.Error(), q) {
+		t.Errorf("the returned error carries the URL's query: %v", err)
+	}
+	if !strings.Contains(err.Error(), p.URL+"/token") {
+		t.Errorf("the returned error does not name the endpoint: %v", err)
+	}
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, q) {
+			t.Errorf("a log line carries the URL's query: %s", l)
+		}
+	}
+	if _, err := token.New(token.Config{TokenURL: "/token?api_key=" + q, ClientID: "svc"}); err == nil || strings.Contains(err.Error(), q) {
+		t.Errorf("New with a relative URL: got %v, want an error without the query", err)
+	}
+}
