@@ -15,12 +15,31 @@
 // Each key is one parameter, prefix + "/" + the key escaped: every byte
 // other than letters, digits, '.' and '-' becomes _XX in hex, so
 // "token/https://idp" is /orders/prod/state/token_2fhttps_3a_2f_2fidp. The
-// parameter's value is a small JSON envelope holding the value (base64), its
-// expiry and the version it was written over. SecureString by default
-// ([WithType] for String); Standard tier, 4 KB, fits a value of about 2.9 KB
-// ([WithTier] for the 8 KB of the Advanced tier, about 6 KB of value). A
-// value that does not fit its tier is refused with [ErrTooLarge] before any
-// request, rather than by SSM after the read.
+// parameter's value is a small JSON envelope holding the value, its expiry
+// and the version it was written over. SecureString by default ([WithType]
+// for String).
+//
+// # Sizes
+//
+// A value that is valid UTF-8 (JSON, for instance) is kept in the envelope
+// as a JSON string, at its own size plus its escapes; any other value in
+// base64, at four thirds of its size. The Standard tier's 4 KB then fit a
+// text value of about 4,000 bytes, or a binary value of about 2.9 KB;
+// [WithTier] gives the 8 KB of the Advanced tier (about 8,100 bytes of text,
+// 6 KB of binary). A value that does not fit its tier is refused with
+// [ErrTooLarge] before any request, rather than by SSM after the read.
+//
+// For the token of package token, whose record holds the provider's whole
+// token response, that is an access token of about 3.7 KB on the Standard
+// tier, or 2.7 KB with token.Config.EncryptionKey (the sealed token is
+// base64 in the record); on the Advanced tier about 7.8 KB, or 5.8 KB
+// sealed. A larger token is refused, and package token then serves it from
+// memory and says so once in its log.
+//
+// Envelopes written by versions of this package before text values held
+// every value in base64: they are read as before. Those versions read a
+// text value as an empty one, so an instance still running one during a
+// deploy sees the items written since as empty.
 //
 // # Compare-and-set on a service with no conditional write
 //
@@ -57,7 +76,12 @@
 //   - Delete writes a tombstone: the parameter itself is never
 //     deleted, so that versions are never reused. Delete the parameters
 //     under the prefix when the state is no longer needed.
-//   - TooManyUpdates (concurrent writes to one parameter) is ErrConflict.
+//   - A write refused with TooManyUpdates (another write of the same
+//     parameter under way) is tried again after a jittered wait, four
+//     tries in all, within the caller's deadline; then it fails with
+//     [ErrThrottled], which is not [store.ErrConflict]: nothing else was
+//     written, so reading again and writing at once would only feed the
+//     throttle. Take it for a failure of the store.
 //
 // Parameter Store's write rate is low (a few PutParameter per second per
 // account by default, shared by every parameter) and each write costs a

@@ -2,6 +2,7 @@ package ssmstore
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -37,8 +39,34 @@ const (
 
 // ErrTooLarge is returned, wrapped, by CompareAndSet for a value that does
 // not fit in a parameter of the store's tier once in its envelope. No
-// request is sent.
-var ErrTooLarge = errors.New("ssmstore: value too large for the parameter tier")
+// request is sent. It has a method TooLarge() bool that returns true, so
+// that code written for any store.Store (package token) can tell a value
+// that will never fit from a failure of the store without importing this
+// package.
+var ErrTooLarge error = &tooLargeError{}
+
+// ErrThrottled is returned, wrapped, by a write that Parameter Store kept
+// refusing with TooManyUpdates (concurrent updates of one parameter) after
+// the store's own retries, with backoff, within the caller's deadline. The
+// write did not take effect. It is not [store.ErrConflict]: nobody else's
+// write came between the read and this one, and reading again to write at
+// once would only feed the throttle. Treat it as a failure of the store.
+var ErrThrottled = errors.New("ssmstore: Parameter Store throttled the write (TooManyUpdates)")
+
+// tooLargeError is the type of ErrTooLarge.
+type tooLargeError struct{}
+
+func (*tooLargeError) Error() string { return "ssmstore: value too large for the parameter tier" }
+
+// TooLarge returns true: the value will never fit, whatever the store's
+// state; retrying is useless.
+func (*tooLargeError) TooLarge() bool { return true }
+
+// Retries of a write refused with TooManyUpdates.
+const (
+	throttleTries = 4                     // tries in all
+	throttleWait  = 50 * time.Millisecond // the first wait, doubled after each try
+)
 
 // Store is a [store.Store] on Parameter Store. It is safe for concurrent
 // use.
@@ -63,9 +91,11 @@ func WithType(t types.ParameterType) Option { return func(s *Store) { s.typ = t 
 func WithKeyID(id string) Option { return func(s *Store) { s.keyID = aws.String(id) } }
 
 // WithTier sets the parameters' tier; the default is Standard, whose
-// parameters hold 4 KB (a value of about 2.9 KB in its envelope).
+// parameters hold 4 KB: a text value (valid UTF-8, such as JSON) of about
+// 4,000 bytes, or a binary value of about 2.9 KB, in its envelope.
 // types.ParameterTierAdvanced and types.ParameterTierIntelligentTiering
-// hold 8 KB (about 6 KB of value).
+// hold 8 KB (about 8,100 bytes of text, 6 KB of binary). See the package
+// documentation.
 func WithTier(t types.ParameterTier) Option { return func(s *Store) { s.tier = t } }
 
 // limit returns the longest parameter value of the store's tier.
@@ -97,9 +127,32 @@ func New(api API, prefix string, opts ...Option) *Store {
 type envelope struct {
 	Base    int64  `json:"b"`           // the version the writer read
 	Nonce   uint64 `json:"n"`           // random, to recognise one's own write
-	Value   []byte `json:"v,omitempty"` // base64 in JSON
+	Value   []byte `json:"v,omitempty"` // the value, base64 in JSON; or
+	Text    string `json:"s,omitempty"` // the value, when text is shorter
 	Expires int64  `json:"e,omitempty"` // Unix milliseconds; 0: never
 	Deleted bool   `json:"d,omitempty"` // a tombstone
+}
+
+// pack puts value in env, as a JSON string when it is valid UTF-8 and that
+// is no longer than base64: a JSON value (package token's record, the
+// breaker's state) then takes its own size, plus its escapes, instead of
+// four thirds of it.
+func pack(env *envelope, value []byte) {
+	env.Value, env.Text = value, ""
+	if len(value) == 0 || !utf8.Valid(value) {
+		return
+	}
+	if text, err := json.Marshal(string(value)); err == nil && len(text) <= base64.StdEncoding.EncodedLen(len(value))+2 {
+		env.Value, env.Text = nil, string(value)
+	}
+}
+
+// value returns the value env holds.
+func (env *envelope) value() []byte {
+	if env.Text != "" {
+		return []byte(env.Text)
+	}
+	return env.Value
 }
 
 // state is what a read of a key found.
@@ -195,7 +248,7 @@ func (s *Store) Get(ctx context.Context, key string) (store.Item, error) {
 	if err != nil || !st.present {
 		return store.Item{}, err
 	}
-	it := store.Item{Value: st.env.Value, Version: st.version}
+	it := store.Item{Value: st.env.value(), Version: st.version}
 	if it.Value == nil {
 		it.Value = []byte{}
 	}
@@ -210,7 +263,8 @@ func (s *Store) Get(ctx context.Context, key string) (store.Item, error) {
 // store's tier once in its envelope is refused with [ErrTooLarge] before
 // any request.
 func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
-	env := envelope{Value: value}
+	var env envelope
+	pack(&env, value)
 	if ttl > 0 {
 		env.Expires = s.now().Add(ttl).UnixMilli()
 	}
@@ -241,7 +295,7 @@ func (s *Store) write(ctx context.Context, key string, version int64, env envelo
 			tier = types.ParameterTierStandard
 		}
 		return 0, fmt.Errorf("%w: key %q: %d bytes of value take up to %d bytes in a parameter, over the %d bytes of the %s tier",
-			ErrTooLarge, key, len(env.Value), len(longest), s.limit(), tier)
+			ErrTooLarge, key, len(env.value()), len(longest), s.limit(), tier)
 	}
 	st, err := s.read(ctx, name)
 	if err != nil {
@@ -259,17 +313,29 @@ func (s *Store) write(ctx context.Context, key string, version int64, env envelo
 	if err != nil {
 		return 0, fmt.Errorf("ssmstore: %w", err)
 	}
-	out, err := s.api.PutParameter(ctx, &ssm.PutParameterInput{
+	in := &ssm.PutParameterInput{
 		Name:      aws.String(name),
 		Value:     aws.String(string(data)),
 		Type:      s.typ,
 		KeyId:     s.keyID,
 		Tier:      s.tier,
 		Overwrite: aws.Bool(true),
-	})
+	}
+	out, err := s.api.PutParameter(ctx, in)
+	// TooManyUpdates refuses a write while another of the same parameter
+	// is under way: try again after a jittered wait. The envelope is the
+	// same, so a retry that comes after another writer's is void, as any
+	// late write.
+	for try, wait := 1, throttleWait; apiCode(err) == "TooManyUpdates"; try, wait = try+1, 2*wait {
+		if try == throttleTries || !pause(ctx, wait/2+rand.N(wait/2)) {
+			if s.own(ctx, name, env) { // an earlier try took effect unseen
+				return env.Base + 1, nil
+			}
+			return 0, fmt.Errorf("%w: put %s after %d tries: %w", ErrThrottled, name, try, err)
+		}
+		out, err = s.api.PutParameter(ctx, in)
+	}
 	switch {
-	case apiCode(err) == "TooManyUpdates":
-		return 0, fmt.Errorf("%w: %w", store.ErrConflict, err)
 	case err != nil:
 		return 0, fmt.Errorf("ssmstore: put %s: %w", name, err)
 	case out.Version == env.Base+1:
@@ -277,9 +343,31 @@ func (s *Store) write(ctx context.Context, key string, version int64, env envelo
 	}
 	// Our write is void, unless an earlier try of it, which the SDK
 	// retried, took version Base+1.
-	won, _, err := s.version(ctx, name, env.Base+1)
-	if err == nil && won.Nonce == env.Nonce && won.Base == env.Base {
+	if s.own(ctx, name, env) {
 		return env.Base + 1, nil
 	}
 	return 0, store.ErrConflict
+}
+
+// own reports whether version Base+1 of the parameter name is env, the
+// write of this call (same base and nonce).
+func (s *Store) own(ctx context.Context, name string, env envelope) bool {
+	won, _, err := s.version(ctx, name, env.Base+1)
+	return err == nil && won.Nonce == env.Nonce && won.Base == env.Base
+}
+
+// pause waits d, unless ctx ends first or its deadline is less than d
+// away, and reports whether it waited.
+func pause(ctx context.Context, d time.Duration) bool {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

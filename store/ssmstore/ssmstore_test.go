@@ -1,16 +1,20 @@
 package ssmstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -134,12 +138,70 @@ func TestRetriedPut(t *testing.T) {
 	}
 }
 
-func TestTooManyUpdatesIsConflict(t *testing.T) {
+// TestTooManyUpdatesRetried: a write refused with TooManyUpdates is tried
+// again after a short wait; one that stays refused fails with
+// ErrThrottled, which is not a conflict (nobody else wrote), after a few
+// tries, not a storm of them.
+func TestTooManyUpdatesRetried(t *testing.T) {
 	s, srv := newStore(t)
 	ctx := context.Background()
-	srv.Fail(awsfake.PutParameter, 1, 400, "TooManyUpdates")
-	if _, err := s.CompareAndSet(ctx, "k", 0, []byte("x"), 0); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("got %v, want ErrConflict", err)
+	srv.Fail(awsfake.PutParameter, 2, 400, "TooManyUpdates")
+	v, err := s.CompareAndSet(ctx, "k", 0, []byte("x"), 0)
+	if err != nil || v != 1 {
+		t.Fatalf("after 2 refusals: got %d, %v; want version 1", v, err)
+	}
+	if n := srv.Count(awsfake.PutParameter); n != 3 {
+		t.Errorf("%d PutParameter, want 3", n)
+	}
+	srv.Fail(awsfake.PutParameter, 1_000_000, 400, "TooManyUpdates")
+	_, err = s.CompareAndSet(ctx, "k", v, []byte("y"), 0)
+	if !errors.Is(err, ErrThrottled) || errors.Is(err, store.ErrConflict) {
+		t.Fatalf("throttled throughout: got %v, want ErrThrottled and not ErrConflict", err)
+	}
+	if n := srv.Count(awsfake.PutParameter) - 3; n != throttleTries {
+		t.Errorf("throttled throughout: %d PutParameter, want %d", n, throttleTries)
+	}
+	if it, err := s.Get(ctx, "k"); err != nil || string(it.Value) != "x" || it.Version != v {
+		t.Errorf("after the throttled write: got %q at %d, %v; want x at %d", it.Value, it.Version, err, v)
+	}
+}
+
+// TestTextStoredAsText: a value that is valid UTF-8 is kept as a JSON
+// string, so that a Standard parameter takes about 4,000 bytes of it where
+// base64 would fit 2.9 KB; binary values are base64; envelopes written as
+// base64 by earlier versions are read as before.
+func TestTextStoredAsText(t *testing.T) {
+	s, srv := newStore(t)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		key   string
+		value []byte
+	}{
+		{"json", []byte(`{"token":"` + strings.Repeat("a", 3900) + `"}`)},
+		{"binary", []byte{0xff, 0, 1, 2, 0xfe}},
+		{"escapes", []byte("line\n\"quoted\" <tag> & \u2028")},
+		{"empty", []byte{}},
+	} {
+		if _, err := s.CompareAndSet(ctx, tt.key, 0, tt.value, 0); err != nil {
+			t.Fatalf("%s: %v", tt.key, err)
+		}
+		it, err := s.Get(ctx, tt.key)
+		if err != nil || string(it.Value) != string(tt.value) || it.Value == nil {
+			t.Errorf("%s: got %q, %v; want %q", tt.key, it.Value, err, tt.value)
+		}
+	}
+	v, _, _, _ := srv.Parameter("/funcify/test/json")
+	if !strings.Contains(v, `"s":"{\"token\":`) || len(v) > 4096 {
+		t.Errorf("the JSON value is stored as %.60q... (%d bytes), want a JSON string under 4096 bytes", v, len(v))
+	}
+	// An envelope of an earlier version: the value in base64.
+	if _, err := ssm.NewFromConfig(srv.Config()).PutParameter(ctx, &ssm.PutParameterInput{
+		Name: aws.String("/funcify/test/old"), Value: aws.String(`{"b":0,"n":7,"v":"b2xk"}`), Type: types.ParameterTypeSecureString,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if it, err := s.Get(ctx, "old"); err != nil || string(it.Value) != "old" {
+		t.Errorf("a base64 envelope: got %q, %v; want old", it.Value, err)
 	}
 }
 
@@ -202,23 +264,143 @@ func TestTooLargeRefusedUpFront(t *testing.T) {
 // TestTokenTooLarge: a token source on a Standard-tier store, with a token
 // too large for it once sealed, serves its token from memory and gives its
 // refresh lease back, so that the next cold instance grants at once rather
-// than wait for the lease to end.
+// than wait for the lease to end. The store is not taken for down: the log
+// says once, at Error, that the token does not fit, and nothing about a
+// failing store.
 func TestTokenTooLarge(t *testing.T) {
 	ctx := context.Background()
 	srv := awsfake.New(t)
 	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"access_token":"%s","token_type":"Bearer","expires_in":3600}`, strings.Repeat("x", 2500))
+		fmt.Fprintf(w, `{"access_token":"%s","token_type":"Bearer","expires_in":3600}`, strings.Repeat("x", 3500))
 	}))
 	t.Cleanup(idp.Close)
+	var logs bytes.Buffer
 	cfg := token.Config{TokenURL: idp.URL, ClientID: "svc", Store: New(ssm.NewFromConfig(srv.Config()), "/funcify/test"),
-		EncryptionKey: []byte("0123456789abcdef0123456789abcdef"), LeaseWait: time.Millisecond}
+		EncryptionKey: []byte("0123456789abcdef0123456789abcdef"), LeaseWait: time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	clk := time.Now()
+	cfg.Now = func() time.Time { return clk }
+	src, err := token.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range 2 {
-		src, err := token.New(cfg)
+		if i == 1 {
+			clk = clk.Add(59 * time.Minute) // due: the store is read, no lease taken
+		}
+		if _, err := src.Token(ctx); err != nil {
+			t.Fatalf("refresh %d: %v (the lease was kept)", i, err)
+		}
+	}
+	if n := srv.Count(awsfake.PutParameter); n != 2 {
+		t.Errorf("%d PutParameter for two refreshes of a token too large, want 2 (one lease taken and given back)", n)
+	}
+	other, err := token.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Token(ctx); err != nil {
+		t.Fatalf("the next cold instance: %v (the lease was kept)", err)
+	}
+	if n := strings.Count(logs.String(), "level=ERROR msg=\"token: the token does not fit the store"); n != 2 {
+		t.Errorf("logged %d times that the token does not fit, want once per Source:\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String(), "store failed") {
+		t.Errorf("a token too large was logged as a store failure:\n%s", logs.String())
+	}
+}
+
+// TestSealedTokenFitsStandard: the package doc offers this store for the
+// service token that package token shares: a sealed token of 2.2 KB (a JWT
+// with a few claims), which takes twice base64 if the store encodes its
+// values so, fits a Standard parameter, and two instances make one grant.
+func TestSealedTokenFitsStandard(t *testing.T) {
+	srv := awsfake.New(t)
+	var grants atomic.Int64
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		grants.Add(1)
+		fmt.Fprintf(w, `{"access_token":"%s","token_type":"Bearer","expires_in":3600}`, strings.Repeat("x", 2200))
+	}))
+	t.Cleanup(idp.Close)
+	var logs bytes.Buffer
+	st := New(ssm.NewFromConfig(srv.Config()), "/funcify/test")
+	for range 2 {
+		src, err := token.New(token.Config{TokenURL: idp.URL, ClientID: "svc", Store: st,
+			EncryptionKey: []byte("0123456789abcdef0123456789abcdef"), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := src.Token(ctx); err != nil {
-			t.Fatalf("instance %d: %v (the lease was kept)", i, err)
+		if _, err := src.Token(context.Background()); err != nil {
+			t.Fatal(err)
 		}
+	}
+	if g := grants.Load(); g != 1 {
+		t.Errorf("two instances sharing a Standard-tier ssmstore made %d grants for a 2.2 KB sealed token, want 1; log:\n%s", g, logs.String())
+	}
+}
+
+// TestThrottledLeaseBacksOff: while Parameter Store answers PutParameter
+// with TooManyUpdates, a cold caller of token.Source sends a few writes,
+// with backoff, not one after another until its context ends: each makes
+// the throttle worse for every instance and every parameter of the
+// account. It then grants without the store.
+func TestThrottledLeaseBacksOff(t *testing.T) {
+	srv := awsfake.New(t)
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"access_token":"tok","token_type":"Bearer","expires_in":3600}`)
+	}))
+	t.Cleanup(idp.Close)
+	srv.Fail(awsfake.PutParameter, 1_000_000, 400, "TooManyUpdates")
+	src, err := token.New(token.Config{TokenURL: idp.URL, ClientID: "svc", Store: New(ssm.NewFromConfig(srv.Config()), "/funcify/test"),
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err = src.Token(ctx)
+	puts, gets := srv.Count(awsfake.PutParameter), srv.Count(awsfake.GetParameter)
+	t.Logf("Token: %v", err)
+	if puts > 10 {
+		t.Errorf("one call to Token sent %d PutParameter and %d GetParameter into a TooManyUpdates throttle in 500 ms, want a few with backoff", puts, gets)
+	}
+}
+
+// TestThrottledTokenWrite: the lease write succeeds, then the write of the
+// new token meets TooManyUpdates three times. The token must still reach
+// the store (or the lease be given back): the next cold instance must not
+// wait out the lease (10 s by default) before it may grant.
+func TestThrottledTokenWrite(t *testing.T) {
+	srv := awsfake.New(t)
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"access_token":"tok","token_type":"Bearer","expires_in":3600}`)
+	}))
+	t.Cleanup(idp.Close)
+	st := New(ssm.NewFromConfig(srv.Config()), "/funcify/test")
+	puts := 0
+	srv.SetHook(func(target string) {
+		if target == awsfake.PutParameter {
+			puts++
+			if puts == 2 { // the token's write, after the lease's
+				srv.Fail(awsfake.PutParameter, 3, 400, "TooManyUpdates")
+			}
+		}
+	})
+	first, err := token.New(token.Config{TokenURL: idp.URL, ClientID: "svc", Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv.SetHook(nil)
+	second, err := token.New(token.Config{TokenURL: idp.URL, ClientID: "svc", Store: st, LeaseWait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := second.Token(ctx); err != nil {
+		t.Errorf("the next cold instance: %v (the first one's token write was throttled and its lease kept)", err)
 	}
 }
