@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/internal/attempt"
 	"github.com/funcify/funcify/internal/redact"
 	"github.com/funcify/funcify/retry"
 )
@@ -193,12 +194,6 @@ func notSent(err error) bool {
 	return errors.As(err, &dns)
 }
 
-// minAttemptTimeout is the least bound the default AttemptTimeout sets on a
-// try: a try cut off sooner tells of the caller's lack of time more than of
-// the downstream, so when the caller has less than this left, the try gets
-// no bound of its own.
-const minAttemptTimeout = time.Second
-
 // attemptTimeout returns the bound of a try that starts at now under ctx,
 // as AttemptTimeout says, or 0 for none.
 func (t *Transport) attemptTimeout(ctx context.Context, now time.Time) time.Duration {
@@ -208,15 +203,7 @@ func (t *Transport) attemptTimeout(ctx context.Context, now time.Time) time.Dura
 	case t.AttemptTimeout < 0:
 		return 0
 	}
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		return DefaultAttemptTimeout
-	}
-	left := deadline.Sub(now)
-	if left <= minAttemptTimeout {
-		return 0 // the caller's deadline ends the try, and does not count
-	}
-	return min(DefaultAttemptTimeout, max(left/4*3, minAttemptTimeout))
+	return attempt.Bound(ctx, now, DefaultAttemptTimeout)
 }
 
 func (t *Transport) clock() time.Time {

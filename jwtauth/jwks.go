@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/internal/attempt"
 	"github.com/funcify/funcify/internal/flight"
 	"github.com/funcify/funcify/internal/redact"
 	"github.com/funcify/funcify/store"
@@ -468,15 +469,13 @@ func (e *unusableError) HTTPStatus() int { return http.StatusBadGateway }
 
 // fetchBound returns the timeout of a fetch that starts now under ctx:
 // fetchTimeout, and at most three quarters of the time left before ctx's
-// deadline, so that a provider that hangs ends the fetch on its own
-// timeout, which counts as a failure, while the caller keeps a quarter of
-// its time. A fetch that ends on the caller's deadline counts for nothing.
-func fetchBound(ctx context.Context) time.Duration {
-	d := fetchTimeout
-	if deadline, ok := ctx.Deadline(); ok {
-		d = min(d, max(time.Until(deadline)/4*3, time.Nanosecond))
-	}
-	return d
+// deadline (never under a second), so that a provider that hangs ends the
+// fetch on its own timeout, which counts as a failure, while the caller
+// keeps a quarter of its time. With a second or less left, the fetch has
+// no bound of its own: it ends on the caller's deadline and counts for
+// nothing, since so short a fetch says little of the provider.
+func fetchBound(ctx context.Context, now time.Time) time.Duration {
+	return attempt.Bound(ctx, now, fetchTimeout)
 }
 
 // fetch GETs the JSON document at rawURL through the breaker, if any, and
@@ -486,8 +485,11 @@ func fetchBound(ctx context.Context) time.Duration {
 func fetch[T any](ctx context.Context, o options, rawURL string, use func(doc []byte) (T, error)) (T, error) {
 	get := func(ctx context.Context) (T, error) {
 		var zero T
-		ctx, cancel := context.WithTimeout(ctx, fetchBound(ctx))
-		defer cancel()
+		if d := fetchBound(ctx, time.Now()); d > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 		if err != nil {
 			return zero, redact.Error(err)

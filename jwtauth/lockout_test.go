@@ -521,8 +521,9 @@ func TestHangingProviderCountsAsFailure(t *testing.T) {
 
 			const requests = 4
 			// deadline stands for the invocation's; the fetch's own
-			// timeout ends a quarter of it earlier.
-			const deadline = time.Second
+			// timeout ends a quarter of it earlier (1.5 s: over the
+			// one-second floor below which a fetch gets no bound).
+			const deadline = 2 * time.Second
 			var slow int
 			for range requests {
 				ctx, cancel := context.WithTimeout(context.Background(), deadline)
@@ -546,6 +547,30 @@ func TestHangingProviderCountsAsFailure(t *testing.T) {
 				t.Errorf("breaker (threshold 1) is %v after %d hung fetches; want open", s, requests)
 			}
 		})
+	}
+}
+
+// A caller with a second or less left gives its fetch no bound of its own:
+// a fetch cut off that soon says more of the caller's lack of time than of
+// the provider, so it ends on the caller's deadline and is not counted,
+// and the breaker stays closed for the callers with time.
+func TestShortOnTimeFetchNotCounted(t *testing.T) {
+	t.Parallel()
+	k := testKeys(t)
+	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+	p.setHook(hangUntilGone(t))
+	clk := &fakeClock{t: now}
+	b := breaker.New(breaker.Settings{Name: "idp", Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithBreaker(b), jwtauth.WithLogger(quiet)), clk)
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		if _, err := v.Validate(ctx, validRS256(t)); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+			t.Errorf("got %v, want ErrKeysUnavailable", err)
+		}
+		cancel()
+	}
+	if s := b.State(context.Background()); s != breaker.Closed {
+		t.Errorf("breaker (threshold 1) is %v after fetches cut off by callers short of time; want closed", s)
 	}
 }
 

@@ -1,0 +1,37 @@
+// Package attempt sets the time bound of one try of an outbound call inside
+// the caller's deadline: the one rule that httpclient and jwtauth share.
+//
+// A try needs a bound of its own, shorter than the caller's deadline, so that
+// a downstream that hangs ends the try while the caller still has time: the
+// try's own timeout then counts as the downstream's failure in a breaker,
+// while the caller's ended context never does. But a try cut off very soon
+// tells of the caller's lack of time more than of the downstream, so below
+// [Floor] the try gets no bound of its own, and its end does not count.
+package attempt
+
+import (
+	"context"
+	"time"
+)
+
+// Floor is the least bound [Bound] gives a try.
+const Floor = time.Second
+
+// Bound returns the timeout of a try that starts at now under ctx, at most
+// limit:
+//   - limit when ctx has no deadline;
+//   - 3/4 of the time left when that is less than limit (the caller keeps a
+//     quarter to answer), but never less than Floor;
+//   - 0, meaning no bound of the try's own, when Floor or less is left: the
+//     caller's deadline ends the try, and that is not the downstream's fault.
+func Bound(ctx context.Context, now time.Time, limit time.Duration) time.Duration {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return limit
+	}
+	left := deadline.Sub(now)
+	if left <= Floor {
+		return 0
+	}
+	return min(limit, max(left/4*3, Floor))
+}

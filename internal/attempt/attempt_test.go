@@ -1,0 +1,39 @@
+package attempt
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestBound(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	const limit = 10 * time.Second
+	for _, tc := range []struct {
+		name string
+		left time.Duration // 0: no deadline
+		want time.Duration
+	}{
+		{"no deadline", 0, limit},
+		{"a minute left", time.Minute, limit},
+		{"10 s left", 10 * time.Second, 7500 * time.Millisecond},
+		{"2 s left", 2 * time.Second, 1500 * time.Millisecond},
+		{"1.2 s left: the floor", 1200 * time.Millisecond, Floor},
+		{"1.001 s left: the floor", 1001 * time.Millisecond, Floor},
+		{"1 s left: none", time.Second, 0},
+		{"300 ms left: none", 300 * time.Millisecond, 0},
+		{"passed: none", -time.Second, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			if tc.left != 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, now.Add(tc.left))
+				defer cancel()
+			}
+			if got := Bound(ctx, now, limit); got != tc.want {
+				t.Errorf("Bound with %v left = %v, want %v", tc.left, got, tc.want)
+			}
+		})
+	}
+}
