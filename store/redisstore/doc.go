@@ -16,8 +16,10 @@
 // # Layout
 //
 // Each item is a Redis hash at the store's prefix (default "funcify:")
-// followed by the key, with two fields: "value", the bytes as given, and
-// "version", the item's version in decimal. A TTL is the hash's own expiry
+// followed by the key, with three fields: "value", the bytes as given,
+// "version", the item's version in decimal, and "nonce", a random decimal
+// number that each CompareAndSet writes to recognise its own write (see
+// below). A TTL is the hash's own expiry
 // (PEXPIRE, to the millisecond; an item without TTL has none), so Redis
 // drops an expired item by itself, and an expired item reads as absent.
 // One hash per item keeps every operation on one key, which is what a Redis
@@ -34,10 +36,24 @@
 // CompareAndSet and Delete each run one Lua script, so that the comparison
 // and the write happen in one step that no other client can interleave.
 // Each compares the stored version with the caller's, a missing hash
-// counting as version 0. On a match CompareAndSet writes the value and the
-// new version, then sets the expiry (PEXPIRE) or removes it (PERSIST);
-// Delete removes the hash. Otherwise they change nothing and return
-// [store.ErrConflict].
+// counting as version 0. On a match CompareAndSet writes the value, the
+// new version and its nonce, then sets the expiry (PEXPIRE) or removes it
+// (PERSIST); Delete removes the hash. Otherwise they change nothing and
+// return [store.ErrConflict].
+//
+// go-redis sends a command again when its reply was lost (an EOF, a read
+// timeout; MaxRetries, 3 by default), so a script may run twice. The second
+// run of a CompareAndSet finds the version that the first wrote; the script
+// then returns the stored version and nonce, and CompareAndSet recognises
+// its own write (same version, same nonce) and succeeds, instead of
+// reporting its own write as a conflict. A Delete leaves nothing to
+// recognise: when its reply was lost, the second run finds the key absent
+// and Delete returns [store.ErrConflict] although the item is gone. Telling
+// that from another client's delete would take a tombstone; a caller that
+// reads again after ErrConflict, as the store contract asks, finds the key
+// absent. An Add run twice adds twice, as [store.Counter] warns. With
+// MaxRetries -1 go-redis sends nothing twice: a lost reply is then an error,
+// and the write may or may not have been applied.
 //
 // The new version is the old one plus one. An item created where none is
 // stored starts at a random version from 1 to 2^62, so a client that read an
@@ -69,7 +85,8 @@
 // afford, or lower the client's MaxRetries and DialerRetries.
 //
 // Errors start with "redisstore: " and wrap the client's error. Only a
-// version mismatch is [store.ErrConflict]. After any other error a write may
-// or may not have been applied (the reply may have been lost on the way
-// back): read the item again before deciding what to do.
+// version mismatch is [store.ErrConflict] (and a Delete sent twice, above).
+// After any other error a write may or may not have been applied (the reply
+// may have been lost on the way back, and go-redis's retries failed): read
+// the item again before deciding what to do.
 package redisstore

@@ -29,16 +29,20 @@ return {f[1] or '', f[2], redis.call('PTTL', KEYS[1])}
 `)
 
 // casScript writes the item at KEYS[1] if its stored version ("0" when
-// absent) is ARGV[1]. ARGV[2] is the value, ARGV[3] the new version and
-// ARGV[4] the TTL in milliseconds, "0" for none. It returns the new version
-// as a string, or the integer 0 on a version mismatch. Versions stay strings
-// throughout: a Lua number would round 2^62+1 to 2^62.
+// absent) is ARGV[1]. ARGV[2] is the value, ARGV[3] the new version, ARGV[4]
+// the TTL in milliseconds, "0" for none, and ARGV[5] the write's nonce. It
+// returns the new version as a string, or, on a version mismatch,
+// {0, stored version, stored nonce}, so that a write that go-redis sent
+// again after its reply was lost can recognise the item its first run
+// wrote. Versions stay strings throughout: a Lua number would round 2^62+1
+// to 2^62.
 var casScript = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], 'version') or '0'
-if cur ~= ARGV[1] then
-	return 0
+local cur = redis.call('HMGET', KEYS[1], 'version', 'nonce')
+local version = cur[1] or '0'
+if version ~= ARGV[1] then
+	return {0, version, cur[2] or ''}
 end
-redis.call('HSET', KEYS[1], 'value', ARGV[2], 'version', ARGV[3])
+redis.call('HSET', KEYS[1], 'value', ARGV[2], 'version', ARGV[3], 'nonce', ARGV[5])
 if ARGV[4] == '0' then
 	redis.call('PERSIST', KEYS[1])
 else
@@ -142,24 +146,35 @@ func (s *Store) Get(ctx context.Context, key string) (store.Item, error) {
 
 // CompareAndSet writes value at key if version is the stored one; see
 // [store.Store.CompareAndSet]. A ttl is kept to the millisecond, rounded up.
+//
+// The item carries a random nonce, so that the store recognises its own
+// write: go-redis sends a command again when its reply was lost (an EOF or
+// a read timeout), and the second run of the script then finds the version
+// that the first wrote. The same version and nonce mean that the write is
+// this call's, and CompareAndSet succeeds.
 func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
 	next := version + 1
 	if version == 0 {
 		next = s.firstVersion()
 	}
+	nextStr := strconv.FormatInt(next, 10)
+	nonce := strconv.FormatInt(rand.Int64N(1<<62)+1, 10)
 	res, err := s.run(ctx, casScript, key,
-		strconv.FormatInt(version, 10), value, strconv.FormatInt(next, 10), strconv.FormatInt(millis(ttl), 10))
+		strconv.FormatInt(version, 10), value, nextStr, strconv.FormatInt(millis(ttl), 10), nonce)
 	if err != nil {
 		return 0, s.wrap(ctx, "compare-and-set", key, err)
 	}
 	switch r := res.(type) {
-	case int64:
-		if r == 0 {
-			return 0, store.ErrConflict
-		}
 	case string:
-		if r == strconv.FormatInt(next, 10) {
+		if r == nextStr {
 			return next, nil
+		}
+	case []any:
+		if len(r) == 3 && r[0] == int64(0) {
+			if r[1] == nextStr && r[2] == nonce {
+				return next, nil // this call's own write, run twice
+			}
+			return 0, store.ErrConflict
 		}
 	}
 	return 0, s.unexpected("compare-and-set", key, res)

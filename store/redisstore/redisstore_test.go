@@ -66,9 +66,21 @@ func TestLayout(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]string{"value": "x\x00y", "version": strconv.FormatInt(v, 10)}
+			nonce, err := strconv.ParseInt(got["nonce"], 10, 64)
+			if err != nil || nonce <= 0 {
+				t.Errorf("HGETALL %s: nonce %q, want a positive decimal number", tt.prefix+k, got["nonce"])
+			}
+			want := map[string]string{"value": "x\x00y", "version": strconv.FormatInt(v, 10), "nonce": got["nonce"]}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("HGETALL %s = %q, want %q", tt.prefix+k, got, want)
+			}
+			// Each write has a nonce of its own.
+			v, err = s.CompareAndSet(ctx, k, v, []byte("x\x00y"), time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again := c.HGet(ctx, tt.prefix+k, "nonce").Val(); again == got["nonce"] {
+				t.Errorf("two writes with the same nonce %s", again)
 			}
 			if ttl := c.PTTL(ctx, tt.prefix+k).Val(); ttl <= 59*time.Minute || ttl > time.Hour {
 				t.Errorf("PTTL = %v, want about an hour", ttl)
