@@ -28,7 +28,7 @@
 //	version        N  the item's version
 //	expires_at     N  expiry in Unix seconds, rounded up; absent: never
 //	expires_at_ms  N  expiry in Unix milliseconds; absent: never
-//	nonce          N  random, written by each CompareAndSet to recognise its own write
+//	nonce          N  random, written by each CompareAndSet, and by the Add that creates a counter, to recognise its own write
 //	count          N  a counter's value (items written by Add), instead of value and version
 //
 // Set the table's time to live (TTL) attribute to expires_at, so that
@@ -55,11 +55,16 @@
 // retried compares the item that failed the condition (returned with the
 // error through ReturnValuesOnConditionCheckFailure, or read when the server
 // returns none) with its own: the same version and nonce mean that its write
-// was applied, and it returns the new version. Two cases remain a
-// conflict although the write was applied: another writer wrote over it
-// between the lost reply and the retry, and a Delete whose reply was lost
-// (a Delete carries no nonce). A caller who reads again after
-// [store.ErrConflict] then finds its own change in the state it reads.
+// was applied, and it returns the new version; the same version with
+// another nonce is another writer's item, written from the same version
+// between the two attempts, and a conflict. Two cases remain a conflict
+// although the write was applied: another writer wrote over it between the
+// lost reply and the retry, and a Delete whose reply was lost. A Delete
+// leaves no item behind to compare: its retry finds the key absent, which
+// this Delete, another client's or the item's expiry may have caused, and
+// only a tombstone could tell them apart. A caller who reads again after
+// [store.ErrConflict] then finds its own change in the state it reads (for
+// a Delete, the key absent).
 //
 // The new version is v+1, or a random number below 2^62 when the key was
 // absent or expired, so that a reader who saw an earlier life of the key

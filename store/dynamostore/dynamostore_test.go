@@ -592,9 +592,14 @@ func TestDefaultClient(t *testing.T) {
 // With returnOld, it adds to a ConditionalCheckFailedException the item
 // that failed the condition, as DynamoDB does for a request with
 // ReturnValuesOnConditionCheckFailure and dynalite does not.
+//
+// With swallow set, a request whose reply would be dropped is not forwarded
+// at all: swallow runs instead, and the proxy answers 500, which the SDK
+// retries, as a request lost on the way would be.
 type dropProxy struct {
 	target, op string
 	returnOld  bool
+	swallow    func()
 	drop       atomic.Int64 // replies still to drop
 	seen       atomic.Int64 // requests of op forwarded
 	gets       atomic.Int64 // GetItem requests forwarded
@@ -613,6 +618,17 @@ func (p *dropProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
+	}
+	if p.swallow != nil && r.Header.Get("X-Amz-Target") == p.op {
+		p.seen.Add(1)
+		if p.drop.Add(-1) >= 0 {
+			p.swallow()
+			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte(`{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"try again"}`))
+			return
+		}
+		p.seen.Add(-1) // counted again below
 	}
 	req, err := http.NewRequestWithContext(r.Context(), r.Method, p.target+r.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
@@ -757,6 +773,81 @@ func TestLostReply(t *testing.T) {
 		}
 		if n, err := dynamostore.New(direct, table).Add(ctx, "counter", 0, 0); err != nil || n != 5 {
 			t.Fatalf("the counter holds %d, %v; want 5", n, err)
+		}
+	})
+
+	// The retry of a write that never reached the server finds another
+	// writer's item, written from the same version: the very version this
+	// call would have written. Only the nonce tells the two apart.
+	t.Run("other writer of the same version", func(t *testing.T) {
+		for _, returnOld := range []bool{false, true} {
+			t.Run(fmt.Sprintf("old item returned=%v", returnOld), func(t *testing.T) {
+				key := t.Name()
+				other := dynamostore.New(direct, table)
+				v, err := other.CompareAndSet(ctx, key, 0, []byte("before"), 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				proxy, url := newDropProxy(t, endpoint, "PutItem", 1)
+				proxy.returnOld = returnOld
+				proxy.swallow = func() {
+					if _, err := other.CompareAndSet(ctx, key, v, []byte("theirs"), 0); err != nil {
+						t.Errorf("the other writer: %v", err)
+					}
+				}
+				s := dynamostore.New(testenv.DynamoDBClient(url), table)
+				got, err := s.CompareAndSet(ctx, key, v, []byte("mine"), 0)
+				if n := proxy.seen.Load(); n != 2 {
+					t.Fatalf("the proxy saw %d PutItem requests, want 2", n)
+				}
+				it, gerr := other.Get(ctx, key)
+				if gerr != nil || string(it.Value) != "theirs" || it.Version != v+1 {
+					t.Fatalf("stored %+v, %v; want the other writer's value at version %d", it, gerr, v+1)
+				}
+				if !errors.Is(err, store.ErrConflict) {
+					t.Fatalf("CompareAndSet that lost to another writer of the same version: got version %d, %v; want ErrConflict", got, err)
+				}
+			})
+		}
+	})
+
+	// The same for the PutItem that creates a counter: another instance
+	// created it meanwhile, and this Add adds to theirs.
+	t.Run("counter created by another writer", func(t *testing.T) {
+		other := dynamostore.New(direct, table)
+		proxy, url := newDropProxy(t, endpoint, "PutItem", 1)
+		proxy.swallow = func() {
+			if _, err := other.Add(ctx, "other counter", 7, time.Hour); err != nil {
+				t.Errorf("the other writer: %v", err)
+			}
+		}
+		n, err := dynamostore.New(testenv.DynamoDBClient(url), table).Add(ctx, "other counter", 5, time.Hour)
+		if got := proxy.seen.Load(); got != 2 {
+			t.Fatalf("the proxy saw %d PutItem requests, want 2", got)
+		}
+		if err != nil || n != 12 {
+			t.Fatalf("Add whose create lost to another writer's: got %d, %v; want 12", n, err)
+		}
+	})
+
+	// A Delete leaves no item to recognise: its retry finds the key absent
+	// and reports a conflict, as the package documentation says. The key
+	// is gone all the same.
+	t.Run("delete", func(t *testing.T) {
+		v, err := dynamostore.New(direct, table).CompareAndSet(ctx, "deleted", 0, []byte("x"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy, url := newDropProxy(t, endpoint, "DeleteItem", 1)
+		err = dynamostore.New(testenv.DynamoDBClient(url), table).Delete(ctx, "deleted", v)
+		if n := proxy.seen.Load(); n != 2 {
+			t.Fatalf("the proxy forwarded %d DeleteItem requests, want 2", n)
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			t.Errorf("Delete whose reply was lost: got %v, want ErrConflict, as documented", err)
+		}
+		if it, err := dynamostore.New(direct, table).Get(ctx, "deleted"); err != nil || it.Version != 0 {
+			t.Fatalf("Get after the Delete: got %+v, %v; want the key absent", it, err)
 		}
 	})
 
