@@ -24,7 +24,9 @@
 // The circuit breaker counts failures with it where it can.
 //
 // Implementations: store/memstore (in process, the default), store/redisstore
-// and store/dynamostore (shared by every instance); all three are Counters.
+// and store/dynamostore (shared by every instance), all three Counters; and
+// store/ssmstore (shared, on SSM Parameter Store, for a few keys that change
+// rarely, such as a service token), which is not a Counter.
 // Each user of a store owns the encoding of its values. store/storetest
 // checks that an implementation keeps this contract, and the Counter
 // contract when it has it.
