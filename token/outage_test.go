@@ -101,7 +101,7 @@ func TestHangingProviderOpensBreaker(t *testing.T) {
 			if withStore {
 				cfg.Store, cfg.LeaseDuration = memstore.New(), 100*time.Millisecond
 			} else {
-				deadline = 800 * time.Millisecond // the request ends at 600 ms
+				deadline = 2 * time.Second // the request ends at 1.5 s
 			}
 			src := newSource(t, cfg)
 			for i := range 5 {
@@ -117,6 +117,30 @@ func TestHangingProviderOpensBreaker(t *testing.T) {
 			}
 			t.Errorf("%d grants hung on the provider, with a FailureThreshold of 3: the circuit is still %v", n.Load(), b.State(ctx))
 		})
+	}
+}
+
+// TestShortOnTimeGrantNotCounted: a caller with a second or less left
+// gives its token request no bound of its own (package internal/attempt):
+// a request cut off that soon says more of the caller's lack of time than
+// of the provider, so the caller's deadline ends it and the breaker does
+// not count it.
+func TestShortOnTimeGrantNotCounted(t *testing.T) {
+	idp := idpFunc(func(req *http.Request) (*http.Response, error) {
+		<-req.Context().Done()
+		return nil, req.Context().Err()
+	})
+	b := breaker.New(breaker.Settings{Name: "idp", FailureThreshold: 1})
+	src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Breaker: b})
+	for range 3 {
+		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		if _, err := src.Token(cctx); err == nil {
+			t.Error("a hanging provider gave a token")
+		}
+		cancel()
+	}
+	if st := b.State(ctx); st != breaker.Closed {
+		t.Errorf("breaker (threshold 1) is %v after requests cut off by callers short of time, want closed", st)
 	}
 }
 

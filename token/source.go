@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/internal/attempt"
 	"github.com/funcify/funcify/internal/flight"
 	"github.com/funcify/funcify/internal/redact"
 	"github.com/funcify/funcify/logging"
@@ -64,8 +65,9 @@ const (
 	// otherwise take the budget of every call.
 	cutOffBackoff = 2 * time.Second
 	// grantTimeout bounds each token request, and so does three quarters
-	// of the time left before the caller's deadline, if less, and the
-	// lease's duration for its holder. It is the Source's own bound,
+	// of the time left before the caller's deadline, if less (never under
+	// a second, package internal/attempt), and the lease's duration for its
+	// holder. It is the Source's own bound,
 	// within the breaker, so that a provider that hangs fails the request
 	// while the caller still has time, and the breaker counts it.
 	grantTimeout = 10 * time.Second
@@ -531,23 +533,24 @@ func (e *shortAttempt) Error() string { return e.err.Error() }
 func (e *shortAttempt) Unwrap() error { return e.err }
 
 // attempt sends one token request, bounded by grantTimeout, by limit if
-// positive, and by three quarters of the time left before ctx's deadline.
-// The bound is the Source's, inside the breaker: a provider that hangs
-// fails the request with context.DeadlineExceeded, which the breaker
-// counts, while the caller's ctx is still live.
+// positive, and by three quarters of the time left before ctx's deadline
+// (never under a second; with a second or less left, by the caller's
+// deadline alone), the rule httpclient and jwtauth follow too. The bound
+// is the Source's, inside the breaker: a provider that hangs fails the
+// request with context.DeadlineExceeded, which the breaker counts, while
+// the caller's ctx is still live.
 func (s *Source) attempt(ctx context.Context, limit time.Duration) (*granted, error) {
-	d := grantTimeout
-	if limit > 0 {
-		d = min(d, limit)
+	d := attempt.Bound(ctx, time.Now(), grantTimeout)
+	short := d > 0 && d < grantTimeout // the bound comes from ctx's deadline
+	if limit > 0 && (d == 0 || limit < d) {
+		d, short = limit, false
 	}
-	short := false
-	if deadline, ok := ctx.Deadline(); ok {
-		if share := time.Until(deadline) / 4 * 3; share < d {
-			d, short = max(share, time.Nanosecond), true
-		}
+	actx := ctx
+	if d > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
 	}
-	actx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
 	g, err := s.grant(actx)
 	if err != nil && short && actx.Err() != nil && ctx.Err() == nil {
 		return nil, &shortAttempt{err}
