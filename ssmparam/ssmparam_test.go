@@ -442,21 +442,6 @@ func (a *slowThrottledAPI) PutParameter(context.Context, *ssm.PutParameterInput,
 	return &ssm.PutParameterOutput{}, nil
 }
 
-// inFlightDo counts the goroutines inside flight.Group.Do: the leader and
-// its waiters. internal/cache does not expose its flight's Waiting, so it
-// reads the goroutine stacks; the callers bound the wait.
-func inFlightDo() int {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	n := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "internal/flight.(*Group[...]).Do") {
-			n++
-		}
-	}
-	return n
-}
-
 // TestGetLeaderDeadlineNotShared: a Get whose deadline is near leads the
 // fetch, and retry.Do gives up with ErrDeadline (the next try would not fit
 // before the leader's deadline) while the leader's context is still live.
@@ -479,7 +464,7 @@ func TestGetLeaderDeadlineNotShared(t *testing.T) {
 		runtime.Gosched()
 	}
 	wg.Go(func() { _, werr = c.Get(wctx, "/app/k") })
-	for deadline := time.Now().Add(5 * time.Second); inFlightDo() < 2; {
+	for deadline := time.Now().Add(5 * time.Second); c.cache.Waiting("/app/k") < 1; {
 		if time.Now().After(deadline) {
 			t.Fatal("the waiter did not park on the leader's fetch")
 		}

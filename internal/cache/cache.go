@@ -92,6 +92,15 @@ func (c *Cache[V]) Get(ctx context.Context, key string, fetch func(context.Conte
 	return v, err
 }
 
+// Waiting returns how many Gets wait on the fetch of key under way (0 if
+// none runs). Tests use it to know that a Get has joined a fetch.
+func (c *Cache[V]) Waiting(key string) int {
+	c.mu.Lock()
+	gen := c.gens[key]
+	c.mu.Unlock()
+	return c.flight.Waiting(flightKey(gen, key))
+}
+
 // flightKey is the single-flight key of key's fetch under generation gen:
 // the generation leads, so no two (gen, key) pairs share one.
 func flightKey(gen uint64, key string) string {

@@ -251,18 +251,10 @@ func TestLeaderFailureShared(t *testing.T) {
 func waitWaiters[V any](t *testing.T, c *Cache[V], key string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for c.waiting(key) < n {
+	for c.Waiting(key) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d Gets of %q wait after 10s, want %d", c.waiting(key), key, n)
+			t.Fatalf("%d Gets of %q wait after 10s, want %d", c.Waiting(key), key, n)
 		}
 		runtime.Gosched()
 	}
-}
-
-// waiting returns how many Gets have joined the fetch of key under way.
-func (c *Cache[V]) waiting(key string) int {
-	c.mu.Lock()
-	gen := c.gens[key]
-	c.mu.Unlock()
-	return c.flight.Waiting(flightKey(gen, key))
 }
