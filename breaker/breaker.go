@@ -96,12 +96,26 @@ type Settings struct {
 	// StoreTimeout bounds each Store call, so that a Store that hangs
 	// delays a call by at most this before the breaker falls back to
 	// process-local state. Default 500 ms. A read is also bounded by the
-	// caller's own deadline; a write is not, so that it is never cut off
-	// half-way, its outcome unknown: it runs on the caller's context
-	// without its cancellation (context.WithoutCancel), for at most
-	// StoreTimeout. Retries of a write after conflicts stop after four
-	// times StoreTimeout in all (see the package documentation).
+	// caller's own deadline; a write is not: it runs on the caller's
+	// context without its cancellation (context.WithoutCancel), so that an
+	// outcome is recorded even after the caller gave up. A write that the
+	// Store does not confirm within StoreTimeout may still have been
+	// applied: see "Writes the Store did not confirm" in the package
+	// documentation for what the breaker does about it.
 	StoreTimeout time.Duration
+	// ConflictBudget bounds the retries of a write of the circuit after
+	// compare-and-set conflicts with other instances. An update of the
+	// circuit (taking a trial slot before a call, recording its outcome
+	// after it) ends within StoreTimeout + ConflictBudget of its start:
+	// each retry, a read and a write, starts only while both fit, each
+	// bounded by StoreTimeout. An update abandoned then is logged, and its
+	// change is lost. Retries back off a few random milliseconds at most,
+	// so the budget holds a caller only while other instances keep winning
+	// the race to write. Default 5 seconds, independent of StoreTimeout:
+	// when a downstream fails, every instance reports at once, and with a
+	// Store that is not a [store.Counter] each failure is one
+	// compare-and-set among theirs.
+	ConflictBudget time.Duration
 	// Logger receives the line logged when the Store fails and the
 	// breaker falls back to process-local state. Default slog.Default().
 	Logger *slog.Logger
@@ -118,27 +132,52 @@ type Breaker struct {
 	local   bool          // no Store: the state lives here only
 	counter store.Counter // the Store, when it counts failures atomically
 
-	mu         sync.Mutex // guards the fields below
-	st         circuit    // the last state known
-	version    int64      // the Store's version of st
-	readAt     time.Time  // when st was read from or written to the Store
-	refreshing bool       // a Store read is under way
-	degraded   bool       // the Store failed: running on process-local state
-	noCounter  bool       // the Store's Add is unsupported: count by compare-and-set
+	// wall tells the real time that bounds the Store calls of an update,
+	// and pause waits between them: time.Now and time.Sleep, which tests
+	// replace to run an update's budget without waiting for it.
+	wall  func() time.Time
+	pause func(time.Duration)
+
+	mu         sync.Mutex   // guards the fields below
+	st         circuit      // the last state known
+	version    int64        // the Store's version of st
+	readAt     time.Time    // when st was read from or written to the Store
+	ownWrite   bool         // st is this breaker's own write, not read since
+	refreshing bool         // a Store read is under way
+	degraded   bool         // the Store failed: running on process-local state
+	noCounter  bool         // the Store's Add is unsupported: count by compare-and-set
+	unsettled  []trialWrite // trials whose slot the Store may hold unbeknown to it
 }
 
 // circuit is the state of a circuit, as kept in the Store.
 type circuit struct {
 	State      State  `json:"s"`
 	Generation uint64 `json:"g"`
-	// Failures counts the failures of the window, unless the Store is a
-	// store.Counter: then a counter of the Store's own counts them (see
-	// countKey), and Failures counts only those counted while the Store
-	// was unreachable.
+	// Failures counts the failures of the window that were counted in
+	// the circuit itself, by compare-and-set: all of them with a Store
+	// that is not a store.Counter, and otherwise those counted while the
+	// Store's Add was unusable, or by an instance that counts so. With a
+	// store.Counter the rest are in a counter of the Store's own (see
+	// countKey), and the window's count is the sum of the two.
 	Failures    int     `json:"f,omitempty"`
 	WindowStart int64   `json:"w,omitempty"` // unix nanoseconds of the first failure counted
 	OpenedAt    int64   `json:"o,omitempty"` // unix nanoseconds
 	Trials      []trial `json:"t,omitempty"`
+	// Nonce is random, new with each write: a breaker that finds its own
+	// nonce in the circuit it reads after a conflict knows that the Store
+	// applied the write it reported as a conflict.
+	Nonce uint64 `json:"n,omitempty"`
+}
+
+// trialWrite is a trial whose slot the Store may hold without this breaker
+// knowing it: a write that took its slot, or recorded its outcome, got no
+// answer from the Store, which may have applied it or not. The breaker
+// settles it (see settle) when the Store answers again.
+type trialWrite struct {
+	id      uint64
+	since   time.Time // when the trial was admitted
+	outcome outcome   // running while the call goes on
+	at      time.Time // when the outcome was reported
 }
 
 // trial is a trial call in flight in a half-open circuit.
@@ -173,10 +212,13 @@ func New(s Settings) *Breaker {
 	if s.StoreTimeout <= 0 {
 		s.StoreTimeout = 500 * time.Millisecond
 	}
+	if s.ConflictBudget <= 0 {
+		s.ConflictBudget = 5 * time.Second
+	}
 	if s.Now == nil {
 		s.Now = time.Now
 	}
-	b := &Breaker{set: s, key: "breaker/" + s.Name, local: s.Store == nil}
+	b := &Breaker{set: s, key: "breaker/" + s.Name, local: s.Store == nil, wall: time.Now, pause: time.Sleep}
 	b.counter, _ = s.Store.(store.Counter)
 	return b
 }
@@ -210,6 +252,7 @@ const (
 	succeeded outcome = iota // it answered, even with an error that is not a failure
 	failed                   // an error that IsFailure counts, or a panic
 	cutOff                   // the caller's own context ended the call: nothing
+	running                  // no outcome yet: the call goes on
 )
 
 // Execute calls fn through b: it returns ErrOpen (or ErrTrialLimit) at once
@@ -274,7 +317,7 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 	id := rand.Uint64() | 1
 	var admitted ticket
 	var rejected error
-	ok := b.update(ctx, true, func(c *circuit) bool {
+	res, unsure := b.update(ctx, admitting, b.deadline(), func(c *circuit) bool {
 		admitted, rejected = ticket{}, nil
 		switch {
 		case c.State == Closed:
@@ -309,13 +352,27 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 		admitted = ticket{generation: c.Generation, trial: id}
 		return true
 	})
+	var err error
 	switch {
-	case !ok && ctx.Err() != nil:
-		return ticket{}, ctx.Err()
-	case !ok:
-		return ticket{}, ErrTrialLimit // others kept the Store busy
+	case res == gaveUp && ctx.Err() != nil:
+		err = ctx.Err()
+	case res == gaveUp:
+		err = ErrTrialLimit // others kept the Store busy
 	case rejected != nil:
-		return ticket{}, rejected
+		err = rejected
+	}
+	if unsure {
+		// The Store did not answer the write that took the slot: it may
+		// hold it. Remember the trial, to give its slot back or record
+		// its outcome there when the Store answers again.
+		o := cutOff
+		if err == nil && admitted.trial == id {
+			o = running
+		}
+		b.unconfirmed(trialWrite{id: id, since: now, outcome: o, at: now})
+	}
+	if err != nil {
+		return ticket{}, err
 	}
 	return admitted, nil
 }
@@ -326,44 +383,243 @@ func (b *Breaker) report(ctx context.Context, t ticket, o outcome) {
 		return // only a failure changes a closed circuit
 	}
 	now := b.set.Now()
-	if t.trial == 0 && b.counting() {
-		b.count(ctx, t, now)
+	giveUp := b.deadline()
+	if t.trial == 0 {
+		b.count(ctx, t, now, giveUp)
 		return
 	}
-	b.update(ctx, false, func(c *circuit) bool {
-		if c.Generation != t.generation {
+	res, unsure := b.update(ctx, reporting, giveUp, func(c *circuit) bool {
+		if c.Generation != t.generation || c.State != HalfOpen {
 			return false // the circuit changed since the call began: stale
 		}
-		switch c.State {
-		case Closed:
-			return b.countLocal(c, now)
-		case HalfOpen:
-			if t.trial == 0 {
-				return false
-			}
-			switch o {
-			case cutOff:
-				// The trial says nothing: give its slot back.
-				i := slices.IndexFunc(c.Trials, func(tr trial) bool { return tr.ID == t.trial })
-				if i < 0 {
-					return false // timed out and dropped already
-				}
-				c.Trials = slices.Delete(c.Trials, i, i+1)
-			case failed:
-				*c = circuit{State: Open, Generation: c.Generation + 1, OpenedAt: now.UnixNano()}
-			default:
-				*c = circuit{State: Closed, Generation: c.Generation + 1}
-			}
-			return true
+		return conclude(c, t.trial, o, now)
+	})
+	if b.local {
+		return
+	}
+	b.mu.Lock()
+	i := slices.IndexFunc(b.unsettled, func(w trialWrite) bool { return w.id == t.trial })
+	switch {
+	case res == inStore && !unsure:
+		// The Store holds the outcome (or had nothing of this trial).
+		if i >= 0 {
+			b.unsettled = slices.Delete(b.unsettled, i, i+1)
 		}
-		return false
+		b.mu.Unlock()
+		return
+	case i < 0 && !unsure:
+		b.mu.Unlock()
+		return // no write of this trial went unanswered
+	case i < 0:
+		b.unsettled = append(b.unsettled, trialWrite{id: t.trial, since: now})
+		i = len(b.unsettled) - 1
+	}
+	b.unsettled[i].outcome, b.unsettled[i].at = o, now
+	b.mu.Unlock()
+	// The outcome went to process-local state only, and the Store may
+	// hold the trial's slot: record the outcome there, if it answers now.
+	b.settle(ctx, giveUp)
+}
+
+// conclude applies the outcome o of the trial id to the half-open circuit
+// c at now, and reports whether it changed c: a success closes c, a failure
+// opens it again, and a trial cut off gives its slot back, if c holds it.
+func conclude(c *circuit, id uint64, o outcome, now time.Time) bool {
+	switch o {
+	case cutOff:
+		// The trial says nothing: give its slot back.
+		i := slices.IndexFunc(c.Trials, func(tr trial) bool { return tr.ID == id })
+		if i < 0 {
+			return false // timed out and dropped already
+		}
+		c.Trials = slices.Delete(c.Trials, i, i+1)
+	case failed:
+		*c = circuit{State: Open, Generation: c.Generation + 1, OpenedAt: now.UnixNano()}
+	default:
+		*c = circuit{State: Closed, Generation: c.Generation + 1}
+	}
+	return true
+}
+
+// unconfirmed remembers a trial whose slot the Store may hold, after a
+// write that took the slot got no answer. Trials older than TrialTimeout
+// are forgotten: the Store frees their slots by then.
+func (b *Breaker) unconfirmed(w trialWrite) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.unsettled = slices.DeleteFunc(b.unsettled, func(u trialWrite) bool {
+		return u.id == w.id || w.since.Sub(u.since) >= b.set.TrialTimeout
+	})
+	b.unsettled = append(b.unsettled, w)
+}
+
+// settle records in the Store the outcomes of trials that it may hold
+// unbeknown to it (see trialWrite), once they are known: where the
+// circuit in the Store still holds such a trial's slot, the outcome is
+// applied to it by compare-and-set, as report would have. OnStateChange is
+// not called again: the change was reported when it was made locally.
+// Trials still running wait for their outcome; those settled, or older than
+// TrialTimeout, are forgotten; the others wait for the Store to answer
+// again (see refresh).
+func (b *Breaker) settle(ctx context.Context, giveUp time.Time) {
+	now := b.set.Now()
+	b.mu.Lock()
+	var due []trialWrite
+	b.unsettled = slices.DeleteFunc(b.unsettled, func(w trialWrite) bool {
+		switch {
+		case now.Sub(w.since) >= b.set.TrialTimeout:
+			return true
+		case w.outcome == running:
+			return false
+		}
+		due = append(due, w)
+		return true
+	})
+	degraded := b.degraded
+	b.mu.Unlock()
+	if len(due) == 0 {
+		return
+	}
+	var left []trialWrite
+	defer func() {
+		b.mu.Lock()
+		b.unsettled = append(b.unsettled, left...)
+		b.mu.Unlock()
+	}()
+	if degraded {
+		// Find out whether the Store answers again.
+		deadline, byBudget := b.callDeadline(giveUp)
+		if !deadline.After(b.wall()) {
+			left = due
+			return
+		}
+		wctx := context.WithoutCancel(ctx)
+		if err := b.read(wctx, deadline); err != nil {
+			if !byBudget || b.wall().Before(deadline) {
+				b.fallBack(wctx, err)
+			}
+			left = due
+			return
+		}
+	}
+	for _, w := range due {
+		res, unsure := b.update(ctx, settling, giveUp, func(c *circuit) bool {
+			if c.State != HalfOpen || !slices.ContainsFunc(c.Trials, func(tr trial) bool { return tr.ID == w.id }) {
+				return false // the Store does not hold the trial
+			}
+			return conclude(c, w.id, w.outcome, w.at)
+		})
+		if res != inStore || unsure {
+			left = append(left, w)
+		}
+	}
+}
+
+// count counts a failure of a call admitted with t in a closed circuit.
+//
+// With a Store that is a store.Counter, the failure is added to a counter
+// of the current window: concurrent failures on every instance then never
+// conflict, and none is lost. Only the start of a window and the opening of
+// the circuit are compare-and-sets, each made once, by one instance, and
+// retried by the others only to see that it was made. The window's count is
+// the counter plus the circuit's Failures, which an instance that counts by
+// compare-and-set adds to; and a window is restarted only when it has
+// ended, so that a window holding a counter is never replaced by another.
+func (b *Breaker) count(ctx context.Context, t ticket, now, giveUp time.Time) {
+	if !b.counting() {
+		b.countInCircuit(ctx, t, now, giveUp)
+		return
+	}
+	var window int64
+	var failures int
+	res, _ := b.update(ctx, reporting, giveUp, func(c *circuit) bool {
+		window, failures = 0, 0
+		if c.Generation != t.generation || c.State != Closed {
+			return false // stale
+		}
+		if b.inWindow(c, now) {
+			window, failures = c.WindowStart, c.Failures
+			return false
+		}
+		c.Failures, c.WindowStart = 0, now.UnixNano()
+		window = c.WindowStart
+		return true
+	})
+	switch {
+	case res == gaveUp:
+		return
+	case res == inLocal || !b.counting():
+		b.countInCircuit(ctx, t, now, giveUp) // the Store failed meanwhile
+		return
+	case window == 0:
+		return
+	}
+	deadline, byBudget := b.callDeadline(giveUp)
+	if !deadline.After(b.wall()) {
+		b.abandon(ctx, "add")
+		return
+	}
+	wctx := context.WithoutCancel(ctx)
+	sctx, cancel := context.WithDeadline(wctx, deadline)
+	n, err := b.counter.Add(sctx, b.countKey(t.generation, window), 1, b.set.Window+time.Minute)
+	cancel()
+	if err != nil {
+		if byBudget && !b.wall().Before(deadline) {
+			b.abandon(ctx, "add") // cut off by the budget, not a Store outage
+			return
+		}
+		if errors.Is(err, errors.ErrUnsupported) {
+			b.mu.Lock()
+			b.noCounter = true
+			b.mu.Unlock()
+		} else if !b.fallBack(wctx, err) {
+			return
+		}
+		b.countInCircuit(ctx, t, now, giveUp)
+		return
+	}
+	threshold := int64(b.set.FailureThreshold)
+	if n+int64(failures) < threshold {
+		return
+	}
+	b.update(ctx, reporting, giveUp, func(c *circuit) bool {
+		if c.Generation != t.generation || c.State != Closed || c.WindowStart != window || n+int64(c.Failures) < threshold {
+			return false // opened already, or a new window
+		}
+		*c = circuit{State: Open, Generation: c.Generation + 1, OpenedAt: now.UnixNano()}
+		return true
+	})
+}
+
+// countInCircuit counts a failure in the circuit itself, by compare-and-set,
+// or in process-local state while the Store is unreachable.
+func (b *Breaker) countInCircuit(ctx context.Context, t ticket, now, giveUp time.Time) {
+	b.mu.Lock()
+	reread := b.ownWrite && !b.local && !b.degraded
+	b.mu.Unlock()
+	if deadline, byBudget := b.callDeadline(giveUp); reread && !byBudget {
+		// This breaker's copy is its own last write. Read the circuit
+		// first, as the instances whose writes lost to that one have
+		// done: writing from its copy at once, it would win every round
+		// against them while its failures keep coming, and they could
+		// only retry until their budget ran out.
+		wctx := context.WithoutCancel(ctx)
+		if err := b.read(wctx, deadline); err != nil && !b.fallBack(wctx, err) {
+			return
+		}
+	}
+	b.update(ctx, reporting, giveUp, func(c *circuit) bool {
+		if c.Generation != t.generation || c.State != Closed {
+			return false
+		}
+		return b.countLocal(c, now)
 	})
 }
 
 // countLocal counts a failure at now in the closed circuit c, in c itself,
 // and opens c at the threshold. It reports whether it changed c.
 func (b *Breaker) countLocal(c *circuit, now time.Time) bool {
-	if c.Failures == 0 || now.Sub(time.Unix(0, c.WindowStart)) > b.set.Window {
+	if !b.inWindow(c, now) {
 		c.Failures, c.WindowStart = 0, now.UnixNano()
 	}
 	c.Failures++
@@ -371,6 +627,12 @@ func (b *Breaker) countLocal(c *circuit, now time.Time) bool {
 		*c = circuit{State: Open, Generation: c.Generation + 1, OpenedAt: now.UnixNano()}
 	}
 	return true
+}
+
+// inWindow reports whether c has a window of failures that has not ended at
+// now. A window holding no failure of the circuit's own may hold a counter's.
+func (b *Breaker) inWindow(c *circuit, now time.Time) bool {
+	return c.WindowStart != 0 && now.Sub(time.Unix(0, c.WindowStart)) <= b.set.Window
 }
 
 // counting reports whether failures are counted by the Store's Add.
@@ -383,72 +645,6 @@ func (b *Breaker) counting() bool {
 	return !b.degraded && !b.noCounter
 }
 
-// count counts a failure of a call admitted with t in a closed circuit,
-// with the Store's Add: concurrent failures on every instance then never
-// conflict, and none is lost. Only the start of a window and the opening of
-// the circuit are compare-and-sets, each made once, by one instance, and
-// retried by the others only to see that it was made.
-func (b *Breaker) count(ctx context.Context, t ticket, now time.Time) {
-	var window int64
-	if !b.update(ctx, false, func(c *circuit) bool {
-		window = 0
-		if c.Generation != t.generation || c.State != Closed {
-			return false // stale
-		}
-		if c.WindowStart != 0 && now.Sub(time.Unix(0, c.WindowStart)) <= b.set.Window {
-			window = c.WindowStart
-			return false
-		}
-		c.Failures, c.WindowStart = 0, now.UnixNano()
-		window = c.WindowStart
-		return true
-	}) {
-		return
-	}
-	if !b.counting() {
-		b.countFallback(ctx, t, now) // the Store failed meanwhile
-		return
-	}
-	if window == 0 {
-		return
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.set.StoreTimeout)
-	n, err := b.counter.Add(sctx, b.countKey(t.generation, window), 1, b.set.Window+time.Minute)
-	cancel()
-	if err != nil {
-		if errors.Is(err, errors.ErrUnsupported) {
-			b.mu.Lock()
-			b.noCounter = true
-			b.mu.Unlock()
-		} else {
-			b.fallBack(context.WithoutCancel(ctx), err)
-		}
-		b.countFallback(ctx, t, now)
-		return
-	}
-	if n < int64(b.set.FailureThreshold) {
-		return
-	}
-	b.update(ctx, false, func(c *circuit) bool {
-		if c.Generation != t.generation || c.State != Closed || c.WindowStart != window {
-			return false // opened already, or a new window
-		}
-		*c = circuit{State: Open, Generation: c.Generation + 1, OpenedAt: now.UnixNano()}
-		return true
-	})
-}
-
-// countFallback counts a failure in the circuit itself, by compare-and-set,
-// or in process-local state while the Store is unreachable.
-func (b *Breaker) countFallback(ctx context.Context, t ticket, now time.Time) {
-	b.update(ctx, false, func(c *circuit) bool {
-		if c.Generation != t.generation || c.State != Closed {
-			return false
-		}
-		return b.countLocal(c, now)
-	})
-}
-
 // countKey is the key of the Store counter that counts the failures of the
 // window that began at window in the given generation of the circuit.
 func (b *Breaker) countKey(generation uint64, window int64) string {
@@ -459,26 +655,70 @@ func (b *Breaker) standDownOver(c circuit, now time.Time) bool {
 	return now.Sub(time.Unix(0, c.OpenedAt)) >= b.set.OpenFor
 }
 
+// updateKind says what an update is for.
+type updateKind int
+
+const (
+	reporting updateKind = iota // records the outcome of a call
+	admitting                   // takes a trial slot: stops too when the caller's ctx is done
+	settling                    // writes to the Store a change made locally: the Store only, reported already
+)
+
+// where tells where an update left its change.
+type where int
+
+const (
+	inStore where = iota // the Store holds the change, or change found nothing to change
+	inLocal              // process-local state holds it: there is no Store, or it failed
+	gaveUp               // nowhere: update gave up
+)
+
+// deadline returns when an update that starts now must end: StoreTimeout
+// for its first write, and ConflictBudget for retries after conflicts.
+func (b *Breaker) deadline() time.Time {
+	return b.wall().Add(b.set.StoreTimeout + b.set.ConflictBudget)
+}
+
+// callDeadline returns the deadline of a Store call of an update that must
+// end by giveUp: StoreTimeout from now, or giveUp if sooner, and then
+// byBudget. A call cut off by the budget is an update abandoned, not a
+// Store outage.
+func (b *Breaker) callDeadline(giveUp time.Time) (deadline time.Time, byBudget bool) {
+	deadline = b.wall().Add(b.set.StoreTimeout)
+	if deadline.After(giveUp) {
+		return giveUp, true
+	}
+	return deadline, false
+}
+
 // update applies change to the circuit: to the Store by compare-and-set,
 // reading it again after every conflict, or to the process-local state when
 // there is no Store or it has failed. change reports whether it changed the
 // circuit; it may run several times, on fresher states. update reports
-// whether the circuit holds the change (or change found nothing to change),
-// false when it gave up.
+// where the change went, and whether a write of it got no answer from the
+// Store (which may then hold it although update applied it locally).
 //
-// Each write runs on ctx without its cancellation, for at most
-// StoreTimeout, so that a write, once sent, is seen through and its outcome
-// known: a write cut off by the caller's deadline might take a trial slot,
-// or count a failure, that no one would know of. Retries after conflicts go
-// on, with a growing random back-off, for up to four times StoreTimeout in
-// all; before the call (admission) they also stop when ctx is done.
-func (b *Breaker) update(ctx context.Context, admission bool, change func(*circuit) bool) bool {
+// Each write runs on ctx without its cancellation, so that a write, once
+// sent, is not cut off by the caller's deadline: it might take a trial slot,
+// or count a failure, that no one would know of. It is bounded by
+// StoreTimeout. Retries after conflicts back off a random moment; each read
+// and write starts only before giveUp, bounded by the time left, and the
+// update gives up when none is left; before the call (admitting) retries
+// also stop when ctx is done. A write whose nonce is in the circuit read
+// after a conflict was applied, whatever the Store said.
+func (b *Breaker) update(ctx context.Context, kind updateKind, giveUp time.Time, change func(*circuit) bool) (where, bool) {
 	wctx := context.WithoutCancel(ctx)
-	var giveUp time.Time
+	var sent circuit // the last write, which the Store reported as a conflict
+	var from State   // the state sent replaced
+	unsure := false  // a write got no answer
 	for attempt := 0; ; attempt++ {
 		b.mu.Lock()
 		cur, version := b.st, b.version
 		if b.local || b.degraded {
+			if kind == settling {
+				b.mu.Unlock()
+				return inLocal, false
+			}
 			next := cur.clone()
 			changed := change(&next)
 			if changed {
@@ -488,57 +728,100 @@ func (b *Breaker) update(ctx context.Context, admission bool, change func(*circu
 			if changed {
 				b.changed(cur.State, next.State)
 			}
-			return true
+			return inLocal, unsure
 		}
 		b.mu.Unlock()
 
+		if sent.Nonce != 0 && cur.Nonce == sent.Nonce {
+			// The Store applied the write that it reported as a
+			// conflict (its reply was lost and the client sent it again,
+			// say): the circuit read back is that write.
+			if kind != settling {
+				b.changed(from, sent.State)
+			}
+			return inStore, false
+		}
 		next := cur.clone()
 		if !change(&next) {
-			return true
+			return inStore, false
 		}
+		next.Nonce = rand.Uint64() | 1
 		value, err := json.Marshal(next)
 		if err != nil {
-			b.fallBack(wctx, err)
-			continue
+			// A circuit always encodes; should it not, give up rather
+			// than write something else.
+			b.logger().LogAttrs(ctx, slog.LevelError, "breaker: encoding the circuit",
+				slog.String("breaker", b.set.Name), slog.String("error", err.Error()))
+			return gaveUp, false
 		}
-		sctx, cancel := context.WithTimeout(wctx, b.set.StoreTimeout)
+		deadline, byBudget := b.callDeadline(giveUp)
+		if !deadline.After(b.wall()) {
+			b.abandon(ctx, "update")
+			return gaveUp, false
+		}
+		sctx, cancel := context.WithDeadline(wctx, deadline)
 		newVersion, err := b.set.Store.CompareAndSet(sctx, b.key, version, value, b.ttl())
 		cancel()
 		switch {
 		case err == nil:
 			b.mu.Lock()
-			b.st, b.version, b.readAt = next, newVersion, b.set.Now()
+			b.st, b.version, b.readAt, b.ownWrite = next, newVersion, b.set.Now(), true
 			b.mu.Unlock()
-			b.changed(cur.State, next.State)
-			return true
+			if kind != settling {
+				b.changed(cur.State, next.State)
+			}
+			return inStore, false
 		case errors.Is(err, store.ErrConflict):
 			// Another instance wrote first: read its state and apply the
-			// change to that. Under heavy contention, back off a little,
-			// with jitter, so that the writers spread out.
-			if attempt == 0 {
-				giveUp = time.Now().Add(4 * b.set.StoreTimeout)
+			// change to that, after a random moment that spreads the
+			// writers out.
+			sent, from = next, cur.State
+			if kind == admitting && ctx.Err() != nil {
+				return gaveUp, false
 			}
-			if time.Now().After(giveUp) || admission && ctx.Err() != nil {
-				b.logger().LogAttrs(ctx, slog.LevelWarn, "breaker: update abandoned after repeated conflicts",
-					slog.String("breaker", b.set.Name), slog.Int("attempts", attempt+1))
-				return false
+			b.pause(backOff(attempt))
+			deadline, byBudget := b.callDeadline(giveUp)
+			if !deadline.After(b.wall()) {
+				b.abandon(ctx, "update")
+				return gaveUp, false
 			}
-			if attempt >= 2 {
-				backOff(attempt)
+			if err := b.read(wctx, deadline); err != nil {
+				if byBudget && !b.wall().Before(deadline) {
+					b.abandon(ctx, "update")
+					return gaveUp, false
+				}
+				if !b.fallBack(wctx, err) {
+					return gaveUp, false
+				}
 			}
-			if err := b.read(wctx); err != nil {
-				b.fallBack(wctx, err)
-			}
+		case byBudget && !b.wall().Before(deadline):
+			// Cut off by the budget, not for want of a Store: the
+			// write may have been applied or not.
+			b.abandon(ctx, "update")
+			return gaveUp, true
 		default:
-			b.fallBack(wctx, err)
+			// No answer, or a failure: the Store may have applied the
+			// write or not. Go on with process-local state.
+			sent, unsure = circuit{}, true
+			if !b.fallBack(wctx, err) {
+				return gaveUp, true // never spin on a Store that cannot be left
+			}
 		}
 	}
 }
 
-// backOff waits a random time that grows with attempt, up to 10 ms.
-func backOff(attempt int) {
-	limit := min(time.Duration(50<<min(attempt, 10))*time.Microsecond, 10*time.Millisecond)
-	time.Sleep(rand.N(limit) + 1)
+// backOff returns a random wait before the retry that follows attempt:
+// under a millisecond at first, growing to at most 4 ms, so that writers
+// that conflicted spread out without waiting long.
+func backOff(attempt int) time.Duration {
+	limit := time.Duration(min(attempt+1, 8)) * 500 * time.Microsecond
+	return rand.N(limit) + 1
+}
+
+// abandon logs an update given up after conflicts filled its budget.
+func (b *Breaker) abandon(ctx context.Context, what string) {
+	b.logger().LogAttrs(ctx, slog.LevelWarn, "breaker: "+what+" abandoned after repeated conflicts",
+		slog.String("breaker", b.set.Name), slog.Duration("budget", b.set.ConflictBudget))
 }
 
 func (b *Breaker) changed(from, to State) {
@@ -555,7 +838,8 @@ func (b *Breaker) ttl() time.Duration {
 
 // refresh reads the circuit from the Store if this breaker's copy is older
 // than Staleness. One caller reads while the others go on with the copy
-// they have.
+// they have. When the Store answers, trials it may hold unbeknown to it are
+// settled.
 func (b *Breaker) refresh(ctx context.Context) {
 	if b.local {
 		return
@@ -568,7 +852,7 @@ func (b *Breaker) refresh(ctx context.Context) {
 	}
 	b.refreshing = true
 	b.mu.Unlock()
-	err := b.read(ctx)
+	err := b.read(ctx, b.wall().Add(b.set.StoreTimeout))
 	outage := err != nil && ctx.Err() == nil // a read the caller cut short says nothing of the Store
 	b.mu.Lock()
 	b.refreshing = false
@@ -576,15 +860,20 @@ func (b *Breaker) refresh(ctx context.Context) {
 		// Try the Store again after Staleness, not on every call.
 		b.readAt = now
 	}
+	unsettled := err == nil && len(b.unsettled) != 0
 	b.mu.Unlock()
 	if outage {
 		b.fallBack(ctx, err)
 	}
+	if unsettled {
+		b.settle(ctx, b.deadline())
+	}
 }
 
-// read replaces this breaker's copy of the circuit with the Store's.
-func (b *Breaker) read(ctx context.Context) error {
-	sctx, cancel := context.WithTimeout(ctx, b.set.StoreTimeout)
+// read replaces this breaker's copy of the circuit with the Store's, by
+// deadline at the latest.
+func (b *Breaker) read(ctx context.Context, deadline time.Time) error {
+	sctx, cancel := context.WithDeadline(ctx, deadline)
 	it, err := b.set.Store.Get(sctx, b.key)
 	cancel()
 	if err != nil {
@@ -597,7 +886,7 @@ func (b *Breaker) read(ctx context.Context) error {
 		}
 	}
 	b.mu.Lock()
-	b.st, b.version, b.readAt = c, it.Version, b.set.Now()
+	b.st, b.version, b.readAt, b.ownWrite = c, it.Version, b.set.Now(), false
 	if b.degraded {
 		b.degraded = false
 		b.mu.Unlock()
@@ -611,10 +900,11 @@ func (b *Breaker) read(ctx context.Context) error {
 // fallBack switches to process-local state after a Store failure, logging
 // it once per outage. The caller's call goes on regardless. ctx is the
 // context of the failed Store call: when it is done, the failure is the
-// caller's, not the Store's, and fallBack does nothing.
-func (b *Breaker) fallBack(ctx context.Context, err error) {
+// caller's, not the Store's, and fallBack does nothing. It reports whether
+// the breaker now runs on process-local state.
+func (b *Breaker) fallBack(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
-		return
+		return false
 	}
 	b.mu.Lock()
 	first := !b.degraded
@@ -624,6 +914,7 @@ func (b *Breaker) fallBack(ctx context.Context, err error) {
 		b.logger().LogAttrs(ctx, slog.LevelWarn, "breaker: store unavailable, using process-local state",
 			slog.String("breaker", b.set.Name), slog.String("error", err.Error()))
 	}
+	return true
 }
 
 func (b *Breaker) logger() *slog.Logger {

@@ -525,12 +525,13 @@ func TestConcurrentOutcomes(t *testing.T) {
 type casOnly struct{ store.Store }
 
 // RunSharedStateTest is the shared-state test, run here on memstore and by
-// the integration tests on Redis and DynamoDB: 8 breakers report 125
-// outcomes each, 75 of them failures, all at once. The failures stored must
-// be exactly the 600 reported, and the threshold crossed from every
-// instance at once must open the circuit exactly once. It runs twice: with
-// the Store as it is (a store.Counter: failures are added to a counter),
-// and with compare-and-set only.
+// the integration tests on Redis and DynamoDB: 8 breakers with the default
+// settings report 125 outcomes each, 75 of them failures, all at once. The
+// failures stored must be exactly the 600 reported, and the threshold
+// crossed from every instance at once must open the circuit exactly once.
+// It runs twice: with the Store as it is (a store.Counter: failures are
+// added to a counter), and with compare-and-set only, where every failure
+// is a compare-and-set that conflicts with the other instances'.
 //
 // newStore returns a client of the shared store; it is called once per
 // breaker instance, so each has a client of its own, as separate Lambdas
@@ -563,11 +564,9 @@ func runSharedState(t *testing.T, newStore func(t *testing.T) store.Store) {
 	var logs syncBuffer
 	for range instances {
 		breakers = append(breakers, New(Settings{
+			// StoreTimeout and ConflictBudget are the defaults, which
+			// users get: a lost failure must be impossible with them.
 			Name: name, Store: newStore(t), Now: clk.Now,
-			// A slow store is not a down one: on a loaded machine the
-			// local servers can take longer than the 500 ms default,
-			// and this test is about lost updates, not the fallback.
-			StoreTimeout:     15 * time.Second,
 			FailureThreshold: failures + 1, // above the failures reported
 			OnStateChange:    func(string, State, State) { changes.Add(1) },
 			Logger:           slog.New(slog.NewJSONHandler(&logs, nil)),
@@ -889,7 +888,7 @@ func TestConflictsBounded(t *testing.T) {
 	shared := &conflictingStore{Store: memstore.New()}
 	shared.conflicts.Store(1 << 62)
 	b := New(Settings{Name: "api", Store: shared, Now: newClock().Now, StoreTimeout: 10 * time.Millisecond,
-		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+		ConflictBudget: 50 * time.Millisecond, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	returned := make(chan error, 1)
 	go func() { returned <- call(b, errDown) }()
 	if err := await(t, returned); err != errDown {

@@ -36,9 +36,9 @@
 // context that is already done. Store writes after the call are made on the
 // caller's context without its cancellation (context.WithoutCancel), each
 // bounded by StoreTimeout, so that an outcome is recorded even after the
-// caller gave up, and a write is never cut off half-way with its outcome
-// unknown. A Store call that failed because the caller's context ended is
-// not a Store outage: it is neither logged as one nor a reason to fall back.
+// caller gave up. A Store call that failed because the caller's context
+// ended is not a Store outage: it is neither logged as one nor a reason to
+// fall back.
 //
 // # Shared state
 //
@@ -47,21 +47,56 @@
 // trial slot taken or given back) is written by compare-and-set on the
 // Store's version and retried on a conflict, so concurrent instances never
 // lose each other's updates and a state change is made, and reported to
-// OnStateChange, by exactly one instance. Failures are counted without
-// conflicts when the Store is a [store.Counter] (memstore, redisstore and
-// dynamostore are): each failure adds one to a counter of the current
-// window, kept in the Store under "breaker.failures/" followed by the Name,
-// the generation and the window's start, and an instance whose Add reaches
-// FailureThreshold opens the circuit. With any other Store the count lives
-// in the circuit itself, and a failure is retried after conflicts, with a
-// growing random back-off, for up to four times StoreTimeout; only a Store
-// busy for that long loses one, with a warning logged.
+// OnStateChange, by exactly one instance. Each write carries a random
+// nonce: a breaker that finds its own nonce in the circuit it reads after a
+// conflict knows that its write was applied (a Store may report a write as
+// a conflict when its reply was lost and its client sent it again), and
+// reports the change it made.
+//
+// Failures are counted without conflicts when the Store is a
+// [store.Counter] (memstore, redisstore and dynamostore are): each failure
+// adds one to a counter of the current window, kept in the Store under
+// "breaker.failures/" followed by the Name, the generation and the window's
+// start, and an instance whose Add brings the window's count to
+// FailureThreshold opens the circuit. With any other Store (or one whose
+// Add is unsupported) the count lives in the circuit itself. The window's
+// count is the two added up, so instances that count either way, sharing a
+// circuit, count together; and a window is started again only once it has
+// ended. (Instances of a release before counters restart a window whose own
+// count is 0: while such instances share the circuit, during a rolling
+// deploy, the failures counted before one of them restarts a window are
+// left out, at most FailureThreshold-1 once per window.)
+//
+// A write that conflicts is retried, on the state read again, after a
+// random back-off of a few milliseconds at most, for up to ConflictBudget
+// (default 5 seconds): each read and write starts only before the budget
+// ends, bounded by the time left, so an update holds its caller for at most
+// StoreTimeout + ConflictBudget. Only a Store busy for that long loses an
+// update, with a warning logged. A breaker whose copy is its own last write
+// reads the circuit again before counting a failure in it, as the instances
+// that lost to that write do, so that under contention no instance wins
+// every round.
 //
 // On the closed path a breaker reads the Store at most once per Staleness
 // (default 1 second) and a successful call writes nothing. A Store error
 // never fails the caller's call: each Store call is bounded by StoreTimeout
 // (default 500 ms), and on an error the breaker goes on with process-local
 // state, logs that once, and tries the Store again after Staleness.
+//
+// # Writes the Store did not confirm
+//
+// A write that fails, or that the Store does not answer within
+// StoreTimeout, may have been applied or not, and the breaker goes on with
+// process-local state. For a failure, the cost is at most that failure
+// missing from the count in the Store. For a trial, the Store may keep a slot that
+// the trial took, or a half-open circuit that the trial closed locally, and
+// would reject every other instance until TrialTimeout. So a breaker
+// remembers each trial whose write went unanswered, and once the trial's
+// outcome is known and the Store answers again (at once, after the call,
+// and later on any read), it applies the outcome, by compare-and-set, to
+// the circuit in the Store if that still holds the trial's slot: it closes
+// the circuit, opens it again, or gives the slot back. OnStateChange is not
+// called twice for it.
 //
 // A Breaker is safe for concurrent use. Build it once, at init, and share it.
 package breaker

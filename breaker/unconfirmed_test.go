@@ -1,0 +1,136 @@
+package breaker
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/funcify/funcify/store"
+	"github.com/funcify/funcify/store/memstore"
+)
+
+// lateReplyStore applies the next compare-and-set it gets and then answers
+// only when the caller's context ends: a Store that is slow to reply (or
+// whose reply is lost), although the write was applied.
+type lateReplyStore struct {
+	store.Store
+	late atomic.Bool
+}
+
+func (s *lateReplyStore) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	v, err := s.Store.CompareAndSet(ctx, key, version, value, ttl)
+	if err == nil && s.late.CompareAndSwap(true, false) {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
+	return v, err
+}
+
+// failNextStore fails the next compare-and-set it gets, without writing.
+type failNextStore struct {
+	store.Store
+	fail atomic.Bool
+}
+
+func (s *failNextStore) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	if s.fail.CompareAndSwap(true, false) {
+		return 0, errors.New("store: connection reset")
+	}
+	return s.Store.CompareAndSet(ctx, key, version, value, ttl)
+}
+
+// TestSlowTrialWriteSettled is the regression test for a ghost trial slot
+// left by a slow Store: the write that takes a trial slot is applied but
+// answers after StoreTimeout. The breaker falls back to process-local state
+// and runs the trial there; the trial succeeds and closes the local
+// circuit, but the Store kept the slot, and every other instance, and this
+// one once the Store answered again, was rejected with ErrTrialLimit for
+// TrialTimeout (1 minute) though the downstream was well and its trial had
+// succeeded.
+func TestSlowTrialWriteSettled(t *testing.T) {
+	clk := newClock()
+	shared := memstore.New()
+	slow := &lateReplyStore{Store: shared}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := New(Settings{Name: "api", Store: slow, Now: clk.Now, FailureThreshold: 1, StoreTimeout: 50 * time.Millisecond, Logger: quiet})
+	other := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1, StoreTimeout: 50 * time.Millisecond, Logger: quiet})
+	call(a, errDown)
+	clk.Advance(5 * time.Minute)
+
+	slow.late.Store(true)
+	if err := call(a, nil); err != nil {
+		t.Fatalf("trial: got %v, want it admitted", err)
+	}
+	if slow.late.Load() {
+		t.Fatal("the store was not asked to answer late")
+	}
+	clk.Advance(time.Second) // past the staleness
+	if err := call(other, nil); err != nil {
+		t.Errorf("another instance after a successful trial: got %v, want the call let through", err)
+	}
+	if err := call(a, nil); err != nil {
+		t.Errorf("the trial's own instance once the Store answers again: got %v, want the call let through", err)
+	}
+}
+
+// TestFailedTrialWriteSettled is the regression test for a trial slot left
+// by a failed write: the trial succeeds, but the write that closes the
+// circuit fails once. The breaker closed its local copy; the Store kept
+// the circuit half-open with the finished trial's slot, and every instance
+// was rejected for TrialTimeout.
+func TestFailedTrialWriteSettled(t *testing.T) {
+	clk := newClock()
+	shared := memstore.New()
+	flaky := &failNextStore{Store: shared}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := New(Settings{Name: "api", Store: flaky, Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	other := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	call(a, errDown)
+	clk.Advance(5 * time.Minute)
+	_, err := Execute(context.Background(), a, func(context.Context) (int, error) {
+		flaky.fail.Store(true) // the write of the trial's outcome fails
+		return 1, nil
+	})
+	if err != nil {
+		t.Fatalf("trial: %v", err)
+	}
+	clk.Advance(time.Second)
+	if err := call(other, nil); err != nil {
+		t.Errorf("another instance after a successful trial: got %v, want the call let through", err)
+	}
+	clk.Advance(2 * time.Second)
+	if err := call(a, nil); err != nil {
+		t.Errorf("the trial's own instance once the Store answers again: got %v, want the call let through", err)
+	}
+}
+
+// TestMisreportedWriteReportsStateChange is the regression test for a
+// state change that no instance reported: a Store reported an applied
+// write as a conflict (as a store may when a reply was lost and its client
+// sent the write again); the breaker read the circuit again, found it moved
+// on, and did not call OnStateChange, although every state change is
+// reported by exactly one instance.
+func TestMisreportedWriteReportsStateChange(t *testing.T) {
+	clk := newClock()
+	shared := &misreportingStore{Store: memstore.New()}
+	var tr transitions
+	b := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1, OnStateChange: tr.record})
+	call(b, errDown)
+	clk.Advance(5 * time.Minute)
+	if _, err := Execute(context.Background(), b, func(context.Context) (int, error) {
+		shared.misreport.Store(true) // the write that closes the circuit
+		return 1, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if st := readCircuit(t, b); st.State != Closed {
+		t.Fatalf("stored state %v, want closed", st.State)
+	}
+	if got, want := tr.String(), "closed>open open>half-open half-open>closed"; got != want {
+		t.Errorf("OnStateChange saw %q, want %q", got, want)
+	}
+}
