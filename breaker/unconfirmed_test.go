@@ -134,3 +134,39 @@ func TestMisreportedWriteReportsStateChange(t *testing.T) {
 		t.Errorf("OnStateChange saw %q, want %q", got, want)
 	}
 }
+
+// TestTrialSettledWhenStoreReturns checks that a trial outcome the Store
+// could not take, neither when the trial reported nor at once after, is
+// written when the Store answers again: the breaker's next read of the
+// Store settles it, and the other instances see the circuit closed.
+func TestTrialSettledWhenStoreReturns(t *testing.T) {
+	clk := newClock()
+	shared := memstore.New()
+	down := &countingStore{Store: shared}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := New(Settings{Name: "api", Store: down, Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	other := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	call(a, errDown)
+	clk.Advance(5 * time.Minute)
+	if _, err := Execute(context.Background(), a, func(context.Context) (int, error) {
+		down.fail.Store(true) // the Store goes down during the trial
+		return 1, nil
+	}); err != nil {
+		t.Fatalf("trial: %v", err)
+	}
+	if st := readCircuit(t, other); st.State != HalfOpen || len(st.Trials) != 1 {
+		t.Fatalf("stored circuit %+v while the Store was down: want the trial's slot still held", st)
+	}
+	down.fail.Store(false)
+	clk.Advance(2 * time.Second) // past the staleness: a reads the Store again
+	if err := call(a, nil); err != nil {
+		t.Fatalf("the trial's own instance once the Store answers again: got %v", err)
+	}
+	clk.Advance(time.Second)
+	if err := call(other, nil); err != nil {
+		t.Errorf("another instance after the trial's outcome was settled: got %v, want the call let through", err)
+	}
+	if st := readCircuit(t, other); st.State != Closed {
+		t.Errorf("stored circuit %+v, want closed", st)
+	}
+}
