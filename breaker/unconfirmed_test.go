@@ -87,7 +87,8 @@ func TestFailedTrialWriteSettled(t *testing.T) {
 	shared := memstore.New()
 	flaky := &failNextStore{Store: shared}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := New(Settings{Name: "api", Store: flaky, Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	var tr transitions
+	a := New(Settings{Name: "api", Store: flaky, Now: clk.Now, FailureThreshold: 1, Logger: quiet, OnStateChange: tr.record})
 	other := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1, Logger: quiet})
 	call(a, errDown)
 	clk.Advance(5 * time.Minute)
@@ -105,6 +106,11 @@ func TestFailedTrialWriteSettled(t *testing.T) {
 	clk.Advance(2 * time.Second)
 	if err := call(a, nil); err != nil {
 		t.Errorf("the trial's own instance once the Store answers again: got %v, want the call let through", err)
+	}
+	// The close was reported when it was made locally, and not again
+	// when it was settled in the Store.
+	if got, want := tr.String(), "closed>open open>half-open half-open>closed"; got != want {
+		t.Errorf("OnStateChange saw %q, want %q", got, want)
 	}
 }
 
