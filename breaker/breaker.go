@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/funcify/funcify/internal/attempt"
 	"github.com/funcify/funcify/store"
 )
 
@@ -288,7 +289,7 @@ func (b *Breaker) outcome(ctx context.Context, err error) outcome {
 	switch {
 	case err == nil:
 		return succeeded
-	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+	case attempt.EndedByCaller(ctx, err):
 		return cutOff
 	case b.set.IsFailure(err):
 		return failed

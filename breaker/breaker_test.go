@@ -793,6 +793,29 @@ func TestTrialCutOffByCaller(t *testing.T) {
 	}
 }
 
+// TestTrialCutOffWithCause: a caller whose context ends with a cause
+// (context.WithCancelCause, WithTimeoutCause) gets that cause from net/http,
+// not ctx.Err(); the trial it cut off is still the caller's doing and must
+// leave the circuit half-open, not close it.
+func TestTrialCutOffWithCause(t *testing.T) {
+	clk := newClock()
+	b := New(Settings{Name: "api", Now: clk.Now, FailureThreshold: 1})
+	call(b, errDown)
+	clk.Advance(5 * time.Minute)
+	budget := errors.New("the caller's budget for this call ran out")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	_, err := Execute(ctx, b, func(ctx context.Context) (int, error) {
+		cancel(budget)
+		return 0, fmt.Errorf("get: %w", context.Cause(ctx)) // as net/http reports it
+	})
+	if !errors.Is(err, budget) {
+		t.Fatalf("trial: got %v", err)
+	}
+	if st := b.State(context.Background()); st != HalfOpen {
+		t.Errorf("after a trial that its caller cut off with a cause: got %v, want half-open", st)
+	}
+}
+
 // TestFailureAfterCallerEnded is the regression test for a failure lost
 // because it was written with the caller's context after that context had
 // ended: the downstream failed, the caller gave up, and the write failed.

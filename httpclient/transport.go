@@ -380,7 +380,7 @@ func (t *Transport) log(ctx context.Context, req *http.Request, resp *http.Respo
 	if err != nil || status >= 500 {
 		level = slog.LevelWarn
 	}
-	if cerr := ctx.Err(); err != nil && cerr != nil && errors.Is(err, cerr) {
+	if attempt.EndedByCaller(ctx, err) {
 		level = slog.LevelInfo // the caller's own context ended the call
 	}
 	if !l.Enabled(ctx, level) {

@@ -1,5 +1,6 @@
 // Package attempt sets the time bound of one try of an outbound call inside
-// the caller's deadline: the one rule that httpclient and jwtauth share.
+// the caller's deadline, and whether a call's error is its caller's doing:
+// the rules that httpclient, jwtauth, token and breaker share.
 //
 // A try needs a bound of its own, shorter than the caller's deadline, so that
 // a downstream that hangs ends the try while the caller still has time: the
@@ -11,6 +12,7 @@ package attempt
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -34,4 +36,17 @@ func Bound(ctx context.Context, now time.Time, limit time.Duration) time.Duratio
 		return 0
 	}
 	return min(limit, max(left/4*3, Floor))
+}
+
+// EndedByCaller reports whether err is the end of a call that ctx, the
+// caller's context, cut off: ctx is done and err is its error or its cause
+// (net/http returns [context.Cause] for a context cancelled with one). Such
+// an error says nothing of the downstream: a breaker does not count it, and
+// a log does not call it the downstream's failure.
+func EndedByCaller(ctx context.Context, err error) bool {
+	cerr := ctx.Err()
+	if err == nil || cerr == nil {
+		return false
+	}
+	return errors.Is(err, cerr) || errors.Is(err, context.Cause(ctx))
 }

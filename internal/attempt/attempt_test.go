@@ -2,6 +2,8 @@ package attempt
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -33,6 +35,32 @@ func TestBound(t *testing.T) {
 			}
 			if got := Bound(ctx, now, limit); got != tc.want {
 				t.Errorf("Bound with %v left = %v, want %v", tc.left, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEndedByCaller(t *testing.T) {
+	cause := errors.New("the invocation's budget ran out")
+	ended, cancel := context.WithCancelCause(context.Background())
+	cancel(cause)
+	live := context.Background()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want bool
+	}{
+		{"nil error", ended, nil, false},
+		{"live caller", live, context.Canceled, false},
+		{"the caller's error", ended, fmt.Errorf("get: %w", context.Canceled), true},
+		{"the caller's cause (net/http returns it)", ended, fmt.Errorf("get: %w", cause), true},
+		{"another error after the caller ended", ended, errors.New("503"), false},
+		{"a timeout of the call's own", ended, context.DeadlineExceeded, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := EndedByCaller(tc.ctx, tc.err); got != tc.want {
+				t.Errorf("EndedByCaller = %v, want %v", got, tc.want)
 			}
 		})
 	}
