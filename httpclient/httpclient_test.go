@@ -703,6 +703,18 @@ func TestPreread(t *testing.T) {
 			}
 		})
 	}
+	t.Run("downstream broke off", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		resp := &http.Response{Body: io.NopCloser(iotest.ErrReader(io.ErrUnexpectedEOF))}
+		err := preread(ctx, resp, 10, cancel)
+		if errors.Is(err, context.Canceled) || !errors.Is(err, io.ErrUnexpectedEOF) || !breaker.IsDownstreamFailure(err) {
+			t.Errorf("got %v, want the read's error, a downstream failure, not the try's cancellation", err)
+		}
+		if ctx.Err() == nil {
+			t.Error("the try was not ended")
+		}
+	})
 	t.Run("try ran out", func(t *testing.T) {
 		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 		defer cancel()
@@ -735,5 +747,125 @@ func TestNotSent(t *testing.T) {
 				t.Errorf("notSent(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
+	}
+}
+
+// truncated answers 200 with a Content-Length of 100 and only the first
+// bytes of the body, then closes the connection: a downstream (or a proxy in
+// front of it) that dies mid-answer.
+func truncated(w http.ResponseWriter, r *http.Request) {
+	conn, buf, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		return
+	}
+	buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"ok\":")
+	buf.Flush()
+	conn.Close()
+}
+
+// resetMidBody answers 200 with part of its body, then resets the
+// connection (RST): a downstream that crashes mid-answer.
+func resetMidBody(w http.ResponseWriter, r *http.Request) {
+	conn, buf, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		return
+	}
+	buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"ok\":")
+	buf.Flush()
+	if tc, ok := conn.(interface{ SetLinger(int) error }); ok {
+		tc.SetLinger(0)
+	}
+	conn.Close()
+}
+
+// TestTruncatedTrialKeepsCircuitOpen: a half-open trial whose answer is cut
+// short (io.ErrUnexpectedEOF while the helpers read the body inside the try)
+// fails the call and counts as the downstream's failure: the body never
+// arrived, so the circuit does not close.
+func TestTruncatedTrialKeepsCircuitOpen(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	b := breaker.New(breaker.Settings{Name: "truncating", Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	s, u := serve(t, status(500), status(500), status(500), truncated)
+	c := client(&Transport{Breaker: b, Retry: []retry.Option{retry.WithMaxTries(1)}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for range 3 {
+		GetJSON[answer](ctx, c, u)
+	}
+	if _, err := GetJSON[answer](ctx, c, u); !errors.Is(err, breaker.ErrOpen) {
+		t.Fatalf("after 3 answers 500: got %v, want breaker.ErrOpen", err)
+	}
+	mu.Lock()
+	now = now.Add(time.Hour) // past OpenFor: the next call is a trial
+	mu.Unlock()
+	_, err := GetJSON[answer](ctx, c, u)
+	if err == nil {
+		t.Fatal("a truncated answer was decoded")
+	}
+	if s.hits.Load() != 4 {
+		t.Fatalf("got %d requests, want 4 (the trial sent)", s.hits.Load())
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("trial error %v: want io.ErrUnexpectedEOF in its chain", err)
+	}
+	if st := b.State(ctx); st == breaker.Closed {
+		t.Errorf("after a trial whose body was cut short: circuit %v, want it not closed (the body never arrived)", st)
+	}
+}
+
+// TestResetMidBodyCounts: a connection reset mid-body is a downstream
+// failure: the error says what happened, not "context canceled", and three
+// such answers open the circuit.
+func TestResetMidBodyCounts(t *testing.T) {
+	_, u := serve(t, resetMidBody)
+	b := breaker.New(breaker.Settings{Name: "resetting"})
+	c := client(&Transport{Breaker: b, Retry: []retry.Option{retry.WithMaxTries(1)}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var last error
+	for range 3 {
+		_, last = GetJSON[answer](ctx, c, u)
+	}
+	if errors.Is(last, context.Canceled) {
+		t.Errorf("a body cut by the downstream fails with %v: the caller cancelled nothing", last)
+	}
+	if st := b.State(ctx); st != breaker.Open {
+		t.Errorf("after 3 answers whose bodies were reset: circuit %v, want open (last error %v)", st, last)
+	}
+}
+
+// TestTrialCutByCauseLeavesCircuit: a half-open trial cut off by a caller
+// whose context was cancelled with a cause (net/http then returns the cause,
+// not ctx.Err()) is the caller's doing: it neither closes nor opens the
+// circuit, although the downstream still hangs.
+func TestTrialCutByCauseLeavesCircuit(t *testing.T) {
+	_, u := serve(t, status(500), status(500), status(500), hang(t))
+	var mu sync.Mutex
+	now := time.Now()
+	b := breaker.New(breaker.Settings{Name: "hanging-after-outage", Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	c := client(&Transport{Breaker: b, Retry: []retry.Option{retry.WithMaxTries(1)}})
+	bg, cancelBg := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancelBg()
+	for range 3 {
+		GetJSON[answer](bg, c, u)
+	}
+	if _, err := GetJSON[answer](bg, c, u); !errors.Is(err, breaker.ErrOpen) {
+		t.Fatalf("after 3 answers 500: got %v, want breaker.ErrOpen", err)
+	}
+	mu.Lock()
+	now = now.Add(time.Hour) // past OpenFor: the next call is a trial
+	mu.Unlock()
+
+	errBudget := errors.New("the caller's budget for this call ran out")
+	ctx, cancel := context.WithCancelCause(bg)
+	timer := time.AfterFunc(200*time.Millisecond, func() { cancel(errBudget) })
+	defer timer.Stop()
+	_, err := GetJSON[answer](ctx, c, u)
+	if err == nil {
+		t.Fatal("the hanging trial succeeded")
+	}
+	if st := b.State(bg); st == breaker.Closed {
+		t.Errorf("a trial cut off by its caller (%v) closed the circuit; the downstream still hangs", err)
 	}
 }

@@ -59,8 +59,10 @@ import (
 //     count. For a request sent by [GetJSON], [PostJSON] or [PostForm], the
 //     try includes reading the answer's body: a downstream that sends its
 //     headers and then stalls runs out of AttemptTimeout, counts, and is
-//     retried like a reset (so a POST is not); a half-open circuit's trial
-//     closes it only once the body has arrived. For a request of your own
+//     retried like a reset (so a POST is not); a body that the downstream
+//     breaks off (cut short, connection reset) counts as a 502 would, and is
+//     retried likewise; a half-open circuit's trial closes it only once the
+//     body has arrived. For a request of your own
 //     sent through RoundTrip, the breaker hears of the try when the headers
 //     arrive: reading the body is still bounded by AttemptTimeout, but a
 //     body that stalls is neither counted nor retried.
@@ -292,9 +294,11 @@ func prereads(ctx context.Context) bool {
 // context, and then calls cancel, if not nil, to end the try. A body that
 // fails to arrive fails the try with the context's error when it ended it
 // (so that the breaker counts a try that ran out of AttemptTimeout and not
-// one cut off by the caller), else with the read's error. The body resp
-// keeps reads the same bytes as the original: those read ahead, then, past
-// limit, the rest of the original, whose Close ends the try.
+// one cut off by the caller), else with a [*readError]: the downstream
+// broke off its answer (cut short, reset), a failure that the breaker
+// counts as it counts a bad gateway. The body resp keeps reads the same
+// bytes as the original: those read ahead, then, past limit, the rest of
+// the original, whose Close ends the try.
 func preread(ctx context.Context, resp *http.Response, limit int64, cancel context.CancelFunc) error {
 	done := func() {
 		if cancel != nil {
@@ -303,11 +307,15 @@ func preread(ctx context.Context, resp *http.Response, limit int64, cancel conte
 	}
 	buf, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		resp.Body.Close()
-		done()
+		// Ask ctx why before done cancels it: after, every failure
+		// would read as context.Canceled, which never counts.
 		if cerr := ctx.Err(); cerr != nil {
 			err = cerr
+		} else {
+			err = &readError{err: err}
 		}
+		resp.Body.Close()
+		done()
 		return fmt.Errorf("httpclient: reading the answer: %w", err)
 	}
 	if int64(len(buf)) <= limit { // the whole body
@@ -347,6 +355,19 @@ type statusError struct{ status int }
 
 func (e *statusError) Error() string   { return "httpclient: status " + http.StatusText(e.status) }
 func (e *statusError) HTTPStatus() int { return e.status }
+
+// readError is an answer whose body the downstream broke off while the try
+// still had time: cut short (io.ErrUnexpectedEOF), or its connection reset.
+// The answer never arrived whole, so it is the downstream's failure, whatever
+// its status said: it implements breaker.StatusError with status 502, so
+// that a breaker counts it as it counts a bad gateway, and a half-open
+// circuit's trial that gets it does not close the circuit. It wraps the
+// read's error.
+type readError struct{ err error }
+
+func (e *readError) Error() string   { return e.err.Error() }
+func (e *readError) Unwrap() error   { return e.err }
+func (e *readError) HTTPStatus() int { return http.StatusBadGateway }
 
 // cancelBody cancels a try's context when its body is closed.
 type cancelBody struct {
