@@ -70,9 +70,10 @@
 // breaker (its own, or the one of [WithBreaker]), which stops the fetches
 // while the provider keeps failing. The breaker counts as failures what
 // says the provider is unwell: a 5xx status, a refused connection, a
-// timeout, and an answer of status 200 that cannot be used (an HTML
-// maintenance page, a JWKS without a usable key, a discovery document of
-// another issuer or without a usable jwks_uri), which counts as a 502.
+// timeout, an answer that the provider broke off (cut short, reset), and
+// an answer of status 200 that cannot be used (an HTML maintenance page, a
+// JWKS without a usable key, a discovery document of another issuer or
+// without a usable jwks_uri); these last two count as a 502.
 //
 // A fetch runs with the context of the validation that started it,
 // bounded by a timeout of its own: 10 seconds, and at most three quarters
@@ -83,15 +84,22 @@
 // deadline reached first), the fetch counts for nothing: the breaker does
 // not count it, it is not logged as a failure, and a validation waiting
 // for the same fetch with a live context fetches again with its own, as
-// does the next request. A validation that needs keys and gets none fails
+// does the next request. A fetch whose own timeout the caller's deadline
+// made shorter than 10 seconds, and that ran out of it, counts in the
+// breaker, but the failure is the caller's lack of time as much as the
+// provider's: a validation waiting for it with more time does not inherit
+// it but fetches again, and its backoff holds back only the callers short
+// of time too, not one that can give a fetch its full 10 seconds. A
+// validation that needs keys and gets none fails
 // with an error matching ErrKeysUnavailable, whatever kept them away, its
 // own context ending included: [Middleware] answers 503, never a 401 that
 // would tell the client to drop a valid token.
 //
 // Errors, log lines, breaker names and store keys name a document's URL
 // without its query, user information or fragment, which may carry
-// secrets; a store key adds a hash of the whole URL, so that URLs that
-// differ only in their query keep apart. A URL that does not parse, or is
+// secrets; a store key and the name of the default breaker add a hash of
+// the whole URL, so that URLs that differ only in their query (Azure AD
+// B2C's key sets of two user flows) keep apart, each with its own circuit. A URL that does not parse, or is
 // not an absolute http or https URL, fails every fetch with such an error.
 //
 // # Shared store

@@ -99,7 +99,10 @@ func WithSealKey(key []byte) Option {
 // caller's own context ending is no failure: the next request fetches at
 // once. The fetch's own timeout ([WithHTTPClient]) is shorter than the
 // caller's time left, so a provider that hangs fails the fetch rather
-// than the caller.
+// than the caller. When that timeout, made shorter than 10 seconds by the
+// caller's deadline, ends the fetch, the backoff holds back only the
+// requests whose fetch would be as short: one with time for a whole
+// 10-second fetch tries at once.
 func WithRefreshInterval(d time.Duration) Option { return func(o *options) { o.interval = d } }
 
 // failureBackoff is the least time between a failed fetch and the next,
@@ -178,8 +181,10 @@ func newOptions(opts []Option) options {
 // funcify's single-flight: the fetch runs with the context of the
 // validation that started it; when that context ends mid-fetch, a waiting
 // validation whose context is live fetches again with its own, and nothing
-// is counted against the provider; a fetch that failed otherwise fails for
-// every validation that waited for it.
+// is counted against the provider. A waiting validation also fetches again
+// when the fetch ran out of a timeout that the leader's deadline made
+// short (see [WithRefreshInterval]); a fetch that failed otherwise fails
+// for every validation that waited for it.
 //
 // A JWKS is safe for concurrent use; build one at init and share it.
 type JWKS struct {
@@ -194,6 +199,7 @@ type JWKS struct {
 	fetchedAt   time.Time // when set was fetched from the provider
 	refreshedAt time.Time // when a refresh last succeeded here: the next waits the interval
 	failedAt    time.Time // when the last refresh failed, zero after a success: the next waits the backoff
+	failedShort bool      // the last refresh failed on a bound its caller's deadline shortened
 }
 
 // NewJWKS returns a key source for the JWKS at rawURL. It does not fetch.
@@ -204,7 +210,7 @@ type JWKS struct {
 func NewJWKS(rawURL string, opts ...Option) *JWKS {
 	o := newOptions(opts)
 	if o.breaker == nil {
-		o.breaker = defaultBreaker("jwtauth jwks "+redact.String(rawURL), o)
+		o.breaker = defaultBreaker("jwtauth jwks "+urlName(rawURL), o)
 	}
 	return &JWKS{url: rawURL, urlErr: checkURL("JWKS", rawURL), key: storeKey("jwks", rawURL), o: o}
 }
@@ -212,19 +218,27 @@ func NewJWKS(rawURL string, opts ...Option) *JWKS {
 // defaultBreaker guards a source's fetches when no breaker was given: the
 // defaults of package breaker, its state shared through the source's store
 // if it has one. name is logged and is part of a store key: it must not
-// hold a URL's secrets.
+// hold a URL's secrets, and must tell apart the URLs that differ only in
+// them ([urlName]), or they would share one circuit across the fleet.
 func defaultBreaker(name string, o options) *breaker.Breaker {
 	return breaker.New(breaker.Settings{Name: name, Store: o.store, Logger: o.logger, Now: o.now})
 }
 
-// storeKey is the store key of the document of kind at rawURL: the URL
+// storeKey is the store key of the document of kind at rawURL (see
+// [urlName]).
+func storeKey(kind, rawURL string) string {
+	return "jwtauth/" + kind + "/" + urlName(rawURL)
+}
+
+// urlName names rawURL in store keys, breaker names and so in logs: the URL
 // without its query, user information and fragment, which may carry
 // secrets and would be written in clear into the store's key space and
 // logs, then a hash of the whole URL, so that URLs that differ only in
-// those parts keep apart.
-func storeKey(kind, rawURL string) string {
+// those parts keep apart: Azure AD B2C serves one JWKS per user flow, told
+// apart by the query ("?p=B2C_1_signin"), and each has its own circuit.
+func urlName(rawURL string) string {
 	sum := sha256.Sum256([]byte(rawURL))
-	return "jwtauth/" + kind + "/" + redact.String(rawURL) + "#" + hex.EncodeToString(sum[:8])
+	return redact.String(rawURL) + "#" + hex.EncodeToString(sum[:8])
 }
 
 // checkURL returns why rawURL, the URL of what, cannot be fetched: it does
@@ -288,18 +302,31 @@ func (j *JWKS) refresh(ctx context.Context) (*KeySet, error) {
 // refreshOnce loads a newer set unless the last refresh was too recent. A
 // refresh cut off by ctx ending records nothing: it says nothing about the
 // provider.
+//
+// A refresh that failed because its caller was short of time (its fetch
+// ran out of a bound that the caller's deadline shortened, see
+// [shortFetch]) is that caller's own failure: it is marked
+// [flight.LeadersOwn], so that a waiting validation with more time fetches
+// again instead of inheriting it, and its backoff holds back only the
+// callers short of time too (see [JWKS.gate]).
 func (j *JWKS) refreshOnce(ctx context.Context) (*KeySet, error) {
 	j.mu.Lock()
 	now := j.o.now()
-	if err := j.gate(now); err != nil {
-		set := j.set
+	if err := j.gate(ctx, now); err != nil {
+		set, short := j.set, j.failedShort
 		j.mu.Unlock()
+		if short {
+			// Held back only for want of time: a waiter with more
+			// time behind this caller may fetch.
+			err = flight.LeadersOwn(err)
+		}
 		return set, err
 	}
 	since, had := j.fetchedAt, j.set != nil
 	j.mu.Unlock()
 
 	set, at, err := j.load(ctx, since, now, had)
+	short := isShortFetch(ctx, err)
 
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -310,18 +337,23 @@ func (j *JWKS) refreshOnce(ctx context.Context) (*KeySet, error) {
 	// fetch that took long to fail leaves the full backoff after it.
 	switch end := j.o.now(); {
 	case err == nil:
-		j.refreshedAt, j.failedAt = end, time.Time{}
+		j.refreshedAt, j.failedAt, j.failedShort = end, time.Time{}, false
 	case ctx.Err() == nil:
-		j.failedAt = end
+		j.failedAt, j.failedShort = end, short
+	}
+	if short {
+		return j.set, flight.LeadersOwn(err)
 	}
 	return j.set, err
 }
 
-// gate says whether a refresh may start at now: the backoff after a
-// failure, the refresh interval after a success. j.mu is held.
-func (j *JWKS) gate(now time.Time) error {
+// gate says whether a refresh may start at now under ctx: the backoff after
+// a failure, the refresh interval after a success. A failure of a fetch cut
+// short by its caller's deadline holds back only the callers who could not
+// give a fetch more time ([heldBack]). j.mu is held.
+func (j *JWKS) gate(ctx context.Context, now time.Time) error {
 	if !j.failedAt.IsZero() {
-		if now.Sub(j.failedAt) < j.o.backoff {
+		if heldBack(ctx, now.Sub(j.failedAt), j.o.backoff, j.failedShort) {
 			return errRecentFailure
 		}
 		return nil
@@ -330,6 +362,19 @@ func (j *JWKS) gate(now time.Time) error {
 		return errTooSoon
 	}
 	return nil
+}
+
+// heldBack reports whether a fetch under ctx is held back by a failure
+// since ago, given the backoff: within the backoff, unless the failure was
+// a fetch cut short by its caller's deadline (short) and a fetch under ctx
+// would get the whole fetchTimeout. A caller short of time too would most
+// likely fail the same way, and a provider that hangs would be called by
+// each such caller in turn; a caller with time may well get the document.
+func heldBack(ctx context.Context, since, backoff time.Duration, short bool) bool {
+	if since >= backoff {
+		return false
+	}
+	return !short || fetchBound(ctx, time.Now()) < fetchTimeout
 }
 
 // stored is a document as kept in the store.
@@ -478,56 +523,89 @@ func fetchBound(ctx context.Context, now time.Time) time.Duration {
 	return attempt.Bound(ctx, now, fetchTimeout)
 }
 
+// shortFetch is the failure of a fetch that ran out of a bound of its own
+// that its caller's deadline had made shorter than fetchTimeout, while the
+// caller's context was still live. It is a timeout, which the breaker
+// counts, and a failure of that caller's lack of time, which a concurrent
+// caller with more time does not inherit.
+type shortFetch struct{ err error }
+
+func (e *shortFetch) Error() string { return e.err.Error() }
+func (e *shortFetch) Unwrap() error { return e.err }
+
+// isShortFetch reports whether err, the failure of a fetch made for ctx,
+// is a [shortFetch] and ctx still live.
+func isShortFetch(ctx context.Context, err error) bool {
+	var short *shortFetch
+	return errors.As(err, &short) && ctx.Err() == nil
+}
+
 // fetch GETs the JSON document at rawURL through the breaker, if any, and
 // returns what use makes of it. use runs inside the breaker's call, so
-// that an answer it refuses counts as a failure, as an error status does.
-// Each fetch is bounded by [fetchBound].
+// that an answer it refuses counts as a failure, as an error status does,
+// and so does an answer the provider broke off. Each fetch is bounded by
+// [fetchBound]; one that runs out of a bound shortened by ctx's deadline
+// fails with a [*shortFetch].
 func fetch[T any](ctx context.Context, o options, rawURL string, use func(doc []byte) (T, error)) (T, error) {
 	get := func(ctx context.Context) (T, error) {
-		var zero T
-		if d := fetchBound(ctx, time.Now()); d > 0 {
+		d := fetchBound(ctx, time.Now())
+		fctx := ctx
+		if d > 0 {
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, d)
+			fctx, cancel = context.WithTimeout(ctx, d)
 			defer cancel()
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-		if err != nil {
-			return zero, redact.Error(err)
+		v, err := fetchOnce(fctx, o, rawURL, use)
+		if err != nil && d < fetchTimeout && errors.Is(err, context.DeadlineExceeded) && fctx.Err() != nil && ctx.Err() == nil {
+			return v, &shortFetch{err}
 		}
-		req.Header.Set("Accept", "application/json")
-		resp, err := o.client.Do(req)
-		if err != nil {
-			// The *url.Error names the URL, query and all; the error is
-			// logged, here and by the app.
-			return zero, redact.Error(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-			return zero, &statusError{status: resp.StatusCode}
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, o.maxSize+1))
-		if err != nil {
-			if ctx.Err() != nil {
-				// Whose deadline ended the read decides whether it
-				// counts: keep it in the chain for the breaker.
-				return zero, fmt.Errorf("jwtauth: reading the document: %w", ctx.Err())
-			}
-			return zero, fmt.Errorf("jwtauth: reading the document: %w", err)
-		}
-		if int64(len(body)) > o.maxSize {
-			return zero, &unusableError{errors.New("jwtauth: document too large")}
-		}
-		v, err := use(body)
-		if err != nil {
-			return zero, &unusableError{err}
-		}
-		return v, nil
+		return v, err
 	}
 	if o.breaker == nil {
 		return get(ctx)
 	}
 	return breaker.Execute(ctx, o.breaker, get)
+}
+
+// fetchOnce GETs the document at rawURL under ctx, the fetch's own, and
+// returns what use makes of it.
+func fetchOnce[T any](ctx context.Context, o options, rawURL string, use func(doc []byte) (T, error)) (T, error) {
+	var zero T
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return zero, redact.Error(err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := o.client.Do(req)
+	if err != nil {
+		// The *url.Error names the URL, query and all; the error is
+		// logged, here and by the app.
+		return zero, redact.Error(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		return zero, &statusError{status: resp.StatusCode}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, o.maxSize+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			// Whose deadline ended the read decides whether it
+			// counts: keep it in the chain for the breaker.
+			return zero, fmt.Errorf("jwtauth: reading the document: %w", ctx.Err())
+		}
+		// The provider broke off its answer (cut short, reset):
+		// a failure to count, as an unusable document is.
+		return zero, &unusableError{fmt.Errorf("jwtauth: reading the document: %w", err)}
+	}
+	if int64(len(body)) > o.maxSize {
+		return zero, &unusableError{errors.New("jwtauth: document too large")}
+	}
+	v, err := use(body)
+	if err != nil {
+		return zero, &unusableError{err}
+	}
+	return v, nil
 }
 
 // OIDC is a [KeySource] that finds the provider's JWKS by OpenID Connect
@@ -549,9 +627,10 @@ type OIDC struct {
 	opts      []Option
 	flight    flight.Group[*JWKS]
 
-	mu       sync.Mutex // guards the fields below
-	jwks     *JWKS
-	failedAt time.Time // when the last discovery failed
+	mu          sync.Mutex // guards the fields below
+	jwks        *JWKS
+	failedAt    time.Time // when the last discovery failed
+	failedShort bool      // it failed on a bound its caller's deadline shortened
 }
 
 // NewOIDC returns a key source for the OpenID provider issuer. It does not
@@ -561,7 +640,7 @@ type OIDC struct {
 func NewOIDC(issuer string, opts ...Option) *OIDC {
 	o := newOptions(opts)
 	if o.breaker == nil {
-		o.breaker = defaultBreaker("jwtauth oidc "+redact.String(issuer), o)
+		o.breaker = defaultBreaker("jwtauth oidc "+urlName(issuer), o)
 	}
 	return &OIDC{issuer: issuer, issuerErr: checkURL("issuer", issuer), key: storeKey("oidc", issuer), o: o, opts: opts}
 }
@@ -597,16 +676,21 @@ func (p *OIDC) JWKS(ctx context.Context) (*JWKS, error) {
 }
 
 // discoverOnce discovers the JWKS unless it is known or the last discovery
-// failed moments ago.
+// failed moments ago. As for a [JWKS] refresh, a discovery that failed
+// because its caller was short of time is that caller's own failure
+// ([flight.LeadersOwn]), and holds back only callers as short of time.
 func (p *OIDC) discoverOnce(ctx context.Context) (*JWKS, error) {
 	p.mu.Lock()
-	j, failedAt := p.jwks, p.failedAt
+	j, failedAt, failedShort := p.jwks, p.failedAt, p.failedShort
 	now := p.o.now()
 	p.mu.Unlock()
 	if j != nil {
 		return j, nil
 	}
-	if !failedAt.IsZero() && now.Sub(failedAt) < p.o.backoff {
+	if !failedAt.IsZero() && heldBack(ctx, now.Sub(failedAt), p.o.backoff, failedShort) {
+		if failedShort {
+			return nil, flight.LeadersOwn(errRecentFailure)
+		}
 		return nil, errRecentFailure
 	}
 	uri, err := p.discover(ctx)
@@ -617,10 +701,15 @@ func (p *OIDC) discoverOnce(ctx context.Context) (*JWKS, error) {
 			return nil, fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
 		}
 		logFetchError(ctx, p.o, "jwtauth: OIDC discovery failed", slog.String("issuer", redact.String(p.issuer)), err)
+		short := isShortFetch(ctx, err)
 		p.mu.Lock()
-		p.failedAt = p.o.now() // the backoff counts from the failure
+		p.failedAt, p.failedShort = p.o.now(), short // the backoff counts from the failure
 		p.mu.Unlock()
-		return nil, fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+		err = fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+		if short {
+			return nil, flight.LeadersOwn(err)
+		}
+		return nil, err
 	}
 	j = NewJWKS(uri, p.opts...)
 	p.mu.Lock()

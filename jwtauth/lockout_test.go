@@ -600,6 +600,10 @@ func TestUnusableAnswerOpensBreaker(t *testing.T) {
 		{"discovery without jwks_uri", "/.well-known/openid-configuration", func(w http.ResponseWriter, p *provider) {
 			fmt.Fprintf(w, `{"issuer":%q}`, p.srv.URL)
 		}},
+		// A provider (or the proxy in front of it) that dies mid-answer:
+		// the read ends with io.ErrUnexpectedEOF while the fetch has time.
+		{"jwks cut short", "/jwks", func(w http.ResponseWriter, _ *provider) { truncate(w) }},
+		{"discovery cut short", "/.well-known/openid-configuration", func(w http.ResponseWriter, _ *provider) { truncate(w) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -636,6 +640,18 @@ func TestUnusableAnswerOpensBreaker(t *testing.T) {
 			}
 		})
 	}
+}
+
+// truncate answers with a Content-Length of 500 and only the start of a
+// JSON document, then closes the connection.
+func truncate(w http.ResponseWriter) {
+	conn, buf, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"keys\":[")
+	buf.Flush()
 }
 
 // The failure backoff counts from the moment a fetch failed, not from when
@@ -756,5 +772,177 @@ func TestOIDCCancelledWaiterKeysUnavailable(t *testing.T) {
 	cancelLeader()
 	if err := wait(t, leader, "the cancelled leader"); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
 		t.Errorf("the cancelled leader got %v, want ErrKeysUnavailable", err)
+	}
+}
+
+// A half-open trial cut off by a validation whose context was cancelled
+// with a cause (net/http then returns the cause, not ctx.Err()) is the
+// caller's doing: it neither closes nor opens the circuit, although the
+// provider still hangs.
+func TestTrialCutByCauseLeavesCircuit(t *testing.T) {
+	t.Parallel()
+	k := testKeys(t)
+	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+	p.setDown(true)
+	clk := &fakeClock{t: now}
+	b := breaker.New(breaker.Settings{Name: "idp", Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithBreaker(b), jwtauth.WithLogger(quiet)), clk)
+	if _, err := v.Validate(context.Background(), validRS256(t)); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+		t.Fatalf("got %v, want ErrKeysUnavailable", err)
+	}
+	if s := b.State(context.Background()); s != breaker.Open {
+		t.Fatalf("breaker is %v after a 503 (threshold 1), want open", s)
+	}
+	p.setHook(hangUntilGone(t))
+	clk.Advance(time.Hour) // past OpenFor and the backoff: the next fetch is a trial
+
+	ctx, cancel := context.WithCancelCause(context.Background())
+	timer := time.AfterFunc(200*time.Millisecond, func() { cancel(errors.New("the request's budget ran out")) })
+	defer timer.Stop()
+	_, err := v.Validate(ctx, validRS256(t))
+	if err == nil {
+		t.Fatal("validated against a hanging provider")
+	}
+	if s := b.State(context.Background()); s == breaker.Closed {
+		t.Errorf("a trial cut off by its caller's context (%v) closed the circuit; the provider still hangs", err)
+	}
+}
+
+// slowFirst makes the provider answer the first request to path after 3 s
+// (or when the client goes away), and returns a channel that receives when
+// a request to path arrives. Later requests are served at once.
+func slowFirst(p *provider, path string) <-chan struct{} {
+	arrived := make(chan struct{}, 10)
+	var first atomic.Bool
+	p.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != path {
+			return false
+		}
+		arrived <- struct{}{}
+		if !first.CompareAndSwap(false, true) {
+			return false
+		}
+		select { // a slow provider: answers after 3 s
+		case <-time.After(3 * time.Second):
+			return false
+		case <-r.Context().Done():
+			return true
+		}
+	})
+	return arrived
+}
+
+// sourceKinds are the two key sources, with what tells how many
+// validations wait for the fetch under way: the JWKS fetch, or the
+// discovery.
+var sourceKinds = []struct {
+	name    string
+	path    string
+	src     func(p *provider, opts ...jwtauth.Option) jwtauth.KeySource
+	waiting func(src jwtauth.KeySource) int
+}{
+	{"jwks", "/jwks",
+		func(p *provider, opts ...jwtauth.Option) jwtauth.KeySource {
+			return jwtauth.NewJWKS(p.srv.URL+"/jwks", opts...)
+		},
+		func(src jwtauth.KeySource) int { return jwtauth.RefreshWaiting(src.(*jwtauth.JWKS)) }},
+	{"discovery", "/.well-known/openid-configuration",
+		func(p *provider, opts ...jwtauth.Option) jwtauth.KeySource {
+			return jwtauth.NewOIDC(p.srv.URL, opts...)
+		},
+		func(src jwtauth.KeySource) int { return jwtauth.DiscoveryWaiting(src.(*jwtauth.OIDC)) }},
+}
+
+// waitWaiters returns once n validations wait for the fetch of src under
+// way, failing the test after 10 seconds.
+func waitWaiters(t *testing.T, waiting func() int, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for waiting() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d validations wait for the fetch after 10s, want %d", waiting(), n)
+		}
+		runtime.Gosched()
+	}
+}
+
+// A fetch's own timeout is three quarters of its leader's time left. A
+// leader with 1.6 s left gives its fetch 1.2 s; a provider that answers in
+// 3 s fails it. That failure came from the leader's deadline, not from the
+// provider: a validation waiting for the fetch with 30 s left does not
+// inherit it, and is not turned away by the failure backoff either: it
+// fetches with its own time and gets the keys.
+func TestWaiterDoesNotInheritLeadersShortBound(t *testing.T) {
+	t.Parallel()
+	for _, kind := range sourceKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			k := testKeys(t)
+			p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+			arrived := slowFirst(p, kind.path)
+			clk := &fakeClock{t: now}
+			src := kind.src(p, jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet))
+			v := jwksValidator(t, src, clk)
+
+			leader := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 1600*time.Millisecond)
+				defer cancel()
+				_, err := v.Validate(ctx, validRS256(t))
+				leader <- err
+			}()
+			wait(t, arrived, "the leader's fetch")
+			waiter := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				_, err := v.Validate(ctx, validRS256(t))
+				waiter <- err
+			}()
+			waitWaiters(t, func() int { return kind.waiting(src) }, 1)
+			if err := wait(t, leader, "the leader"); err == nil {
+				t.Fatal("the leader validated: the provider answered within its 1.2 s bound")
+			}
+			if err := wait(t, waiter, "the waiter"); err != nil {
+				t.Errorf("a waiter with 30 s left inherits the failure of a fetch bounded by its leader's 1.6 s: %v", err)
+			}
+		})
+	}
+}
+
+// After a fetch that failed on a bound shortened by its caller's deadline,
+// the failure backoff holds back the callers short of time too (a provider
+// that hangs is not called by each of them in turn), but not a caller that
+// can give a fetch its whole timeout.
+func TestShortBoundFailureHoldsBackOnlyShortCallers(t *testing.T) {
+	t.Parallel()
+	for _, kind := range sourceKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			k := testKeys(t)
+			p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+			arrived := slowFirst(p, kind.path)
+			clk := &fakeClock{t: now}
+			v := jwksValidator(t, kind.src(p, jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)), clk)
+			validate := func(left time.Duration) error {
+				ctx, cancel := context.WithTimeout(context.Background(), left)
+				defer cancel()
+				_, err := v.Validate(ctx, validRS256(t))
+				return err
+			}
+			if err := validate(1600 * time.Millisecond); err == nil {
+				t.Fatal("the first caller validated: the provider answered within its 1.2 s bound")
+			}
+			wait(t, arrived, "the first fetch")
+			if err := validate(1600 * time.Millisecond); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+				t.Errorf("a caller as short of time, within the backoff: got %v, want ErrKeysUnavailable", err)
+			}
+			if got := len(arrived); got != 0 {
+				t.Errorf("a caller as short of time fetched again within the backoff (%d fetches)", got)
+			}
+			if err := validate(30 * time.Second); err != nil {
+				t.Errorf("a caller with 30 s left, within the backoff: %v; want the keys", err)
+			}
+		})
 	}
 }

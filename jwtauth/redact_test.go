@@ -215,3 +215,34 @@ func TestUnparsableURLErrorHidesSecrets(t *testing.T) {
 		})
 	}
 }
+
+// Two key sets whose URLs differ only in their query (Azure AD B2C serves
+// one JWKS per user flow: ".../discovery/v2.0/keys?p=B2C_1_signin" and
+// "?p=B2C_1_signup") have a circuit each, in the shared store too: one
+// failing document does not open the circuit of the other.
+func TestBreakersKeepQueriesApart(t *testing.T) {
+	t.Parallel()
+	k := testKeys(t)
+	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
+	p.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Get("p") == "down" {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	shared := memstore.New()
+	clk := &fakeClock{t: now}
+	opts := []jwtauth.Option{jwtauth.WithClock(clk.Now), jwtauth.WithStore(shared), jwtauth.WithLogger(quiet)}
+	down := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks?p=down", opts...), clk)
+	up := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks?p=up", opts...), clk)
+	for range 3 {
+		if _, err := down.Validate(context.Background(), validRS256(t)); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+			t.Fatalf("failing document: got %v, want ErrKeysUnavailable", err)
+		}
+		clk.Advance(5 * time.Second)
+	}
+	if _, err := up.Validate(context.Background(), validRS256(t)); err != nil {
+		t.Errorf("the healthy document, after another one's failures: %v", err)
+	}
+}
