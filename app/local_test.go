@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,6 +175,36 @@ func TestLocalServerForwardedHeaders(t *testing.T) {
 				if got[k] != v {
 					t.Errorf("%s: got %q, want %q", k, got[k], v)
 				}
+			}
+		})
+	}
+}
+
+// TestLocalServerClientHost: the local server sends each request as the
+// HTTP API 2.0 event API Gateway would, rawPath decoded, whatever Host the
+// client names. A Host that is a function URL's domain (a developer
+// reproducing a function URL call with curl -H "Host: ...") does not make
+// the event pass for a function URL's, whose rawPath is encoded: the path
+// is decoded once, and the Host reaches the handler as r.Host.
+func TestLocalServerClientHost(t *testing.T) {
+	a := routedApp(nil)
+	a.HandleFunc("GET /host", func(w http.ResponseWriter, r *http.Request) {
+		JSON(w, r, http.StatusOK, map[string]string{"host": r.Host})
+	})
+	h := &localHandler{app: a, timeout: 5 * time.Second}
+	for _, host := range []string{"127.0.0.1:8080", "abcdefghij0123456789abcdef012345.lambda-url.us-east-1.on.aws"} {
+		t.Run(host, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "http://"+host+"/files/100%25", nil)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != 200 || !strings.Contains(w.Body.String(), `"rest":"100%"`) {
+				t.Errorf("GET /files/100%%25 with Host %s: got %d %s; want 200 with rest 100%%", host, w.Code, w.Body)
+			}
+			r = httptest.NewRequest("GET", "http://"+host+"/host", nil)
+			w = httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if want := `{"host":"` + host + `"}`; w.Code != 200 || strings.TrimSpace(w.Body.String()) != want {
+				t.Errorf("GET /host with Host %s: got %d %s; want 200 %s", host, w.Code, w.Body, want)
 			}
 		})
 	}

@@ -44,9 +44,11 @@ import (
 // Each local HTTP request becomes the HTTP API 2.0 event API Gateway would
 // send (its rawPath percent-decoded, as API Gateway hands it over, and the
 // x-forwarded-for, x-forwarded-proto and x-forwarded-port headers API
-// Gateway adds, naming the local server's scheme and port) and goes
-// through exactly the path a Lambda invocation takes, so it is routed as it
-// would be behind an HTTP API.
+// Gateway adds, naming the local server's scheme and port; the client's
+// Host sets r.Host, and the event's domain is a fixed local one, so that
+// no Host makes it pass for another source's) and goes through exactly the
+// path a Lambda invocation takes, so it is routed as it would be behind an
+// HTTP API.
 func (a *App) Start() {
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
 		lambda.Start(a)
@@ -232,10 +234,18 @@ func (h *localHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(respBody)
 }
 
+// localDomainName is the requestContext.domainName of the events the local
+// server sends: an HTTP API's, whatever Host the client named.
+const localDomainName = "local.execute-api.localhost"
+
 // eventFromRequest builds the HTTP API 2.0 event API Gateway would send for
 // r. Like API Gateway, it hands over the path percent-decoded (r.URL.Path,
 // so a client's "a%2Fb" arrives as "a/b") and the query string as sent, and
 // adds the x-forwarded-for, x-forwarded-proto and x-forwarded-port headers.
+// The client's Host goes only into the host header, which sets the
+// handler's r.Host: as requestContext.domainName, a Host such as a function
+// URL's domain would make the event pass for a function URL's, whose path is
+// encoded, and the decoded path would be decoded again.
 func eventFromRequest(r *http.Request, body []byte) *events.APIGatewayV2HTTPRequest {
 	now := time.Now()
 	ev := &events.APIGatewayV2HTTPRequest{
@@ -245,14 +255,15 @@ func eventFromRequest(r *http.Request, body []byte) *events.APIGatewayV2HTTPRequ
 		RawQueryString: r.URL.RawQuery,
 		Headers:        make(map[string]string, len(r.Header)+1),
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			AccountID:  "000000000000",
-			APIID:      "local",
-			DomainName: r.Host,
-			RequestID:  newRequestID(),
-			RouteKey:   "$default",
-			Stage:      "$default",
-			Time:       now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
-			TimeEpoch:  now.UnixMilli(),
+			AccountID:    "000000000000",
+			APIID:        "local",
+			DomainName:   localDomainName,
+			DomainPrefix: "local",
+			RequestID:    newRequestID(),
+			RouteKey:     "$default",
+			Stage:        "$default",
+			Time:         now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			TimeEpoch:    now.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
 				Method:    r.Method,
 				Path:      r.URL.Path,
