@@ -145,7 +145,10 @@ func (a *App) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Reque
 
 // Use appends middleware that wraps every HTTP route, inside the pipeline's
 // own steps (recover, guard, policy information, parser): the first
-// middleware given is the outermost.
+// middleware given is the outermost. Error envelopes, those of routes that
+// do not match included, are written through the middleware's writer; a
+// compression middleware must set Content-Encoding when it starts encoding,
+// as the usual ones do (see [WriteError]).
 func (a *App) Use(mw ...func(http.Handler) http.Handler) {
 	a.middleware = append(a.middleware, mw...)
 }
@@ -165,7 +168,7 @@ func (a *App) HandleS3(name string, h S3Handler) {
 // httpHandler returns the HTTP pipeline, building it on first use.
 func (a *App) httpHandler() http.Handler {
 	a.once.Do(func() {
-		var h http.Handler = routeHandler{mux: a.mux}
+		var h http.Handler = routeHandler{mux: a.mux, problem: a.opts.problem}
 		for i := len(a.middleware) - 1; i >= 0; i-- {
 			h = a.middleware[i](h)
 		}

@@ -550,62 +550,191 @@ func TestMiddlewareWrappingWriterKeepsEnvelopes(t *testing.T) {
 	}
 }
 
-// gzipWriter compresses everything written through it, the way a
-// hand-written compression middleware does.
-type gzipWriter struct {
+// lazyGzip compresses an answer the way chi's Compress, klauspost/compress
+// gzhttp and NYTimes gziphandler do: it decides when the answer starts (on
+// WriteHeader or the first Write), and only then sets Content-Encoding and
+// drops Content-Length; an answer that already has a Content-Encoding (a
+// pre-compressed asset) passes as it is.
+type lazyGzip struct {
 	http.ResponseWriter
-	gz *gzip.Writer
+	started bool
+	gz      *gzip.Writer // nil: passing through
 }
 
-func (g *gzipWriter) Write(p []byte) (int, error) { return g.gz.Write(p) }
-func (g *gzipWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+func (g *lazyGzip) WriteHeader(code int) {
+	if !g.started {
+		g.started = true
+		if h := g.Header(); h.Get("Content-Encoding") == "" {
+			h.Set("Content-Encoding", "gzip")
+			h.Del("Content-Length")
+			g.gz = gzip.NewWriter(g.ResponseWriter)
+		}
+	}
+	g.ResponseWriter.WriteHeader(code)
+}
 
-// gzipAll sets Content-Encoding: gzip up front and compresses the whole
-// answer, errors included.
-func gzipAll(next http.Handler) http.Handler {
+func (g *lazyGzip) Write(p []byte) (int, error) {
+	if !g.started {
+		g.WriteHeader(http.StatusOK)
+	}
+	if g.gz == nil {
+		return g.ResponseWriter.Write(p)
+	}
+	return g.gz.Write(p)
+}
+
+func (g *lazyGzip) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
+// gzipLazy is a compression middleware of the usual kind (see lazyGzip).
+func gzipLazy(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Encoding", "gzip")
-		gz := gzip.NewWriter(w)
-		defer gz.Close()
-		next.ServeHTTP(&gzipWriter{ResponseWriter: w, gz: gz}, r)
+		g := &lazyGzip{ResponseWriter: w}
+		next.ServeHTTP(g, r)
+		if g.gz != nil {
+			g.gz.Close()
+		}
 	})
 }
 
+// clientBody returns the body of got as a client reads it: base64-decoded
+// by the service when so marked, gunzipped when Content-Encoding says gzip.
+func clientBody(t *testing.T, got response) []byte {
+	t.Helper()
+	body := []byte(got.Body)
+	if got.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(got.Body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if enc := got.header("Content-Encoding"); len(enc) == 1 && enc[0] == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("Content-Encoding gzip, but: %v", err)
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return body
+}
+
 // TestWriteErrorUnderCompressionMiddleware: behind a compression middleware
-// added with App.Use, which sets Content-Encoding and then compresses
-// whatever the handler writes, WriteError keeps Content-Encoding, as
-// net/http's http.Error does (go.dev/issue/66343): the client gets a gzip
-// envelope it is told to gunzip, not gzip bytes labelled application/json.
+// added with App.Use that sets Content-Encoding when the answer starts, as
+// the usual ones do, the envelope of WriteError is compressed and labelled
+// so: the client gunzips it and reads the envelope, also when the handler
+// had set Content-Encoding and Content-Length for the pre-compressed body it
+// meant to send.
 func TestWriteErrorUnderCompressionMiddleware(t *testing.T) {
+	for _, precompressed := range []bool{false, true} {
+		a := quietApp(nil)
+		a.Use(gzipLazy)
+		a.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			if precompressed {
+				w.Header().Set("Content-Encoding", "gzip")
+				w.Header().Set("Content-Length", "1234")
+			}
+			WriteError(w, r, NewError(http.StatusConflict, "order changed"))
+		})
+		for _, shape := range shapes {
+			t.Run(fmt.Sprintf("%s/precompressed=%v", shape, precompressed), func(t *testing.T) {
+				got := invoke(t, a, makeEvent(t, shape, req{path: "/"}))
+				enc := got.header("Content-Encoding")
+				body := clientBody(t, got)
+				if len(enc) != 1 || enc[0] != "gzip" {
+					t.Errorf("got Content-Encoding %q, want gzip: the middleware compresses the envelope", enc)
+				}
+				var env map[string]any
+				if got.StatusCode != http.StatusConflict || json.Unmarshal(body, &env) != nil || env["error"] != "order changed" {
+					t.Errorf("the client reads status %d, Content-Encoding %q, body %q; want the 409 envelope",
+						got.StatusCode, enc, body)
+				}
+			})
+		}
+	}
+}
+
+// statusRecorder is the most common middleware writer there is: it records
+// the status for a log line or a metric and passes everything through.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int)        { s.status = code; s.ResponseWriter.WriteHeader(code) }
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// TestWriteErrorUnderPassThroughMiddleware: a handler that set
+// Content-Encoding: gzip for the body it meant to send, then failed,
+// answers with a plain envelope without Content-Encoding also when the app
+// has a middleware that wraps the writer, such as a status recorder: the
+// client could not read the envelope labelled gzip.
+func TestWriteErrorUnderPassThroughMiddleware(t *testing.T) {
 	a := quietApp(nil)
-	a.Use(gzipAll)
+	a.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(&statusRecorder{ResponseWriter: w}, r)
+		})
+	})
 	a.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip") // a pre-compressed asset
+		w.Header().Set("Content-Length", "1234")
 		WriteError(w, r, NewError(http.StatusConflict, "order changed"))
 	})
 	for _, shape := range shapes {
 		t.Run(shape, func(t *testing.T) {
 			got := invoke(t, a, makeEvent(t, shape, req{path: "/"}))
 			body := []byte(got.Body)
-			if got.IsBase64Encoded {
-				var err error
-				if body, err = base64.StdEncoding.DecodeString(got.Body); err != nil {
-					t.Fatal(err)
-				}
+			if got.IsBase64Encoded { // the service decodes it before the client sees it
+				body, _ = base64.StdEncoding.DecodeString(got.Body)
 			}
-			// What a client does: gunzip only when told to.
+			var env map[string]any
+			if json.Unmarshal(body, &env) != nil {
+				t.Fatalf("body %q is not the JSON envelope", body)
+			}
+			if v := got.header("Content-Encoding"); v != nil {
+				t.Errorf("the plain JSON envelope %s reaches the client labelled Content-Encoding %q: the client cannot read it", body, v)
+			}
+			if v := got.header("Content-Length"); v != nil {
+				t.Errorf("the envelope carries Content-Length %q", v)
+			}
+		})
+	}
+}
+
+// TestRouteEnvelopeUnderCompressionMiddleware: behind a compression
+// middleware added with App.Use, a request that no route takes gets the 404
+// (or 405) envelope, compressed and labelled by the middleware like any
+// answer: ServeMux's own text never reaches the middleware's writer, and
+// nothing is written past it.
+func TestRouteEnvelopeUnderCompressionMiddleware(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		method string
+		status int
+	}{
+		{"no route", "GET", 404},
+		{"method not allowed", "DELETE", 405},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := routedApp(nil)
+			a.Use(gzipLazy)
+			path := "/nowhere"
+			if tc.status == 405 {
+				path = "/orders"
+			}
+			got := invoke(t, a, makeEvent(t, "v2", req{method: tc.method, path: path}))
 			enc := got.header("Content-Encoding")
-			if len(enc) == 1 && enc[0] == "gzip" {
-				zr, err := gzip.NewReader(bytes.NewReader(body))
-				if err != nil {
-					t.Fatalf("Content-Encoding gzip, but: %v", err)
-				}
-				if body, err = io.ReadAll(zr); err != nil {
-					t.Fatal(err)
-				}
+			body := clientBody(t, got)
+			var env map[string]any
+			if got.StatusCode != tc.status || json.Unmarshal(body, &env) != nil {
+				t.Errorf("the client reads status %d, Content-Encoding %q, body %q; want a %d JSON envelope",
+					got.StatusCode, enc, body, tc.status)
 			}
-			if got.StatusCode != http.StatusConflict || !strings.Contains(string(body), "order changed") {
-				t.Errorf("the client reads status %d, Content-Encoding %q, body %q; want the 409 envelope",
-					got.StatusCode, enc, body)
+			if tc.status == 405 {
+				if allow := got.header("Allow"); len(allow) != 1 || allow[0] != "POST" {
+					t.Errorf("got Allow %q, want POST", allow)
+				}
 			}
 		})
 	}
@@ -701,5 +830,28 @@ func TestTraceHeaderFromRequest(t *testing.T) {
 	invoke(t, a, makeEvent(t, "v1", req{path: "/orders/1", header: h}))
 	if !strings.Contains(logs.String(), `"trace_id":"1-5759e988-bd862e3fe1be46a994272793"`) {
 		t.Errorf("trace id of the request not logged: %s", logs.String())
+	}
+}
+
+// TestUnroutedAnswerUnderMiddleware: under a middleware's writer, what
+// ServeMux answers for a request no route takes, other than 404 and 405 (a
+// redirect to the cleaned path), reaches the client as it does without
+// middleware.
+func TestUnroutedAnswerUnderMiddleware(t *testing.T) {
+	for _, mw := range []bool{false, true} {
+		t.Run(fmt.Sprintf("middleware=%v", mw), func(t *testing.T) {
+			a := routedApp(nil)
+			if mw {
+				a.Use(func(next http.Handler) http.Handler {
+					return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						next.ServeHTTP(&statusRecorder{ResponseWriter: w}, r)
+					})
+				})
+			}
+			got := invoke(t, a, makeEvent(t, "v2", req{path: "/orders//7"}))
+			if loc := got.header("Location"); got.StatusCode != http.StatusTemporaryRedirect || len(loc) != 1 || loc[0] != "/orders/7" {
+				t.Errorf("got %d Location %q, want 307 to /orders/7", got.StatusCode, loc)
+			}
+		})
 	}
 }

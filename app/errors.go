@@ -110,12 +110,16 @@ func public(err error, step string) *Error {
 // error answers 500 "internal error". Errors of status 500 and above are
 // logged with their cause; the cause never reaches the caller.
 //
-// Headers already set are kept, except Content-Length, and Content-Encoding
-// when w is the writer funcify gave the handler: a handler that set
-// "Content-Encoding: gzip" for the body it meant to send, then failed,
-// answers with a plain envelope. When w is a middleware's writer (added with
-// [App.Use]), Content-Encoding is kept, as net/http's http.Error keeps it: a
-// compression middleware sets it and compresses the envelope too.
+// Headers already set are kept, except Content-Length and Content-Encoding,
+// which described the body the handler meant to send: a handler that set
+// "Content-Encoding: gzip" for a pre-compressed body, then failed, answers
+// with a plain envelope, whatever middleware wraps w. A compression
+// middleware added with [App.Use] must therefore set Content-Encoding when
+// it starts encoding (on WriteHeader or the first Write), not before the
+// handler runs: chi's Compress, klauspost/compress's gzhttp and NYTimes'
+// gziphandler all do, and the envelope is then compressed and labelled as
+// any answer. One that sets it up front would have the envelope compressed
+// but unlabelled.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, r, err, "handler")
 }
@@ -134,18 +138,17 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, step string) 
 }
 
 // writeEnvelope writes e as the response, keeping headers already set except
-// Content-Length, which described another body, and Content-Encoding when w
-// is funcify's own writer: a handler set it for the body it meant to send,
-// and the envelope is not encoded. Under a middleware's writer, it is kept,
-// as net/http's http.Error keeps it (go.dev/issue/66343): a compression
-// middleware sets it up front and encodes whatever is written through it,
-// the envelope included.
+// Content-Length and Content-Encoding, which described another body: the
+// envelope is written plain, and a compression middleware between w and
+// funcify's writer labels it when it encodes it (see [WriteError]). Unlike
+// net/http's http.Error, which keeps Content-Encoding for middleware that set
+// it up front (go.dev/issue/66343), this drops it under any writer: kept, it
+// mislabels the envelope under every other middleware that wraps the writer,
+// a status recorder for logs included.
 func writeEnvelope(w http.ResponseWriter, e *Error, problem bool) {
 	h := w.Header()
 	h.Del("Content-Length")
-	if _, own := w.(*responseWriter); own {
-		h.Del("Content-Encoding")
-	}
+	h.Del("Content-Encoding")
 	status := e.status()
 	ctx := e.Ctx
 	if ctx == nil {

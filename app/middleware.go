@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -75,28 +76,89 @@ func parse(p Parser, next http.Handler) http.Handler {
 }
 
 // routeHandler serves the router and turns its own 404 and 405 answers into
-// error envelopes. ServeMux records the matched pattern in r.Pattern; an
-// empty pattern after serving means no route matched.
-type routeHandler struct{ mux *http.ServeMux }
+// error envelopes, written through the writer it was given: a middleware's,
+// if the app has any, so that a compression middleware encodes the envelope
+// as it would any answer. ServeMux's own text never reaches that writer.
+type routeHandler struct {
+	mux     *http.ServeMux
+	problem bool // the app answers errors as problem details
+}
 
 func (h routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.mux.ServeHTTP(w, r)
+	rw, own := w.(*responseWriter)
+	if !own {
+		// A middleware's writer: ask first whether a route takes r,
+		// and let ServeMux answer into a recorder when none does.
+		if _, pattern := h.mux.Handler(r); pattern == "" {
+			h.serveUnrouted(w, r)
+			return
+		}
+		h.mux.ServeHTTP(w, r)
+		return
+	}
+	// funcify's own writer buffers the answer: ServeMux's 404 or 405 is
+	// cleared before the envelope replaces it, and nothing else had
+	// written to it, since only a middleware could have.
+	h.mux.ServeHTTP(rw, r)
 	if r.Pattern != "" {
 		return
 	}
-	rw := writerOf(w)
-	if rw == nil {
+	switch rw.status {
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		status, allow := rw.status, rw.header.Get("Allow")
+		rw.reset()
+		h.writeRouteError(rw, r, status, allow)
+	}
+}
+
+// serveUnrouted answers r, which no route takes, through w: the envelope
+// for ServeMux's 404 or 405, or ServeMux's own answer for anything else
+// (a redirect to the cleaned path).
+func (h routeHandler) serveUnrouted(w http.ResponseWriter, r *http.Request) {
+	m := &muxAnswer{header: make(http.Header, 4)}
+	h.mux.ServeHTTP(m, r)
+	switch m.status {
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		h.writeRouteError(w, r, m.status, m.header.Get("Allow"))
 		return
 	}
-	switch rw.status {
-	case http.StatusNotFound:
-		rw.reset()
-		writeEnvelope(rw, &Error{Status: http.StatusNotFound, Message: "no route for " + r.Method + " " + r.URL.Path, Step: "route"}, rw.app.opts.problem)
-	case http.StatusMethodNotAllowed:
-		allow := rw.header.Get("Allow")
-		rw.reset()
-		rw.header.Set("Allow", allow)
-		writeEnvelope(rw, &Error{Status: http.StatusMethodNotAllowed, Message: "method " + r.Method + " not allowed", Step: "route",
-			Ctx: map[string]any{"allow": allow}}, rw.app.opts.problem)
+	for k, vs := range m.header {
+		w.Header()[k] = vs
 	}
+	if m.status != 0 {
+		w.WriteHeader(m.status)
+	}
+	w.Write(m.body.Bytes())
+}
+
+// writeRouteError writes the envelope of a 404 or, with allow, a 405.
+func (h routeHandler) writeRouteError(w http.ResponseWriter, r *http.Request, status int, allow string) {
+	if status == http.StatusNotFound {
+		writeEnvelope(w, &Error{Status: http.StatusNotFound, Message: "no route for " + r.Method + " " + r.URL.Path, Step: "route"}, h.problem)
+		return
+	}
+	w.Header().Set("Allow", allow)
+	writeEnvelope(w, &Error{Status: http.StatusMethodNotAllowed, Message: "method " + r.Method + " not allowed", Step: "route",
+		Ctx: map[string]any{"allow": allow}}, h.problem)
+}
+
+// muxAnswer records ServeMux's own answer to a request that no route
+// takes.
+type muxAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (m *muxAnswer) Header() http.Header { return m.header }
+
+func (m *muxAnswer) WriteHeader(status int) {
+	if m.status == 0 {
+		m.status = status
+	}
+}
+
+func (m *muxAnswer) Write(p []byte) (int, error) {
+	m.WriteHeader(http.StatusOK)
+	return m.body.Write(p)
 }
