@@ -13,7 +13,8 @@ var ErrDeadline = errors.New("retry: deadline too close for another attempt")
 
 // ErrRetryAfterTooLong is the [Error.Reason] when Do gave up because fn
 // asked, with [RetryAfter], for a delay longer than [WithMaxRetryAfter]
-// allows.
+// allows, and ctx's deadline, if any, would have left room for it (else the
+// Reason is [ErrDeadline]).
 var ErrRetryAfterTooLong = errors.New("retry: delay asked for is over the maximum")
 
 // Error is the error [Do] returns when fn did not succeed. errors.Is and

@@ -51,7 +51,8 @@ func WithBackoff(initial, maxDelay time.Duration) Option {
 // WithMaxRetryAfter sets the longest delay asked for with [RetryAfter] that
 // Do waits before the next try. When fn asks for a longer one, Do does not
 // try again sooner than asked, nor wait that long: it gives up at once with
-// an error that matches [ErrRetryAfterTooLong]. The default is
+// an error that matches [ErrRetryAfterTooLong], or [ErrDeadline] when the
+// delay would not fit before ctx's deadline either (see [Do]). The default is
 // [DefaultMaxRetryAfter]; a negative d counts as 0, which still honours a
 // delay of 0.
 func WithMaxRetryAfter(d time.Duration) Option {
@@ -130,8 +131,12 @@ type config struct {
 // longer) would end at or after the deadline, it gives up at once with
 // [ErrDeadline]. Nor does it wait longer than [WithMaxRetryAfter] allows
 // ([DefaultMaxRetryAfter]) for a delay fn asked for: it gives up at once
-// with [ErrRetryAfterTooLong]. When ctx is done, after a try or during a
-// wait, it gives up at once with ctx's error.
+// with [ErrRetryAfterTooLong]. The deadline is checked first, so a delay
+// over the cap that would not fit before ctx's deadline either gives
+// [ErrDeadline]: [ErrRetryAfterTooLong] tells of a delay that the deadline
+// left room for, or of a ctx without one. Either way Do gives up without
+// waiting. When ctx is done, after a try or during a wait, it gives up at
+// once with ctx's error.
 //
 // Every error Do returns is an [*Error] holding the number of tries and the
 // last error of fn, with the zero T; errors.Is and errors.As see the last
