@@ -84,7 +84,8 @@ type Settings struct {
 	IsFailure func(error) bool
 	// OnStateChange, if set, is called after the circuit changes state,
 	// by the one breaker (across every instance sharing the Store) whose
-	// write made the change.
+	// write made the change; while the Store is unreachable, by the
+	// breaker whose process-local state changed.
 	OnStateChange func(name string, from, to State)
 
 	// Store shares the circuit's state with every breaker of the same Name
@@ -96,26 +97,30 @@ type Settings struct {
 	Staleness time.Duration
 	// StoreTimeout bounds each Store call, so that a Store that hangs
 	// delays a call by at most this before the breaker falls back to
-	// process-local state. Default 500 ms. A read is also bounded by the
-	// caller's own deadline; a write is not: it runs on the caller's
-	// context without its cancellation (context.WithoutCancel), so that an
-	// outcome is recorded even after the caller gave up. A write that the
-	// Store does not confirm within StoreTimeout may still have been
-	// applied: see "Writes the Store did not confirm" in the package
-	// documentation for what the breaker does about it.
+	// process-local state. Default 500 ms. Every Store call is also
+	// bounded by the caller's deadline (a write after the call by 100 ms
+	// before it), except one write after a call that returns past that
+	// deadline. A write runs on the caller's context without its
+	// cancellation (context.WithoutCancel), so that a caller who gave up
+	// does not cut it off once sent. A write that the Store does not
+	// confirm within StoreTimeout may still have been applied: see "Writes
+	// the Store did not take" in the package documentation for what the
+	// breaker does about it.
 	StoreTimeout time.Duration
 	// ConflictBudget bounds the retries of a write of the circuit after
 	// compare-and-set conflicts with other instances. An update of the
 	// circuit (taking a trial slot before a call, recording its outcome
-	// after it) ends within StoreTimeout + ConflictBudget of its start:
-	// each retry, a read and a write, starts only while both fit, each
-	// bounded by StoreTimeout. An update abandoned then is logged, and its
-	// change is lost. Retries back off a few random milliseconds at most,
-	// so the budget holds a caller only while other instances keep winning
-	// the race to write. Default 5 seconds, independent of StoreTimeout:
-	// when a downstream fails, every instance reports at once, and with a
-	// Store that is not a [store.Counter] each failure is one
-	// compare-and-set among theirs.
+	// after it) ends within StoreTimeout + ConflictBudget of its start,
+	// and by the caller's deadline: each retry, a read and a write, starts
+	// only while there is time left, each bounded by StoreTimeout and by
+	// the time left. An update that runs out of the budget is logged; its
+	// change is not lost: a failure is kept pending and a trial's outcome
+	// remembered, to be written when the Store answers again. Retries back
+	// off a few random milliseconds at most, so the budget holds a caller
+	// only while other instances keep winning the race to write. Default 5
+	// seconds, independent of StoreTimeout: when a downstream fails, every
+	// instance reports at once, and with a Store that is not a
+	// [store.Counter] each failure is one compare-and-set among theirs.
 	ConflictBudget time.Duration
 	// Logger receives the line logged when the Store fails and the
 	// breaker falls back to process-local state. Default slog.Default().
@@ -148,6 +153,17 @@ type Breaker struct {
 	degraded   bool         // the Store failed: running on process-local state
 	noCounter  bool         // the Store's Add is unsupported: count by compare-and-set
 	unsettled  []trialWrite // trials whose slot the Store may hold unbeknown to it
+	pending    []pending    // failures the Store does not hold yet
+}
+
+// pending counts failures that could not be written to the Store: the
+// Store failed or was degraded, or the budget of their report ran out
+// before a write of them was made. They are written when the Store answers
+// again (see flush).
+type pending struct {
+	generation uint64 // the generation of the circuit the calls were admitted in
+	window     int64  // the start of the window they were counted in, unix nanoseconds
+	n          int
 }
 
 // circuit is the state of a circuit, as kept in the Store.
@@ -171,9 +187,10 @@ type circuit struct {
 }
 
 // trialWrite is a trial whose slot the Store may hold without this breaker
-// knowing it: a write that took its slot, or recorded its outcome, got no
-// answer from the Store, which may have applied it or not. The breaker
-// settles it (see settle) when the Store answers again.
+// knowing it: a write that took its slot got no answer, or was reported as
+// a conflict that could not be checked, or the trial's outcome went to
+// process-local state only or was not written at all. The breaker settles
+// it (see settle) when the Store answers again.
 type trialWrite struct {
 	id      uint64
 	since   time.Time // when the trial was admitted
@@ -318,7 +335,8 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 	id := rand.Uint64() | 1
 	var admitted ticket
 	var rejected error
-	res, unsure := b.update(ctx, admitting, b.deadline(), func(c *circuit) bool {
+	bud := b.newBudget(ctx, 0, false)
+	res, d := b.update(ctx, admitting, &bud, func(c *circuit) bool {
 		admitted, rejected = ticket{}, nil
 		switch {
 		case c.State == Closed:
@@ -362,10 +380,12 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 	case rejected != nil:
 		err = rejected
 	}
-	if unsure {
-		// The Store did not answer the write that took the slot: it may
-		// hold it. Remember the trial, to give its slot back or record
-		// its outcome there when the Store answers again.
+	if d != sure {
+		// A write that took the slot got no answer, failed, or was
+		// reported as a conflict that update could not check (the
+		// caller's context ended first): the Store may hold the slot.
+		// Remember the trial, to give its slot back or record its
+		// outcome there when the Store answers again.
 		o := cutOff
 		if err == nil && admitted.trial == id {
 			o = running
@@ -379,17 +399,26 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 }
 
 // report records the outcome of an admitted call.
+//
+// Its Store work ends within StoreTimeout + ConflictBudget, and
+// deadlineMargin before the caller's deadline; when that deadline has
+// passed already, it makes one write, bounded by StoreTimeout. What it could
+// not write is not lost: a failure is kept pending (see keep), a trial's
+// outcome is remembered (see settle), and both are written when the Store
+// answers again.
 func (b *Breaker) report(ctx context.Context, t ticket, o outcome) {
 	if t.trial == 0 && o != failed {
 		return // only a failure changes a closed circuit
 	}
 	now := b.set.Now()
-	giveUp := b.deadline()
+	bud := b.newBudget(ctx, deadlineMargin, true)
 	if t.trial == 0 {
-		b.count(ctx, t, now, giveUp)
+		if b.count(ctx, t.generation, 1, now.UnixNano(), &bud) && b.hasPending() {
+			b.flush(ctx, &bud) // the Store answers: write what it missed
+		}
 		return
 	}
-	res, unsure := b.update(ctx, reporting, giveUp, func(c *circuit) bool {
+	res, _ := b.update(ctx, reporting, &bud, func(c *circuit) bool {
 		if c.Generation != t.generation || c.State != HalfOpen {
 			return false // the circuit changed since the call began: stale
 		}
@@ -400,26 +429,25 @@ func (b *Breaker) report(ctx context.Context, t ticket, o outcome) {
 	}
 	b.mu.Lock()
 	i := slices.IndexFunc(b.unsettled, func(w trialWrite) bool { return w.id == t.trial })
-	switch {
-	case res == inStore && !unsure:
+	if res == inStore {
 		// The Store holds the outcome (or had nothing of this trial).
 		if i >= 0 {
 			b.unsettled = slices.Delete(b.unsettled, i, i+1)
 		}
 		b.mu.Unlock()
 		return
-	case i < 0 && !unsure:
-		b.mu.Unlock()
-		return // no write of this trial went unanswered
-	case i < 0:
+	}
+	// The outcome went to process-local state only (the Store failed, now
+	// or during the call), or nowhere (the budget ran out), while the Store
+	// may hold the trial's slot: remember it, and record it there if the
+	// Store answers now, or else when it answers again.
+	if i < 0 {
 		b.unsettled = append(b.unsettled, trialWrite{id: t.trial, since: now})
 		i = len(b.unsettled) - 1
 	}
 	b.unsettled[i].outcome, b.unsettled[i].at = o, now
 	b.mu.Unlock()
-	// The outcome went to process-local state only, and the Store may
-	// hold the trial's slot: record the outcome there, if it answers now.
-	b.settle(ctx, giveUp)
+	b.settle(ctx, &bud)
 }
 
 // conclude applies the outcome o of the trial id to the half-open circuit
@@ -443,8 +471,8 @@ func conclude(c *circuit, id uint64, o outcome, now time.Time) bool {
 }
 
 // unconfirmed remembers a trial whose slot the Store may hold, after a
-// write that took the slot got no answer. Trials older than TrialTimeout
-// are forgotten: the Store frees their slots by then.
+// write that took the slot was not confirmed. Trials older than
+// TrialTimeout are forgotten: the Store frees their slots by then.
 func (b *Breaker) unconfirmed(w trialWrite) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -462,7 +490,7 @@ func (b *Breaker) unconfirmed(w trialWrite) {
 // Trials still running wait for their outcome; those settled, or older than
 // TrialTimeout, are forgotten; the others wait for the Store to answer
 // again (see refresh).
-func (b *Breaker) settle(ctx context.Context, giveUp time.Time) {
+func (b *Breaker) settle(ctx context.Context, bud *budget) {
 	now := b.set.Now()
 	b.mu.Lock()
 	var due []trialWrite
@@ -489,8 +517,8 @@ func (b *Breaker) settle(ctx context.Context, giveUp time.Time) {
 	}()
 	if degraded {
 		// Find out whether the Store answers again.
-		deadline, byBudget := b.callDeadline(giveUp)
-		if !deadline.After(b.wall()) {
+		deadline, byBudget, ok := bud.call(b.wall(), b.set.StoreTimeout, false)
+		if !ok {
 			left = due
 			return
 		}
@@ -504,126 +532,171 @@ func (b *Breaker) settle(ctx context.Context, giveUp time.Time) {
 		}
 	}
 	for _, w := range due {
-		res, unsure := b.update(ctx, settling, giveUp, func(c *circuit) bool {
+		res, _ := b.update(ctx, settling, bud, func(c *circuit) bool {
 			if c.State != HalfOpen || !slices.ContainsFunc(c.Trials, func(tr trial) bool { return tr.ID == w.id }) {
 				return false // the Store does not hold the trial
 			}
 			return conclude(c, w.id, w.outcome, w.at)
 		})
-		if res != inStore || unsure {
+		if res != inStore {
 			left = append(left, w)
 		}
 	}
 }
 
-// count counts a failure of a call admitted with t in a closed circuit.
+// count counts n failures of calls admitted in generation gen of a closed
+// circuit, in the window live in the Store, or else in a new window that
+// starts at start (unix nanoseconds): the failure's time, or that of the
+// window in which pending failures were counted. It reports whether the
+// Store answered: it holds the failures, or they were stale.
 //
-// With a Store that is a store.Counter, the failure is added to a counter
-// of the current window: concurrent failures on every instance then never
-// conflict, and none is lost. Only the start of a window and the opening of
-// the circuit are compare-and-sets, each made once, by one instance, and
-// retried by the others only to see that it was made. The window's count is
-// the counter plus the circuit's Failures, which an instance that counts by
+// With a Store that is a store.Counter, the failures are added to a counter
+// of the window: concurrent failures on every instance then never
+// conflict. Only the start of a window and the opening of the circuit are
+// compare-and-sets, each made once, by one instance, and retried by the
+// others only to see that it was made. The window's count is the counter
+// plus the circuit's Failures, which an instance that counts by
 // compare-and-set adds to; and a window is restarted only when it has
 // ended, so that a window holding a counter is never replaced by another.
-func (b *Breaker) count(ctx context.Context, t ticket, now, giveUp time.Time) {
-	if !b.counting() {
-		b.countInCircuit(ctx, t, now, giveUp)
-		return
+//
+// Failures that could not be written are kept pending (see keep), except
+// those of a write that got no answer: the Store may have applied it, and
+// writing them again would count them twice.
+//
+// n may be 0, to check a window's count against the threshold (see
+// recheck): it then starts no window.
+func (b *Breaker) count(ctx context.Context, gen uint64, n int, start int64, bud *budget) bool {
+	now := b.set.Now()
+	if !b.counting() || (bud.last && !b.liveWindow(gen, now)) {
+		// Past the caller's deadline, with no window known, the one
+		// write counts the failures in the circuit, starting a window.
+		return b.countInCircuit(ctx, gen, n, start, bud, true)
 	}
 	var window int64
 	var failures int
-	res, _ := b.update(ctx, reporting, giveUp, func(c *circuit) bool {
+	res, _ := b.update(ctx, reporting, bud, func(c *circuit) bool {
 		window, failures = 0, 0
-		if c.Generation != t.generation || c.State != Closed {
+		if c.Generation != gen || c.State != Closed {
 			return false // stale
 		}
 		if b.inWindow(c, now) {
 			window, failures = c.WindowStart, c.Failures
 			return false
 		}
-		c.Failures, c.WindowStart = 0, now.UnixNano()
-		window = c.WindowStart
+		if n == 0 {
+			return false // nothing to check
+		}
+		c.Failures, c.WindowStart = 0, start
+		window = start
 		return true
 	})
 	switch {
 	case res == gaveUp:
-		return
+		b.keep(gen, start, n) // the window's start is not known to be written
+		return false
 	case res == inLocal || !b.counting():
-		b.countInCircuit(ctx, t, now, giveUp) // the Store failed meanwhile
-		return
+		return b.countInCircuit(ctx, gen, n, start, bud, true) // the Store failed meanwhile
 	case window == 0:
-		return
+		return true
 	}
-	deadline, byBudget := b.callDeadline(giveUp)
-	if !deadline.After(b.wall()) {
-		b.abandon(ctx, "add")
-		return
+	deadline, byBudget, ok := bud.call(b.wall(), b.set.StoreTimeout, true)
+	if !ok {
+		b.abandon(ctx, "add", bud)
+		b.keep(gen, window, n)
+		return false
 	}
 	wctx := context.WithoutCancel(ctx)
 	sctx, cancel := context.WithDeadline(wctx, deadline)
-	n, err := b.counter.Add(sctx, b.countKey(t.generation, window), 1, b.set.Window+time.Minute)
+	total, err := b.counter.Add(sctx, b.countKey(gen, window), int64(n), b.set.Window+time.Minute)
 	cancel()
 	if err != nil {
-		if byBudget && !b.wall().Before(deadline) {
-			b.abandon(ctx, "add") // cut off by the budget, not a Store outage
-			return
-		}
-		if errors.Is(err, errors.ErrUnsupported) {
+		unanswered := !b.wall().Before(deadline)
+		switch {
+		case unanswered && byBudget:
+			b.abandon(ctx, "add", bud) // cut off by the budget, not a Store outage
+			return false
+		case errors.Is(err, errors.ErrUnsupported):
 			b.mu.Lock()
 			b.noCounter = true
 			b.mu.Unlock()
-		} else if !b.fallBack(wctx, err) {
-			return
+			return b.countInCircuit(ctx, gen, n, window, bud, true)
+		case !b.fallBack(wctx, err):
+			return false
 		}
-		b.countInCircuit(ctx, t, now, giveUp)
-		return
+		// Count them in process-local state, and keep them pending
+		// unless the Add may have been applied.
+		b.countInCircuit(ctx, gen, n, window, bud, !unanswered)
+		return false
 	}
 	threshold := int64(b.set.FailureThreshold)
-	if n+int64(failures) < threshold {
-		return
+	if total+int64(failures) < threshold {
+		return true
 	}
-	b.update(ctx, reporting, giveUp, func(c *circuit) bool {
-		if c.Generation != t.generation || c.State != Closed || c.WindowStart != window || n+int64(c.Failures) < threshold {
+	// An opening given up here is made by the next failure counted.
+	b.update(ctx, reporting, bud, func(c *circuit) bool {
+		if c.Generation != gen || c.State != Closed || c.WindowStart != window || total+int64(c.Failures) < threshold {
 			return false // opened already, or a new window
 		}
 		*c = circuit{State: Open, Generation: c.Generation + 1, OpenedAt: now.UnixNano()}
 		return true
 	})
+	return true
 }
 
-// countInCircuit counts a failure in the circuit itself, by compare-and-set,
-// or in process-local state while the Store is unreachable.
-func (b *Breaker) countInCircuit(ctx context.Context, t ticket, now, giveUp time.Time) {
+// countInCircuit counts n failures in the circuit itself, by
+// compare-and-set, or in process-local state while the Store is
+// unreachable. With keep, failures that the Store does not hold then, and
+// that no unanswered write may have given it, are kept pending. It reports
+// whether the Store holds them (or found them stale).
+func (b *Breaker) countInCircuit(ctx context.Context, gen uint64, n int, start int64, bud *budget, keep bool) bool {
+	if n <= 0 {
+		return true
+	}
 	b.mu.Lock()
 	reread := b.ownWrite && !b.local && !b.degraded
 	b.mu.Unlock()
-	if deadline, byBudget := b.callDeadline(giveUp); reread && !byBudget {
-		// This breaker's copy is its own last write. Read the circuit
-		// first, as the instances whose writes lost to that one have
-		// done: writing from its copy at once, it would win every round
-		// against them while its failures keep coming, and they could
-		// only retry until their budget ran out.
-		wctx := context.WithoutCancel(ctx)
-		if err := b.read(wctx, deadline); err != nil && !b.fallBack(wctx, err) {
-			return
+	if reread {
+		if deadline, byBudget, ok := bud.call(b.wall(), b.set.StoreTimeout, false); ok && !byBudget {
+			// This breaker's copy is its own last write. Read the
+			// circuit first, as the instances whose writes lost to that
+			// one have done: writing from its copy at once, it would win
+			// every round against them while its failures keep coming,
+			// and they could only retry until their budget ran out.
+			wctx := context.WithoutCancel(ctx)
+			if err := b.read(wctx, deadline); err != nil && !b.fallBack(wctx, err) {
+				return false
+			}
 		}
 	}
-	b.update(ctx, reporting, giveUp, func(c *circuit) bool {
-		if c.Generation != t.generation || c.State != Closed {
+	now := b.set.Now()
+	res, d := b.update(ctx, reporting, bud, func(c *circuit) bool {
+		if c.Generation != gen || c.State != Closed {
 			return false
 		}
-		return b.countLocal(c, now)
+		return b.countLocal(c, n, start, now)
 	})
+	if res == inStore {
+		return true
+	}
+	if keep && d != unanswered {
+		b.keep(gen, start, n)
+	}
+	return false
 }
 
-// countLocal counts a failure at now in the closed circuit c, in c itself,
-// and opens c at the threshold. It reports whether it changed c.
-func (b *Breaker) countLocal(c *circuit, now time.Time) bool {
+// countLocal counts n failures at now in the closed circuit c, in c itself,
+// starting a window at start if c has none live, and opens c when its own
+// count reaches the threshold. It reports whether it changed c.
+//
+// It sees only the circuit's own count: where instances that count with a
+// store.Counter share the circuit, the failures in their counter are not
+// in it, and a threshold crossed by the two added up is found by the next
+// of them to read the circuit (see recheck).
+func (b *Breaker) countLocal(c *circuit, n int, start int64, now time.Time) bool {
 	if !b.inWindow(c, now) {
-		c.Failures, c.WindowStart = 0, now.UnixNano()
+		c.Failures, c.WindowStart = 0, start
 	}
-	c.Failures++
+	c.Failures += n
 	if c.Failures >= b.set.FailureThreshold {
 		*c = circuit{State: Open, Generation: c.Generation + 1, OpenedAt: now.UnixNano()}
 	}
@@ -634,6 +707,14 @@ func (b *Breaker) countLocal(c *circuit, now time.Time) bool {
 // now. A window holding no failure of the circuit's own may hold a counter's.
 func (b *Breaker) inWindow(c *circuit, now time.Time) bool {
 	return c.WindowStart != 0 && now.Sub(time.Unix(0, c.WindowStart)) <= b.set.Window
+}
+
+// liveWindow reports whether this breaker's copy is the closed circuit of
+// generation gen with a window live at now.
+func (b *Breaker) liveWindow(gen uint64, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.st.Generation == gen && b.st.State == Closed && b.inWindow(&b.st, now)
 }
 
 // counting reports whether failures are counted by the Store's Add.
@@ -650,6 +731,82 @@ func (b *Breaker) counting() bool {
 // window that began at window in the given generation of the circuit.
 func (b *Breaker) countKey(generation uint64, window int64) string {
 	return "breaker.failures/" + b.set.Name + "/" + strconv.FormatUint(generation, 10) + "/" + strconv.FormatInt(window, 10)
+}
+
+// keep keeps n failures pending: failures of calls admitted in generation
+// gen, at start (unix nanoseconds), that the Store does not hold. They are
+// counted in the window of this breaker's copy if it is live, and else in
+// one that starts at start, merged with others of the same generation and
+// window. Pending failures whose window has ended are dropped: they no
+// longer count.
+func (b *Breaker) keep(gen uint64, start int64, n int) {
+	if n <= 0 || b.local {
+		return
+	}
+	now := b.set.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	window := start
+	if c := &b.st; c.Generation == gen && c.State == Closed && b.inWindow(c, now) && c.WindowStart < window {
+		window = c.WindowStart
+	}
+	b.pending = slices.DeleteFunc(b.pending, func(p pending) bool {
+		return now.Sub(time.Unix(0, p.window)) > b.set.Window
+	})
+	for i := range b.pending {
+		if p := &b.pending[i]; p.generation == gen && p.window == window {
+			p.n += n
+			return
+		}
+	}
+	b.pending = append(b.pending, pending{generation: gen, window: window, n: n})
+}
+
+func (b *Breaker) hasPending() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.pending) != 0
+}
+
+// flush writes the pending failures to the Store, once it answers again,
+// as count writes a failure: added to the window's counter (or to the
+// circuit's count without a store.Counter), opening the circuit if the
+// window's count reaches the threshold. Failures of a generation that the
+// circuit in the Store has left, like any outcome of an earlier
+// generation, and those whose window has ended, are dropped; those that
+// cannot be written now are kept again.
+func (b *Breaker) flush(ctx context.Context, bud *budget) {
+	b.mu.Lock()
+	due := b.pending
+	b.pending = nil
+	b.mu.Unlock()
+	now := b.set.Now()
+	for _, p := range due {
+		if now.Sub(time.Unix(0, p.window)) <= b.set.Window {
+			b.count(ctx, p.generation, p.n, p.window, bud)
+		}
+	}
+}
+
+// recheck opens the circuit when this breaker, which counts failures with
+// a store.Counter, reads a closed circuit whose own count grew since its
+// copy: an instance that counts by compare-and-set sees only the circuit's
+// count, and may have brought the window's count (the counter plus the
+// circuit's) to the threshold without knowing it. prev is the copy before
+// the read.
+func (b *Breaker) recheck(ctx context.Context, prev circuit, bud *budget) {
+	if !b.counting() {
+		return
+	}
+	now := b.set.Now()
+	b.mu.Lock()
+	c := b.st
+	b.mu.Unlock()
+	if c.State != Closed || c.Failures == 0 || !b.inWindow(&c, now) ||
+		c.Generation == prev.Generation && c.WindowStart == prev.WindowStart && c.Failures <= prev.Failures {
+		return
+	}
+	b.count(ctx, c.Generation, 0, c.WindowStart, bud)
 }
 
 func (b *Breaker) standDownOver(c circuit, now time.Time) bool {
@@ -674,51 +831,102 @@ const (
 	gaveUp               // nowhere: update gave up
 )
 
-// deadline returns when an update that starts now must end: StoreTimeout
-// for its first write, and ConflictBudget for retries after conflicts.
-func (b *Breaker) deadline() time.Time {
-	return b.wall().Add(b.set.StoreTimeout + b.set.ConflictBudget)
+// doubt tells what an update knows of its last write, when the Store did
+// not confirm it.
+type doubt int
+
+const (
+	sure        doubt = iota // the Store confirmed the write, or no write was made
+	unverified               // reported as a conflict, and not read back: a Store may report its own write so
+	writeFailed              // failed: most likely not applied
+	unanswered               // cut off by its bound: applied if the Store got it
+)
+
+// deadlineMargin is the time that Store work after a call leaves before
+// the caller's deadline, for the caller to answer.
+const deadlineMargin = 100 * time.Millisecond
+
+// budget bounds the Store work of an update, or of the updates of one
+// admission or report: no Store call starts at or after end, and each ends
+// by it.
+type budget struct {
+	end      time.Time
+	byCaller bool // end is the caller's deadline: running out of it says nothing of the Store
+	last     bool // the caller's deadline has passed: one write, bounded by StoreTimeout, and no read
+	spent    bool // last: the one write was made
 }
 
-// callDeadline returns the deadline of a Store call of an update that must
-// end by giveUp: StoreTimeout from now, or giveUp if sooner, and then
-// byBudget. A call cut off by the budget is an update abandoned, not a
-// Store outage.
-func (b *Breaker) callDeadline(giveUp time.Time) (deadline time.Time, byBudget bool) {
-	deadline = b.wall().Add(b.set.StoreTimeout)
-	if deadline.After(giveUp) {
-		return giveUp, true
+// newBudget returns the budget of Store work that starts now for a caller
+// with ctx: StoreTimeout + ConflictBudget, ending at the latest margin
+// before the caller's deadline. With lastWrite, a caller whose deadline has
+// passed gets one write, bounded by StoreTimeout, for an outcome that must
+// be recorded; otherwise it gets none.
+func (b *Breaker) newBudget(ctx context.Context, margin time.Duration, lastWrite bool) budget {
+	now := b.wall()
+	bud := budget{end: now.Add(b.set.StoreTimeout + b.set.ConflictBudget)}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return bud
 	}
-	return deadline, false
+	if lastWrite && !now.Before(deadline) {
+		return budget{end: now.Add(b.set.StoreTimeout), byCaller: true, last: true}
+	}
+	if d := deadline.Add(-margin); d.Before(bud.end) {
+		bud.end, bud.byCaller = d, true
+	}
+	return bud
+}
+
+// call returns the deadline of a Store call (a write, or a read) that
+// starts at now under bud: timeout from now, or the budget's end if sooner,
+// and then byBudget: a call cut off by the budget is an update put off, not
+// a Store outage. ok is false when no call may start: the budget has ended,
+// or the caller's deadline has passed and the call is a read or a second
+// write.
+func (bud *budget) call(now time.Time, timeout time.Duration, write bool) (deadline time.Time, byBudget, ok bool) {
+	if bud.last {
+		if !write || bud.spent {
+			return time.Time{}, false, false
+		}
+		bud.spent = true
+	}
+	if !bud.end.After(now) {
+		return time.Time{}, false, false
+	}
+	deadline = now.Add(timeout)
+	if deadline.After(bud.end) {
+		return bud.end, true, true
+	}
+	return deadline, false, true
 }
 
 // update applies change to the circuit: to the Store by compare-and-set,
 // reading it again after every conflict, or to the process-local state when
 // there is no Store or it has failed. change reports whether it changed the
 // circuit; it may run several times, on fresher states. update reports
-// where the change went, and whether a write of it got no answer from the
-// Store (which may then hold it although update applied it locally).
+// where the change went, and what it knows of its last write when the Store
+// did not confirm it.
 //
 // Each write runs on ctx without its cancellation, so that a write, once
-// sent, is not cut off by the caller's deadline: it might take a trial slot,
-// or count a failure, that no one would know of. It is bounded by
-// StoreTimeout. Retries after conflicts back off a random moment; each read
-// and write starts only before giveUp, bounded by the time left, and the
-// update gives up when none is left; before the call (admitting) retries
-// also stop when ctx is done. A write whose nonce is in the circuit read
-// after a conflict was applied, whatever the Store said.
-func (b *Breaker) update(ctx context.Context, kind updateKind, giveUp time.Time, change func(*circuit) bool) (where, bool) {
+// sent, is not cut off by the caller: it might take a trial slot, or count
+// a failure, that no one would know of. Each read and write starts only
+// within bud, bounded by StoreTimeout and by the time left; retries after
+// conflicts back off a random moment, and the update gives up when bud has
+// no time left; before the call (admitting) retries also stop when ctx is
+// done. A write whose nonce is in the circuit read after a conflict was
+// applied, whatever the Store said.
+func (b *Breaker) update(ctx context.Context, kind updateKind, bud *budget, change func(*circuit) bool) (where, doubt) {
 	wctx := context.WithoutCancel(ctx)
 	var sent circuit // the last write, which the Store reported as a conflict
 	var from State   // the state sent replaced
-	unsure := false  // a write got no answer
+	d := sure
 	for attempt := 0; ; attempt++ {
 		b.mu.Lock()
 		cur, version := b.st, b.version
 		if b.local || b.degraded {
 			if kind == settling {
 				b.mu.Unlock()
-				return inLocal, false
+				return inLocal, d
 			}
 			next := cur.clone()
 			changed := change(&next)
@@ -729,22 +937,25 @@ func (b *Breaker) update(ctx context.Context, kind updateKind, giveUp time.Time,
 			if changed {
 				b.changed(cur.State, next.State)
 			}
-			return inLocal, unsure
+			return inLocal, d
 		}
 		b.mu.Unlock()
 
-		if sent.Nonce != 0 && cur.Nonce == sent.Nonce {
-			// The Store applied the write that it reported as a
-			// conflict (its reply was lost and the client sent it again,
-			// say): the circuit read back is that write.
-			if kind != settling {
-				b.changed(from, sent.State)
+		if sent.Nonce != 0 {
+			if cur.Nonce == sent.Nonce {
+				// The Store applied the write that it reported as a
+				// conflict (its reply was lost and the client sent it
+				// again, say): the circuit read back is that write.
+				if kind != settling {
+					b.changed(from, sent.State)
+				}
+				return inStore, sure
 			}
-			return inStore, false
+			sent, d = circuit{}, sure // read back: not applied
 		}
 		next := cur.clone()
 		if !change(&next) {
-			return inStore, false
+			return inStore, sure
 		}
 		next.Nonce = rand.Uint64() | 1
 		value, err := json.Marshal(next)
@@ -753,12 +964,12 @@ func (b *Breaker) update(ctx context.Context, kind updateKind, giveUp time.Time,
 			// than write something else.
 			b.logger().LogAttrs(ctx, slog.LevelError, "breaker: encoding the circuit",
 				slog.String("breaker", b.set.Name), slog.String("error", err.Error()))
-			return gaveUp, false
+			return gaveUp, d
 		}
-		deadline, byBudget := b.callDeadline(giveUp)
-		if !deadline.After(b.wall()) {
-			b.abandon(ctx, "update")
-			return gaveUp, false
+		deadline, byBudget, ok := bud.call(b.wall(), b.set.StoreTimeout, true)
+		if !ok {
+			b.abandon(ctx, "update", bud)
+			return gaveUp, d
 		}
 		sctx, cancel := context.WithDeadline(wctx, deadline)
 		newVersion, err := b.set.Store.CompareAndSet(sctx, b.key, version, value, b.ttl())
@@ -771,41 +982,47 @@ func (b *Breaker) update(ctx context.Context, kind updateKind, giveUp time.Time,
 			if kind != settling {
 				b.changed(cur.State, next.State)
 			}
-			return inStore, false
+			return inStore, sure
 		case errors.Is(err, store.ErrConflict):
 			// Another instance wrote first: read its state and apply the
 			// change to that, after a random moment that spreads the
 			// writers out.
-			sent, from = next, cur.State
+			sent, from, d = next, cur.State, unverified
 			if kind == admitting && ctx.Err() != nil {
-				return gaveUp, false
+				return gaveUp, d
 			}
 			b.pause(backOff(attempt))
-			deadline, byBudget := b.callDeadline(giveUp)
-			if !deadline.After(b.wall()) {
-				b.abandon(ctx, "update")
-				return gaveUp, false
+			deadline, byBudget, ok := bud.call(b.wall(), b.set.StoreTimeout, false)
+			if !ok {
+				b.abandon(ctx, "update", bud)
+				return gaveUp, d
 			}
 			if err := b.read(wctx, deadline); err != nil {
 				if byBudget && !b.wall().Before(deadline) {
-					b.abandon(ctx, "update")
-					return gaveUp, false
+					b.abandon(ctx, "update", bud)
+					return gaveUp, d
 				}
 				if !b.fallBack(wctx, err) {
-					return gaveUp, false
+					return gaveUp, d
 				}
 			}
-		case byBudget && !b.wall().Before(deadline):
-			// Cut off by the budget, not for want of a Store: the
-			// write may have been applied or not.
-			b.abandon(ctx, "update")
-			return gaveUp, true
-		default:
-			// No answer, or a failure: the Store may have applied the
-			// write or not. Go on with process-local state.
-			sent, unsure = circuit{}, true
+		case !b.wall().Before(deadline):
+			// No answer within the call's bound: the Store may have
+			// applied the write or not.
+			sent, d = circuit{}, unanswered
+			if byBudget {
+				// Cut off by the budget, not for want of a Store.
+				b.abandon(ctx, "update", bud)
+				return gaveUp, d
+			}
 			if !b.fallBack(wctx, err) {
-				return gaveUp, true // never spin on a Store that cannot be left
+				return gaveUp, d // never spin on a Store that cannot be left
+			}
+		default:
+			// A failure: go on with process-local state.
+			sent, d = circuit{}, writeFailed
+			if !b.fallBack(wctx, err) {
+				return gaveUp, d
 			}
 		}
 	}
@@ -819,8 +1036,14 @@ func backOff(attempt int) time.Duration {
 	return rand.N(limit) + 1
 }
 
-// abandon logs an update given up after conflicts filled its budget.
-func (b *Breaker) abandon(ctx context.Context, what string) {
+// abandon logs an update given up after conflicts filled its budget. An
+// update that the caller's deadline cut short is not logged: the caller's
+// own lack of time says nothing of the Store. Either way nothing is lost:
+// a failure is kept pending, a trial's outcome remembered.
+func (b *Breaker) abandon(ctx context.Context, what string, bud *budget) {
+	if bud.byCaller {
+		return
+	}
 	b.logger().LogAttrs(ctx, slog.LevelWarn, "breaker: "+what+" abandoned after repeated conflicts",
 		slog.String("breaker", b.set.Name), slog.Duration("budget", b.set.ConflictBudget))
 }
@@ -839,8 +1062,11 @@ func (b *Breaker) ttl() time.Duration {
 
 // refresh reads the circuit from the Store if this breaker's copy is older
 // than Staleness. One caller reads while the others go on with the copy
-// they have. When the Store answers, trials it may hold unbeknown to it are
-// settled.
+// they have. When the Store answers, what it missed is written: the
+// outcomes of trials it may hold unbeknown to it, and pending failures;
+// and a count that an instance counting by compare-and-set may have taken
+// to the threshold is checked (see recheck). That work ends deadlineMargin
+// before the caller's deadline.
 func (b *Breaker) refresh(ctx context.Context) {
 	if b.local {
 		return
@@ -852,6 +1078,7 @@ func (b *Breaker) refresh(ctx context.Context) {
 		return
 	}
 	b.refreshing = true
+	prev := b.st
 	b.mu.Unlock()
 	err := b.read(ctx, b.wall().Add(b.set.StoreTimeout))
 	outage := err != nil && ctx.Err() == nil // a read the caller cut short says nothing of the Store
@@ -861,13 +1088,19 @@ func (b *Breaker) refresh(ctx context.Context) {
 		// Try the Store again after Staleness, not on every call.
 		b.readAt = now
 	}
-	unsettled := err == nil && len(b.unsettled) != 0
+	due := err == nil && (len(b.unsettled) != 0 || len(b.pending) != 0)
 	b.mu.Unlock()
 	if outage {
 		b.fallBack(ctx, err)
 	}
-	if unsettled {
-		b.settle(ctx, b.deadline())
+	if err != nil {
+		return
+	}
+	bud := b.newBudget(ctx, deadlineMargin, false)
+	b.recheck(ctx, prev, &bud)
+	if due {
+		b.settle(ctx, &bud)
+		b.flush(ctx, &bud)
 	}
 }
 

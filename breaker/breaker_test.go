@@ -594,6 +594,7 @@ func runSharedState(t *testing.T, newStore func(t *testing.T) store.Store) {
 	if t.Failed() {
 		return
 	}
+	nextInvocations(clk, breakers)
 	st := readCircuit(t, breakers[0])
 	if n := storedFailures(t, breakers[0]); n != failures || st.State != Closed {
 		t.Fatalf("stored circuit %+v with %d failures: want exactly %d failures, closed\n%s", st, n, failures, logs.String())
@@ -612,14 +613,47 @@ func runSharedState(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	close(start)
 	wg.Wait()
+	nextInvocations(clk, breakers)
 	if st := readCircuit(t, breakers[0]); st.State != Open {
 		t.Fatalf("stored circuit %+v: want open", st)
 	}
 	if n := changes.Load(); n != 1 {
 		t.Fatalf("OnStateChange fired %d times across the instances, want once", n)
 	}
-	if logs.String() != "" {
-		t.Errorf("logged:\n%s", logs.String())
+	// A Store call slower than StoreTimeout (dynalite on a busy machine)
+	// sends an instance to process-local state until its next read, and
+	// that is logged; nothing else may be.
+	for line := range strings.Lines(logs.String()) {
+		var l struct{ Msg string }
+		if err := json.Unmarshal([]byte(line), &l); err != nil || l.Msg != "breaker: store unavailable, using process-local state" && l.Msg != "breaker: store reachable again" {
+			t.Errorf("logged:\n%s", logs.String())
+			break
+		}
+	}
+}
+
+// nextInvocations makes the next invocation of each instance, once its copy
+// of the circuit is stale, as many times as it takes (at most 5) for every
+// instance to have written the failures it could not write before: those
+// are written when the Store answers again, on the instance's next read of
+// it. The shared-state test's clock does not move while its instances
+// report, so without this an instance that a slow Store call sent to
+// process-local state would never read the Store again.
+func nextInvocations(clk *clock, breakers []*Breaker) {
+	for range 5 {
+		waiting := false
+		for _, b := range breakers {
+			b.mu.Lock()
+			waiting = waiting || b.degraded || len(b.pending) != 0
+			b.mu.Unlock()
+		}
+		if !waiting {
+			return
+		}
+		clk.Advance(time.Second) // the default Staleness
+		for _, b := range breakers {
+			b.State(context.Background())
+		}
 	}
 }
 

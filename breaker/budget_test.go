@@ -2,6 +2,8 @@ package breaker
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -103,5 +105,72 @@ func TestReportBudget(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "store unavailable") {
 		t.Errorf("the end of the budget was logged as a store outage:\n%s", logs.String())
+	}
+}
+
+// TestReportWithinCallerDeadline is the regression test for a report that
+// held its caller past the caller's deadline: a Lambda invocation with 1 s
+// left had its downstream call fail fast (a 503) while other instances kept
+// winning the race to write the circuit, and the report retried for
+// StoreTimeout + ConflictBudget, 5.5 s by default, 4.5 s past the
+// invocation's deadline, by when Lambda had killed the invocation and the
+// write with it. The report must end before the caller's deadline.
+func TestReportWithinCallerDeadline(t *testing.T) {
+	wall := newWallClock()
+	b := New(Settings{Name: "api", Store: slowConflictingStore{Store: memstore.New(), wall: wall, delay: 5 * time.Millisecond},
+		Now: newClock().Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	b.wall, b.pause = wall.Now, wall.Sleep
+	b.readAt = b.set.Now() // a fresh copy: no read before the call
+
+	start := wall.Now()
+	ctx, cancel := context.WithDeadline(context.Background(), start.Add(time.Second))
+	defer cancel()
+	Execute(ctx, b, func(context.Context) (int, error) { return 0, errDown })
+	deadline, _ := ctx.Deadline()
+	if past := wall.Now().Sub(deadline); past > 0 {
+		t.Fatalf("Execute returned %v after the caller's deadline (1 s after the call began; StoreTimeout %v, ConflictBudget %v)",
+			past, b.set.StoreTimeout, b.set.ConflictBudget)
+	}
+}
+
+// TestReportPastCallerDeadline checks the one write that a report makes
+// when the caller's deadline has passed already: bounded by StoreTimeout,
+// and the only Store call, so that the outcome is recorded if the Store
+// takes it at once, and kept pending otherwise.
+func TestReportPastCallerDeadline(t *testing.T) {
+	for _, conflict := range []bool{false, true} {
+		t.Run(fmt.Sprintf("conflict=%v", conflict), func(t *testing.T) {
+			wall := newWallClock()
+			cs := &countingStore{Store: memstore.New()}
+			var s store.Store = cs
+			if conflict {
+				s = &conflictingStore{Store: cs}
+				s.(*conflictingStore).conflicts.Store(1 << 62)
+			}
+			b := New(Settings{Name: "api", Store: s, Now: newClock().Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			b.wall, b.pause = wall.Now, wall.Sleep
+			b.readAt = b.set.Now()
+
+			ctx, cancel := context.WithDeadline(context.Background(), wall.Now().Add(time.Second))
+			defer cancel()
+			Execute(ctx, b, func(context.Context) (int, error) {
+				wall.Sleep(2 * time.Second) // the downstream answers 503 after the caller's deadline
+				return 0, errDown
+			})
+			if g := cs.gets.Load(); g != 0 {
+				t.Errorf("%d reads after the caller's deadline, want none", g)
+			}
+			stored := int64(0)
+			if it, _ := cs.Get(context.Background(), b.key); it.Version != 0 {
+				stored = storedFailures(t, b)
+			}
+			want, pending := int64(1), 0
+			if conflict {
+				want, pending = 0, 1
+			}
+			if stored != want || b.pendingFailures() != pending {
+				t.Errorf("a failure reported after the caller's deadline: %d stored, %d pending; want %d and %d", stored, b.pendingFailures(), want, pending)
+			}
+		})
 	}
 }

@@ -72,3 +72,37 @@ func TestMixedFleetCounts(t *testing.T) {
 		t.Fatalf("four failures within a minute across two instances: stored circuit %+v, want open (threshold 3)", st)
 	}
 }
+
+// TestMixedFleetThresholdOnComparingInstance is the regression test for a
+// threshold crossed by an instance that counts by compare-and-set (a Store
+// that is not a store.Counter, such as a wrapper that does not forward Add,
+// or dynamostore on a Client without UpdateItem): it sees only the
+// circuit's own count, not the counter of the instances that count with
+// Add, and its failure, the third of a threshold-3 window, left the circuit
+// closed for good. It cannot open the circuit itself; the next instance
+// that counts with Add and reads the circuit finds the count grown, checks
+// the sum, and opens it.
+func TestMixedFleetThresholdOnComparingInstance(t *testing.T) {
+	clk := newClock()
+	shared := memstore.New()
+	s := Settings{Name: "api", Now: clk.Now} // FailureThreshold 3, Window 5 min
+	s.Store = shared
+	counting := New(s)
+	s.Store = casOnly{shared}
+	comparing := New(s)
+
+	call(counting, errDown)
+	call(counting, errDown)
+	clk.Advance(time.Second)
+	call(comparing, errDown) // the third failure within the window
+	if st := readCircuit(t, counting); st.State != Closed {
+		t.Fatalf("stored circuit %+v: the comparing instance cannot see the counter", st)
+	}
+	clk.Advance(time.Second)
+	if got := counting.State(context.Background()); got != Open {
+		t.Errorf("the counting instance's next read: got %v, want open", got)
+	}
+	if st := readCircuit(t, counting); st.State != Open || comparing.State(context.Background()) != Open {
+		t.Fatalf("three failures within two seconds across two instances: stored circuit %+v, want open (threshold 3)", st)
+	}
+}

@@ -33,12 +33,20 @@
 // failure, nor a success. A trial cut off so neither closes nor opens the
 // circuit: it gives its slot back, the circuit stays half-open, and the
 // next call (on any instance) is a trial. A trial is not started on a
-// context that is already done. Store writes after the call are made on the
-// caller's context without its cancellation (context.WithoutCancel), each
-// bounded by StoreTimeout, so that an outcome is recorded even after the
-// caller gave up. A Store call that failed because the caller's context
-// ended is not a Store outage: it is neither logged as one nor a reason to
-// fall back.
+// context that is already done.
+//
+// Store writes after the call are made on the caller's context without its
+// cancellation (context.WithoutCancel), so that a caller who gave up does
+// not cut off a write once sent. But no Store work holds a caller past its
+// deadline: what Execute writes after the call ends 100 ms before the
+// caller's deadline, and work before the call (a read, and the writes of
+// what the Store missed, below) ends by then too. When the deadline has
+// passed already as the call returns, the breaker makes one write, bounded
+// by StoreTimeout, to record a failure or a trial's outcome, and nothing
+// else. What it could not write is not lost: see "Writes the Store did not
+// take". A Store call that failed because the caller's context ended is
+// not a Store outage: it is neither logged as one nor a reason to fall
+// back.
 //
 // # Shared state
 //
@@ -60,43 +68,75 @@
 // start, and an instance whose Add brings the window's count to
 // FailureThreshold opens the circuit. With any other Store (or one whose
 // Add is unsupported) the count lives in the circuit itself. The window's
-// count is the two added up, so instances that count either way, sharing a
-// circuit, count together; and a window is started again only once it has
-// ended. (Instances of a release before counters restart a window whose own
-// count is 0: while such instances share the circuit, during a rolling
-// deploy, the failures counted before one of them restarts a window are
-// left out, at most FailureThreshold-1 once per window.)
+// count is the two added up, and a window is started again only once it
+// has ended, so that instances that count either way, sharing a circuit,
+// add to one count. An instance that counts in the circuit sees only the
+// circuit's part of it, though: when its failure is the one that brings
+// the sum to FailureThreshold, the circuit stays closed until an instance
+// that counts with Add next reads the circuit (within Staleness, if it is
+// taking calls): it checks the sum whenever it finds the circuit's part
+// grown, and opens the circuit.
+// (Instances of a release before counters restart a window whose own count
+// is 0: while such instances share the circuit, during a rolling deploy,
+// the failures counted before one of them restarts a window are left out,
+// at most FailureThreshold-1 once per window.)
 //
 // A write that conflicts is retried, on the state read again, after a
 // random back-off of a few milliseconds at most, for up to ConflictBudget
 // (default 5 seconds): each read and write starts only before the budget
 // ends, bounded by the time left, so an update holds its caller for at most
-// StoreTimeout + ConflictBudget. Only a Store busy for that long loses an
-// update, with a warning logged. A breaker whose copy is its own last write
-// reads the circuit again before counting a failure in it, as the instances
-// that lost to that write do, so that under contention no instance wins
-// every round.
+// StoreTimeout + ConflictBudget, and never past the caller's deadline (see
+// above). An update that runs out of ConflictBudget is logged as abandoned;
+// one that the caller's deadline cuts short is not. Neither loses its
+// change: see below. A breaker whose copy is its own last write reads the
+// circuit again before counting a failure in it, as the instances that
+// lost to that write do, so that under contention no instance wins every
+// round.
 //
 // On the closed path a breaker reads the Store at most once per Staleness
 // (default 1 second) and a successful call writes nothing. A Store error
 // never fails the caller's call: each Store call is bounded by StoreTimeout
-// (default 500 ms), and on an error the breaker goes on with process-local
-// state, logs that once, and tries the Store again after Staleness.
+// (default 500 ms), and on an error, or a call that gets no answer within
+// it, the breaker goes on with process-local state, logs that once, and
+// tries the Store again after Staleness, on its next call.
 //
-// # Writes the Store did not confirm
+// # Writes the Store did not take
 //
-// A write that fails, or that the Store does not answer within
-// StoreTimeout, may have been applied or not, and the breaker goes on with
-// process-local state. For a failure, the cost is at most that failure
-// missing from the count in the Store. For a trial, the Store may keep a slot that
-// the trial took, or a half-open circuit that the trial closed locally, and
-// would reject every other instance until TrialTimeout. So a breaker
-// remembers each trial whose write went unanswered, and once the trial's
-// outcome is known and the Store answers again (at once, after the call,
-// and later on any read), it applies the outcome, by compare-and-set, to
-// the circuit in the Store if that still holds the trial's slot: it closes
-// the circuit, opens it again, or gives the slot back. OnStateChange is not
-// called twice for it.
+// A failure that could not be written to the Store (the breaker runs on
+// process-local state after a Store error or a call slower than
+// StoreTimeout; the conflict budget or the caller's deadline ran out first)
+// still counts in process-local state when the breaker runs on it, and is
+// kept pending in the process, by generation and window. When the Store
+// answers again (the breaker's next read of it, at most Staleness after
+// the outage and on its next call, or its next failure that the Store
+// takes), the pending failures are written as any failure is: added to the
+// window's counter with a store.Counter, without conflicts, or to the
+// circuit's count by compare-and-set otherwise; and the circuit opens if
+// the window's count reaches FailureThreshold. So a failure is lost only if
+// the process ends first (a Lambda execution environment shut down, or
+// never invoked again while its window lasts), and it stops counting only
+// as any failure does: once its window has ended, or once the circuit in
+// the Store has changed state since its call was admitted (the outcome of
+// a call of an earlier generation is ignored). A write that was sent and
+// got no answer within its bound is taken as applied, since the Store may
+// have applied it and writing it again would count it twice: that one
+// failure is missing if the Store did not apply it. A state change that
+// process-local state made from pending failures is reported to
+// OnStateChange then, and, if writing them opens the circuit in the Store,
+// again.
+//
+// A trial's slot may be held in the Store although the trial is over: the
+// write that took it, or the one that recorded its outcome, was not
+// answered, failed, or was reported as a conflict that could not be read
+// back; or the outcome went to process-local state only (the breaker fell
+// back to it during the trial), or nowhere (the budget or the caller's
+// deadline ran out). The Store would then reject every other instance
+// until TrialTimeout. So a breaker remembers each trial whose outcome the
+// Store has not confirmed, and once the outcome is known and the Store
+// answers (at once, after the call, and later on any read), it applies the
+// outcome, by compare-and-set, to the circuit in the Store if that still
+// holds the trial's slot: it closes the circuit, opens it again, or gives
+// the slot back. OnStateChange is not called twice for it.
 //
 // A Breaker is safe for concurrent use. Build it once, at init, and share it.
 package breaker

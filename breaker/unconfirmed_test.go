@@ -176,3 +176,143 @@ func TestTrialSettledWhenStoreReturns(t *testing.T) {
 		t.Errorf("stored circuit %+v, want closed", st)
 	}
 }
+
+// TestTrialSettledAfterDegradedDuringTrial is the regression test for a
+// ghost slot left by a trial that succeeded while the breaker ran on
+// process-local state: the trial's slot was taken in the Store (the write
+// confirmed), then another call on the same instance found the Store down
+// for a moment. The Store was back before the trial ended; the trial's
+// success went to process-local state only, and, since no write of it had
+// gone unanswered, it was not remembered: the Store kept the slot, and
+// every instance was rejected with ErrTrialLimit for TrialTimeout though
+// the downstream was well.
+func TestTrialSettledAfterDegradedDuringTrial(t *testing.T) {
+	clk := newClock()
+	shared := memstore.New()
+	flaky := &countingStore{Store: shared}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := New(Settings{Name: "api", Store: flaky, Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	other := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	call(a, errDown)
+	clk.Advance(5 * time.Minute)
+
+	if _, err := Execute(context.Background(), a, func(context.Context) (int, error) {
+		// A concurrent call on this instance (played here in sequence)
+		// reads the Store while it is down.
+		flaky.fail.Store(true)
+		clk.Advance(2 * time.Second)
+		a.State(context.Background())
+		flaky.fail.Store(false) // back before the trial ends
+		return 1, nil
+	}); err != nil {
+		t.Fatalf("trial: %v", err)
+	}
+	clk.Advance(2 * time.Second)
+	if err := call(other, nil); err != nil {
+		t.Errorf("another instance after a successful trial: got %v, want the call let through", err)
+	}
+	if err := call(a, nil); err != nil {
+		t.Errorf("the trial's own instance once the Store answers again: got %v, want the call let through", err)
+	}
+	if st := readCircuit(t, other); st.State != Closed {
+		t.Errorf("stored circuit %+v 4 s after a successful trial: want closed", st)
+	}
+}
+
+// failGetsStore fails every Get while fail is set; writes go through.
+type failGetsStore struct {
+	countingStore
+}
+
+func (s *failGetsStore) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	return s.countingStore.Store.CompareAndSet(ctx, key, version, value, ttl)
+}
+
+// TestTrialSettledAfterConflictAndFailedRead is the regression test for the
+// same ghost slot, single-threaded: the write of a successful trial's
+// outcome conflicted (another instance took the second trial slot
+// meanwhile), and the read that follows failed once. The outcome went to
+// process-local state only, unremembered, and the Store kept the finished
+// trial's slot.
+func TestTrialSettledAfterConflictAndFailedRead(t *testing.T) {
+	clk := newClock()
+	shared := memstore.New()
+	flaky := &failGetsStore{countingStore{Store: shared}}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := Settings{Name: "api", Now: clk.Now, FailureThreshold: 1, MaxTrials: 2, Logger: quiet}
+	s.Store = flaky
+	a := New(s)
+	s.Store = shared
+	other, third := New(s), New(s)
+	call(a, errDown)
+	clk.Advance(5 * time.Minute)
+
+	if _, err := Execute(context.Background(), a, func(context.Context) (int, error) {
+		if _, err := other.admit(context.Background()); err != nil { // a second trial, still running
+			t.Fatalf("second trial: %v", err)
+		}
+		flaky.fail.Store(true) // the read after the conflict fails
+		return 1, nil
+	}); err != nil {
+		t.Fatalf("trial: %v", err)
+	}
+	flaky.fail.Store(false)
+	clk.Advance(2 * time.Second)
+	call(a, nil) // a reads the Store again: the time to settle what it knows
+	clk.Advance(2 * time.Second)
+	if err := call(third, nil); err != nil {
+		t.Errorf("a third instance after a successful trial: got %v, want the call let through", err)
+	}
+	if st := readCircuit(t, third); st.State != Closed {
+		t.Errorf("stored circuit %+v after a successful trial: want closed", st)
+	}
+}
+
+// cancelOnMisreportStore applies the next compare-and-set, reports it as a
+// conflict (a reply lost and the write sent again, as the package doc
+// allows a Store to do), and cancels the caller's context meanwhile.
+type cancelOnMisreportStore struct {
+	store.Store
+	cancel context.CancelFunc
+}
+
+func (s *cancelOnMisreportStore) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	v, err := s.Store.CompareAndSet(ctx, key, version, value, ttl)
+	if err == nil && s.cancel != nil {
+		s.cancel()
+		s.cancel = nil
+		return 0, store.ErrConflict
+	}
+	return v, err
+}
+
+// TestAdmissionCutOffAfterMisreportedWrite is the regression test for a
+// ghost slot left by an admission: the write that takes a trial slot was
+// applied but reported as a conflict, and the caller's context ended
+// meanwhile. The admission returned at once, before the read that would
+// have found the breaker's own trial in the circuit, and remembered
+// nothing, since no write had gone unanswered: the Store kept the slot of a
+// trial that never ran, and every instance was rejected for TrialTimeout.
+func TestAdmissionCutOffAfterMisreportedWrite(t *testing.T) {
+	clk := newClock()
+	shared := memstore.New()
+	s := &cancelOnMisreportStore{Store: shared}
+	a := New(Settings{Name: "api", Store: s, Now: clk.Now, FailureThreshold: 1})
+	other := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1})
+	call(a, errDown)
+	clk.Advance(5 * time.Minute)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.cancel = cancel
+	ran := false
+	if _, err := Execute(ctx, a, func(context.Context) (int, error) { ran = true; return 1, nil }); !errors.Is(err, context.Canceled) || ran {
+		t.Fatalf("admission whose caller left: got %v, ran %v; want context.Canceled, not run", err, ran)
+	}
+	clk.Advance(2 * time.Second)
+	call(a, nil) // a reads the Store again: the time to settle what it knows
+	clk.Advance(2 * time.Second)
+	if err := call(other, nil); err != nil {
+		t.Errorf("another instance after a trial that never ran: got %v, want a trial let through", err)
+	}
+}
