@@ -49,7 +49,10 @@
 // lease itself once it has expired. Hundreds of cold instances thus cause
 // one grant. An instance whose grant fails, or whose write of the new token
 // to the store fails, gives the lease back at once (by compare-and-set), so
-// that the next instance need not wait for the lease to end.
+// that the next instance need not wait for the lease to end; but not when
+// the write timed out (the store would not answer the release either), nor
+// past the time its caller may wait (see "Failures"): the lease then ends
+// by itself after [Config.LeaseDuration].
 //
 // No lease is left that nobody uses, and no store is written to in a loop:
 //
@@ -59,7 +62,15 @@
 //     under it, or gives it back when its caller has gone.
 //   - A lease write that conflicts (another instance wrote first) is tried
 //     again after a jittered wait that grows from 20 ms to 500 ms, until
-//     the lease wait's end; then the caller grants without the store.
+//     the lease wait's end; then the caller grants without the store. So
+//     is one that the store refused as throttled (another write of the key
+//     under way, most likely another instance's lease: its error has a
+//     method Throttled() bool that returns true, as ssmstore.ErrThrottled
+//     has), after a wait of 250 to 500 ms: it is not a store outage.
+//   - A stored token that fits the store but not with the lease beside it
+//     (the store refuses the lease write as too large) is left out of the
+//     lease write: meanwhile the other instances serve their own token or
+//     wait for the holder's, and a release puts the stored token back.
 //   - A write of the token that conflicts while the store still holds this
 //     instance's lease (a write that changed nothing took a version, as
 //     ssmstore's void writes do) is made again over the new version.
@@ -87,9 +98,19 @@
 // A refresh that fails while the current token is valid does not fail the
 // caller: the token is served, the failure logged once, and the refresh
 // tried again 5 seconds later, or after the Retry-After of a 429 or 503.
-// Such a refresh may take at most 3 seconds, and at most half the time left
-// before the caller's deadline, so that a provider or a store that hangs
-// does not hold up a caller that has a valid token to use.
+//
+// While the current token is valid, the one caller that refreshes it waits
+// for the refresh at most its budget, store calls included, and the
+// callers that come meanwhile are served the valid token at once. The
+// budget is 3 seconds; after a refresh cut off by its budget, 6; after two
+// or more in a row, 12; back to 3 once a new token comes; and never more
+// than half the time left before the caller's deadline when the refresh
+// begins. So a provider or a store that hangs does not hold up a caller
+// that has a valid token to use for more than that, and a provider that
+// answers slowly (in 4 seconds, say) is still used before the token is no
+// longer served. The third refresh cut off by its budget in a row is
+// logged once, at Warn, with the caller's context.
+//
 // Without a valid token, Token returns a *[RetrieveError] (status and RFC
 // 6749 error fields; a 429 or 5xx also matches [ErrUnavailable]),
 // [ErrUnavailable], [ErrMalformed] or [ErrTokenType]. No request is sent
@@ -98,6 +119,11 @@
 // valid token back for longer. A failing Store is logged once and
 // bypassed, for 10 seconds at a time, in favour of memory and the grant.
 //
+// A caller without a valid token that gets one from its grant waits for
+// the store to take it at most [Config.StoreTimeout] for each store call,
+// and half the time left before its deadline for them all: the token is
+// then kept in memory only, and the lease ends by itself.
+//
 // Each token request is bounded by the Source itself: 10 seconds, at most
 // three quarters of the time left before the caller's deadline, and at most
 // [Config.LeaseDuration] for the holder of the lease. The bound is inside
@@ -105,10 +131,10 @@
 // counts, and opens it, while the callers still have time.
 //
 // A refresh cut off by the caller's own context (its deadline, or a
-// cancellation), or by its 3-second budget while a valid token is served,
-// is not a failure of the provider or of the store: it is not logged as
-// one, and it puts the next refresh off by 2 seconds only, while the valid
-// token is served. Without a valid token nothing is put off, and a
+// cancellation), or by its budget while a valid token is served, is not a
+// failure of the provider or of the store: it is not logged as one, and it
+// puts the next refresh off by 2 seconds only, while the valid token is
+// served. Without a valid token nothing is put off, and a
 // concurrent caller whose context is live takes the refresh over; so does
 // one when the refresh failed only because the refreshing caller's
 // deadline was near.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -230,6 +231,48 @@ func TestTokenWriteConflictWithLeaseHeld(t *testing.T) {
 	it, err := shared.Get(ctx, first.Key())
 	if err != nil || bytes.Contains(it.Value, []byte(`"holder"`)) || !bytes.Contains(it.Value, []byte(`"token"`)) {
 		t.Fatalf("after the grant the store holds %s (%v), want the token and no lease", it.Value, err)
+	}
+	second := newSource(t, token.Config{TokenURL: p.URL, Store: shared, LeaseWait: time.Millisecond})
+	if tok := mustToken(t, second); tok.AccessToken != "tok-1" || p.grants.Load() != 1 {
+		t.Errorf("the next instance got %v after %d grants, want tok-1 from the store", tok.AccessToken, p.grants.Load())
+	}
+}
+
+// throttledErr is the error of a write that a store refused because the
+// key is under other updates, with a Throttled() bool method, as
+// ssmstore.ErrThrottled has.
+type throttledErr struct{}
+
+func (throttledErr) Error() string   { return "throttled (TooManyUpdates)" }
+func (throttledErr) Throttled() bool { return true }
+
+// throttledLeaseOnce refuses the first lease write as throttled: it takes
+// no effect.
+type throttledLeaseOnce struct {
+	store.Store
+	done atomic.Bool
+}
+
+func (s *throttledLeaseOnce) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	if bytes.Contains(value, []byte(`"holder"`)) && !s.done.Swap(true) {
+		return 0, fmt.Errorf("store: %w", throttledErr{})
+	}
+	return s.Store.CompareAndSet(ctx, key, version, value, ttl)
+}
+
+// TestThrottledLeaseWrite: a lease write that the store refused as
+// throttled (another write of the key under way: most likely another
+// instance's lease) is not a store outage: the Source backs off and looks
+// again, as after a conflict, rather than bypass the store for 10 s and
+// grant a token that it does not share.
+func TestThrottledLeaseWrite(t *testing.T) {
+	p := newProvider(t)
+	log, logs := newLogger()
+	shared := &throttledLeaseOnce{Store: memstore.New()}
+	first := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Logger: log})
+	mustToken(t, first)
+	if strings.Contains(logs.String(), "store failed") {
+		t.Errorf("a throttled lease write was logged as a store failure:\n%s", logs)
 	}
 	second := newSource(t, token.Config{TokenURL: p.URL, Store: shared, LeaseWait: time.Millisecond})
 	if tok := mustToken(t, second); tok.AccessToken != "tok-1" || p.grants.Load() != 1 {

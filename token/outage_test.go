@@ -1,18 +1,22 @@
 package token_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/funcify/funcify/breaker"
 	"github.com/funcify/funcify/retry"
+	"github.com/funcify/funcify/store"
 	"github.com/funcify/funcify/store/memstore"
 	"github.com/funcify/funcify/token"
 )
@@ -252,5 +256,194 @@ func TestTokenURLQueryRedacted(t *testing.T) {
 	}
 	if _, err := token.New(token.Config{TokenURL: "/token?api_key=" + q, ClientID: "svc"}); err == nil || strings.Contains(err.Error(), q) {
 		t.Errorf("New with a relative URL: got %v, want an error without the query", err)
+	}
+}
+
+// hangingTokenWrites is a store whose writes without a lease (the new
+// token, a release) hang until their context ends, as a store that has
+// stopped answering writes does, while reads and lease writes work. It
+// records when each hanging write came and the deadline of its context.
+type hangingTokenWrites struct {
+	store.Store
+	hang atomic.Bool
+	mu   sync.Mutex
+	hung []hungWrite
+}
+
+type hungWrite struct {
+	at, deadline time.Time
+	bounded      bool // the context had a deadline
+}
+
+func (s *hangingTokenWrites) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	if !s.hang.Load() || bytes.Contains(value, []byte(`"holder"`)) {
+		return s.Store.CompareAndSet(ctx, key, version, value, ttl)
+	}
+	d, ok := ctx.Deadline()
+	s.mu.Lock()
+	s.hung = append(s.hung, hungWrite{at: time.Now(), deadline: d, bounded: ok})
+	s.mu.Unlock()
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(10 * time.Second): // a test fails, never hangs
+		return 0, errors.New("hangingTokenWrites: a write without a deadline")
+	}
+}
+
+func (s *hangingTokenWrites) writes() []hungWrite {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]hungWrite(nil), s.hung...)
+}
+
+// TestHangingTokenWriteBounded: the grant succeeds at once, then the write
+// of the new token hangs. The caller holds its token: the write must not
+// hold it past what it may wait, which is StoreTimeout and half its time
+// left (and, while a valid token is served, the refresh's budget, itself
+// at most half the time left when the refresh began), so each hanging
+// write's deadline is at most halfway from when it came to the caller's
+// deadline; and a write that timed out is not followed by a release,
+// which would hang as long again: the lease ends by itself.
+func TestHangingTokenWriteBounded(t *testing.T) {
+	for _, valid := range []bool{false, true} {
+		t.Run(map[bool]string{false: "cold", true: "valid token"}[valid], func(t *testing.T) {
+			p := newProvider(t)
+			clk := newClock()
+			shared := &hangingTokenWrites{Store: memstore.New(memstore.WithClock(clk.Now))}
+			cfg := token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now}
+			src := newSource(t, cfg)
+			if valid {
+				mustToken(t, src)
+				clk.Add(50 * time.Minute) // due, valid for 10 more minutes
+			}
+			shared.hang.Store(true)
+			const left = 1500 * time.Millisecond
+			cctx, cancel := context.WithTimeout(ctx, left)
+			defer cancel()
+			deadline, _ := cctx.Deadline()
+			tok := within(t, "Token", func() *token.Token {
+				tok, err := src.Token(cctx)
+				if err != nil {
+					t.Errorf("Token: %v", err)
+				}
+				return tok
+			})
+			if tok == nil || tok.AccessToken == "tok-1" && valid {
+				t.Fatalf("got %v, want a token granted now", tok)
+			}
+			hung := shared.writes()
+			if len(hung) != 1 {
+				t.Errorf("%d writes hung, want 1 (the token's; no release after it timed out)", len(hung))
+			}
+			for i, w := range hung {
+				if limit := w.at.Add(deadline.Sub(w.at) / 2); !w.bounded || w.deadline.After(limit) {
+					t.Errorf("hanging write %d, %v before the caller's deadline, may run until %v before it (bounded: %v); want at most half that time",
+						i, deadline.Sub(w.at).Round(time.Millisecond), deadline.Sub(w.deadline).Round(time.Millisecond), w.bounded)
+				}
+			}
+		})
+	}
+}
+
+// TestSlowProviderRefreshedWhileValid: the provider answers, but slowly: in
+// 4 s, well inside the Source's own 10-second bound on a token request, as
+// an IdP under load does. While the current token is valid, the first
+// refresh is cut off by its 3-second budget; the next budget is longer, so
+// a caller with 20 s left refreshes the token while it is still valid,
+// instead of every try being thrown away until the token is no longer
+// served and every caller waits.
+func TestSlowProviderRefreshedWhileValid(t *testing.T) {
+	clk := newClock()
+	var n atomic.Int64
+	var slow atomic.Bool
+	idp := idpFunc(func(req *http.Request) (*http.Response, error) {
+		k := n.Add(1)
+		if slow.Load() {
+			select {
+			case <-time.After(4 * time.Second):
+			case <-req.Context().Done():
+				return nil, req.Context().Err()
+			}
+		}
+		return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
+	})
+	log, logs := newLogger()
+	src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Now: clk.Now, Logger: log})
+	mustToken(t, src)
+	clk.Add(50 * time.Minute) // past every moment of the window; valid for 10 more minutes
+	slow.Store(true)
+	const tries = 3
+	for i := range tries {
+		ictx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		tok, err := src.Token(ictx)
+		cancel()
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		if tok.AccessToken != "tok-1" {
+			return // renewed: the provider's answers are used
+		}
+		clk.Add(3 * time.Second) // past the 2-second put-off
+	}
+	t.Errorf("a provider answering every grant in 4 s (bound 10 s): after %d refreshes, with 20 s left to each caller, the Source still serves tok-1; %d grants were sent and thrown away; log: %q",
+		tries, n.Load()-1, logs.String())
+}
+
+// TestRefreshCutOffsLengthenBudget: each refresh cut off by its budget
+// while a valid token is served lengthens the next one's budget, 3, 6,
+// then 12 seconds, at most half the caller's time left; the third cut-off
+// in a row is logged once, at Warn, with the caller's context; a refresh
+// that renews the token starts again at 3 seconds.
+func TestRefreshCutOffsLengthenBudget(t *testing.T) {
+	clk := newClock()
+	var n atomic.Int64
+	var hang atomic.Bool
+	idp := idpFunc(func(req *http.Request) (*http.Response, error) {
+		k := n.Add(1)
+		if hang.Load() {
+			<-req.Context().Done()
+			return nil, req.Context().Err()
+		}
+		return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
+	})
+	h := newCtxHandler()
+	src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Now: clk.Now, Logger: slog.New(h)})
+	mustToken(t, src)
+	clk.Add(50 * time.Minute) // due, valid for 10 more minutes
+	hang.Store(true)
+	long, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	want := []time.Duration{3 * time.Second, 6 * time.Second, 12 * time.Second, 12 * time.Second, 12 * time.Second}
+	rctx := context.WithValue(ctx, ctxKey{}, "req-1")
+	for i, w := range want {
+		if got := token.Budget(src, long); got != w {
+			t.Errorf("after %d cut-offs the budget is %v, want %v", i, got, w)
+		}
+		// A caller with 400 ms left: a budget of 200 ms cuts the
+		// refresh off.
+		cctx, cancel := context.WithTimeout(rctx, 400*time.Millisecond)
+		tok, err := src.Token(cctx)
+		cancel()
+		if err != nil || tok.AccessToken != "tok-1" {
+			t.Fatalf("cut-off %d: got %v, %v; want tok-1", i, tok, err)
+		}
+		clk.Add(3 * time.Second) // past the put-off
+	}
+	var warned []string
+	for _, l := range h.Lines() {
+		if strings.Contains(l, "budget") {
+			warned = append(warned, l)
+		}
+	}
+	if len(warned) != 1 || !strings.HasSuffix(warned[0], "request_id=req-1") {
+		t.Errorf("after %d cut-offs in a row, logged %q; want one line, with the caller's context", len(want), warned)
+	}
+	hang.Store(false)
+	if tok := mustToken(t, src); tok.AccessToken == "tok-1" {
+		t.Fatal("the provider answers again, but the token was not renewed")
+	}
+	if got := token.Budget(src, long); got != 3*time.Second {
+		t.Errorf("after a renewal the budget is %v, want 3s", got)
 	}
 }

@@ -54,16 +54,14 @@ const (
 	// failed refresh waits before it tries again, unless Retry-After says
 	// longer.
 	failureBackoff = 5 * time.Second
-	// refreshBudget bounds a refresh while the current token is still
-	// valid (and so is half the time left before the caller's deadline,
-	// if less): the caller is served that token whatever happens, so a
-	// provider or store that hangs must not take its time.
-	refreshBudget = 3 * time.Second
 	// cutOffBackoff is how long a Source serving a valid token waits
-	// before it tries again after a refresh cut off by refreshBudget or by
+	// before it tries again after a refresh cut off by its budget or by
 	// the caller's context: not an outage, but a provider that hangs would
 	// otherwise take the budget of every call.
 	cutOffBackoff = 2 * time.Second
+	// slowAfter is how many refreshes cut off by their budget in a row
+	// make the Source log, once, that the provider or the store is slow.
+	slowAfter = 3
 	// grantTimeout bounds each token request, and so does three quarters
 	// of the time left before the caller's deadline, if less (never under
 	// a second, package internal/attempt), and the lease's duration for its
@@ -94,6 +92,19 @@ const (
 	// instance comes from 401s.
 	invalidateInterval = time.Minute
 )
+
+// budgets bound a refresh while the current token is still valid (and so
+// does half the time left before the caller's deadline, if less): the
+// caller is served that token whatever happens, so a provider or store
+// that hangs must not take its time. The first refresh gets the first
+// budget; each refresh cut off by its budget gives the next one the next
+// budget, up to the last; a new token starts again from the first. So a
+// provider that answers in 4 s, slow but within grantTimeout, is not cut
+// off for ever while the token is valid. The last is longer than
+// grantTimeout, so that a request to a provider that hangs ends on its own
+// bound, which the breaker counts, and not on the budget, which it does
+// not.
+var budgets = [...]time.Duration{3 * time.Second, 6 * time.Second, 12 * time.Second}
 
 // Config configures a [Source]. The zero value of every field but TokenURL
 // and ClientID means the documented default.
@@ -236,6 +247,7 @@ type Source struct {
 	storeDown     bool       // the store failed: logged once until it works
 	storeRetryAt  time.Time  // do not try the failed store before this
 	outage        bool       // a refresh failed while a token was served: logged once
+	cutOffs       int        // refreshes cut off by their budget in a row since the last new token
 	invalidatedAt time.Time  // the last Invalidate that dropped a token
 	oversize      bool       // the store refused a token as too large: no lease, no writes
 }
@@ -317,10 +329,16 @@ func (s *Source) Key() string { return s.key }
 // holder's (see [Config.LeaseWait]).
 //
 // While the current token is valid, the caller gets it whatever the
-// refresh does, and the refresh may take at most 3 seconds, and at most
-// half the time left before ctx's deadline: a provider or store that hangs
-// does not hold the caller up. A refresh cut off so, or by ctx, is not a
-// failure (nothing is logged), and the next one waits 2 seconds.
+// refresh does, and the refresh, store writes included, may take at most
+// its budget: 3 seconds, 6 after a refresh cut off by its budget, 12 after
+// two or more in a row (back to 3 once a new token comes), and never more
+// than half the time left before ctx's deadline when it begins. A provider
+// or store that hangs does not hold the caller up longer; concurrent
+// callers meanwhile are served the valid token at once. A refresh cut off
+// so, or by ctx, is not a failure, and the next one waits 2 seconds; the
+// third cut off by its budget in a row is logged once, at Warn. A caller
+// that gets a new token from its own grant waits for the store to take it
+// at most half the time left before ctx's deadline.
 //
 // When the refresh fails and the current token is still valid, Token
 // serves it and tries again later (not before a Retry-After, capped by
@@ -370,15 +388,16 @@ func (s *Source) slow(ctx context.Context) (*Token, error) {
 			// is still bounded by its share of the caller's time, which
 			// is longer: the budget ends first, and a request it cuts
 			// off is not counted by the breaker.
+			b := s.budget(ctx)
 			bctx, cancel := context.WithCancelCause(ctx)
-			t := time.AfterFunc(budget(ctx), func() { cancel(errBudget) })
+			t := time.AfterFunc(b, func() { cancel(errBudget) })
 			defer func() {
 				t.Stop()
 				cancel(nil)
 			}()
-			return s.refresh(bctx, e)
+			return s.refresh(bctx, run{from: e, end: time.Now().Add(b)})
 		}
-		tok, err := s.refresh(ctx, e)
+		tok, err := s.refresh(ctx, run{from: e})
 		if err != nil && ctx.Err() == nil && leadersOwn(err) {
 			err = flight.LeadersOwn(err)
 		}
@@ -387,7 +406,7 @@ func (s *Source) slow(ctx context.Context) (*Token, error) {
 	switch {
 	case err == nil:
 		return tok, nil
-	case ctx.Err() != nil && err == context.Cause(ctx):
+	case attempt.EndedByCaller(ctx, err):
 		return nil, fmt.Errorf("token: wait for the token: %w", err)
 	case errors.Is(err, flight.ErrPanicked):
 		return nil, fmt.Errorf("token: refresh: %w", err)
@@ -398,15 +417,23 @@ func (s *Source) slow(ctx context.Context) (*Token, error) {
 // errBudget is the cause of a refresh cut off by its budget.
 var errBudget = errors.New("token: the refresh took longer than its budget while a valid token is served")
 
-// budget returns how long a refresh made while a valid token is served may
-// take: refreshBudget, and at most half the time left before ctx's
-// deadline.
-func budget(ctx context.Context) time.Duration {
-	d := refreshBudget
+// budget returns how long a refresh made now while a valid token is
+// served may take: the budget the refreshes cut off in a row have come
+// to, and at most half the time left before ctx's deadline.
+func (s *Source) budget(ctx context.Context) time.Duration {
+	s.mu.Lock()
+	d := budgets[min(s.cutOffs, len(budgets)-1)]
+	s.mu.Unlock()
 	if deadline, ok := ctx.Deadline(); ok {
 		d = min(d, time.Until(deadline)/2)
 	}
 	return d
+}
+
+// run is what a refresh knows of how it began.
+type run struct {
+	from *entry    // the token in memory when it began; nil: none
+	end  time.Time // the end of its budget; zero: no budget
 }
 
 // leadersOwn reports whether err, the failure of a refresh whose ctx is
@@ -420,18 +447,20 @@ func leadersOwn(err error) bool {
 	return errors.As(err, &short) || errors.Is(err, retry.ErrDeadline)
 }
 
-func (s *Source) refresh(ctx context.Context, e *entry) (*Token, error) {
+// refresh gets a token newer than r.from: from the store, or from the
+// provider.
+func (s *Source) refresh(ctx context.Context, r run) (*Token, error) {
 	if s.cfg.Store != nil && s.storeUsable() {
-		if tok, err, done := s.shared(ctx, e); done {
+		if tok, err, done := s.shared(ctx, r); done {
 			return tok, err
 		}
 	}
 	if err := s.heldBack(ctx, s.cfg.Now()); err != nil {
-		return s.failed(ctx, e, err)
+		return s.failed(ctx, r, r.from, err)
 	}
 	g, err := s.fetch(ctx, 0)
 	if err != nil {
-		return s.failed(ctx, e, err)
+		return s.failed(ctx, r, r.from, err)
 	}
 	return s.adopt(g).tok, nil
 }
@@ -452,18 +481,30 @@ func (s *Source) newEntry(g *granted) *entry {
 // adopt puts g in memory.
 func (s *Source) adopt(g *granted) *entry {
 	e := s.newEntry(g)
-	s.cur.Store(e)
+	s.keep(e)
 	return e
 }
 
-// later serves e again until at, capped at its validity.
-func (s *Source) later(e *entry, at time.Time) {
+// keep puts e, a new token, in memory: the refreshes cut off before it
+// no longer lengthen the next one's budget.
+func (s *Source) keep(e *entry) {
+	s.cur.Store(e)
+	s.mu.Lock()
+	s.cutOffs = 0
+	s.mu.Unlock()
+}
+
+// later serves e again until at, capped at its validity, unless the token
+// in memory is no longer r.from, the one the refresh began with: then
+// Invalidate has dropped it (a refresh runs one at a time), and e, the
+// refused token or one the refresh found no better, is not put back.
+func (s *Source) later(r run, e *entry, at time.Time) {
 	n := *e
 	n.refreshAt = at
 	if n.refreshAt.After(n.validUntil) {
 		n.refreshAt = n.validUntil
 	}
-	s.cur.Store(&n)
+	s.cur.CompareAndSwap(r.from, &n)
 }
 
 // errHeld says that the Source sends no token request: a Retry-After has
@@ -568,18 +609,23 @@ func (s *Source) retryAfter(err error) time.Duration {
 	return min(re.RetryAfter, s.cfg.MaxRetryAfter)
 }
 
-// failed handles a failed refresh: e is served if still valid, else err is
-// returned. A refresh cut off by ctx (the caller's, or refreshBudget) is not
-// the provider's failure: it is not logged, and e, if valid, is served
-// again for cutOffBackoff before the next try. Otherwise a valid e is
-// served until the next try, after failureBackoff, the Retry-After, or the
-// end of what held the Source back, and the outage is logged once.
-func (s *Source) failed(ctx context.Context, e *entry, err error) (*Token, error) {
+// failed handles a failed refresh r: e is served if still valid, else
+// err is returned. A refresh cut off by ctx (the caller's, or the budget)
+// is not the provider's failure: it is not logged as one, and e, if valid,
+// is served again for cutOffBackoff before the next try; a cut-off by the
+// budget lengthens the next budget, and the slowAfter-th in a row is
+// logged once. Otherwise a valid e is served until the next try, after
+// failureBackoff, the Retry-After, or the end of what held the Source
+// back, and the outage is logged once.
+func (s *Source) failed(ctx context.Context, r run, e *entry, err error) (*Token, error) {
 	now := s.cfg.Now()
 	valid := e != nil && now.Before(e.validUntil)
-	if ctx.Err() != nil {
+	if attempt.EndedByCaller(ctx, err) {
+		if errors.Is(context.Cause(ctx), errBudget) {
+			s.cutOff(ctx, e)
+		}
 		if valid {
-			s.later(e, now.Add(cutOffBackoff))
+			s.later(r, e, now.Add(cutOffBackoff))
 			return e.tok, nil
 		}
 		return nil, fmt.Errorf("token: %w", context.Cause(ctx))
@@ -593,7 +639,7 @@ func (s *Source) failed(ctx context.Context, e *entry, err error) (*Token, error
 	} else if d := s.retryAfter(err); d > 0 {
 		next = now.Add(d)
 	}
-	s.later(e, next)
+	s.later(r, e, next)
 	s.mu.Lock()
 	first := !s.outage
 	s.outage = true
@@ -607,6 +653,21 @@ func (s *Source) failed(ctx context.Context, e *entry, err error) (*Token, error
 			"token_url", s.logURL, "error", redact.Text(err), "expiry", e.tok.Expiry)
 	}
 	return e.tok, nil
+}
+
+// cutOff counts a refresh cut off by its budget while e was served, and
+// logs the slowAfter-th in a row, once: refreshes that keep running out of
+// their budget are thrown away, and the token is then refreshed only once
+// it is no longer valid, with every caller waiting.
+func (s *Source) cutOff(ctx context.Context, e *entry) {
+	s.mu.Lock()
+	s.cutOffs++
+	n := s.cutOffs
+	s.mu.Unlock()
+	if n == slowAfter && e != nil {
+		s.logger().WarnContext(ctx, "token: refreshes keep running out of their time budget; the identity provider or the store is slow, and the token may be refreshed only once it is no longer valid, with callers waiting",
+			"token_url", s.logURL, "cut_offs", n, "budget", budgets[len(budgets)-1], "expiry", e.tok.Expiry)
+	}
 }
 
 func (s *Source) logger() *slog.Logger {
@@ -715,21 +776,21 @@ const (
 // instance holds the lease, or waits for it. It reports false when the
 // caller should grant on its own: the store failed, its lease writes kept
 // conflicting until the lease wait's end, or it cannot hold the token.
-func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, done bool) {
+func (s *Source) shared(ctx context.Context, r run) (tok *Token, err error, done bool) {
 	waitUntil := time.Now().Add(s.cfg.LeaseWait)
 	poll, backoff := 20*time.Millisecond, conflictWait
 	for {
 		it, rec, err := s.read(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return s.failedCtx(ctx, e)
+			if attempt.EndedByCaller(ctx, err) {
+				return s.failedCtx(ctx, r, r.from)
 			}
 			s.storeFailed(ctx, "get", err)
 			return nil, nil, false
 		}
 		s.storeWorks(ctx)
 		now := s.cfg.Now()
-		cur := e
+		cur := r.from
 		if cur != nil && !now.Before(cur.validUntil) {
 			cur = nil
 		}
@@ -739,7 +800,7 @@ func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, d
 			// A token this instance has not seen: plan its own moment.
 			ne := s.newEntry(g)
 			if now.Before(ne.refreshAt) {
-				s.cur.Store(ne)
+				s.keep(ne)
 				return ne.tok, nil, true
 			}
 			if now.Before(ne.validUntil) {
@@ -750,7 +811,7 @@ func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, d
 		}
 		if rec.leasedBy(s.id, now, s.cfg.LeaseDuration+leaseSkew) {
 			if cur != nil {
-				s.later(cur, now.Add(leasePoll))
+				s.later(r, cur, now.Add(leasePoll))
 				return cur.tok, nil, true
 			}
 			if !sleep(ctx, poll, waitUntil) {
@@ -766,7 +827,7 @@ func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, d
 		// release): none when no request may be sent, or when the
 		// token cannot be stored.
 		if err := s.heldBack(ctx, now); err != nil {
-			tok, err := s.failed(ctx, cur, err)
+			tok, err := s.failed(ctx, r, cur, err)
 			return tok, err, true
 		}
 		if !s.fits() {
@@ -779,17 +840,32 @@ func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, d
 			ttl = g.tok.Expiry.Sub(now)
 		}
 		ver, err := s.write(ctx, it.Version, &lease, ttl)
+		if tooLarge(err) && (len(lease.Token) > 0 || len(lease.Sealed) > 0) {
+			// The stored token fits, but not with the lease beside
+			// it: take the lease without it. The instances that read
+			// the store meanwhile serve their own token or wait for
+			// this one's, as during a cold start; a release puts
+			// the stored token back.
+			lease.Token, lease.Sealed = nil, nil
+			ver, err = s.write(ctx, it.Version, &lease, ttl)
+		}
 		switch {
 		case err == nil:
-			tok, err := s.grantLeased(ctx, ver, &lease, rec, cur, ttl)
+			tok, err := s.grantLeased(ctx, r, ver, &lease, rec, cur, ttl)
 			return tok, err, true
-		case errors.Is(err, store.ErrConflict):
-			// Another instance wrote first: look again, after a
-			// jittered wait, until the lease wait's end; then grant
-			// without the store rather than keep writing into it.
+		case errors.Is(err, store.ErrConflict), throttled(err):
+			// Another instance wrote first, or is writing (a store
+			// refused the write while another of the key was under
+			// way, and has already waited on its own): look again,
+			// after a jittered wait, until the lease wait's end;
+			// then grant without the store rather than keep writing
+			// into it.
+			if throttled(err) {
+				backoff = conflictWaitMax
+			}
 			if !sleep(ctx, backoff/2+randv2.N(backoff/2), waitUntil) {
 				if ctx.Err() != nil {
-					return s.failedCtx(ctx, cur)
+					return s.failedCtx(ctx, r, cur)
 				}
 				return nil, nil, false
 			}
@@ -802,27 +878,70 @@ func (s *Source) shared(ctx context.Context, e *entry) (tok *Token, err error, d
 		// The write's outcome is unknown (its answer was lost, or came
 		// after StoreTimeout or the end of ctx): it may have taken the
 		// lease. If it did, use the lease, or give it back, so that no
-		// instance waits for a lease nobody uses.
-		if v, ok := s.holds(ctx, &lease); ok {
+		// instance waits for a lease nobody uses; while a valid token
+		// is served, only within the refresh's budget.
+		dctx, cancel := s.detach(ctx, r.end, false)
+		if v, ok := s.holds(dctx, &lease); ok {
 			if ctx.Err() == nil {
-				tok, err := s.grantLeased(ctx, v, &lease, rec, cur, ttl)
+				cancel()
+				tok, err := s.grantLeased(ctx, r, v, &lease, rec, cur, ttl)
 				return tok, err, true
 			}
-			s.release(context.WithoutCancel(ctx), v, rec, ttl)
+			s.release(ctx, dctx, v, rec, ttl)
 		}
+		cancel()
 		if ctx.Err() != nil {
-			return s.failedCtx(ctx, cur)
+			return s.failedCtx(ctx, r, cur)
 		}
 		s.storeFailed(ctx, "lease", err)
 		return nil, nil, false
 	}
 }
 
-// holds reads the store, without ctx's cancellation and bounded by
-// StoreTimeout, and returns the item's version if it holds lease, the
-// lease this Source wrote.
-func (s *Source) holds(ctx context.Context, lease *record) (int64, bool) {
-	it, rec, err := s.read(context.WithoutCancel(ctx))
+// throttled reports whether err says that the store refused a write for
+// the rate of writes to the key (another write of it under way, most
+// likely another instance's lease): an error in its chain has a method
+// Throttled() bool that returns true, as ssmstore.ErrThrottled has. The
+// write did not take effect, and the store is not down.
+func throttled(err error) bool {
+	var e interface{ Throttled() bool }
+	return errors.As(err, &e) && e.Throttled()
+}
+
+// timedOut reports whether err is a timeout: the end of a context's
+// deadline, or an error with a method Timeout() bool that returns true.
+func timedOut(err error) bool {
+	var e interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &e) && e.Timeout()
+}
+
+// detach returns the context of store calls that must outlive ctx's
+// cancellation: a lease's use or release, the write of a new token. It
+// ends at end, the end of the refresh's budget, if set; with caller set,
+// also halfway from now to ctx's deadline, so that a caller that has its
+// token keeps at least half its time for its own work. Each call within
+// is bounded by StoreTimeout too.
+func (s *Source) detach(ctx context.Context, end time.Time, caller bool) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && caller {
+		now := time.Now()
+		if half := now.Add(d.Sub(now) / 2); end.IsZero() || half.Before(end) {
+			end = half
+		}
+	}
+	dctx := context.WithoutCancel(ctx)
+	if end.IsZero() {
+		return context.WithCancel(dctx)
+	}
+	return context.WithDeadline(dctx, end)
+}
+
+// holds reads the store with dctx and returns the item's version if it
+// holds lease, the lease this Source wrote.
+func (s *Source) holds(dctx context.Context, lease *record) (int64, bool) {
+	if dctx.Err() != nil {
+		return 0, false
+	}
+	it, rec, err := s.read(dctx)
 	if err != nil || rec.Holder != lease.Holder || rec.Lease != lease.Lease {
 		return 0, false
 	}
@@ -830,8 +949,8 @@ func (s *Source) holds(ctx context.Context, lease *record) (int64, bool) {
 }
 
 // failedCtx handles a store call cut off by the end of ctx.
-func (s *Source) failedCtx(ctx context.Context, e *entry) (*Token, error, bool) {
-	tok, err := s.failed(ctx, e, fmt.Errorf("token: %w", context.Cause(ctx)))
+func (s *Source) failedCtx(ctx context.Context, r run, e *entry) (*Token, error, bool) {
+	tok, err := s.failed(ctx, r, e, fmt.Errorf("token: %w", context.Cause(ctx)))
 	return tok, err, true
 }
 
@@ -839,21 +958,29 @@ func (s *Source) failedCtx(ctx context.Context, e *entry) (*Token, error, bool) 
 // at version ver over rec, and stores the token. It releases the lease when
 // the grant or the write of the token fails, so that the next instance
 // need not wait for the lease to end.
-func (s *Source) grantLeased(ctx context.Context, ver int64, lease, rec *record, cur *entry, ttl time.Duration) (*Token, error) {
+func (s *Source) grantLeased(ctx context.Context, r run, ver int64, lease, rec *record, cur *entry, ttl time.Duration) (*Token, error) {
 	g, err := s.fetch(ctx, s.cfg.LeaseDuration)
-	// The token is worth saving, and the lease worth releasing, even if
-	// the caller's context has just ended.
-	wctx := context.WithoutCancel(ctx)
 	if err != nil {
-		s.release(wctx, ver, rec, ttl)
-		return s.failed(ctx, cur, err)
+		// The lease is worth releasing even if the caller's context
+		// has just ended, but not past the refresh's budget.
+		dctx, cancel := s.detach(ctx, r.end, false)
+		s.release(ctx, dctx, ver, rec, ttl)
+		cancel()
+		return s.failed(ctx, r, cur, err)
 	}
 	var next record
 	if err := s.setToken(&next, g); err != nil {
-		s.release(wctx, ver, rec, ttl)
+		dctx, cancel := s.detach(ctx, r.end, false)
+		s.release(ctx, dctx, ver, rec, ttl)
+		cancel()
 		return nil, fmt.Errorf("token: seal the token: %w", err)
 	}
-	s.put(ctx, ver, lease, rec, &next, g.tok.Expiry.Sub(s.cfg.Now()), ttl)
+	// The caller has its token: storing it for the other instances
+	// may take what is left of the budget and of half the caller's
+	// time, not more.
+	dctx, cancel := s.detach(ctx, r.end, true)
+	s.put(ctx, dctx, ver, lease, rec, &next, g.tok.Expiry.Sub(s.cfg.Now()), ttl)
+	cancel()
 	return s.adopt(g).tok, nil
 }
 
@@ -862,15 +989,22 @@ func (s *Source) grantLeased(ctx context.Context, ver int64, lease, rec *record,
 const putTries = 3
 
 // put writes next, the new token, over version ver, which holds lease,
-// without ctx's cancellation. A conflict is checked: while the store still
+// with dctx (see detach). A conflict is checked: while the store still
 // holds lease (a write that changed nothing may have taken a version, as
 // ssmstore's void writes do), the token is written over the version found.
-// If the write fails, the lease is given back.
-func (s *Source) put(ctx context.Context, ver int64, lease, rec, next *record, ttl, leaseTTL time.Duration) {
-	wctx := context.WithoutCancel(ctx)
-	_, err := s.write(wctx, ver, next, ttl)
+// If the write fails, the lease is given back; but not when it timed out
+// (a store that did not answer the write in time would not answer the
+// release either) or when dctx ended (the caller's time is up, and that
+// is not the store's failure): the lease then ends by itself after
+// LeaseDuration. Lines are logged with ctx.
+func (s *Source) put(ctx, dctx context.Context, ver int64, lease, rec, next *record, ttl, leaseTTL time.Duration) {
+	if dctx.Err() != nil {
+		s.logger().DebugContext(ctx, "token: no time left to store the token; it is kept in memory", "key", s.key)
+		return
+	}
+	_, err := s.write(dctx, ver, next, ttl)
 	for try := 1; errors.Is(err, store.ErrConflict); try++ {
-		v, ok := s.holds(ctx, lease)
+		v, ok := s.holds(dctx, lease)
 		if !ok {
 			s.logger().DebugContext(ctx, "token: the lease was lost; the token is kept in memory only", "key", s.key)
 			return
@@ -879,27 +1013,38 @@ func (s *Source) put(ctx context.Context, ver int64, lease, rec, next *record, t
 		if try == putTries {
 			break
 		}
-		_, err = s.write(wctx, ver, next, ttl)
+		_, err = s.write(dctx, ver, next, ttl)
 	}
 	switch {
 	case err == nil:
+		return
+	case dctx.Err() != nil:
+		s.logger().DebugContext(ctx, "token: no time left to store the token; it is kept in memory", "key", s.key)
 		return
 	case tooLarge(err):
 		s.oversized(ctx, "put", err)
 	case !errors.Is(err, store.ErrConflict):
 		s.storeFailed(ctx, "put", err)
+		if timedOut(err) {
+			return
+		}
 	}
-	s.release(wctx, ver, rec, leaseTTL)
+	s.release(ctx, dctx, ver, rec, leaseTTL)
 }
 
 // release gives back the lease written at version ver over rec, by
-// compare-and-set: rec as it was, without the lease. A conflict means
-// that the lease is no longer this Source's to give back (or that a write
-// reported as failed took effect): nothing to do.
-func (s *Source) release(ctx context.Context, ver int64, rec *record, ttl time.Duration) {
+// compare-and-set with dctx (see detach): rec as it was, without the
+// lease. A conflict means that the lease is no longer this Source's to
+// give back (or that a write reported as failed took effect): nothing to
+// do. Nothing is written once dctx has ended, and its end is not the
+// store's failure.
+func (s *Source) release(ctx, dctx context.Context, ver int64, rec *record, ttl time.Duration) {
+	if dctx.Err() != nil {
+		return
+	}
 	rel := *rec
 	rel.Holder, rel.Lease = "", 0
-	if _, err := s.write(ctx, ver, &rel, ttl); err != nil && !errors.Is(err, store.ErrConflict) {
+	if _, err := s.write(dctx, ver, &rel, ttl); err != nil && !errors.Is(err, store.ErrConflict) && dctx.Err() == nil {
 		s.storeFailed(ctx, "release", err)
 	}
 }
@@ -935,24 +1080,42 @@ func sleep(ctx context.Context, d time.Duration, until time.Time) bool {
 // next one too, and a grant per refused call, with the shared token
 // deleted each time, would cost every instance a grant and could push the
 // provider into rate limiting. So 401s cost at most one grant per minute
-// per instance. Compare the next Token with tok to see whether it was
-// dropped.
+// per instance. A call that drops nothing (tok is no longer in memory nor
+// in the store) does not count. Compare the next Token with tok to see
+// whether it was dropped.
 func (s *Source) Invalidate(ctx context.Context, tok *Token) error {
 	if tok == nil {
 		return nil
 	}
 	now := s.cfg.Now()
 	s.mu.Lock()
-	if e := s.cur.Load(); now.Before(s.invalidatedAt.Add(invalidateInterval)) ||
+	prev := s.invalidatedAt
+	if e := s.cur.Load(); now.Before(prev.Add(invalidateInterval)) ||
 		e != nil && e.tok.AccessToken == tok.AccessToken && now.Sub(e.obtained) < invalidateMinAge {
 		s.mu.Unlock()
 		return nil
 	}
+	// Hold the interval while dropping, so that a concurrent call drops
+	// nothing; give it back if nothing was dropped.
 	s.invalidatedAt = now
 	s.mu.Unlock()
+	dropped := false
+	defer func() {
+		if !dropped {
+			s.mu.Lock()
+			if s.invalidatedAt.Equal(now) {
+				s.invalidatedAt = prev
+			}
+			s.mu.Unlock()
+		}
+	}()
 	for {
 		e := s.cur.Load()
-		if e == nil || e.tok.AccessToken != tok.AccessToken || s.cur.CompareAndSwap(e, nil) {
+		if e == nil || e.tok.AccessToken != tok.AccessToken {
+			break
+		}
+		if s.cur.CompareAndSwap(e, nil) {
+			dropped = true
 			break
 		}
 	}
@@ -961,7 +1124,7 @@ func (s *Source) Invalidate(ctx context.Context, tok *Token) error {
 	}
 	it, rec, err := s.read(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
+		if !attempt.EndedByCaller(ctx, err) {
 			s.storeFailed(ctx, "get", err)
 		}
 		return fmt.Errorf("token: invalidate: %w", err)
@@ -977,8 +1140,11 @@ func (s *Source) Invalidate(ctx context.Context, tok *Token) error {
 	} else {
 		_, err = s.write(ctx, it.Version, &record{Holder: rec.Holder, Lease: rec.Lease}, 0)
 	}
-	if err != nil && !errors.Is(err, store.ErrConflict) {
-		if ctx.Err() == nil {
+	switch {
+	case err == nil:
+		dropped = true
+	case !errors.Is(err, store.ErrConflict):
+		if !attempt.EndedByCaller(ctx, err) {
 			s.storeFailed(ctx, "invalidate", err)
 		}
 		return fmt.Errorf("token: invalidate: %w", err)

@@ -882,3 +882,64 @@ func TestPanickingGrant(t *testing.T) {
 		t.Errorf("after the panic: got %v, want tok-2", tok.AccessToken)
 	}
 }
+
+// TestInvalidateNothingDropped: an Invalidate that drops nothing (the
+// refused token is neither in memory nor in the store any more) does not
+// count as the one invalidation of the minute: the current token, refused
+// a moment later, is dropped.
+func TestInvalidateNothingDropped(t *testing.T) {
+	p := newProvider(t)
+	clk := newClock()
+	src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now})
+	t1 := mustToken(t, src)
+	clk.Add(2 * time.Minute)
+	if err := src.Invalidate(ctx, &token.Token{AccessToken: "tok-gone"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Invalidate(ctx, t1); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustToken(t, src); got.AccessToken == t1.AccessToken || p.grants.Load() != 2 {
+		t.Errorf("after a refused token older than a minute: got %v after %d grants, want a new one (an Invalidate that dropped nothing held it back)", got.AccessToken, p.grants.Load())
+	}
+}
+
+// TestInvalidateDuringRefresh: a downstream refuses the token while a
+// refresh of it runs (it is due, still valid); the refresh then fails. The
+// refused token must stay dropped: the refresh, which serves the token it
+// started from when it fails, must not put it back in memory.
+func TestInvalidateDuringRefresh(t *testing.T) {
+	clk := newClock()
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	var n atomic.Int64
+	idp := idpFunc(func(req *http.Request) (*http.Response, error) {
+		k := n.Add(1)
+		if k == 2 {
+			close(inFlight)
+			select {
+			case <-release:
+			case <-req.Context().Done():
+				return nil, req.Context().Err()
+			}
+			return answer(req, 500, `{"error":"server_error"}`), nil
+		}
+		return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
+	})
+	src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
+	t1 := mustToken(t, src)
+	clk.Add(50 * time.Minute) // due, still valid
+	refreshed := make(chan struct{})
+	go func() {
+		defer close(refreshed)
+		_, _ = src.Token(ctx)
+	}()
+	within(t, "the refresh", func() struct{} { <-inFlight; return struct{}{} })
+	if err := src.Invalidate(ctx, t1); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	within(t, "the refreshing caller", func() struct{} { <-refreshed; return struct{}{} })
+	if got := mustToken(t, src); got.AccessToken == t1.AccessToken {
+		t.Errorf("after Invalidate during a refresh that then failed: got the refused %v again, want a new token", got.AccessToken)
+	}
+}
