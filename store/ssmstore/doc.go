@@ -21,13 +21,14 @@
 //
 // # Sizes
 //
-// A value that is valid UTF-8 (JSON, for instance) is kept in the envelope
-// as a JSON string, at its own size plus its escapes; any other value in
-// base64, at four thirds of its size. The Standard tier's 4 KB then fit a
-// text value of about 4,000 bytes, or a binary value of about 2.9 KB;
-// [WithTier] gives the 8 KB of the Advanced tier (about 8,100 bytes of text,
-// 6 KB of binary). A value that does not fit its tier is refused with
-// [ErrTooLarge] before any request, rather than by SSM after the read.
+// A value is kept in the envelope in base64, at four thirds of its size,
+// whenever that fits the tier: every version of this package reads it. A
+// value too large for that which is valid UTF-8 (JSON, for instance) is kept
+// as a JSON string instead, at its own size plus its escapes. The Standard
+// tier's 4 KB then fit a value of about 2.9 KB, or a text value of about
+// 4,000 bytes; [WithTier] gives the 8 KB of the Advanced tier (about 6 KB,
+// or 8,100 bytes of text). A value that does not fit its tier is refused
+// with [ErrTooLarge] before any request, rather than by SSM after the read.
 //
 // For the token of package token, whose record holds the provider's whole
 // token response, that is an access token of about 3.7 KB on the Standard
@@ -36,10 +37,13 @@
 // sealed. A larger token is refused, and package token then serves it from
 // memory and says so once in its log.
 //
-// Envelopes written by versions of this package before text values held
-// every value in base64: they are read as before. Those versions read a
-// text value as an empty one, so an instance still running one during a
-// deploy sees the items written since as empty.
+// Versions of this package before text values wrote and read every value in
+// base64 only: their envelopes are read as before, and they read every value
+// written since that they could have held themselves, so that a fleet
+// running both versions during a deploy or a rollback shares its items
+// (package token's lease and token, a breaker's state). Only a text value
+// too large for base64 in the tier is written as text, which they read as
+// an empty value; they could not have written it at all.
 //
 // # Compare-and-set on a service with no conditional write
 //
@@ -77,11 +81,16 @@
 //     deleted, so that versions are never reused. Delete the parameters
 //     under the prefix when the state is no longer needed.
 //   - A write refused with TooManyUpdates (another write of the same
-//     parameter under way) is tried again after a jittered wait, four
-//     tries in all, within the caller's deadline; then it fails with
-//     [ErrThrottled], which is not [store.ErrConflict]: nothing else was
-//     written, so reading again and writing at once would only feed the
-//     throttle. Take it for a failure of the store.
+//     parameter under way, or the account's write rate exceeded) is tried
+//     again after a jittered wait, four tries in all, within the caller's
+//     deadline. Then the parameter's version is read again: if another
+//     write has taken a version since this one's read, the write fails
+//     with [store.ErrConflict], as one that lost the race does (the other
+//     update under way was most likely that write: package token's
+//     instances racing for the lease find the winner's); if none has, with
+//     [ErrThrottled], which is not store.ErrConflict: the value has not
+//     changed, so reading again and writing at once would only feed the
+//     throttle. Back off, or take it for a failure of the store.
 //
 // Parameter Store's write rate is low (a few PutParameter per second per
 // account by default, shared by every parameter) and each write costs a

@@ -2,7 +2,6 @@ package ssmstore
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,12 +45,30 @@ const (
 var ErrTooLarge error = &tooLargeError{}
 
 // ErrThrottled is returned, wrapped, by a write that Parameter Store kept
-// refusing with TooManyUpdates (concurrent updates of one parameter) after
-// the store's own retries, with backoff, within the caller's deadline. The
-// write did not take effect. It is not [store.ErrConflict]: nobody else's
-// write came between the read and this one, and reading again to write at
-// once would only feed the throttle. Treat it as a failure of the store.
-var ErrThrottled = errors.New("ssmstore: Parameter Store throttled the write (TooManyUpdates)")
+// refusing with TooManyUpdates (another update of the parameter under way,
+// or the account's write rate exceeded) after the store's own retries, with
+// backoff, within the caller's deadline, when a read after the last try
+// finds that no other write has taken a version of the parameter since
+// this one's read. The write did not take effect. If another write has
+// taken a version, the write fails with [store.ErrConflict] instead, as a
+// compare-and-set that lost does: whoever reads again then finds the other
+// writer's value. ErrThrottled is not store.ErrConflict: the value has not
+// changed, and writing again at once would only feed the throttle; back
+// off, or take it for a failure of the store. It has a method Throttled()
+// bool that returns true, so that code written for any store.Store
+// (package token) can tell it without importing this package.
+var ErrThrottled error = &throttledError{}
+
+// throttledError is the type of ErrThrottled.
+type throttledError struct{}
+
+func (*throttledError) Error() string {
+	return "ssmstore: Parameter Store throttled the write (TooManyUpdates)"
+}
+
+// Throttled returns true: the write was refused for the rate of writes,
+// not for its value or version.
+func (*throttledError) Throttled() bool { return true }
 
 // tooLargeError is the type of ErrTooLarge.
 type tooLargeError struct{}
@@ -91,10 +108,10 @@ func WithType(t types.ParameterType) Option { return func(s *Store) { s.typ = t 
 func WithKeyID(id string) Option { return func(s *Store) { s.keyID = aws.String(id) } }
 
 // WithTier sets the parameters' tier; the default is Standard, whose
-// parameters hold 4 KB: a text value (valid UTF-8, such as JSON) of about
-// 4,000 bytes, or a binary value of about 2.9 KB, in its envelope.
+// parameters hold 4 KB: a value of about 2.9 KB in base64, or a text value
+// (valid UTF-8, such as JSON) of about 4,000 bytes, in its envelope.
 // types.ParameterTierAdvanced and types.ParameterTierIntelligentTiering
-// hold 8 KB (about 8,100 bytes of text, 6 KB of binary). See the package
+// hold 8 KB (about 6 KB in base64, 8,100 bytes of text). See the package
 // documentation.
 func WithTier(t types.ParameterTier) Option { return func(s *Store) { s.tier = t } }
 
@@ -128,23 +145,40 @@ type envelope struct {
 	Base    int64  `json:"b"`           // the version the writer read
 	Nonce   uint64 `json:"n"`           // random, to recognise one's own write
 	Value   []byte `json:"v,omitempty"` // the value, base64 in JSON; or
-	Text    string `json:"s,omitempty"` // the value, when text is shorter
+	Text    string `json:"s,omitempty"` // the value, when only text fits
 	Expires int64  `json:"e,omitempty"` // Unix milliseconds; 0: never
 	Deleted bool   `json:"d,omitempty"` // a tombstone
 }
 
-// pack puts value in env, as a JSON string when it is valid UTF-8 and that
-// is no longer than base64: a JSON value (package token's record, the
-// breaker's state) then takes its own size, plus its escapes, instead of
-// four thirds of it.
-func pack(env *envelope, value []byte) {
+// longest returns the length of env in JSON with the longest base and
+// nonce there can be: what a write of env may take in a parameter.
+func longest(env envelope) (int, error) {
+	env.Base, env.Nonce = math.MaxInt64, math.MaxUint64
+	b, err := json.Marshal(env)
+	return len(b), err
+}
+
+// pack puts value in env so that it fits the store's tier: in base64
+// ("v"), which every version of this package reads, whenever that fits;
+// else, for a value that is valid UTF-8 (package token's record with a
+// large token), as a JSON string ("s"), at its own size plus its escapes
+// instead of four thirds of it. Versions before text values read "s" as an
+// empty value, but could not hold such a value at all. It returns the
+// length env takes at most, and whether that fits.
+func (s *Store) pack(env *envelope, value []byte) (int, bool, error) {
 	env.Value, env.Text = value, ""
-	if len(value) == 0 || !utf8.Valid(value) {
-		return
+	n, err := longest(*env)
+	if err != nil || n <= s.limit() || len(value) == 0 || !utf8.Valid(value) {
+		return n, err == nil && n <= s.limit(), err
 	}
-	if text, err := json.Marshal(string(value)); err == nil && len(text) <= base64.StdEncoding.EncodedLen(len(value))+2 {
-		env.Value, env.Text = nil, string(value)
+	text := *env
+	text.Value, text.Text = nil, string(value)
+	m, err := longest(text)
+	if err != nil || m >= n {
+		return n, false, err
 	}
+	*env = text
+	return m, m <= s.limit(), nil
 }
 
 // value returns the value env holds.
@@ -263,40 +297,43 @@ func (s *Store) Get(ctx context.Context, key string) (store.Item, error) {
 // store's tier once in its envelope is refused with [ErrTooLarge] before
 // any request.
 func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
-	var env envelope
-	pack(&env, value)
-	if ttl > 0 {
-		env.Expires = s.now().Add(ttl).UnixMilli()
-	}
-	return s.write(ctx, key, version, env)
-}
-
-// Delete removes key if its version is version; see [store.Store].
-func (s *Store) Delete(ctx context.Context, key string, version int64) error {
-	_, err := s.write(ctx, key, version, envelope{Deleted: true})
-	return err
-}
-
-// write writes env at key over version, as CompareAndSet or Delete. A
-// Delete of an absent key with version 0 writes nothing.
-func (s *Store) write(ctx context.Context, key string, version int64, env envelope) (int64, error) {
 	name, err := s.name(key)
 	if err != nil {
 		return 0, err
 	}
-	// Refuse up front what SSM would refuse after the read: the envelope
-	// with the longest base and nonce there can be.
-	env.Base, env.Nonce = math.MaxInt64, math.MaxUint64
-	if longest, err := json.Marshal(env); err != nil {
+	var env envelope
+	if ttl > 0 {
+		env.Expires = s.now().Add(ttl).UnixMilli()
+	}
+	// Refuse up front what SSM would refuse after the read.
+	n, ok, err := s.pack(&env, value)
+	if err != nil {
 		return 0, fmt.Errorf("ssmstore: %w", err)
-	} else if len(longest) > s.limit() {
+	}
+	if !ok {
 		tier := s.tier
 		if tier == "" {
 			tier = types.ParameterTierStandard
 		}
 		return 0, fmt.Errorf("%w: key %q: %d bytes of value take up to %d bytes in a parameter, over the %d bytes of the %s tier",
-			ErrTooLarge, key, len(env.value()), len(longest), s.limit(), tier)
+			ErrTooLarge, key, len(value), n, s.limit(), tier)
 	}
+	return s.write(ctx, name, version, env)
+}
+
+// Delete removes key if its version is version; see [store.Store].
+func (s *Store) Delete(ctx context.Context, key string, version int64) error {
+	name, err := s.name(key)
+	if err != nil {
+		return err
+	}
+	_, err = s.write(ctx, name, version, envelope{Deleted: true})
+	return err
+}
+
+// write writes env at the parameter name over version, as CompareAndSet
+// or Delete. A Delete of an absent key with version 0 writes nothing.
+func (s *Store) write(ctx context.Context, name string, version int64, env envelope) (int64, error) {
 	st, err := s.read(ctx, name)
 	if err != nil {
 		return 0, err
@@ -331,6 +368,11 @@ func (s *Store) write(ctx context.Context, key string, version int64, env envelo
 			if s.own(ctx, name, env) { // an earlier try took effect unseen
 				return env.Base + 1, nil
 			}
+			// The other update under way was most likely another
+			// writer's, whose version makes this write a loser.
+			if latest, rerr := s.latest(ctx, name); rerr == nil && latest != env.Base {
+				return 0, store.ErrConflict
+			}
 			return 0, fmt.Errorf("%w: put %s after %d tries: %w", ErrThrottled, name, try, err)
 		}
 		out, err = s.api.PutParameter(ctx, in)
@@ -354,6 +396,21 @@ func (s *Store) write(ctx context.Context, key string, version int64, env envelo
 func (s *Store) own(ctx context.Context, name string, env envelope) bool {
 	won, _, err := s.version(ctx, name, env.Base+1)
 	return err == nil && won.Nonce == env.Nonce && won.Base == env.Base
+}
+
+// latest returns the latest version of the parameter name; 0 if there is
+// none.
+func (s *Store) latest(ctx context.Context, name string) (int64, error) {
+	out, err := s.api.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+	switch {
+	case apiCode(err) == "ParameterNotFound":
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case out.Parameter == nil:
+		return 0, fmt.Errorf("ssmstore: GetParameter %s: no parameter in the answer", name)
+	}
+	return out.Parameter.Version, nil
 }
 
 // pause waits d, unless ctx ends first or its deadline is less than d

@@ -3,6 +3,7 @@ package ssmstore
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/funcify/funcify/internal/awsfake"
 	"github.com/funcify/funcify/store"
@@ -166,10 +168,11 @@ func TestTooManyUpdatesRetried(t *testing.T) {
 	}
 }
 
-// TestTextStoredAsText: a value that is valid UTF-8 is kept as a JSON
-// string, so that a Standard parameter takes about 4,000 bytes of it where
-// base64 would fit 2.9 KB; binary values are base64; envelopes written as
-// base64 by earlier versions are read as before.
+// TestTextStoredAsText: a value that is valid UTF-8 and too large for
+// base64 in the tier is kept as a JSON string, so that a Standard parameter
+// takes about 4,000 bytes of it where base64 would fit 2.9 KB; other values
+// are base64 (TestOldReaderReadsValues); envelopes written as base64 by
+// earlier versions are read as before.
 func TestTextStoredAsText(t *testing.T) {
 	s, srv := newStore(t)
 	ctx := context.Background()
@@ -402,5 +405,233 @@ func TestThrottledTokenWrite(t *testing.T) {
 	defer cancel()
 	if _, err := second.Token(ctx); err != nil {
 		t.Errorf("the next cold instance: %v (the first one's token write was throttled and its lease kept)", err)
+	}
+}
+
+// oldEnvelope is the envelope as versions before text values (8a7a68a and
+// earlier) declare it: they know no "s" field.
+type oldEnvelope struct {
+	Base    int64  `json:"b"`
+	Nonce   uint64 `json:"n"`
+	Value   []byte `json:"v,omitempty"`
+	Expires int64  `json:"e,omitempty"`
+	Deleted bool   `json:"d,omitempty"`
+}
+
+// TestOldReaderReadsValues: during a deploy (a weighted alias or a
+// CodeDeploy canary keeps both versions live for minutes to hours) or
+// after a rollback, instances of the previous version read what this one
+// writes. A value that the old format holds (it fits the tier in base64)
+// must stay readable by them: written as "s", it reads there as an empty
+// value, and package token's old instances would see no lease and no
+// token (they take the lease over a live one and grant), old breakers
+// would fail to decode the circuit and go process-local. Only a text value
+// too large for base64 in the tier, which the old format could not hold
+// anyway, is written as text.
+func TestOldReaderReadsValues(t *testing.T) {
+	s, srv := newStore(t)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		key   string
+		value []byte
+		text  bool // too large for base64 in a Standard parameter
+	}{
+		{"lease", []byte(`{"holder":"a1b2c3","lease":1893456000000000000}`), false},
+		{"breaker", []byte(`{"state":1,"failures":3,"generation":7}`), false},
+		{"largest-base64", []byte(strings.Repeat("a", 2900)), false},
+		{"large", []byte(`{"token":"` + strings.Repeat("a", 3500) + `"}`), true},
+	} {
+		if _, err := s.CompareAndSet(ctx, tt.key, 0, tt.value, 0); err != nil {
+			t.Fatalf("%s: %v", tt.key, err)
+		}
+		raw, _, _, ok := srv.Parameter("/funcify/test/" + tt.key)
+		if !ok {
+			t.Fatalf("%s: no parameter", tt.key)
+		}
+		var old oldEnvelope
+		if err := json.Unmarshal([]byte(raw), &old); err != nil {
+			t.Fatalf("%s: the previous version cannot decode the envelope %.80s: %v", tt.key, raw, err)
+		}
+		if got := string(old.Value) == string(tt.value); got == tt.text {
+			t.Errorf("%s: a %d-byte value is stored as %.80s...: the previous version reads %d bytes of it; want it readable there: %v",
+				tt.key, len(tt.value), raw, len(old.Value), !tt.text)
+		}
+		if it, err := s.Get(ctx, tt.key); err != nil || string(it.Value) != string(tt.value) {
+			t.Errorf("%s: got %.40q, %v; want the value back", tt.key, it.Value, err)
+		}
+	}
+}
+
+// TestLeaseBesideStoredToken: a 3.8 KB access token fits a Standard
+// parameter and is stored. At the next refresh the lease write, which
+// copies the stored token and adds the holder and the lease's end, is
+// some 60 bytes over the tier's limit. The token was not too large: the
+// Source must not say so and stop sharing it, but take the lease and share
+// the next token, which the next cold instance reads without a grant.
+func TestLeaseBesideStoredToken(t *testing.T) {
+	srv := awsfake.New(t)
+	var grants atomic.Int64
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := grants.Add(1)
+		fmt.Fprintf(w, `{"access_token":"%d%s","token_type":"Bearer","expires_in":3600}`, n, strings.Repeat("x", 3800))
+	}))
+	t.Cleanup(idp.Close)
+	var logs bytes.Buffer
+	clk := time.Now()
+	cfg := token.Config{TokenURL: idp.URL, ClientID: "svc", Store: New(ssm.NewFromConfig(srv.Config()), "/funcify/test"),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: func() time.Time { return clk }}
+	src, err := token.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "does not fit") {
+		t.Fatalf("the first write did not fit: %s", logs.String())
+	}
+	clk = clk.Add(59 * time.Minute) // due
+	tok, err := src.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "does not fit") {
+		t.Errorf("a token the store holds was declared too large for it at the next refresh (its lease write):\n%s", logs.String())
+	}
+	if g := grants.Load(); g != 2 {
+		t.Fatalf("%d grants for two refreshes, want 2", g)
+	}
+	other, err := token.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := other.Token(context.Background()); err != nil || got.AccessToken != tok.AccessToken || grants.Load() != 2 {
+		t.Errorf("the next cold instance: %v after %d grants, want the refreshed token from the store", err, grants.Load())
+	}
+}
+
+// oneUpdateAtATime is an API that answers PutParameter as Parameter Store
+// does a parameter under concurrent updates: a PutParameter that arrives
+// while another of the same parameter is under way is refused with
+// TooManyUpdates. Each update takes busyFor.
+type oneUpdateAtATime struct {
+	API
+	busyFor time.Duration
+	mu      sync.Mutex
+	busy    map[string]bool
+}
+
+func (a *oneUpdateAtATime) PutParameter(ctx context.Context, in *ssm.PutParameterInput, optFns ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
+	name := *in.Name
+	a.mu.Lock()
+	if a.busy[name] {
+		a.mu.Unlock()
+		return nil, &smithy.GenericAPIError{Code: "TooManyUpdates", Message: "There are concurrent updates for a resource that supports one update at a time."}
+	}
+	a.busy[name] = true
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.busy[name] = false
+		a.mu.Unlock()
+	}()
+	time.Sleep(a.busyFor)
+	return a.API.PutParameter(ctx, in, optFns...)
+}
+
+// TestColdBurstOneGrant: cold instances start at once and race to write
+// the refresh lease (the case the lease is for: many cold instances, one
+// grant). Parameter Store refuses the concurrent PutParameter calls with
+// TooManyUpdates. A throttle on the lease means that another instance is
+// writing it: after its retries the store reads again and, finding that
+// instance's write, reports a conflict, and the Source reads that lease
+// and waits for its holder's token, rather than take the throttle for a
+// store outage and grant on its own.
+func TestColdBurstOneGrant(t *testing.T) {
+	srv := awsfake.New(t)
+	var grants atomic.Int64
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := grants.Add(1)
+		fmt.Fprintf(w, `{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, n)
+	}))
+	t.Cleanup(idp.Close)
+	api := &oneUpdateAtATime{API: ssm.NewFromConfig(srv.Config()), busyFor: 150 * time.Millisecond, busy: map[string]bool{}}
+	st := New(api, "/funcify/test")
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	const instances = 10
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range instances {
+		src, err := token.New(token.Config{TokenURL: idp.URL, ClientID: "svc", Store: st, Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			<-start
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := src.Token(ctx); err != nil {
+				t.Errorf("instance %d: %v", i, err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if g := grants.Load(); g != 1 {
+		t.Errorf("%d cold instances on one ssmstore made %d grants, want 1; log:\n%.1500s", instances, g, logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// throttledWhileOtherWrites refuses every PutParameter with
+// TooManyUpdates; the first refusal comes while another writer's write of
+// the parameter lands.
+type throttledWhileOtherWrites struct {
+	API
+	srv   *awsfake.Server
+	other sync.Once
+}
+
+func (a *throttledWhileOtherWrites) PutParameter(ctx context.Context, in *ssm.PutParameterInput, optFns ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
+	a.other.Do(func() { a.srv.SetParameter(*in.Name, "SecureString", `{"b":1,"n":42,"v":"b3RoZXI="}`) })
+	return nil, &smithy.GenericAPIError{Code: "TooManyUpdates", Message: "There are concurrent updates for a resource that supports one update at a time."}
+}
+
+// TestThrottledAfterOtherWrite: a write refused with TooManyUpdates until
+// its tries run out while another writer's write took a version fails
+// with store.ErrConflict, as a compare-and-set that lost does, not with
+// ErrThrottled, whose caller would take it for a failure of the store.
+func TestThrottledAfterOtherWrite(t *testing.T) {
+	s, srv := newStore(t)
+	ctx := context.Background()
+	v, err := s.CompareAndSet(ctx, "k", 0, []byte("mine"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.api = &throttledWhileOtherWrites{API: s.api, srv: srv}
+	_, err = s.CompareAndSet(ctx, "k", v, []byte("next"), 0)
+	if !errors.Is(err, store.ErrConflict) || errors.Is(err, ErrThrottled) {
+		t.Fatalf("throttled while another write landed: got %v, want store.ErrConflict", err)
+	}
+	if it, err := s.Get(ctx, "k"); err != nil || string(it.Value) != "other" || it.Version != v+1 {
+		t.Errorf("got %q at %d, %v; want the other writer's value at %d", it.Value, it.Version, err, v+1)
 	}
 }
