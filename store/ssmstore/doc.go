@@ -80,17 +80,17 @@
 //   - Delete writes a tombstone: the parameter itself is never
 //     deleted, so that versions are never reused. Delete the parameters
 //     under the prefix when the state is no longer needed.
-//   - A write refused with TooManyUpdates (another write of the same
-//     parameter under way, or the account's write rate exceeded) is tried
-//     again after a jittered wait, four tries in all, within the caller's
-//     deadline. Then the parameter's version is read again: if another
-//     write has taken a version since this one's read, the write fails
-//     with [store.ErrConflict], as one that lost the race does (the other
-//     update under way was most likely that write: package token's
-//     instances racing for the lease find the winner's); if none has, with
+//   - A write refused with TooManyUpdates (another update of the same
+//     parameter under way) is tried again after a jittered wait, four
+//     tries in all, within the caller's deadline. Then the parameter's
+//     version is read again: if another write has taken a version since
+//     this one's read, the write fails with [store.ErrConflict], as one
+//     that lost the race does (the other update under way was most likely
+//     that write: package token's instances racing for the lease find the
+//     winner's); if none has (the other update has not landed yet), with
 //     [ErrThrottled], which is not store.ErrConflict: the value has not
 //     changed, so reading again and writing at once would only feed the
-//     throttle. Back off, or take it for a failure of the store.
+//     throttle. Back off before reading again.
 //
 // Parameter Store's write rate is low (a few PutParameter per second per
 // account by default, shared by every parameter) and each write costs a

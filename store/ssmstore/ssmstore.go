@@ -45,18 +45,20 @@ const (
 var ErrTooLarge error = &tooLargeError{}
 
 // ErrThrottled is returned, wrapped, by a write that Parameter Store kept
-// refusing with TooManyUpdates (another update of the parameter under way,
-// or the account's write rate exceeded) after the store's own retries, with
-// backoff, within the caller's deadline, when a read after the last try
-// finds that no other write has taken a version of the parameter since
-// this one's read. The write did not take effect. If another write has
+// refusing with TooManyUpdates (another update of the parameter under way)
+// after the store's own retries, with backoff, within the caller's
+// deadline, when a read after the last try finds that no other write has
+// taken a version of the parameter since this one's read (the other update
+// has not landed yet). The write did not take effect. If another write has
 // taken a version, the write fails with [store.ErrConflict] instead, as a
 // compare-and-set that lost does: whoever reads again then finds the other
 // writer's value. ErrThrottled is not store.ErrConflict: the value has not
 // changed, and writing again at once would only feed the throttle; back
-// off, or take it for a failure of the store. It has a method Throttled()
-// bool that returns true, so that code written for any store.Store
-// (package token) can tell it without importing this package.
+// off before reading again. It has a method Throttled() bool that returns
+// true, so that code written for any store.Store (package token) can tell
+// it without importing this package. Parameter Store's account-wide rate
+// limit (ThrottlingException) is not TooManyUpdates: the SDK client
+// retries it, and its error is returned as it comes.
 var ErrThrottled error = &throttledError{}
 
 // throttledError is the type of ErrThrottled.
