@@ -775,9 +775,20 @@ const (
 // takes the lease and grants, or serves the current token while another
 // instance holds the lease, or waits for it. It reports false when the
 // caller should grant on its own: the store failed, its lease writes kept
-// conflicting until the lease wait's end, or it cannot hold the token.
+// conflicting until the lease wait's end (or half the caller's time), or it
+// cannot hold the token.
 func (s *Source) shared(ctx context.Context, r run) (tok *Token, err error, done bool) {
 	waitUntil := time.Now().Add(s.cfg.LeaseWait)
+	// Lease writes that keep conflicting (or meet a throttle) are tried
+	// again until the lease wait's end, or until half the caller's time
+	// is gone if sooner: then the caller grants on its own, with time
+	// left to do it.
+	conflictUntil := waitUntil
+	if dl, ok := ctx.Deadline(); ok {
+		if half := time.Now().Add(time.Until(dl) / 2); half.Before(conflictUntil) {
+			conflictUntil = half
+		}
+	}
 	poll, backoff := 20*time.Millisecond, conflictWait
 	for {
 		it, rec, err := s.read(ctx)
@@ -863,7 +874,7 @@ func (s *Source) shared(ctx context.Context, r run) (tok *Token, err error, done
 			if throttled(err) {
 				backoff = conflictWaitMax
 			}
-			if !sleep(ctx, backoff/2+randv2.N(backoff/2), waitUntil) {
+			if !sleep(ctx, backoff/2+randv2.N(backoff/2), conflictUntil) {
 				if ctx.Err() != nil {
 					return s.failedCtx(ctx, r, cur)
 				}
