@@ -520,6 +520,62 @@ func TestConcurrentOutcomes(t *testing.T) {
 	RunSharedStateTest(t, func(t *testing.T) store.Store { return shared })
 }
 
+// failOnceStore fails its at-th call (a Get, a compare-and-set or an Add)
+// with an error, without passing it on: a Store client that drops one
+// request, after which its breaker runs on process-local state until its
+// next read of the Store.
+type failOnceStore struct {
+	store.Store
+	at    int64
+	calls atomic.Int64
+}
+
+func (s *failOnceStore) fail() bool { return s.calls.Add(1) == s.at }
+
+func (s *failOnceStore) Get(ctx context.Context, key string) (store.Item, error) {
+	if s.fail() {
+		return store.Item{}, errStoreDown
+	}
+	return s.Store.Get(ctx, key)
+}
+
+func (s *failOnceStore) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	if s.fail() {
+		return 0, errStoreDown
+	}
+	return s.Store.CompareAndSet(ctx, key, version, value, ttl)
+}
+
+func (s *failOnceStore) Add(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
+	if s.fail() {
+		return 0, errStoreDown
+	}
+	return s.Store.(store.Counter).Add(ctx, key, delta, ttl)
+}
+
+// TestConcurrentOutcomesDegraded is TestConcurrentOutcomes with every
+// instance's Store client dropping one request early in the burst: every
+// instance then counts its later failures in process-local state, and
+// must write them to the Store on its next invocation, so that the stored
+// count is still exactly the failures reported.
+func TestConcurrentOutcomesDegraded(t *testing.T) {
+	shared := memstore.New()
+	var clients []*failOnceStore
+	var mu sync.Mutex
+	RunSharedStateTest(t, func(t *testing.T) store.Store {
+		c := &failOnceStore{Store: shared, at: 10}
+		mu.Lock()
+		clients = append(clients, c)
+		mu.Unlock()
+		return c
+	})
+	for i, c := range clients {
+		if c.calls.Load() < c.at {
+			t.Errorf("client %d: the store was not asked to fail (%d calls)", i, c.calls.Load())
+		}
+	}
+}
+
 // casOnly hides the store.Counter of a Store: the breaker then counts
 // failures by compare-and-set.
 type casOnly struct{ store.Store }
@@ -594,7 +650,7 @@ func runSharedState(t *testing.T, newStore func(t *testing.T) store.Store) {
 	if t.Failed() {
 		return
 	}
-	nextInvocations(clk, breakers)
+	nextInvocations(t, clk, breakers)
 	st := readCircuit(t, breakers[0])
 	if n := storedFailures(t, breakers[0]); n != failures || st.State != Closed {
 		t.Fatalf("stored circuit %+v with %d failures: want exactly %d failures, closed\n%s", st, n, failures, logs.String())
@@ -613,7 +669,7 @@ func runSharedState(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	close(start)
 	wg.Wait()
-	nextInvocations(clk, breakers)
+	nextInvocations(t, clk, breakers)
 	if st := readCircuit(t, breakers[0]); st.State != Open {
 		t.Fatalf("stored circuit %+v: want open", st)
 	}
@@ -639,17 +695,23 @@ func runSharedState(t *testing.T, newStore func(t *testing.T) store.Store) {
 // it. The shared-state test's clock does not move while its instances
 // report, so without this an instance that a slow Store call sent to
 // process-local state would never read the Store again.
-func nextInvocations(clk *clock, breakers []*Breaker) {
-	for range 5 {
-		waiting := false
+func nextInvocations(t *testing.T, clk *clock, breakers []*Breaker) {
+	for round := range 5 {
+		degraded, pending := 0, 0
 		for _, b := range breakers {
 			b.mu.Lock()
-			waiting = waiting || b.degraded || len(b.pending) != 0
+			if b.degraded {
+				degraded++
+			}
+			for _, p := range b.pending {
+				pending += p.n
+			}
 			b.mu.Unlock()
 		}
-		if !waiting {
+		if degraded == 0 && pending == 0 {
 			return
 		}
+		t.Logf("round %d: %d instances on process-local state, %d failures pending", round, degraded, pending)
 		clk.Advance(time.Second) // the default Staleness
 		for _, b := range breakers {
 			b.State(context.Background())
