@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -553,19 +555,47 @@ func TestCounterLayout(t *testing.T) {
 	}
 }
 
+// defaultClientChild is set in the environment of the process of its own
+// that TestDefaultClient runs its check in.
+const defaultClientChild = "FUNCIFY_TEST_DEFAULT_CLIENT_CHILD"
+
 // TestDefaultClient builds the process's client from the environment that
 // the Lambda runtime sets, with the endpoint overridden to dynalite.
+// DefaultClient keeps the client it builds for the life of the process, so
+// a second run of the test in the same process (go test -count=2) would get
+// the first run's client, whose dynalite has stopped: the check runs in a
+// new process of its own each time, the test binary run again for this
+// test alone.
 func TestDefaultClient(t *testing.T) {
-	endpoint := testenv.Dynalite(t)
-	for k, v := range map[string]string{
-		"AWS_REGION":                  testenv.DynaliteRegion,
-		"AWS_ACCESS_KEY_ID":           "AKIDFUNCIFYTEST",
-		"AWS_SECRET_ACCESS_KEY":       "funcify-test-secret",
-		"AWS_SESSION_TOKEN":           "",
-		awsclient.EnvEndpointDynamoDB: endpoint,
-	} {
-		t.Setenv(k, v)
+	if os.Getenv(defaultClientChild) != "" {
+		checkDefaultClient(t)
+		return
 	}
+	endpoint := testenv.Dynalite(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestDefaultClient$", "-test.count=1", "-test.v", "-test.timeout=50s")
+	cmd.Env = append(os.Environ(), // the last value of a variable is the one used
+		defaultClientChild+"=1",
+		"AWS_REGION="+testenv.DynaliteRegion,
+		"AWS_ACCESS_KEY_ID=AKIDFUNCIFYTEST",
+		"AWS_SECRET_ACCESS_KEY=funcify-test-secret",
+		"AWS_SESSION_TOKEN=",
+		awsclient.EnvEndpointDynamoDB+"="+endpoint,
+	)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the check in a process of its own: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("--- PASS: TestDefaultClient")) {
+		t.Fatalf("the process of its own did not run the check:\n%s", out)
+	}
+}
+
+// checkDefaultClient is TestDefaultClient's check, in a process whose
+// environment is the Lambda runtime's, with the endpoint of a dynalite.
+func checkDefaultClient(t *testing.T) {
+	endpoint := os.Getenv(awsclient.EnvEndpointDynamoDB)
 	ctx := context.Background()
 	c, err := dynamostore.DefaultClient(ctx)
 	if err != nil {
