@@ -99,8 +99,8 @@ type Settings struct {
 	// delays a call by at most this before the breaker falls back to
 	// process-local state. Default 500 ms. Every Store call is also
 	// bounded by the caller's deadline (a write after the call by 100 ms
-	// before it), except one write after a call that returns past that
-	// deadline. A write runs on the caller's context without its
+	// before it), except one write after a call that returns within those
+	// 100 ms or past the deadline. A write runs on the caller's context without its
 	// cancellation (context.WithoutCancel), so that a caller who gave up
 	// does not cut it off once sent. A write that the Store does not
 	// confirm within StoreTimeout may still have been applied: see "Writes
@@ -401,8 +401,8 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 // report records the outcome of an admitted call.
 //
 // Its Store work ends within StoreTimeout + ConflictBudget, and
-// deadlineMargin before the caller's deadline; when that deadline has
-// passed already, it makes one write, bounded by StoreTimeout. What it could
+// deadlineMargin before the caller's deadline; when less than that is left,
+// or the deadline has passed, it makes one write, bounded by StoreTimeout. What it could
 // not write is not lost: a failure is kept pending (see keep), a trial's
 // outcome is remembered (see settle), and both are written when the Store
 // answers again.
@@ -852,15 +852,18 @@ const deadlineMargin = 100 * time.Millisecond
 type budget struct {
 	end      time.Time
 	byCaller bool // end is the caller's deadline: running out of it says nothing of the Store
-	last     bool // the caller's deadline has passed: one write, bounded by StoreTimeout, and no read
+	last     bool // the caller's deadline is less than the margin away or past: one write, bounded by StoreTimeout, and no read
 	spent    bool // last: the one write was made
 }
 
 // newBudget returns the budget of Store work that starts now for a caller
 // with ctx: StoreTimeout + ConflictBudget, ending at the latest margin
-// before the caller's deadline. With lastWrite, a caller whose deadline has
-// passed gets one write, bounded by StoreTimeout, for an outcome that must
-// be recorded; otherwise it gets none.
+// before the caller's deadline. With lastWrite, a caller with less than
+// margin left before its deadline, or past it, gets one write, bounded by
+// StoreTimeout, for an outcome that must be recorded; otherwise it gets
+// none. (Granting the write only past the deadline left the last margin
+// with no write at all: a trial that succeeded there kept its slot in the
+// Store for TrialTimeout.)
 func (b *Breaker) newBudget(ctx context.Context, margin time.Duration, lastWrite bool) budget {
 	now := b.wall()
 	bud := budget{end: now.Add(b.set.StoreTimeout + b.set.ConflictBudget)}
@@ -868,7 +871,7 @@ func (b *Breaker) newBudget(ctx context.Context, margin time.Duration, lastWrite
 	if !ok {
 		return bud
 	}
-	if lastWrite && !now.Before(deadline) {
+	if lastWrite && !now.Before(deadline.Add(-margin)) {
 		return budget{end: now.Add(b.set.StoreTimeout), byCaller: true, last: true}
 	}
 	if d := deadline.Add(-margin); d.Before(bud.end) {

@@ -2,6 +2,7 @@ package breaker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -170,6 +171,54 @@ func TestReportPastCallerDeadline(t *testing.T) {
 			}
 			if stored != want || b.pendingFailures() != pending {
 				t.Errorf("a failure reported after the caller's deadline: %d stored, %d pending; want %d and %d", stored, b.pendingFailures(), want, pending)
+			}
+		})
+	}
+}
+
+// TestTrialOutcomeInLastMarginRecorded is the regression test for a trial
+// whose success came within the last 100 ms before the caller's deadline:
+// the report's budget ended deadlineMargin before the deadline, and its one
+// write past the deadline was granted only once the deadline had passed, so
+// nothing was written and the Store kept the trial's slot, rejecting every
+// other instance with ErrTrialLimit for TrialTimeout although the
+// downstream had answered. A success in that margin must be written as one
+// after the deadline is.
+func TestTrialOutcomeInLastMarginRecorded(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		left time.Duration // time left before the caller's deadline when fn returns
+	}{
+		{"past deadline", -time.Millisecond},
+		{"50ms before deadline", 50 * time.Millisecond},
+		{"at margin", deadlineMargin},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newClock()
+			wall := newWallClock()
+			shared := memstore.New()
+			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+			set := Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1, Logger: quiet}
+			a, other := New(set), New(set)
+			a.wall, a.pause = wall.Now, wall.Sleep
+			call(a, errDown) // opens the circuit in the Store
+			clk.Advance(a.set.OpenFor + time.Second)
+
+			// The wall clock moves only when the downstream takes its time,
+			// so the context's own timer does not fire during the test.
+			deadline := wall.Now().Add(3 * time.Second)
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			defer cancel()
+			_, err := Execute(ctx, a, func(context.Context) (int, error) {
+				wall.Sleep(deadline.Add(-tc.left).Sub(wall.Now())) // the downstream answers then
+				return 1, nil
+			})
+			if err != nil {
+				t.Fatalf("trial: %v", err)
+			}
+			if got := call(other, nil); errors.Is(got, ErrOpen) {
+				t.Errorf("trial succeeded %v before the caller's deadline; another instance is then rejected: %v (circuit in the Store: %+v)",
+					tc.left, got, readCircuit(t, a))
 			}
 		})
 	}

@@ -40,10 +40,10 @@
 // not cut off a write once sent. But no Store work holds a caller past its
 // deadline: what Execute writes after the call ends 100 ms before the
 // caller's deadline, and work before the call (a read, and the writes of
-// what the Store missed, below) ends by then too. When the deadline has
-// passed already as the call returns, the breaker makes one write, bounded
-// by StoreTimeout, to record a failure or a trial's outcome, and nothing
-// else. What it could not write is not lost: see "Writes the Store did not
+// what the Store missed, below) ends by then too. When less than those
+// 100 ms are left as the call returns, or the deadline has passed already,
+// the breaker makes one write, bounded by StoreTimeout, to record a
+// failure or a trial's outcome, and nothing else. What it could not write is not lost: see "Writes the Store did not
 // take". A Store call that failed because the caller's context ended is
 // not a Store outage: it is neither logged as one nor a reason to fall
 // back.
