@@ -76,18 +76,24 @@
 //     cannot find the value and returns an error rather than a wrong value.
 //   - When the SDK retries a PutParameter whose first try succeeded unseen,
 //     the retry is void; ssmstore recognises its own write (each envelope
-//     carries a random nonce) and reports success.
+//     carries a random nonce) and reports success. The reads that tell
+//     are made even if the caller's context has ended, for at most a
+//     second; if they fail, the write returns an error that is neither
+//     store.ErrConflict nor [ErrThrottled]: its outcome is unknown, and
+//     the caller reads the key to find out.
 //   - Delete writes a tombstone: the parameter itself is never
 //     deleted, so that versions are never reused. Delete the parameters
 //     under the prefix when the state is no longer needed.
 //   - A write refused with TooManyUpdates (another update of the same
 //     parameter under way) is tried again after a jittered wait, four
-//     tries in all, within the caller's deadline. Then the parameter's
-//     version is read again: if another write has taken a version since
-//     this one's read, the write fails with [store.ErrConflict], as one
-//     that lost the race does (the other update under way was most likely
-//     that write: package token's instances racing for the lease find the
-//     winner's); if none has (the other update has not landed yet), with
+//     tries in all, within the caller's deadline. Then version b+1 is
+//     read (as above, even if the caller's context has ended): if it is
+//     this write's, an earlier try took effect and the write succeeds; if
+//     another write has taken it, the write fails with
+//     [store.ErrConflict], as one that lost the race does (the other
+//     update under way was most likely that write: package token's
+//     instances racing for the lease find the winner's); if none has (the
+//     other update has not landed yet), with
 //     [ErrThrottled], which is not store.ErrConflict: the value has not
 //     changed, so reading again and writing at once would only feed the
 //     throttle. Back off before reading again.

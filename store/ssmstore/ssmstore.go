@@ -47,16 +47,21 @@ var ErrTooLarge error = &tooLargeError{}
 // ErrThrottled is returned, wrapped, by a write that Parameter Store kept
 // refusing with TooManyUpdates (another update of the parameter under way)
 // after the store's own retries, with backoff, within the caller's
-// deadline, when a read after the last try finds that no other write has
-// taken a version of the parameter since this one's read (the other update
-// has not landed yet). The write did not take effect. If another write has
-// taken a version, the write fails with [store.ErrConflict] instead, as a
-// compare-and-set that lost does: whoever reads again then finds the other
-// writer's value. ErrThrottled is not store.ErrConflict: the value has not
-// changed, and writing again at once would only feed the throttle; back
-// off before reading again. It has a method Throttled() bool that returns
-// true, so that code written for any store.Store (package token) can tell
-// it without importing this package. Parameter Store's account-wide rate
+// deadline, when reads after the last try find that no try took effect and
+// no other write has taken a version of the parameter since this one's
+// read (the other update has not landed yet). The write did not take
+// effect. If another write has taken a version, the write fails with
+// [store.ErrConflict] instead, as a compare-and-set that lost does:
+// whoever reads again then finds the other writer's value. If an earlier
+// try took effect unseen, the write succeeds. These reads are made even
+// when the caller's context has ended (its end is often why a try's
+// outcome is unseen), for at most a second; when they fail, the error is
+// neither ErrThrottled nor store.ErrConflict, since the write may have
+// taken effect: read the key to find out. ErrThrottled is not
+// store.ErrConflict: the value has not changed, and writing again at once
+// would only feed the throttle; back off before reading again. It has a
+// method Throttled() bool that returns true, so that code written for any
+// store.Store (package token) can tell it without importing this package. Parameter Store's account-wide rate
 // limit (ThrottlingException) is not TooManyUpdates: the SDK client
 // retries it, and its error is returned as it comes.
 var ErrThrottled error = &throttledError{}
@@ -367,15 +372,7 @@ func (s *Store) write(ctx context.Context, name string, version int64, env envel
 	// late write.
 	for try, wait := 1, throttleWait; apiCode(err) == "TooManyUpdates"; try, wait = try+1, 2*wait {
 		if try == throttleTries || !pause(ctx, wait/2+rand.N(wait/2)) {
-			if s.own(ctx, name, env) { // an earlier try took effect unseen
-				return env.Base + 1, nil
-			}
-			// The other update under way was most likely another
-			// writer's, whose version makes this write a loser.
-			if latest, rerr := s.latest(ctx, name); rerr == nil && latest != env.Base {
-				return 0, store.ErrConflict
-			}
-			return 0, fmt.Errorf("%w: put %s after %d tries: %w", ErrThrottled, name, try, err)
+			return s.throttled(ctx, name, env, try, err)
 		}
 		out, err = s.api.PutParameter(ctx, in)
 	}
@@ -387,17 +384,76 @@ func (s *Store) write(ctx context.Context, name string, version int64, env envel
 	}
 	// Our write is void, unless an earlier try of it, which the SDK
 	// retried, took version Base+1.
-	if s.own(ctx, name, env) {
+	cctx, cancel := checkContext(ctx)
+	defer cancel()
+	switch mine, err := s.own(cctx, name, env); {
+	case err != nil:
+		return 0, fmt.Errorf("ssmstore: put %s: the write was void, and whether an earlier try of it took effect is unknown: %w", name, err)
+	case mine:
 		return env.Base + 1, nil
 	}
 	return 0, store.ErrConflict
 }
 
+// checkTimeout bounds the reads that find out what became of a write whose
+// answers did not say: they run even when the caller's context has ended
+// (its end often is why the answer did not say), but not for long.
+const checkTimeout = time.Second
+
+// checkContext returns the context of the reads that check a write's
+// outcome: ctx's values without its cancellation, bounded by checkTimeout.
+func checkContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), checkTimeout)
+}
+
+// throttled returns the outcome of a write of env whose tries, the last
+// of which failed with err, were refused with TooManyUpdates (or cut off
+// by ctx during the waits): an earlier try may have taken effect unseen.
+// It is found out with reads that outlive ctx's end (see checkContext):
+//   - version Base+1 is env: the write took effect;
+//   - it is another write: store.ErrConflict, as a write that lost;
+//   - there is none: ErrThrottled, the write did not take effect;
+//   - that cannot be read: ErrThrottled if the latest version is still
+//     Base (nothing landed), else an error that is neither (the outcome is
+//     unknown: the caller must check what the store holds).
+func (s *Store) throttled(ctx context.Context, name string, env envelope, tries int, err error) (int64, error) {
+	cctx, cancel := checkContext(ctx)
+	defer cancel()
+	mine, oerr := s.own(cctx, name, env)
+	switch {
+	case oerr == nil && mine:
+		return env.Base + 1, nil
+	case oerr == nil && !mine:
+		return 0, store.ErrConflict
+	case errors.Is(oerr, errNoVersion):
+		return 0, fmt.Errorf("%w: put %s after %d tries: %w", ErrThrottled, name, tries, err)
+	}
+	latest, lerr := s.latest(cctx, name)
+	if lerr == nil && latest == env.Base {
+		return 0, fmt.Errorf("%w: put %s after %d tries: %w", ErrThrottled, name, tries, err)
+	}
+	if lerr == nil {
+		lerr = fmt.Errorf("version %d was taken since version %d was read", latest, env.Base)
+	}
+	return 0, fmt.Errorf("ssmstore: put %s: refused with TooManyUpdates after %d tries, and whether an earlier try took effect is unknown: %w; %w", name, tries, oerr, lerr)
+}
+
+// errNoVersion says that a version of a parameter does not exist.
+var errNoVersion = errors.New("ssmstore: no such version")
+
 // own reports whether version Base+1 of the parameter name is env, the
-// write of this call (same base and nonce).
-func (s *Store) own(ctx context.Context, name string, env envelope) bool {
+// write of this call (same base and nonce). The error is errNoVersion if
+// there is no such version, or that of the read when it failed: then
+// whether it is env is unknown.
+func (s *Store) own(ctx context.Context, name string, env envelope) (bool, error) {
 	won, _, err := s.version(ctx, name, env.Base+1)
-	return err == nil && won.Nonce == env.Nonce && won.Base == env.Base
+	switch code := apiCode(err); {
+	case code == "ParameterNotFound" || code == "ParameterVersionNotFound":
+		return false, errNoVersion
+	case err != nil:
+		return false, err
+	}
+	return won.Nonce == env.Nonce && won.Base == env.Base, nil
 }
 
 // latest returns the latest version of the parameter name; 0 if there is
