@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/funcify/funcify/internal/attempt"
@@ -143,6 +144,11 @@ type Breaker struct {
 	// replace to run an update's budget without waiting for it.
 	wall  func() time.Time
 	pause func(time.Duration)
+
+	// owed is set when the work before a call (see refresh) left failures
+	// pending or trial outcomes unsettled: the report after the call
+	// takes them up.
+	owed atomic.Bool
 
 	mu         sync.Mutex   // guards the fields below
 	st         circuit      // the last state known
@@ -408,7 +414,12 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 // answers again.
 func (b *Breaker) report(ctx context.Context, t ticket, o outcome) {
 	if t.trial == 0 && o != failed {
-		return // only a failure changes a closed circuit
+		// Only a failure changes a closed circuit; but what the work
+		// before the call left is written now.
+		if b.owed.Load() {
+			b.catchUp(ctx)
+		}
+		return
 	}
 	now := b.set.Now()
 	bud := b.newBudget(ctx, deadlineMargin, true)
@@ -854,6 +865,7 @@ type budget struct {
 	byCaller bool // end is the caller's deadline: running out of it says nothing of the Store
 	last     bool // the caller's deadline is less than the margin away or past: one write, bounded by StoreTimeout, and no read
 	spent    bool // last: the one write was made
+	once     bool // before the call: a write that conflicts is read back, not retried
 }
 
 // newBudget returns the budget of Store work that starts now for a caller
@@ -876,6 +888,23 @@ func (b *Breaker) newBudget(ctx context.Context, margin time.Duration, lastWrite
 	}
 	if d := deadline.Add(-margin); d.Before(bud.end) {
 		bud.end, bud.byCaller = d, true
+	}
+	return bud
+}
+
+// preCallBudget returns the budget of the writes that refresh makes before
+// the caller's call, after a read that began at start: StoreTimeout from
+// start, ending at the latest deadlineMargin before the caller's deadline,
+// without retries after a conflict. These writes are of failures and trial
+// outcomes of earlier calls; the caller's own call must not wait for them
+// more than about a Store call. What they leave stays pending, for the
+// report after the call or a later read.
+func (b *Breaker) preCallBudget(ctx context.Context, start time.Time) budget {
+	bud := budget{end: start.Add(b.set.StoreTimeout), once: true}
+	if deadline, ok := ctx.Deadline(); ok {
+		if d := deadline.Add(-deadlineMargin); d.Before(bud.end) {
+			bud.end, bud.byCaller = d, true
+		}
 	}
 	return bud
 }
@@ -955,6 +984,9 @@ func (b *Breaker) update(ctx context.Context, kind updateKind, bud *budget, chan
 				return inStore, sure
 			}
 			sent, d = circuit{}, sure // read back: not applied
+			if bud.once {
+				return gaveUp, d // no retry before the call
+			}
 		}
 		next := cur.clone()
 		if !change(&next) {
@@ -1068,8 +1100,11 @@ func (b *Breaker) ttl() time.Duration {
 // they have. When the Store answers, what it missed is written: the
 // outcomes of trials it may hold unbeknown to it, and pending failures;
 // and a count that an instance counting by compare-and-set may have taken
-// to the threshold is checked (see recheck). That work ends deadlineMargin
-// before the caller's deadline.
+// to the threshold is checked (see recheck). That work, before the
+// caller's call, ends StoreTimeout after the read began, and deadlineMargin
+// before the caller's deadline, and retries no conflict (see
+// preCallBudget); what it leaves, the report after the call takes up (see
+// catchUp).
 func (b *Breaker) refresh(ctx context.Context) {
 	if b.local {
 		return
@@ -1083,7 +1118,8 @@ func (b *Breaker) refresh(ctx context.Context) {
 	b.refreshing = true
 	prev := b.st
 	b.mu.Unlock()
-	err := b.read(ctx, b.wall().Add(b.set.StoreTimeout))
+	start := b.wall()
+	err := b.read(ctx, start.Add(b.set.StoreTimeout))
 	outage := err != nil && ctx.Err() == nil // a read the caller cut short says nothing of the Store
 	b.mu.Lock()
 	b.refreshing = false
@@ -1099,12 +1135,36 @@ func (b *Breaker) refresh(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	bud := b.newBudget(ctx, deadlineMargin, false)
+	bud := b.preCallBudget(ctx, start)
 	b.recheck(ctx, prev, &bud)
 	if due {
 		b.settle(ctx, &bud)
 		b.flush(ctx, &bud)
+		if b.owing() {
+			b.owed.Store(true)
+		}
 	}
+}
+
+// catchUp writes, after a call, what the work before it left: pending
+// failures and trial outcomes the Store does not hold yet, within the
+// report's budget (but for the one write past the caller's deadline, which
+// is for the call's own outcome).
+func (b *Breaker) catchUp(ctx context.Context) {
+	if !b.owed.CompareAndSwap(true, false) {
+		return
+	}
+	bud := b.newBudget(ctx, deadlineMargin, false)
+	b.settle(ctx, &bud)
+	b.flush(ctx, &bud)
+}
+
+// owing reports whether failures are pending or trial outcomes known but
+// not settled in the Store.
+func (b *Breaker) owing() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.pending) != 0 || slices.ContainsFunc(b.unsettled, func(w trialWrite) bool { return w.outcome != running })
 }
 
 // read replaces this breaker's copy of the circuit with the Store's, by

@@ -223,3 +223,40 @@ func TestTrialOutcomeInLastMarginRecorded(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkBeforeCallBounded is the regression test for pending failures
+// flushed before the caller's own call: refresh, inside admit, wrote them
+// with the report's budget, StoreTimeout + ConflictBudget or up to 100 ms
+// before the caller's deadline, retrying every conflict on a contended
+// compare-and-set Store, so that an invocation with 3 s left started its
+// downstream call with 100 ms left, for failures of earlier invocations.
+// Work before the call is bounded by about a StoreTimeout, without
+// retries; what it leaves is written by the report after the call.
+func TestWorkBeforeCallBounded(t *testing.T) {
+	wall := newWallClock()
+	clk := newClock()
+	cs := &countingStore{Store: memstore.New()}
+	b := New(Settings{Name: "api", Store: slowConflictingStore{Store: cs, wall: wall, delay: 5 * time.Millisecond},
+		Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	b.wall, b.pause = wall.Now, wall.Sleep
+	b.keep(0, clk.Now().UnixNano(), 1) // an earlier invocation's failure that the Store did not take
+
+	clk.Advance(2 * time.Second) // the next call reads the Store, and flushes
+	start := wall.Now()
+	ctx, cancel := context.WithDeadline(context.Background(), start.Add(3*time.Second))
+	defer cancel()
+	var called time.Time
+	var getsBefore int64
+	Execute(ctx, b, func(context.Context) (int, error) {
+		called, getsBefore = wall.Now(), cs.gets.Load()
+		return 1, nil
+	})
+	if held := called.Sub(start); held > b.set.StoreTimeout*2 {
+		deadline, _ := ctx.Deadline()
+		t.Errorf("the caller's own call started %v after Execute (StoreTimeout %v), %v before its 3 s deadline: flushing earlier failures took its time",
+			held, b.set.StoreTimeout, deadline.Sub(called))
+	}
+	if gets := cs.gets.Load(); gets == getsBefore {
+		t.Errorf("no read after the call: the report did not take up the pending failure that the work before the call left")
+	}
+}

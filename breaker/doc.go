@@ -40,7 +40,8 @@
 // not cut off a write once sent. But no Store work holds a caller past its
 // deadline: what Execute writes after the call ends 100 ms before the
 // caller's deadline, and work before the call (a read, and the writes of
-// what the Store missed, below) ends by then too. When less than those
+// what the Store missed, below) ends by then too, and within StoreTimeout
+// of its start. When less than those
 // 100 ms are left as the call returns, or the deadline has passed already,
 // the breaker makes one write, bounded by StoreTimeout, to record a
 // failure or a trial's outcome, and nothing else. What it could not write is not lost: see "Writes the Store did not
@@ -109,7 +110,11 @@
 // kept pending in the process, by generation and window. When the Store
 // answers again (the breaker's next read of it, at most Staleness after
 // the outage and on its next call, or its next failure that the Store
-// takes), the pending failures are written as any failure is: added to the
+// takes), the pending failures are written as any failure is. Written on
+// a read before a call, they get about a StoreTimeout, no more, and no
+// retry after a conflict, so that a caller's own call does not wait for
+// earlier ones; what is left then is written by the report after the
+// call, within its budget. They are written: added to the
 // window's counter with a store.Counter, without conflicts, or to the
 // circuit's count by compare-and-set otherwise; and the circuit opens if
 // the window's count reaches FailureThreshold. So a failure is lost only if
