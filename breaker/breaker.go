@@ -1120,7 +1120,7 @@ func (b *Breaker) refresh(ctx context.Context) {
 	b.mu.Unlock()
 	start := b.wall()
 	err := b.read(ctx, start.Add(b.set.StoreTimeout))
-	outage := err != nil && ctx.Err() == nil // a read the caller cut short says nothing of the Store
+	outage := err != nil && !b.endedByCaller(ctx) // a read the caller cut short says nothing of the Store
 	b.mu.Lock()
 	b.refreshing = false
 	if outage {
@@ -1165,6 +1165,19 @@ func (b *Breaker) owing() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.pending) != 0 || slices.ContainsFunc(b.unsettled, func(w trialWrite) bool { return w.outcome != running })
+}
+
+// endedByCaller reports whether ctx has ended: it is done, or the wall
+// clock has reached its deadline. A Store client that sets its connection's
+// deadline from ctx's (go-redis does) fails with an i/o timeout at that
+// moment, which may come before ctx's own timer marks it done; such a
+// failure is the caller's doing, not the Store's.
+func (b *Breaker) endedByCaller(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	deadline, ok := ctx.Deadline()
+	return ok && !b.wall().Before(deadline)
 }
 
 // read replaces this breaker's copy of the circuit with the Store's, by

@@ -252,10 +252,18 @@ func (s *Store) run(ctx context.Context, script *redis.Script, key string, args 
 }
 
 // wrap adds the package prefix, the operation and the key to err, and
-// ctx's error when ctx is done, so that errors.Is finds
-// context.DeadlineExceeded even when go-redis reports an i/o timeout.
+// ctx's error when ctx has ended, so that errors.Is finds
+// context.DeadlineExceeded even when go-redis reports an i/o timeout. ctx
+// has ended when it is done, or when the clock has reached its deadline:
+// go-redis sets the connection's deadline from ctx's and fails with an i/o
+// timeout at that moment, which may come before ctx's own timer marks it
+// done.
 func (s *Store) wrap(ctx context.Context, op, key string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+	cerr := ctx.Err()
+	if deadline, ok := ctx.Deadline(); cerr == nil && ok && !time.Now().Before(deadline) {
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("redisstore: %s %q: %w (%w)", op, key, cerr, err)
 	}
 	return fmt.Errorf("redisstore: %s %q: %w", op, key, err)

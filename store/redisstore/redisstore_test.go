@@ -568,3 +568,58 @@ func BenchmarkCompareAndSet(b *testing.B) {
 		}
 	}
 }
+
+// TestSocketDeadlineWrapsDeadlineExceeded is the regression test for a call
+// cut off by its context's deadline whose error did not wrap
+// context.DeadlineExceeded: with ContextTimeoutEnabled, go-redis sets the
+// connection's deadline from the context's and fails with an i/o timeout at
+// that moment, often before the context's timer has marked it done, and
+// wrap asked only ctx.Err(). A caller (the breaker) then took its own
+// deadline for a Store outage.
+func TestSocketDeadlineWrapsDeadlineExceeded(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex // guards conns
+		conns []net.Conn
+	)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	c := redis.NewClient(&redis.Options{Addr: l.Addr().String(), ContextTimeoutEnabled: true, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+	t.Cleanup(func() { c.Close() })
+	s := New(c)
+	const runs = 100
+	missed := 0
+	var last error
+	for range runs {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+		_, err := s.Get(ctx, "k")
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			missed++
+			last = err
+		}
+	}
+	if missed > 0 {
+		t.Errorf("%d of %d calls cut off by their context's deadline did not wrap context.DeadlineExceeded; last: %v", missed, runs, last)
+	}
+}
