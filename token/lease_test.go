@@ -281,3 +281,39 @@ func TestThrottledLeaseWrite(t *testing.T) {
 		t.Errorf("the next instance got %v after %d grants, want tok-1 from the store", tok.AccessToken, p.grants.Load())
 	}
 }
+
+// throttledPutOnce refuses the first write without a lease (the new
+// token's) as throttled: it takes no effect, as ssmstore.ErrThrottled says.
+type throttledPutOnce struct {
+	store.Store
+	done atomic.Bool
+}
+
+func (s *throttledPutOnce) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	if !bytes.Contains(value, []byte(`"holder"`)) && bytes.Contains(value, []byte(`"token"`)) && !s.done.Swap(true) {
+		return 0, fmt.Errorf("store: %w", throttledErr{})
+	}
+	return s.Store.CompareAndSet(ctx, key, version, value, ttl)
+}
+
+// TestThrottledTokenPut: the lease holder's write of its new token meets a
+// throttle (another write of the key under way: in a cold-start stampede
+// on Parameter Store, the losers' void lease writes). It did not take
+// effect, and the store is not down: the holder backs off, checks that it
+// still holds the lease and writes again, as after a conflict, rather than
+// log a store outage, bypass the store for 10 s and keep the token to
+// itself, so that every cold instance grants its own.
+func TestThrottledTokenPut(t *testing.T) {
+	p := newProvider(t)
+	log, logs := newLogger()
+	shared := &throttledPutOnce{Store: memstore.New()}
+	first := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Logger: log})
+	mustToken(t, first)
+	if strings.Contains(logs.String(), "store failed") {
+		t.Errorf("a throttled token write was logged as a store outage:\n%s", logs)
+	}
+	second := newSource(t, token.Config{TokenURL: p.URL, Store: shared, LeaseWait: 200 * time.Millisecond})
+	if tok := mustToken(t, second); tok.AccessToken != "tok-1" || p.grants.Load() != 1 {
+		t.Errorf("the next instance got %v after %d grants, want tok-1 from the store (one grant)", tok.AccessToken, p.grants.Load())
+	}
+}

@@ -1002,7 +1002,9 @@ const putTries = 3
 // put writes next, the new token, over version ver, which holds lease,
 // with dctx (see detach). A conflict is checked: while the store still
 // holds lease (a write that changed nothing may have taken a version, as
-// ssmstore's void writes do), the token is written over the version found.
+// ssmstore's void writes do), the token is written over the version found;
+// so it is after a throttle (the write did not take effect), after a
+// jittered wait.
 // If the write fails, the lease is given back; but not when it timed out
 // (a store that did not answer the write in time would not answer the
 // release either) or when dctx ended (the caller's time is up, and that
@@ -1014,7 +1016,13 @@ func (s *Source) put(ctx, dctx context.Context, ver int64, lease, rec, next *rec
 		return
 	}
 	_, err := s.write(dctx, ver, next, ttl)
-	for try := 1; errors.Is(err, store.ErrConflict); try++ {
+	for try := 1; errors.Is(err, store.ErrConflict) || throttled(err); try++ {
+		// A throttled write did not take effect: another write of the
+		// key is under way (most likely another instance's void lease
+		// write). Back off before looking again, as after a conflict.
+		if throttled(err) && !pause(dctx, conflictWaitMax/2+randv2.N(conflictWaitMax/2)) {
+			break
+		}
 		v, ok := s.holds(dctx, lease)
 		if !ok {
 			s.logger().DebugContext(ctx, "token: the lease was lost; the token is kept in memory only", "key", s.key)
@@ -1034,6 +1042,8 @@ func (s *Source) put(ctx, dctx context.Context, ver int64, lease, rec, next *rec
 		return
 	case tooLarge(err):
 		s.oversized(ctx, "put", err)
+	case throttled(err):
+		s.logger().DebugContext(ctx, "token: the store kept throttling the token's write; the token is kept in memory", "key", s.key)
 	case !errors.Is(err, store.ErrConflict):
 		s.storeFailed(ctx, "put", err)
 		if timedOut(err) {
@@ -1047,7 +1057,8 @@ func (s *Source) put(ctx, dctx context.Context, ver int64, lease, rec, next *rec
 // compare-and-set with dctx (see detach): rec as it was, without the
 // lease. A conflict means that the lease is no longer this Source's to
 // give back (or that a write reported as failed took effect): nothing to
-// do. Nothing is written once dctx has ended, and its end is not the
+// do; nor after a throttle, which is no store outage: the lease then ends
+// by itself. Nothing is written once dctx has ended, and its end is not the
 // store's failure.
 func (s *Source) release(ctx, dctx context.Context, ver int64, rec *record, ttl time.Duration) {
 	if dctx.Err() != nil {
@@ -1055,8 +1066,24 @@ func (s *Source) release(ctx, dctx context.Context, ver int64, rec *record, ttl 
 	}
 	rel := *rec
 	rel.Holder, rel.Lease = "", 0
-	if _, err := s.write(dctx, ver, &rel, ttl); err != nil && !errors.Is(err, store.ErrConflict) && dctx.Err() == nil {
+	if _, err := s.write(dctx, ver, &rel, ttl); err != nil && !errors.Is(err, store.ErrConflict) && !throttled(err) && dctx.Err() == nil {
 		s.storeFailed(ctx, "release", err)
+	}
+}
+
+// pause waits d, or until the end of ctx, and reports whether it waited d
+// whole; it does not wait at all when ctx's deadline is less than d away.
+func pause(ctx context.Context, d time.Duration) bool {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
