@@ -170,6 +170,10 @@ type pending struct {
 	generation uint64 // the generation of the circuit the calls were admitted in
 	window     int64  // the start of the window they were counted in, unix nanoseconds
 	n          int
+	// nonce, if not 0, is that of a write of these failures that the Store
+	// reported as a conflict and that could not be read back: the Store
+	// may have applied it. The next read decides (see reconcile).
+	nonce uint64
 }
 
 // circuit is the state of a circuit, as kept in the Store.
@@ -603,7 +607,7 @@ func (b *Breaker) count(ctx context.Context, gen uint64, n int, start int64, bud
 	})
 	switch {
 	case res == gaveUp:
-		b.keep(gen, start, n) // the window's start is not known to be written
+		b.keep(gen, start, n, 0) // the window's start is not known to be written
 		return false
 	case res == inLocal || !b.counting():
 		return b.countInCircuit(ctx, gen, n, start, bud, true) // the Store failed meanwhile
@@ -613,7 +617,7 @@ func (b *Breaker) count(ctx context.Context, gen uint64, n int, start int64, bud
 	deadline, byBudget, ok := bud.call(b.wall(), b.set.StoreTimeout, true)
 	if !ok {
 		b.abandon(ctx, "add", bud)
-		b.keep(gen, window, n)
+		b.keep(gen, window, n, 0)
 		return false
 	}
 	wctx := context.WithoutCancel(ctx)
@@ -680,7 +684,7 @@ func (b *Breaker) countInCircuit(ctx context.Context, gen uint64, n int, start i
 		}
 	}
 	now := b.set.Now()
-	res, d := b.update(ctx, reporting, bud, func(c *circuit) bool {
+	res, d, nonce := b.updateNonce(ctx, reporting, bud, func(c *circuit) bool {
 		if c.Generation != gen || c.State != Closed {
 			return false
 		}
@@ -690,7 +694,7 @@ func (b *Breaker) countInCircuit(ctx context.Context, gen uint64, n int, start i
 		return true
 	}
 	if keep && d != unanswered {
-		b.keep(gen, start, n)
+		b.keep(gen, start, n, nonce)
 	}
 	return false
 }
@@ -750,7 +754,7 @@ func (b *Breaker) countKey(generation uint64, window int64) string {
 // one that starts at start, merged with others of the same generation and
 // window. Pending failures whose window has ended are dropped: they no
 // longer count.
-func (b *Breaker) keep(gen uint64, start int64, n int) {
+func (b *Breaker) keep(gen uint64, start int64, n int, nonce uint64) {
 	if n <= 0 || b.local {
 		return
 	}
@@ -765,12 +769,12 @@ func (b *Breaker) keep(gen uint64, start int64, n int) {
 		return now.Sub(time.Unix(0, p.window)) > b.set.Window
 	})
 	for i := range b.pending {
-		if p := &b.pending[i]; p.generation == gen && p.window == window {
+		if p := &b.pending[i]; p.generation == gen && p.window == window && p.nonce == nonce {
 			p.n += n
 			return
 		}
 	}
-	b.pending = append(b.pending, pending{generation: gen, window: window, n: n})
+	b.pending = append(b.pending, pending{generation: gen, window: window, n: n, nonce: nonce})
 }
 
 func (b *Breaker) hasPending() bool {
@@ -793,9 +797,32 @@ func (b *Breaker) flush(ctx context.Context, bud *budget) {
 	b.mu.Unlock()
 	now := b.set.Now()
 	for _, p := range due {
-		if now.Sub(time.Unix(0, p.window)) <= b.set.Window {
+		switch {
+		case now.Sub(time.Unix(0, p.window)) > b.set.Window:
+		case p.nonce != 0:
+			// Not read back yet: the Store may hold them already.
+			b.keep(p.generation, p.window, p.n, p.nonce)
+		default:
 			b.count(ctx, p.generation, p.n, p.window, bud)
 		}
+	}
+}
+
+// reconcile decides, on a circuit c just read from the Store, the pending
+// failures whose write was reported as a conflict and not read back: if c
+// carries that write's nonce, the Store applied it, and they are dropped;
+// otherwise they are taken as not applied, and written as any pending
+// failure. b.mu is held.
+//
+// A write applied and then overwritten by another instance before this
+// read is taken as not applied, and its failures are counted twice: the
+// circuit keeps only its last writer's nonce.
+func (b *Breaker) reconcile(c *circuit) {
+	b.pending = slices.DeleteFunc(b.pending, func(p pending) bool {
+		return p.nonce != 0 && p.nonce == c.Nonce
+	})
+	for i := range b.pending {
+		b.pending[i].nonce = 0
 	}
 }
 
@@ -948,17 +975,30 @@ func (bud *budget) call(now time.Time, timeout time.Duration, write bool) (deadl
 // done. A write whose nonce is in the circuit read after a conflict was
 // applied, whatever the Store said.
 func (b *Breaker) update(ctx context.Context, kind updateKind, bud *budget, change func(*circuit) bool) (where, doubt) {
+	res, d, _ := b.updateNonce(ctx, kind, bud, change)
+	return res, d
+}
+
+// updateNonce is update, and returns too, when the last write is
+// unverified, that write's nonce: the circuit carries it if the Store
+// applied the write.
+func (b *Breaker) updateNonce(ctx context.Context, kind updateKind, bud *budget, change func(*circuit) bool) (_ where, d doubt, nonce uint64) {
 	wctx := context.WithoutCancel(ctx)
 	var sent circuit // the last write, which the Store reported as a conflict
 	var from State   // the state sent replaced
-	d := sure
+	defer func() {
+		if d == unverified {
+			nonce = sent.Nonce
+		}
+	}()
+	d = sure
 	for attempt := 0; ; attempt++ {
 		b.mu.Lock()
 		cur, version := b.st, b.version
 		if b.local || b.degraded {
 			if kind == settling {
 				b.mu.Unlock()
-				return inLocal, d
+				return inLocal, d, 0
 			}
 			next := cur.clone()
 			changed := change(&next)
@@ -969,7 +1009,7 @@ func (b *Breaker) update(ctx context.Context, kind updateKind, bud *budget, chan
 			if changed {
 				b.changed(cur.State, next.State)
 			}
-			return inLocal, d
+			return inLocal, d, 0
 		}
 		b.mu.Unlock()
 
@@ -981,16 +1021,16 @@ func (b *Breaker) update(ctx context.Context, kind updateKind, bud *budget, chan
 				if kind != settling {
 					b.changed(from, sent.State)
 				}
-				return inStore, sure
+				return inStore, sure, 0
 			}
 			sent, d = circuit{}, sure // read back: not applied
 			if bud.once {
-				return gaveUp, d // no retry before the call
+				return gaveUp, d, 0 // no retry before the call
 			}
 		}
 		next := cur.clone()
 		if !change(&next) {
-			return inStore, sure
+			return inStore, sure, 0
 		}
 		next.Nonce = rand.Uint64() | 1
 		value, err := json.Marshal(next)
@@ -999,12 +1039,12 @@ func (b *Breaker) update(ctx context.Context, kind updateKind, bud *budget, chan
 			// than write something else.
 			b.logger().LogAttrs(ctx, slog.LevelError, "breaker: encoding the circuit",
 				slog.String("breaker", b.set.Name), slog.String("error", err.Error()))
-			return gaveUp, d
+			return gaveUp, d, 0
 		}
 		deadline, byBudget, ok := bud.call(b.wall(), b.set.StoreTimeout, true)
 		if !ok {
 			b.abandon(ctx, "update", bud)
-			return gaveUp, d
+			return gaveUp, d, 0
 		}
 		sctx, cancel := context.WithDeadline(wctx, deadline)
 		newVersion, err := b.set.Store.CompareAndSet(sctx, b.key, version, value, b.ttl())
@@ -1017,28 +1057,28 @@ func (b *Breaker) update(ctx context.Context, kind updateKind, bud *budget, chan
 			if kind != settling {
 				b.changed(cur.State, next.State)
 			}
-			return inStore, sure
+			return inStore, sure, 0
 		case errors.Is(err, store.ErrConflict):
 			// Another instance wrote first: read its state and apply the
 			// change to that, after a random moment that spreads the
 			// writers out.
 			sent, from, d = next, cur.State, unverified
 			if kind == admitting && ctx.Err() != nil {
-				return gaveUp, d
+				return gaveUp, d, 0
 			}
 			b.pause(backOff(attempt))
 			deadline, byBudget, ok := bud.call(b.wall(), b.set.StoreTimeout, false)
 			if !ok {
 				b.abandon(ctx, "update", bud)
-				return gaveUp, d
+				return gaveUp, d, 0
 			}
 			if err := b.read(wctx, deadline); err != nil {
 				if byBudget && !b.wall().Before(deadline) {
 					b.abandon(ctx, "update", bud)
-					return gaveUp, d
+					return gaveUp, d, 0
 				}
 				if !b.fallBack(wctx, err) {
-					return gaveUp, d
+					return gaveUp, d, 0
 				}
 			}
 		case !b.wall().Before(deadline):
@@ -1048,16 +1088,16 @@ func (b *Breaker) update(ctx context.Context, kind updateKind, bud *budget, chan
 			if byBudget {
 				// Cut off by the budget, not for want of a Store.
 				b.abandon(ctx, "update", bud)
-				return gaveUp, d
+				return gaveUp, d, 0
 			}
 			if !b.fallBack(wctx, err) {
-				return gaveUp, d // never spin on a Store that cannot be left
+				return gaveUp, d, 0 // never spin on a Store that cannot be left
 			}
 		default:
 			// A failure: go on with process-local state.
 			sent, d = circuit{}, writeFailed
 			if !b.fallBack(wctx, err) {
-				return gaveUp, d
+				return gaveUp, d, 0
 			}
 		}
 	}
@@ -1197,6 +1237,9 @@ func (b *Breaker) read(ctx context.Context, deadline time.Time) error {
 	}
 	b.mu.Lock()
 	b.st, b.version, b.readAt, b.ownWrite = c, it.Version, b.set.Now(), false
+	if len(b.pending) != 0 {
+		b.reconcile(&c)
+	}
 	if b.degraded {
 		b.degraded = false
 		b.mu.Unlock()

@@ -239,7 +239,7 @@ func TestWorkBeforeCallBounded(t *testing.T) {
 	b := New(Settings{Name: "api", Store: slowConflictingStore{Store: cs, wall: wall, delay: 5 * time.Millisecond},
 		Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	b.wall, b.pause = wall.Now, wall.Sleep
-	b.keep(0, clk.Now().UnixNano(), 1) // an earlier invocation's failure that the Store did not take
+	b.keep(0, clk.Now().UnixNano(), 1, 0) // an earlier invocation's failure that the Store did not take
 
 	clk.Advance(2 * time.Second) // the next call reads the Store, and flushes
 	start := wall.Now()

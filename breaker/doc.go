@@ -125,7 +125,17 @@
 // a call of an earlier generation is ignored). A write that was sent and
 // got no answer within its bound is taken as applied, since the Store may
 // have applied it and writing it again would count it twice: that one
-// failure is missing if the Store did not apply it. A state change that
+// failure is missing if the Store did not apply it. A write reported as a
+// conflict that could not be read back (the read failed, or the caller's
+// deadline left no read) is kept pending with its write's nonce: the
+// breaker's next read of the circuit drops it if the circuit carries that
+// nonce (the Store applied the write), and otherwise takes it as not
+// applied and writes it. One limit remains, with a Store that is not a
+// store.Counter: a write that the Store applied, that another instance
+// wrote on top of before the first one's conflict was read back, is taken
+// as not applied, since the circuit carries only its last writer's nonce,
+// and its failures are counted twice. That takes a lost reply while
+// instances race, and errs towards opening the circuit. A state change that
 // process-local state made from pending failures is reported to
 // OnStateChange then, and, if writing them opens the circuit in the Store,
 // again.
