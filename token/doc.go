@@ -49,10 +49,15 @@
 // lease itself once it has expired. Hundreds of cold instances thus cause
 // one grant. An instance whose grant fails, or whose write of the new token
 // to the store fails, gives the lease back at once (by compare-and-set), so
-// that the next instance need not wait for the lease to end; but not when
-// the write timed out (the store would not answer the release either), nor
-// past the time its caller may wait (see "Failures"): the lease then ends
-// by itself after [Config.LeaseDuration].
+// that the next instance need not wait for the lease to end. After a
+// write of the token whose outcome is unknown (it timed out, or the time
+// its caller may wait ran out during it), the store is read back first, and
+// the lease given back if it is still there. Giving back has an allowance
+// of its own, [Config.StoreTimeout] for the read and the release together,
+// not only what is left of the refresh's budget, but at most half the time
+// left before the caller's deadline: the caller is never held past it. If
+// no time is left at all, or the store does not answer, the lease ends by
+// itself after [Config.LeaseDuration].
 //
 // No lease is left that nobody uses, and no store is written to in a loop:
 //
@@ -73,7 +78,9 @@
 //     wait for the holder's, and a release puts the stored token back.
 //   - A write of the token that conflicts while the store still holds this
 //     instance's lease (a write that changed nothing took a version, as
-//     ssmstore's void writes do) is made again over the new version.
+//     ssmstore's void writes do) is made again over the new version; so is
+//     one the store refused as throttled, after a wait of 250 to 500 ms,
+//     within the time the caller may wait: it is not a store outage.
 //   - An instance that may send no request (a Retry-After has not passed,
 //     or the breaker is open) takes no lease: it serves its valid token, or
 //     fails at once.
@@ -122,7 +129,7 @@
 // A caller without a valid token that gets one from its grant waits for
 // the store to take it at most [Config.StoreTimeout] for each store call,
 // and half the time left before its deadline for them all: the token is
-// then kept in memory only, and the lease ends by itself.
+// then kept in memory only, and the lease given back as "Lease" says.
 //
 // Each token request is bounded by the Source itself: 10 seconds, at most
 // three quarters of the time left before the caller's deadline, and at most

@@ -317,3 +317,47 @@ func TestThrottledTokenPut(t *testing.T) {
 		t.Errorf("the next instance got %v after %d grants, want tok-1 from the store (one grant)", tok.AccessToken, p.grants.Load())
 	}
 }
+
+// slowTokenWriteOnce makes the first write of a token (no lease in it) hang
+// until its context ends, as one slow store call does; every other call,
+// the release included, works.
+type slowTokenWriteOnce struct {
+	store.Store
+	done atomic.Bool
+}
+
+func (s *slowTokenWriteOnce) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	if !bytes.Contains(value, []byte(`"holder"`)) && bytes.Contains(value, []byte(`"token"`)) && !s.done.Swap(true) {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(10 * time.Second):
+		}
+	}
+	return s.Store.CompareAndSet(ctx, key, version, value, ttl)
+}
+
+// TestTimedOutPutReleasesLease: issue 11, defect 9 (a failed final write
+// after taking the lease leaves the lease held: cold instances then wait
+// the full lease). One token write that timed out (StoreTimeout 200 ms
+// here) says little of the next call: the holder reads the store back and
+// gives its lease back, within an allowance of its own. A cold instance
+// with 3 s left then takes the lease and grants, rather than wait for a
+// lease nobody uses and fail, although the provider and the store answer.
+func TestTimedOutPutReleasesLease(t *testing.T) {
+	p := newProvider(t)
+	shared := &slowTokenWriteOnce{Store: memstore.New()}
+	first := newSource(t, token.Config{TokenURL: p.URL, Store: shared, StoreTimeout: 200 * time.Millisecond})
+	mustToken(t, first)
+	second := newSource(t, token.Config{TokenURL: p.URL, Store: shared, StoreTimeout: 200 * time.Millisecond})
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	tok, err := second.Token(cctx)
+	if err != nil {
+		t.Fatalf("cold instance, store and provider both up: Token failed after %v: %v (the lease of the first instance, whose token write timed out once, was never released)", time.Since(start).Round(time.Millisecond), err)
+	}
+	if tok.AccessToken != "tok-2" {
+		t.Errorf("cold instance: got %v, want tok-2, its own grant", tok.AccessToken)
+	}
+}

@@ -303,8 +303,10 @@ func (s *hangingTokenWrites) writes() []hungWrite {
 // left (and, while a valid token is served, the refresh's budget, itself
 // at most half the time left when the refresh began), so each hanging
 // write's deadline is at most halfway from when it came to the caller's
-// deadline; and a write that timed out is not followed by a release,
-// which would hang as long again: the lease ends by itself.
+// deadline. A write that timed out is followed by a read back and, the
+// lease still held, a release (which hangs here too): it gets its own
+// StoreTimeout, but is bounded the same way, so the caller is never held
+// past its deadline and keeps time for its own work.
 func TestHangingTokenWriteBounded(t *testing.T) {
 	for _, valid := range []bool{false, true} {
 		t.Run(map[bool]string{false: "cold", true: "valid token"}[valid], func(t *testing.T) {
@@ -333,8 +335,8 @@ func TestHangingTokenWriteBounded(t *testing.T) {
 				t.Fatalf("got %v, want a token granted now", tok)
 			}
 			hung := shared.writes()
-			if len(hung) != 1 {
-				t.Errorf("%d writes hung, want 1 (the token's; no release after it timed out)", len(hung))
+			if len(hung) == 0 || len(hung) > 2 {
+				t.Errorf("%d writes hung, want 1 or 2 (the token's, then the release)", len(hung))
 			}
 			for i, w := range hung {
 				if limit := w.at.Add(deadline.Sub(w.at) / 2); !w.bounded || w.deadline.After(limit) {
