@@ -133,9 +133,16 @@
 //
 // Each token request is bounded by the Source itself: 10 seconds, at most
 // three quarters of the time left before the caller's deadline, and at most
-// [Config.LeaseDuration] for the holder of the lease. The bound is inside
-// the breaker, so a provider that hangs fails requests that the breaker
-// counts, and opens it, while the callers still have time.
+// [Config.LeaseDuration] for the holder of the lease. While a valid token
+// is served, it also ends 100 ms before its refresh's budget does (100 ms
+// and [Config.StoreTimeout] with a Store, for the writes that follow), if
+// that leaves it a second or more: by default, for a caller with more than
+// about 2.2 seconds left (4.2 with a Store). The bound is inside the
+// breaker, so a provider that hangs fails requests that the breaker
+// counts, and opens it, while the callers still have time, even while a
+// valid token is served. Such a request is, for the Source, a refresh cut
+// off by its budget (see below); with less time, the budget alone cuts the
+// request off, and the breaker does not count it.
 //
 // A refresh cut off by the caller's own context (its deadline, or a
 // cancellation), or by its budget while a valid token is served, is not a

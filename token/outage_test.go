@@ -449,3 +449,55 @@ func TestRefreshCutOffsLengthenBudget(t *testing.T) {
 		t.Errorf("after a renewal the budget is %v, want 3s", got)
 	}
 }
+
+// TestHangingProviderCountedWhileValid: a caller with 5 s left and a valid
+// token that is due; the provider hangs. The refresh's budget is at most
+// half the caller's time (2.5 s), shorter than the request's own bound
+// (three quarters of it, 10 s, LeaseDuration): the token request must be
+// bounded inside the budget, less a margin for the store writes, so that
+// a hang ends on the Source's own timeout, which the breaker counts, and
+// not on the budget, which it does not. (A caller with less than about
+// 2.2 s of budget, 4.4 s left, leaves the request no bound of at least
+// internal/attempt.Floor inside it: the budget still cuts it off then.)
+func TestHangingProviderCountedWhileValid(t *testing.T) {
+	for _, withStore := range []bool{false, true} {
+		t.Run(map[bool]string{false: "memory", true: "store"}[withStore], func(t *testing.T) {
+			clk := newClock()
+			var n atomic.Int64
+			var hang atomic.Bool
+			idp := idpFunc(func(req *http.Request) (*http.Response, error) {
+				k := n.Add(1)
+				if hang.Load() {
+					select {
+					case <-req.Context().Done():
+						return nil, req.Context().Err()
+					case <-time.After(10 * time.Second):
+						return nil, fmt.Errorf("test bound")
+					}
+				}
+				return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
+			})
+			b := breaker.New(breaker.Settings{Name: "idp", FailureThreshold: 1})
+			cfg := token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Now: clk.Now, Breaker: b}
+			if withStore {
+				cfg.Store = memstore.New(memstore.WithClock(clk.Now))
+			}
+			src := newSource(t, cfg)
+			mustToken(t, src)
+			clk.Add(50 * time.Minute) // due, valid for 10 more minutes
+			hang.Store(true)
+			for i := range 4 { // budgets 3, 6, 12, 12 s: each capped at 2.5 s
+				cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				tok, err := src.Token(cctx)
+				cancel()
+				if err != nil || tok.AccessToken != "tok-1" {
+					t.Fatalf("call %d: %v, %v", i, tok, err)
+				}
+				clk.Add(3 * time.Second)
+			}
+			if st := b.State(ctx); st != breaker.Open {
+				t.Errorf("%d token requests hung on the provider while a valid token was served; breaker (threshold 1) is %v, want open: no hang was counted", n.Load()-1, st)
+			}
+		})
+	}
+}

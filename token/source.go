@@ -64,10 +64,10 @@ const (
 	slowAfter = 3
 	// grantTimeout bounds each token request, and so does three quarters
 	// of the time left before the caller's deadline, if less (never under
-	// a second, package internal/attempt), and the lease's duration for its
-	// holder. It is the Source's own bound,
-	// within the breaker, so that a provider that hangs fails the request
-	// while the caller still has time, and the breaker counts it.
+	// a second, package internal/attempt), the lease's duration for its
+	// holder, and a refresh's budget (see budgets). It is the Source's own
+	// bound, within the breaker, so that a provider that hangs fails the
+	// request while the caller still has time, and the breaker counts it.
 	grantTimeout = 10 * time.Second
 	// leaseSkew is how much further than LeaseDuration from now a stored
 	// lease may end and still be honoured: a lease ending later comes from
@@ -100,10 +100,16 @@ const (
 // budget; each refresh cut off by its budget gives the next one the next
 // budget, up to the last; a new token starts again from the first. So a
 // provider that answers in 4 s, slow but within grantTimeout, is not cut
-// off for ever while the token is valid. The last is longer than
-// grantTimeout, so that a request to a provider that hangs ends on its own
-// bound, which the breaker counts, and not on the budget, which it does
-// not.
+// off for ever while the token is valid. The token request is bounded
+// inside the budget (see Source.attempt): it ends on its own timeout, which
+// the breaker counts, a little before the budget's end, less StoreTimeout
+// with a Store (the writes that follow), so that a provider that hangs
+// opens the breaker even while a valid token is served; when that would
+// leave the request less than internal/attempt.Floor (a budget under about
+// 1.1 s, 2.1 s with a Store by default: a caller with less than about 2.2
+// or 4.2 s left), the budget alone cuts it off, which the breaker does not
+// count, as it does not count a request that its caller's own near
+// deadline ends.
 var budgets = [...]time.Duration{3 * time.Second, 6 * time.Second, 12 * time.Second}
 
 // Config configures a [Source]. The zero value of every field but TokenURL
@@ -171,7 +177,8 @@ type Config struct {
 	// HTTPClient sends the token requests. Default a client with a
 	// 10-second timeout over http.DefaultTransport. Whatever its timeout,
 	// each request is bounded by the Source too: 10 seconds, at most three
-	// quarters of the time left before the caller's deadline.
+	// quarters of the time left before the caller's deadline, and within a
+	// refresh's budget while a valid token is served (see Source.Token).
 	HTTPClient *http.Client
 	// Breaker guards the token endpoint. Default a process-local breaker
 	// of its own with breaker's defaults, named "token " and TokenURL
@@ -334,11 +341,15 @@ func (s *Source) Key() string { return s.key }
 // two or more in a row (back to 3 once a new token comes), and never more
 // than half the time left before ctx's deadline when it begins. A provider
 // or store that hangs does not hold the caller up longer; concurrent
-// callers meanwhile are served the valid token at once. A refresh cut off
-// so, or by ctx, is not a failure, and the next one waits 2 seconds; the
-// third cut off by its budget in a row is logged once, at Warn. A caller
-// that gets a new token from its own grant waits for the store to take it
-// at most half the time left before ctx's deadline.
+// callers meanwhile are served the valid token at once. The token request
+// ends on a bound of its own 100 ms before the budget's end (100 ms and
+// StoreTimeout, with a Store), if that leaves it a second or more: so a
+// provider that hangs fails requests that the breaker counts, and opens
+// it. A refresh cut off so, by its budget, or by ctx, is not logged as a
+// failure, and the next one waits 2 seconds; the third cut off in a row
+// (by its budget or by that bound) is logged once, at Warn. A caller that
+// gets a new token from its own grant waits for the store to take it at
+// most half the time left before ctx's deadline.
 //
 // When the refresh fails and the current token is still valid, Token
 // serves it and tries again later (not before a Retry-After, capped by
@@ -384,10 +395,11 @@ func (s *Source) slow(ctx context.Context) (*Token, error) {
 		if e != nil && now.Before(e.validUntil) {
 			// The caller is served e whatever happens: the refresh may
 			// take only part of its time. The budget cancels bctx
-			// rather than give it a deadline, so that a token request
-			// is still bounded by its share of the caller's time, which
-			// is longer: the budget ends first, and a request it cuts
-			// off is not counted by the breaker.
+			// rather than give it a deadline, so that a request it
+			// cuts off is the caller's doing, which the breaker does
+			// not count; a token request gets a bound of its own
+			// inside the budget when there is room (see attempt), so
+			// that a hang is counted.
 			b := s.budget(ctx)
 			bctx, cancel := context.WithCancelCause(ctx)
 			t := time.AfterFunc(b, func() { cancel(errBudget) })
@@ -436,6 +448,21 @@ type run struct {
 	end  time.Time // the end of its budget; zero: no budget
 }
 
+// budgetSlack is how long before what is left of its budget for it a
+// token request bounded by the budget ends, so that its own timeout comes
+// first whatever the order in which the two timers fire.
+const budgetSlack = 100 * time.Millisecond
+
+// requestEnd returns when a token request of r must end on its own bound:
+// margin (the store writes that follow the grant) and budgetSlack before
+// the end of r's budget; zero if r has none.
+func (r run) requestEnd(margin time.Duration) time.Time {
+	if r.end.IsZero() {
+		return time.Time{}
+	}
+	return r.end.Add(-margin - budgetSlack)
+}
+
 // leadersOwn reports whether err, the failure of a refresh whose ctx is
 // live, came from that ctx's near deadline rather than from the provider:
 // the token request ran out of the share of the time left that attempt
@@ -458,7 +485,7 @@ func (s *Source) refresh(ctx context.Context, r run) (*Token, error) {
 	if err := s.heldBack(ctx, s.cfg.Now()); err != nil {
 		return s.failed(ctx, r, r.from, err)
 	}
-	g, err := s.fetch(ctx, 0)
+	g, err := s.fetch(ctx, 0, r.requestEnd(0))
 	if err != nil {
 		return s.failed(ctx, r, r.from, err)
 	}
@@ -534,11 +561,12 @@ func (s *Source) heldBack(ctx context.Context, now time.Time) error {
 }
 
 // fetch asks the provider for a token through the breaker, each request
-// bounded as grantTimeout says, and by limit if positive.
-func (s *Source) fetch(ctx context.Context, limit time.Duration) (*granted, error) {
+// bounded as grantTimeout says, by limit if positive, and by end if set
+// (see attempt).
+func (s *Source) fetch(ctx context.Context, limit time.Duration, end time.Time) (*granted, error) {
 	now := s.cfg.Now()
 	g, err := breaker.Execute(ctx, s.cfg.Breaker, func(ctx context.Context) (*granted, error) {
-		return s.attempt(ctx, limit)
+		return s.attempt(ctx, limit, end)
 	})
 	if err != nil {
 		if errors.Is(err, breaker.ErrOpen) || errors.Is(err, breaker.ErrTrialLimit) {
@@ -573,18 +601,37 @@ type shortAttempt struct{ err error }
 func (e *shortAttempt) Error() string { return e.err.Error() }
 func (e *shortAttempt) Unwrap() error { return e.err }
 
+// budgetAttempt is the failure of a token request that ran out of the
+// bound its refresh's budget gave it (see attempt): a timeout of the
+// Source's own, which the breaker counts, and a refresh cut off by its
+// budget, which lengthens the next one's.
+type budgetAttempt struct{ err error }
+
+func (e *budgetAttempt) Error() string { return e.err.Error() }
+func (e *budgetAttempt) Unwrap() error { return e.err }
+
 // attempt sends one token request, bounded by grantTimeout, by limit if
 // positive, and by three quarters of the time left before ctx's deadline
 // (never under a second; with a second or less left, by the caller's
 // deadline alone), the rule httpclient and jwtauth follow too. The bound
 // is the Source's, inside the breaker: a provider that hangs fails the
 // request with context.DeadlineExceeded, which the breaker counts, while
-// the caller's ctx is still live.
-func (s *Source) attempt(ctx context.Context, limit time.Duration) (*granted, error) {
-	d := attempt.Bound(ctx, time.Now(), grantTimeout)
+// the caller's ctx is still live. A refresh with a budget gives end, a
+// little before the budget's end (see run.requestEnd): the request is
+// bounded by it too when that leaves it attempt.Floor or more, so that a
+// hang ends on this bound, which the breaker counts, before the budget
+// cuts it off, which the breaker does not count. With less, the budget
+// alone cuts the request off.
+func (s *Source) attempt(ctx context.Context, limit time.Duration, end time.Time) (*granted, error) {
+	now := time.Now()
+	d := attempt.Bound(ctx, now, grantTimeout)
 	short := d > 0 && d < grantTimeout // the bound comes from ctx's deadline
 	if limit > 0 && (d == 0 || limit < d) {
 		d, short = limit, false
+	}
+	inBudget := false
+	if b := end.Sub(now); !end.IsZero() && b >= attempt.Floor && (d == 0 || b < d) {
+		d, short, inBudget = b, false, true
 	}
 	actx := ctx
 	if d > 0 {
@@ -593,8 +640,13 @@ func (s *Source) attempt(ctx context.Context, limit time.Duration) (*granted, er
 		defer cancel()
 	}
 	g, err := s.grant(actx)
-	if err != nil && short && actx.Err() != nil && ctx.Err() == nil {
-		return nil, &shortAttempt{err}
+	if err != nil && actx.Err() != nil && ctx.Err() == nil {
+		switch {
+		case short:
+			return nil, &shortAttempt{err}
+		case inBudget:
+			return nil, &budgetAttempt{err}
+		}
 	}
 	return g, err
 }
@@ -614,7 +666,8 @@ func (s *Source) retryAfter(err error) time.Duration {
 // is not the provider's failure: it is not logged as one, and e, if valid,
 // is served again for cutOffBackoff before the next try; a cut-off by the
 // budget lengthens the next budget, and the slowAfter-th in a row is
-// logged once. Otherwise a valid e is served until the next try, after
+// logged once. So is a token request that ran out of its bound within the
+// budget (a *budgetAttempt), which the breaker has counted. Otherwise a valid e is served until the next try, after
 // failureBackoff, the Retry-After, or the end of what held the Source
 // back, and the outage is logged once.
 func (s *Source) failed(ctx context.Context, r run, e *entry, err error) (*Token, error) {
@@ -629,6 +682,13 @@ func (s *Source) failed(ctx context.Context, r run, e *entry, err error) (*Token
 			return e.tok, nil
 		}
 		return nil, fmt.Errorf("token: %w", context.Cause(ctx))
+	}
+	if _, ok := errors.AsType[*budgetAttempt](err); ok && valid {
+		// The breaker has counted it; for the Source it is a refresh
+		// cut off by its budget, as above.
+		s.cutOff(ctx, e)
+		s.later(r, e, now.Add(cutOffBackoff))
+		return e.tok, nil
 	}
 	if !valid {
 		return nil, err
@@ -970,7 +1030,7 @@ func (s *Source) failedCtx(ctx context.Context, r run, e *entry) (*Token, error,
 // the grant or the write of the token fails, so that the next instance
 // need not wait for the lease to end.
 func (s *Source) grantLeased(ctx context.Context, r run, ver int64, lease, rec *record, cur *entry, ttl time.Duration) (*Token, error) {
-	g, err := s.fetch(ctx, s.cfg.LeaseDuration)
+	g, err := s.fetch(ctx, s.cfg.LeaseDuration, r.requestEnd(s.cfg.StoreTimeout))
 	if err != nil {
 		// The lease is worth releasing even if the caller's context
 		// or the refresh's budget has just ended.
