@@ -423,37 +423,11 @@ func TestServerStopped(t *testing.T) {
 // deadline when the server accepts connections and never answers, whether
 // or not the client was built with ContextTimeoutEnabled.
 func TestUnresponsiveServer(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex // guards conns
-		conns []net.Conn
-	)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c) // read nothing, answer nothing
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
+	addr := silentServer(t)
 
 	for _, enabled := range []bool{true, false} {
 		t.Run(fmt.Sprintf("ContextTimeoutEnabled=%v", enabled), func(t *testing.T) {
-			c := redis.NewClient(&redis.Options{Addr: l.Addr().String(), ContextTimeoutEnabled: enabled})
+			c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: enabled})
 			t.Cleanup(func() { c.Close() })
 			s := New(c)
 			const timeout = 200 * time.Millisecond
@@ -577,6 +551,31 @@ func BenchmarkCompareAndSet(b *testing.B) {
 // wrap asked only ctx.Err(). A caller (the breaker) then took its own
 // deadline for a Store outage.
 func TestSocketDeadlineWrapsDeadlineExceeded(t *testing.T) {
+	addr := silentServer(t)
+	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+	t.Cleanup(func() { c.Close() })
+	s := New(c)
+	const runs = 100
+	missed := 0
+	var last error
+	for range runs {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+		_, err := s.Get(ctx, "k")
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			missed++
+			last = err
+		}
+	}
+	if missed > 0 {
+		t.Errorf("%d of %d calls cut off by their context's deadline did not wrap context.DeadlineExceeded; last: %v", missed, runs, last)
+	}
+}
+
+// silentServer listens on a loopback port, accepts connections and never
+// reads or answers, until the test ends. It returns its address.
+func silentServer(t *testing.T) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -604,22 +603,5 @@ func TestSocketDeadlineWrapsDeadlineExceeded(t *testing.T) {
 			c.Close()
 		}
 	})
-	c := redis.NewClient(&redis.Options{Addr: l.Addr().String(), ContextTimeoutEnabled: true, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
-	t.Cleanup(func() { c.Close() })
-	s := New(c)
-	const runs = 100
-	missed := 0
-	var last error
-	for range runs {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
-		_, err := s.Get(ctx, "k")
-		cancel()
-		if !errors.Is(err, context.DeadlineExceeded) {
-			missed++
-			last = err
-		}
-	}
-	if missed > 0 {
-		t.Errorf("%d of %d calls cut off by their context's deadline did not wrap context.DeadlineExceeded; last: %v", missed, runs, last)
-	}
+	return l.Addr().String()
 }
