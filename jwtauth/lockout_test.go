@@ -190,8 +190,21 @@ func TestJWKSLiveWaiterTakesOver(t *testing.T) {
 		go func() { _, err := v.Validate(context.Background(), validRS256(t)); waiters <- err }()
 	}
 	waitRefreshWaiters(t, src, 5)
+	// The waiter's fetch is held until the leader has returned: else the
+	// leader, whose own fetch failed, may find the waiter's keys already
+	// in place and rightly validate with them.
+	leaderReturned := make(chan struct{})
+	p.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		select {
+		case <-leaderReturned:
+		case <-r.Context().Done():
+		}
+		return false
+	})
 	leaderCtx.end(context.Canceled)
-	if err := wait(t, leader, "the leader"); err == nil {
+	err := wait(t, leader, "the leader")
+	close(leaderReturned)
+	if err == nil {
 		t.Error("the leader validated although its fetch was cancelled")
 	}
 	for range 5 {
