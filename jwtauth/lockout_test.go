@@ -913,7 +913,20 @@ func TestWaiterDoesNotInheritLeadersShortBound(t *testing.T) {
 				waiter <- err
 			}()
 			waitWaiters(t, func() int { return kind.waiting(src) }, 1)
-			if err := wait(t, leader, "the leader"); err == nil {
+			// The waiter's own fetch is held until the leader has
+			// returned: else the leader, whose fetch failed, may find
+			// the waiter's keys in place and rightly validate with them.
+			leaderReturned := make(chan struct{})
+			p.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+				select {
+				case <-leaderReturned:
+				case <-r.Context().Done():
+				}
+				return false
+			})
+			err := wait(t, leader, "the leader")
+			close(leaderReturned)
+			if err == nil {
 				t.Fatal("the leader validated: the provider answered within its 1.2 s bound")
 			}
 			if err := wait(t, waiter, "the waiter"); err != nil {
