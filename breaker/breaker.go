@@ -1213,11 +1213,7 @@ func (b *Breaker) owing() bool {
 // moment, which may come before ctx's own timer marks it done; such a
 // failure is the caller's doing, not the Store's.
 func (b *Breaker) endedByCaller(ctx context.Context) bool {
-	if ctx.Err() != nil {
-		return true
-	}
-	deadline, ok := ctx.Deadline()
-	return ok && !b.wall().Before(deadline)
+	return attempt.Ended(ctx, b.wall())
 }
 
 // read replaces this breaker's copy of the circuit with the Store's, by

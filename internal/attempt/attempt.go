@@ -38,6 +38,19 @@ func Bound(ctx context.Context, now time.Time, limit time.Duration) time.Duratio
 	return min(limit, max(left/4*3, Floor))
 }
 
+// Ended reports whether ctx has ended by now: it is done, or its deadline
+// has passed. A client that sets a socket deadline from ctx's (go-redis
+// with ContextTimeoutEnabled) fails with an i/o timeout at that deadline,
+// often before ctx's own timer has marked it done: that failure is still
+// the caller's deadline, not the server's.
+func Ended(ctx context.Context, now time.Time) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	deadline, ok := ctx.Deadline()
+	return ok && !now.Before(deadline)
+}
+
 // EndedByCaller reports whether err is the end of a call that ctx, the
 // caller's context, cut off: ctx is done and err is its error or its cause
 // (net/http returns [context.Cause] for a context cancelled with one). Such

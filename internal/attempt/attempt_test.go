@@ -65,3 +65,32 @@ func TestEndedByCaller(t *testing.T) {
 		})
 	}
 }
+
+func TestEnded(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	// A deadline in the real future that the given clock has reached: the
+	// socket's view, before ctx's own timer fires.
+	later, stop := context.WithDeadline(context.Background(), time.Now().Add(time.Hour))
+	defer stop()
+	dl, _ := later.Deadline()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		now  time.Time
+		want bool
+	}{
+		{"no deadline", context.Background(), now, false},
+		{"cancelled", cancelled, now, true},
+		{"deadline ahead", later, dl.Add(-time.Millisecond), false},
+		{"deadline reached by the clock", later, dl, true},
+		{"deadline passed by the clock", later, dl.Add(time.Millisecond), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Ended(tc.ctx, tc.now); got != tc.want {
+				t.Errorf("Ended = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/funcify/funcify/internal/attempt"
 	"github.com/funcify/funcify/store"
 )
 
@@ -260,8 +261,8 @@ func (s *Store) run(ctx context.Context, script *redis.Script, key string, args 
 // done.
 func (s *Store) wrap(ctx context.Context, op, key string, err error) error {
 	cerr := ctx.Err()
-	if deadline, ok := ctx.Deadline(); cerr == nil && ok && !time.Now().Before(deadline) {
-		cerr = context.DeadlineExceeded
+	if cerr == nil && attempt.Ended(ctx, time.Now()) {
+		cerr = context.DeadlineExceeded // the socket's deadline, ctx's own
 	}
 	if cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("redisstore: %s %q: %w (%w)", op, key, cerr, err)

@@ -131,9 +131,6 @@ func (s *Store) limit() int {
 	return standardLimit
 }
 
-// withClock makes the store read the time from now; for tests.
-func withClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
-
 // New returns a store that keeps key k in the parameter prefix/escaped(k).
 // It panics if prefix does not begin with '/'.
 func New(api API, prefix string, opts ...Option) *Store {
