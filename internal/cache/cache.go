@@ -92,8 +92,8 @@ func (c *Cache[V]) Get(ctx context.Context, key string, fetch func(context.Conte
 	return v, err
 }
 
-// Waiting returns how many Gets wait on the fetch of key under way (0 if
-// none runs). Tests use it to know that a Get has joined a fetch.
+// Waiting returns how many Gets have joined the fetch of key under way as
+// waiters, including any that gave up since (0 if none runs). Tests use it to know that a Get has joined a fetch.
 func (c *Cache[V]) Waiting(key string) int {
 	c.mu.Lock()
 	gen := c.gens[key]

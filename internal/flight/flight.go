@@ -132,8 +132,9 @@ func (g *Group[V]) lead(ctx context.Context, key string, c *call[V], fn func(con
 	returned = true
 }
 
-// Waiting returns how many callers wait on the run of key under way (0 if
-// none runs). Tests use it to know that a waiter has joined a run.
+// Waiting returns how many callers have joined the run of key under way as
+// waiters, including any that gave up since (0 if none runs). Tests use it
+// to know that a waiter has joined a run.
 func (g *Group[V]) Waiting(key string) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
