@@ -5,13 +5,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,105 +13,6 @@ import (
 	"github.com/funcify/funcify/jwtauth"
 	"github.com/funcify/funcify/store/memstore"
 )
-
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// provider is an httptest identity provider serving a JWKS and a discovery
-// document, counting the requests for each.
-type provider struct {
-	srv       *httptest.Server
-	jwksHits  atomic.Int64
-	discHits  atomic.Int64
-	mu        sync.Mutex // guards doc, down, issuer
-	doc       []byte
-	down      bool
-	issuer    string
-	jwksDelay time.Duration
-	// hook, if set, sees every request first and answers it when it
-	// returns true (after the hit is counted).
-	hook func(w http.ResponseWriter, r *http.Request) bool
-}
-
-func newProvider(t testing.TB, keys map[string]crypto.PublicKey) *provider {
-	p := &provider{doc: jwksDoc(t, keys)}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		doc, down, issuer, delay, hook := p.doc, p.down, p.issuer, p.jwksDelay, p.hook
-		p.mu.Unlock()
-		switch r.URL.Path {
-		case "/jwks":
-			p.jwksHits.Add(1)
-			if hook != nil && hook(w, r) {
-				return
-			}
-			time.Sleep(delay) // lets concurrent validations pile up on one fetch
-			if down {
-				http.Error(w, "down", http.StatusServiceUnavailable)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.Write(doc)
-		case "/.well-known/openid-configuration":
-			p.discHits.Add(1)
-			if hook != nil && hook(w, r) {
-				return
-			}
-			if issuer == "" {
-				issuer = p.srv.URL
-			}
-			fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, issuer, p.srv.URL+"/jwks")
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-func (p *provider) set(t testing.TB, keys map[string]crypto.PublicKey) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.doc = jwksDoc(t, keys)
-}
-
-func (p *provider) setHook(hook func(w http.ResponseWriter, r *http.Request) bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.hook = hook
-}
-
-func (p *provider) setDown(down bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = down
-}
-
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-func jwksValidator(t *testing.T, src jwtauth.KeySource, clk *fakeClock) *jwtauth.Validator {
-	t.Helper()
-	v, err := jwtauth.New(jwtauth.Config{Keys: src, Issuer: testIssuer, Audience: []string{testAudience}, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 func TestJWKSOneFetchForConcurrentColdValidations(t *testing.T) {
 	t.Parallel()
@@ -313,68 +208,5 @@ func TestJWKSResponseCapped(t *testing.T) {
 	v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithMaxSize(100), jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)), clk)
 	if _, err := v.Validate(context.Background(), validRS256(t)); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
 		t.Errorf("got %v, want ErrKeysUnavailable", err)
-	}
-}
-
-func TestOIDCDiscovery(t *testing.T) {
-	t.Parallel()
-	k := testKeys(t)
-	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
-	clk := &fakeClock{t: now}
-	shared := memstore.New(memstore.WithClock(clk.Now))
-	ctx := context.Background()
-	issuer := p.srv.URL
-	tok := sign(t, hdr("RS256", "rsa"), claims(map[string]any{"iss": issuer}), "RS256", k.rsa)
-	newV := func() *jwtauth.Validator {
-		v, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.NewOIDC(issuer, jwtauth.WithStore(shared), jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)),
-			Issuer: issuer, Now: clk.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	v := newV()
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Go(func() {
-			if _, err := v.Validate(ctx, tok); err != nil {
-				t.Errorf("Validate: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if d, j := p.discHits.Load(), p.jwksHits.Load(); d != 1 || j != 1 {
-		t.Errorf("got %d discovery and %d JWKS fetches, want 1 and 1", d, j)
-	}
-	// A cold instance finds both in the store.
-	if _, err := newV().Validate(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
-	if d, j := p.discHits.Load(), p.jwksHits.Load(); d != 1 || j != 1 {
-		t.Errorf("cold instance: got %d discovery and %d JWKS fetches, want 1 and 1", d, j)
-	}
-}
-
-func TestOIDCIssuerMismatch(t *testing.T) {
-	t.Parallel()
-	k := testKeys(t)
-	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
-	p.issuer = "https://attacker.example"
-	clk := &fakeClock{t: now}
-	src := jwtauth.NewOIDC(p.srv.URL, jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet))
-	for range 3 {
-		_, err := src.Key(context.Background(), "rsa", "RS256")
-		if !errors.Is(err, jwtauth.ErrKeysUnavailable) {
-			t.Errorf("got %v, want ErrKeysUnavailable", err)
-		}
-	}
-	if got := p.discHits.Load(); got != 1 {
-		t.Errorf("got %d discovery fetches, want 1 per backoff", got)
-	}
-	if got := p.jwksHits.Load(); got != 0 {
-		t.Errorf("got %d JWKS fetches, want 0", got)
-	}
-	if !strings.HasPrefix(p.srv.URL, "http://") {
-		t.Fatal("test server is not http")
 	}
 }
