@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/funcify/funcify/internal/awsfake"
+	"github.com/funcify/funcify/retry"
 	"github.com/funcify/funcify/secrets"
 )
 
@@ -65,4 +67,19 @@ func ExampleNew() {
 	err = c.GetJSON(ctx, "orders/db", &creds)
 	fmt.Println(creds.Username, err)
 	// Output: orders <nil>
+}
+
+func ExampleWithRetry() {
+	ctx := context.Background()
+	api, err := secrets.DefaultAPI(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Two tries at most; the second only if, after its wait, at least
+	// 200 ms are left before the caller's deadline.
+	c := secrets.New(api, secrets.WithRetry(retry.WithMaxTries(2), retry.WithMinAttemptTime(200*time.Millisecond)))
+	key, err := c.Get(ctx, "orders/api-key")
+	fmt.Println(len(string(key)), err)
+	// Output: 5 <nil>
 }

@@ -18,9 +18,30 @@
 // Lambda environment unless awsclient.SetLoader says otherwise); [New]
 // makes one on a client of your own.
 //
+// # Retries
+//
+// The package retries as package ssmparam does, with package retry's
+// backoff, deadline-aware, instead of the SDK's retryer: each request turns
+// the SDK client's retries off (its retryer becomes aws.NopRetryer,
+// whatever the client was built with) and [retry.Do] retries throttling
+// (ThrottlingException and the SDK's other throttle codes), HTTP 429 and
+// 5xx, and connection errors, up to [DefaultMaxTries] tries, waiting 50 ms
+// to 2 s with full jitter. Unlike the SDK's retryer, whose waits reach 20 s
+// and end only with the context, retry gives up at once, with an error
+// that matches [retry.ErrDeadline], when the next wait and the slowest try
+// so far would not fit before the context's deadline: a secret that cannot
+// be read fails while the invocation still has time to answer. Change the
+// policy with [WithRetry]; each retry is logged at Warn with the caller's
+// context through the logger of [WithLogger]. When the requesting Get's
+// deadline ends its retries early (or its context ends), a concurrent Get
+// of the same secret with time left requests again instead of taking that
+// failure.
+//
+// # Errors
+//
 // Errors are [*Error] values naming the secret id: errors.Is(err,
 // [ErrNotFound]) and errors.Is(err, [ErrAccessDenied]) tell the common
-// cases. The SDK client's own retryer retries throttling and 5xx.
+// cases.
 //
 // A [Client] is safe for concurrent use.
 package secrets
@@ -30,21 +51,33 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
 	"github.com/funcify/funcify/awsclient"
 	"github.com/funcify/funcify/internal/cache"
+	"github.com/funcify/funcify/internal/flight"
 	"github.com/funcify/funcify/logging"
+	"github.com/funcify/funcify/retry"
 )
 
-// DefaultTTL is how long a Client keeps a secret's value.
-const DefaultTTL = 5 * time.Minute
+// Defaults used when the matching option is not given.
+const (
+	// DefaultTTL is how long a Client keeps a secret's value.
+	DefaultTTL = 5 * time.Minute
+	// DefaultMaxTries is how many times a request is sent at most, as in
+	// package ssmparam.
+	DefaultMaxTries = 5
+)
 
 // Sentinel errors, seen through an [*Error] by errors.Is.
 var (
@@ -62,7 +95,8 @@ type Error struct {
 	ID string
 	// Kind is [ErrNotFound], [ErrAccessDenied] or nil.
 	Kind error
-	// Err is the SDK client's error, or the JSON decoder's for GetJSON.
+	// Err is the SDK client's error, after any retries (a [*retry.Error]
+	// when there was more than one try), or the JSON decoder's for GetJSON.
 	Err error
 }
 
@@ -97,6 +131,8 @@ type API interface {
 // concurrent use.
 type Client struct {
 	api   API
+	log   *slog.Logger
+	retry []retry.Option
 	cache *cache.Cache[logging.Secret]
 }
 
@@ -104,33 +140,94 @@ type Client struct {
 type Option func(*options)
 
 type options struct {
-	ttl time.Duration
-	now func() time.Time
+	ttl   time.Duration
+	log   *slog.Logger
+	retry []retry.Option
+	now   func() time.Time
 }
 
 // WithTTL sets how long a value is kept; zero or less keeps nothing
 // (concurrent Gets still share one request). The default is [DefaultTTL].
 func WithTTL(d time.Duration) Option { return func(o *options) { o.ttl = d } }
 
+// WithLogger sets the logger of the retries; the default is
+// slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithRetry adds options to the retry policy, after the package's own (up
+// to [DefaultMaxTries] tries, retrying throttling, 429, 5xx and connection
+// errors): retry.WithMaxTries(1) turns retries off. See the package
+// documentation.
+func WithRetry(opts ...retry.Option) Option {
+	return func(o *options) { o.retry = append(o.retry, opts...) }
+}
+
 // withClock makes the cache read the time from now; for tests.
 func withClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// New returns a Client on api, typically a *secretsmanager.Client.
+// New returns a Client on api, typically a *secretsmanager.Client. New
+// does no I/O; it panics if api is nil, a mistake in the code that sets the
+// function up, as net/http's ServeMux.Handle does with a nil handler.
 func New(api API, opts ...Option) *Client {
+	if api == nil {
+		panic("secrets: New with a nil API")
+	}
 	o := options{ttl: DefaultTTL}
 	for _, f := range opts {
 		f(&o)
 	}
-	return &Client{api: api, cache: cache.New[logging.Secret](o.ttl, o.now)}
+	if o.log == nil {
+		o.log = slog.Default()
+	}
+	r := []retry.Option{
+		retry.WithMaxTries(DefaultMaxTries),
+		retry.WithBackoff(50*time.Millisecond, 2*time.Second),
+		retry.WithRetryIf(retryable),
+	}
+	return &Client{
+		api:   api,
+		log:   o.log,
+		retry: slices.Clip(append(r, o.retry...)), // append copies: calls add their own
+		cache: cache.New[logging.Secret](o.ttl, o.now),
+	}
+}
+
+// noSDKRetries turns the SDK's own retries off for one request: package
+// retry does them.
+func noSDKRetries(o *secretsmanager.Options) { o.Retryer = aws.NopRetryer{} }
+
+// retryable reports whether err is worth another try: a throttle, HTTP 429
+// or 5xx, or a connection error. Secrets Manager has no throttle code of
+// its own beyond the SDK's list (ThrottlingException).
+func retryable(err error) bool {
+	if re, ok := errors.AsType[*awshttp.ResponseError](err); ok {
+		if s := re.HTTPStatusCode(); s == 429 || s >= 500 {
+			return true
+		}
+	}
+	return awsretry.IsErrorRetryables(awsretry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
 }
 
 // Get returns the current value of the secret id (a name or an ARN): its
 // SecretString, or the bytes of its SecretBinary for a binary secret
 // ([]byte(v) gives them back). The value is kept for the client's TTL.
+// Concurrent Gets of a secret that is not cached share one request, and
+// its failure, unless that failure is of the requesting caller's own
+// making: when its context ends, or its retries stop because its deadline
+// is too near for another try ([retry.ErrDeadline]), a concurrent Get
+// whose context has time left requests again.
 func (c *Client) Get(ctx context.Context, id string) (logging.Secret, error) {
 	return c.cache.Get(ctx, id, func(ctx context.Context) (logging.Secret, error) {
-		out, err := c.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+		out, err := retry.Do(ctx, func(ctx context.Context) (*secretsmanager.GetSecretValueOutput, error) {
+			return c.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)}, noSDKRetries)
+		}, append(c.retry, c.onRetry(ctx, id))...)
 		if err != nil {
+			if errors.Is(err, retry.ErrDeadline) && ctx.Err() == nil {
+				// Given up because this caller's deadline is near, not
+				// because of the secret: a concurrent Get with time left
+				// fetches again rather than share it.
+				return "", flight.LeadersOwn(wrap(id, err))
+			}
 			return "", wrap(id, err)
 		}
 		if out.SecretString != nil {
@@ -140,7 +237,21 @@ func (c *Client) Get(ctx context.Context, id string) (logging.Secret, error) {
 	})
 }
 
+// onRetry logs each retry of the request for the secret id with ctx, the
+// caller's context, so that the line carries the invocation's request and
+// trace ids. The error is the SDK's, which quotes no value.
+func (c *Client) onRetry(ctx context.Context, id string) retry.Option {
+	return retry.WithOnRetry(func(attempt int, err error, delay time.Duration) {
+		c.log.WarnContext(ctx, "secrets: retrying", "op", "GetSecretValue", "id", id, "attempt", attempt, "delay", delay, "error", err)
+	})
+}
+
+// wrap makes the *Error for the secret id from err, which retry.Do
+// returned.
 func wrap(id string, err error) error {
+	if re, ok := errors.AsType[*retry.Error](err); ok && re.Attempts == 1 && re.Reason == nil {
+		err = re.Err
+	}
 	e := &Error{ID: id, Err: err}
 	if ae, ok := errors.AsType[smithy.APIError](err); ok {
 		switch ae.ErrorCode() {

@@ -32,16 +32,23 @@
 // # Retries
 //
 // The package retries with package retry's backoff, deadline-aware, instead
-// of the SDK's retryer: each call turns the SDK's retries off (its retryer
-// becomes aws.NopRetryer) and [retry.Do] retries throttling
-// (ThrottlingException, TooManyUpdates and the SDK's other throttle codes),
-// HTTP 429 and 5xx, and connection errors, up to [DefaultMaxTries] tries.
-// One policy, which never waits past the invocation's deadline and has no
-// client-side retry quota to run dry during a throttling storm. Change it
-// with [WithRetry]. Concurrent [Client.Get] calls of one name share one
-// request; when the requesting call's deadline ends its retries early (or
-// its context ends), a concurrent call with time left requests again
-// instead of taking that failure.
+// of the SDK's retryer, and package secrets retries the same way: each
+// request turns the SDK client's retries off (its retryer becomes
+// aws.NopRetryer, whatever the client was built with) and [retry.Do]
+// retries throttling (ThrottlingException, TooManyUpdates and the SDK's
+// other throttle codes), HTTP 429 and 5xx, and connection errors, up to
+// [DefaultMaxTries] tries, waiting 50 ms to 2 s with full jitter. Unlike the
+// SDK's retryer, whose waits reach 20 s and end only with the context,
+// retry gives up at once, with an error that matches [retry.ErrDeadline],
+// when the next wait and the slowest try so far would not fit before the
+// context's deadline: a parameter that cannot be read fails while the
+// invocation still has time to answer. Nor is there a client-side retry
+// quota to run dry during a throttling storm. Change the policy with
+// [WithRetry]; each retry is logged at Warn with the caller's context.
+// Concurrent [Client.Get] calls of one name share one request; when the
+// requesting call's deadline ends its retries early (or its context ends),
+// a concurrent call with time left requests again instead of taking that
+// failure.
 //
 // # Errors
 //
