@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/funcify/funcify/internal/attempt"
+	"github.com/funcify/funcify/internal/breakerclock"
 	"github.com/funcify/funcify/store"
 )
 
@@ -126,9 +127,27 @@ type Settings struct {
 	// Logger receives the line logged when the Store fails and the
 	// breaker falls back to process-local state. Default slog.Default().
 	Logger *slog.Logger
-	// Now returns the current time; tests set it to move time without
-	// sleeping. Default time.Now.
+
+	// Now is the clock of a breaker built before the clock was unexported.
+	//
+	// Deprecated: funcify injects time one way, through unexported hooks
+	// (issue 12). Tests of this package set the unexported clock; funcify's
+	// own packages set it with internal/breakerclock. Now is read only when
+	// that clock is not set, and goes once jwtauth and token no longer set
+	// it.
 	Now func() time.Time
+
+	// now returns the current time, time.Now unless set: by this
+	// package's tests (export_test.go), and by funcify's packages that
+	// inject a clock into a breaker they build (internal/breakerclock),
+	// so that tests move time without sleeping.
+	now func() time.Time
+}
+
+func init() {
+	breakerclock.Register(func(settings any, now func() time.Time) {
+		settings.(*Settings).now = now
+	})
 }
 
 // Breaker is a circuit breaker. It is safe for concurrent use; build one per
@@ -243,8 +262,11 @@ func New(s Settings) *Breaker {
 	if s.ConflictBudget <= 0 {
 		s.ConflictBudget = 5 * time.Second
 	}
-	if s.Now == nil {
-		s.Now = time.Now
+	if s.now == nil {
+		s.now = s.Now
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	b := &Breaker{set: s, key: "breaker/" + s.Name, local: s.Store == nil, wall: time.Now, pause: time.Sleep}
 	b.counter, _ = s.Store.(store.Counter)
@@ -261,7 +283,7 @@ func (b *Breaker) State(ctx context.Context) State {
 	b.refresh(ctx)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.st.State == Open && b.standDownOver(b.st, b.set.Now()) {
+	if b.st.State == Open && b.standDownOver(b.st, b.set.now()) {
 		return HalfOpen
 	}
 	return b.st.State
@@ -311,6 +333,16 @@ func Execute[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T
 	return v, err
 }
 
+// Do calls fn through b, as [Execute] does, for a call that returns only an
+// error: ErrOpen (or ErrTrialLimit) at once while the circuit rejects calls,
+// and otherwise fn's error, after counting it if it is a failure.
+func Do(ctx context.Context, b *Breaker, fn func(context.Context) error) error {
+	_, err := Execute(ctx, b, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, fn(ctx)
+	})
+	return err
+}
+
 // outcome classifies the error of a call made with ctx.
 func (b *Breaker) outcome(ctx context.Context, err error) outcome {
 	switch {
@@ -333,7 +365,7 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 	if state == Closed {
 		return ticket{generation: generation}, nil
 	}
-	now := b.set.Now()
+	now := b.set.now()
 	if state == Open && now.Sub(time.Unix(0, openedAt)) < b.set.OpenFor {
 		return ticket{}, ErrOpen
 	}
@@ -425,7 +457,7 @@ func (b *Breaker) report(ctx context.Context, t ticket, o outcome) {
 		}
 		return
 	}
-	now := b.set.Now()
+	now := b.set.now()
 	bud := b.newBudget(ctx, deadlineMargin, true)
 	if t.trial == 0 {
 		if b.count(ctx, t.generation, 1, now.UnixNano(), &bud) && b.hasPending() {
@@ -506,7 +538,7 @@ func (b *Breaker) unconfirmed(w trialWrite) {
 // TrialTimeout, are forgotten; the others wait for the Store to answer
 // again (see refresh).
 func (b *Breaker) settle(ctx context.Context, bud *budget) {
-	now := b.set.Now()
+	now := b.set.now()
 	b.mu.Lock()
 	var due []trialWrite
 	b.unsettled = slices.DeleteFunc(b.unsettled, func(w trialWrite) bool {
@@ -581,7 +613,7 @@ func (b *Breaker) settle(ctx context.Context, bud *budget) {
 // n may be 0, to check a window's count against the threshold (see
 // recheck): it then starts no window.
 func (b *Breaker) count(ctx context.Context, gen uint64, n int, start int64, bud *budget) bool {
-	now := b.set.Now()
+	now := b.set.now()
 	if !b.counting() || (bud.last && !b.liveWindow(gen, now)) {
 		// Past the caller's deadline, with no window known, the one
 		// write counts the failures in the circuit, starting a window.
@@ -683,7 +715,7 @@ func (b *Breaker) countInCircuit(ctx context.Context, gen uint64, n int, start i
 			}
 		}
 	}
-	now := b.set.Now()
+	now := b.set.now()
 	res, d, nonce := b.updateNonce(ctx, reporting, bud, func(c *circuit) bool {
 		if c.Generation != gen || c.State != Closed {
 			return false
@@ -758,7 +790,7 @@ func (b *Breaker) keep(gen uint64, start int64, n int, nonce uint64) {
 	if n <= 0 || b.local {
 		return
 	}
-	now := b.set.Now()
+	now := b.set.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	window := start
@@ -795,7 +827,7 @@ func (b *Breaker) flush(ctx context.Context, bud *budget) {
 	due := b.pending
 	b.pending = nil
 	b.mu.Unlock()
-	now := b.set.Now()
+	now := b.set.now()
 	for _, p := range due {
 		switch {
 		case now.Sub(time.Unix(0, p.window)) > b.set.Window:
@@ -836,7 +868,7 @@ func (b *Breaker) recheck(ctx context.Context, prev circuit, bud *budget) {
 	if !b.counting() {
 		return
 	}
-	now := b.set.Now()
+	now := b.set.now()
 	b.mu.Lock()
 	c := b.st
 	b.mu.Unlock()
@@ -1052,7 +1084,7 @@ func (b *Breaker) updateNonce(ctx context.Context, kind updateKind, bud *budget,
 		switch {
 		case err == nil:
 			b.mu.Lock()
-			b.st, b.version, b.readAt, b.ownWrite = next, newVersion, b.set.Now(), true
+			b.st, b.version, b.readAt, b.ownWrite = next, newVersion, b.set.now(), true
 			b.mu.Unlock()
 			if kind != settling {
 				b.changed(cur.State, next.State)
@@ -1149,7 +1181,7 @@ func (b *Breaker) refresh(ctx context.Context) {
 	if b.local {
 		return
 	}
-	now := b.set.Now()
+	now := b.set.now()
 	b.mu.Lock()
 	if b.refreshing || now.Sub(b.readAt) < b.set.Staleness {
 		b.mu.Unlock()
@@ -1232,7 +1264,7 @@ func (b *Breaker) read(ctx context.Context, deadline time.Time) error {
 		}
 	}
 	b.mu.Lock()
-	b.st, b.version, b.readAt, b.ownWrite = c, it.Version, b.set.Now(), false
+	b.st, b.version, b.readAt, b.ownWrite = c, it.Version, b.set.now(), false
 	if len(b.pending) != 0 {
 		b.reconcile(&c)
 	}

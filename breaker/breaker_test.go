@@ -73,7 +73,7 @@ func (tr *transitions) String() string {
 func TestDefaults(t *testing.T) {
 	clk := newClock()
 	var tr transitions
-	b := New(Settings{Name: "x", Now: clk.Now, OnStateChange: tr.record})
+	b := New(Settings{Name: "x", now: clk.Now, OnStateChange: tr.record})
 	ctx := context.Background()
 
 	for i := range 2 {
@@ -116,7 +116,7 @@ func TestDefaults(t *testing.T) {
 
 func TestWindow(t *testing.T) {
 	clk := newClock()
-	b := New(Settings{Now: clk.Now})
+	b := New(Settings{now: clk.Now})
 	call(b, errDown)
 	call(b, errDown)
 	clk.Advance(5*time.Minute + time.Second) // the window has passed
@@ -133,7 +133,7 @@ func TestWindow(t *testing.T) {
 }
 
 func TestSuccessesDoNotResetTheWindow(t *testing.T) {
-	b := New(Settings{Now: newClock().Now})
+	b := New(Settings{now: newClock().Now})
 	for range 2 {
 		call(b, errDown)
 		call(b, nil)
@@ -147,7 +147,7 @@ func TestSuccessesDoNotResetTheWindow(t *testing.T) {
 func TestTrialFailureReopens(t *testing.T) {
 	clk := newClock()
 	var tr transitions
-	b := New(Settings{Now: clk.Now, FailureThreshold: 1, OnStateChange: tr.record})
+	b := New(Settings{now: clk.Now, FailureThreshold: 1, OnStateChange: tr.record})
 	call(b, errDown)
 	clk.Advance(5 * time.Minute)
 	if err := call(b, errDown); err != errDown {
@@ -172,7 +172,7 @@ func TestHalfOpenBounded(t *testing.T) {
 	for _, maxTrials := range []int{1, 3} {
 		t.Run(fmt.Sprint(maxTrials), func(t *testing.T) {
 			clk := newClock()
-			b := New(Settings{Now: clk.Now, FailureThreshold: 1, MaxTrials: maxTrials})
+			b := New(Settings{now: clk.Now, FailureThreshold: 1, MaxTrials: maxTrials})
 			call(b, errDown)
 			clk.Advance(5 * time.Minute)
 
@@ -239,7 +239,7 @@ func await[T any](t *testing.T, ch <-chan T) T {
 // forever behind a trial that never reports back.
 func TestStuckTrial(t *testing.T) {
 	clk := newClock()
-	b := New(Settings{Now: clk.Now, FailureThreshold: 1})
+	b := New(Settings{now: clk.Now, FailureThreshold: 1})
 	call(b, errDown)
 	clk.Advance(5 * time.Minute)
 	// Take the one trial slot and never report.
@@ -262,7 +262,7 @@ func TestStuckTrial(t *testing.T) {
 // before a state change changing the new state.
 func TestStaleGeneration(t *testing.T) {
 	clk := newClock()
-	b := New(Settings{Now: clk.Now})
+	b := New(Settings{now: clk.Now})
 	ctx := context.Background()
 
 	slow, err := b.admit(ctx) // admitted while closed, generation 0
@@ -307,7 +307,7 @@ func TestStaleGeneration(t *testing.T) {
 // that survive a state change.
 func TestCountsResetOnStateChange(t *testing.T) {
 	clk := newClock()
-	b := New(Settings{Now: clk.Now})
+	b := New(Settings{now: clk.Now})
 	for range 3 {
 		call(b, errDown)
 	}
@@ -322,7 +322,7 @@ func TestCountsResetOnStateChange(t *testing.T) {
 
 // TestPanicCounts is the regression test for panics not counted.
 func TestPanicCounts(t *testing.T) {
-	b := New(Settings{Now: newClock().Now})
+	b := New(Settings{now: newClock().Now})
 	for i := range 3 {
 		func() {
 			defer func() {
@@ -366,7 +366,7 @@ func TestClassification(t *testing.T) {
 		}
 	}
 
-	b := New(Settings{Now: newClock().Now})
+	b := New(Settings{now: newClock().Now})
 	for range 10 {
 		call(b, statusErr(404))
 		call(b, errors.New("bad input"))
@@ -388,7 +388,7 @@ func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
 
 func TestCallerContextNotCounted(t *testing.T) {
-	b := New(Settings{Now: newClock().Now, FailureThreshold: 1})
+	b := New(Settings{now: newClock().Now, FailureThreshold: 1})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	Execute(ctx, b, func(ctx context.Context) (int, error) { return 0, ctx.Err() })
@@ -402,7 +402,7 @@ func TestCallerContextNotCounted(t *testing.T) {
 
 func TestCustomClassifier(t *testing.T) {
 	errTeapot := errors.New("teapot")
-	b := New(Settings{Now: newClock().Now, FailureThreshold: 1, IsFailure: func(err error) bool { return err == errTeapot }})
+	b := New(Settings{now: newClock().Now, FailureThreshold: 1, IsFailure: func(err error) bool { return err == errTeapot }})
 	call(b, errDown)
 	if s := b.State(context.Background()); s != Closed {
 		t.Fatal("a 503 counted despite the classifier")
@@ -441,7 +441,7 @@ func (s *countingStore) CompareAndSet(ctx context.Context, key string, version i
 func TestSharedStoreReads(t *testing.T) {
 	clk := newClock()
 	cs := &countingStore{Store: memstore.New()}
-	b := New(Settings{Name: "s", Store: cs, Now: clk.Now, Staleness: time.Second})
+	b := New(Settings{Name: "s", Store: cs, now: clk.Now, Staleness: time.Second})
 	for range 100 {
 		call(b, nil)
 	}
@@ -463,9 +463,9 @@ func TestSharedAcrossInstances(t *testing.T) {
 	clk := newClock()
 	shared := memstore.New()
 	var tr transitions
-	b1 := New(Settings{Name: "api", Store: shared, Now: clk.Now, OnStateChange: tr.record})
-	b2 := New(Settings{Name: "api", Store: shared, Now: clk.Now, OnStateChange: tr.record})
-	other := New(Settings{Name: "other", Store: shared, Now: clk.Now})
+	b1 := New(Settings{Name: "api", Store: shared, now: clk.Now, OnStateChange: tr.record})
+	b2 := New(Settings{Name: "api", Store: shared, now: clk.Now, OnStateChange: tr.record})
+	other := New(Settings{Name: "other", Store: shared, now: clk.Now})
 	call(b1, errDown)
 	call(b2, errDown)
 	call(b1, errDown)
@@ -485,7 +485,7 @@ func TestStoreOutage(t *testing.T) {
 	clk := newClock()
 	cs := &countingStore{Store: memstore.New()}
 	var logs bytes.Buffer
-	b := New(Settings{Name: "api", Store: cs, Now: clk.Now, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	b := New(Settings{Name: "api", Store: cs, now: clk.Now, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	cs.fail.Store(true)
 	ran := 0
 	for range 5 {
@@ -622,7 +622,7 @@ func runSharedState(t *testing.T, newStore func(t *testing.T) store.Store) {
 		breakers = append(breakers, New(Settings{
 			// StoreTimeout and ConflictBudget are the defaults, which
 			// users get: a lost failure must be impossible with them.
-			Name: name, Store: newStore(t), Now: clk.Now,
+			Name: name, Store: newStore(t), now: clk.Now,
 			FailureThreshold: failures + 1, // above the failures reported
 			OnStateChange:    func(string, State, State) { changes.Add(1) },
 			Logger:           slog.New(slog.NewJSONHandler(&logs, nil)),
@@ -777,6 +777,14 @@ func BenchmarkExecute(b *testing.B) {
 			Execute(ctx, br, fn)
 		}
 	})
+	b.Run("do", func(b *testing.B) {
+		br := New(Settings{Name: "bench"})
+		fn := func(context.Context) error { return nil }
+		b.ReportAllocs()
+		for b.Loop() {
+			Do(ctx, br, fn)
+		}
+	})
 }
 
 // hangingStore never answers until its caller's context is done.
@@ -856,7 +864,7 @@ func TestTrialCutOffByCaller(t *testing.T) {
 		t.Run(fmt.Sprintf("shared=%v", shared), func(t *testing.T) {
 			clk := newClock()
 			var logs syncBuffer
-			s := Settings{Name: "api", Now: clk.Now, FailureThreshold: 1, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+			s := Settings{Name: "api", now: clk.Now, FailureThreshold: 1, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
 			if shared {
 				s.Store = memstore.New()
 			}
@@ -895,7 +903,7 @@ func TestTrialCutOffByCaller(t *testing.T) {
 // leave the circuit half-open, not close it.
 func TestTrialCutOffWithCause(t *testing.T) {
 	clk := newClock()
-	b := New(Settings{Name: "api", Now: clk.Now, FailureThreshold: 1})
+	b := New(Settings{Name: "api", now: clk.Now, FailureThreshold: 1})
 	call(b, errDown)
 	clk.Advance(5 * time.Minute)
 	budget := errors.New("the caller's budget for this call ran out")
@@ -919,7 +927,7 @@ func TestFailureAfterCallerEnded(t *testing.T) {
 	clk := newClock()
 	var logs syncBuffer
 	shared := memstore.New()
-	s := Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 2, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	s := Settings{Name: "api", Store: shared, now: clk.Now, FailureThreshold: 2, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
 	b, other := New(s), New(s)
 	ctx := newDeadlineCtx()
 	_, err := Execute(ctx, b, func(context.Context) (int, error) {
@@ -944,7 +952,7 @@ func TestFailureAfterCallerEnded(t *testing.T) {
 func TestCallerEndedIsNotAnOutage(t *testing.T) {
 	clk := newClock()
 	var logs syncBuffer
-	s := Settings{Name: "api", Store: memstore.New(), Now: clk.Now, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	s := Settings{Name: "api", Store: memstore.New(), now: clk.Now, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
 	b := New(s)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -984,7 +992,7 @@ func (s *conflictingStore) CompareAndSet(ctx context.Context, key string, versio
 func TestConflictsDoNotLoseAFailure(t *testing.T) {
 	clk := newClock()
 	shared := &conflictingStore{Store: memstore.New()}
-	s := Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 2, StoreTimeout: 5 * time.Second,
+	s := Settings{Name: "api", Store: shared, now: clk.Now, FailureThreshold: 2, StoreTimeout: 5 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	b, other := New(s), New(s)
 	shared.conflicts.Store(250)
@@ -1006,7 +1014,7 @@ func TestConflictsBounded(t *testing.T) {
 	var logs syncBuffer
 	shared := &conflictingStore{Store: memstore.New()}
 	shared.conflicts.Store(1 << 62)
-	b := New(Settings{Name: "api", Store: shared, Now: newClock().Now, StoreTimeout: 10 * time.Millisecond,
+	b := New(Settings{Name: "api", Store: shared, now: newClock().Now, StoreTimeout: 10 * time.Millisecond,
 		ConflictBudget: 50 * time.Millisecond, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	returned := make(chan error, 1)
 	go func() { returned <- call(b, errDown) }()
@@ -1023,7 +1031,7 @@ func TestConflictsBounded(t *testing.T) {
 func TestNoTrialOnDoneContext(t *testing.T) {
 	clk := newClock()
 	cs := &countingStore{Store: memstore.New()}
-	b := New(Settings{Name: "api", Store: cs, Now: clk.Now, FailureThreshold: 1})
+	b := New(Settings{Name: "api", Store: cs, now: clk.Now, FailureThreshold: 1})
 	call(b, errDown)
 	clk.Advance(5 * time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -1066,7 +1074,7 @@ func (s *misreportingStore) CompareAndSet(ctx context.Context, key string, versi
 func TestOwnTrialSlotRecognised(t *testing.T) {
 	clk := newClock()
 	shared := &misreportingStore{Store: memstore.New()}
-	b := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1})
+	b := New(Settings{Name: "api", Store: shared, now: clk.Now, FailureThreshold: 1})
 	call(b, errDown)
 	clk.Advance(5 * time.Minute)
 	shared.misreport.Store(true)

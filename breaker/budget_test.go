@@ -86,9 +86,9 @@ func TestReportBudget(t *testing.T) {
 	wall := newWallClock()
 	var logs syncBuffer
 	b := New(Settings{Name: "api", Store: slowConflictingStore{Store: memstore.New(), wall: wall, delay: st * 9 / 10},
-		StoreTimeout: st, ConflictBudget: 4 * st, Now: newClock().Now, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+		StoreTimeout: st, ConflictBudget: 4 * st, now: newClock().Now, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	b.wall, b.pause = wall.Now, wall.Sleep
-	b.readAt = b.set.Now() // a fresh copy: no read before the call
+	b.readAt = b.set.now() // a fresh copy: no read before the call
 	var called time.Time
 	Execute(context.Background(), b, func(context.Context) (int, error) {
 		called = wall.Now()
@@ -119,9 +119,9 @@ func TestReportBudget(t *testing.T) {
 func TestReportWithinCallerDeadline(t *testing.T) {
 	wall := newWallClock()
 	b := New(Settings{Name: "api", Store: slowConflictingStore{Store: memstore.New(), wall: wall, delay: 5 * time.Millisecond},
-		Now: newClock().Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		now: newClock().Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	b.wall, b.pause = wall.Now, wall.Sleep
-	b.readAt = b.set.Now() // a fresh copy: no read before the call
+	b.readAt = b.set.now() // a fresh copy: no read before the call
 
 	start := wall.Now()
 	ctx, cancel := context.WithDeadline(context.Background(), start.Add(time.Second))
@@ -148,9 +148,9 @@ func TestReportPastCallerDeadline(t *testing.T) {
 				s = &conflictingStore{Store: cs}
 				s.(*conflictingStore).conflicts.Store(1 << 62)
 			}
-			b := New(Settings{Name: "api", Store: s, Now: newClock().Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			b := New(Settings{Name: "api", Store: s, now: newClock().Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			b.wall, b.pause = wall.Now, wall.Sleep
-			b.readAt = b.set.Now()
+			b.readAt = b.set.now()
 
 			ctx, cancel := context.WithDeadline(context.Background(), wall.Now().Add(time.Second))
 			defer cancel()
@@ -198,7 +198,7 @@ func TestTrialOutcomeInLastMarginRecorded(t *testing.T) {
 			wall := newWallClock()
 			shared := memstore.New()
 			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-			set := Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1, Logger: quiet}
+			set := Settings{Name: "api", Store: shared, now: clk.Now, FailureThreshold: 1, Logger: quiet}
 			a, other := New(set), New(set)
 			a.wall, a.pause = wall.Now, wall.Sleep
 			call(a, errDown) // opens the circuit in the Store
@@ -237,7 +237,7 @@ func TestWorkBeforeCallBounded(t *testing.T) {
 	clk := newClock()
 	cs := &countingStore{Store: memstore.New()}
 	b := New(Settings{Name: "api", Store: slowConflictingStore{Store: cs, wall: wall, delay: 5 * time.Millisecond},
-		Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	b.wall, b.pause = wall.Now, wall.Sleep
 	b.keep(0, clk.Now().UnixNano(), 1, 0) // an earlier invocation's failure that the Store did not take
 

@@ -32,7 +32,7 @@ func (s *addCounting) CompareAndSet(ctx context.Context, key string, version int
 func TestFailuresCountedWithAdd(t *testing.T) {
 	clk := newClock()
 	s := &addCounting{Store: memstore.New()}
-	b := New(Settings{Name: "api", Store: s, Now: clk.Now, FailureThreshold: 10})
+	b := New(Settings{Name: "api", Store: s, now: clk.Now, FailureThreshold: 10})
 	for range 5 {
 		call(b, errDown)
 	}
@@ -54,7 +54,7 @@ func TestFailuresCountedWithAdd(t *testing.T) {
 func TestMixedFleetCounts(t *testing.T) {
 	clk := newClock()
 	shared := memstore.New()
-	s := Settings{Name: "api", Now: clk.Now} // FailureThreshold 3, Window 5 min
+	s := Settings{Name: "api", now: clk.Now} // FailureThreshold 3, Window 5 min
 	s.Store = shared
 	counting := New(s)
 	s.Store = casOnly{shared}
@@ -85,7 +85,7 @@ func TestMixedFleetCounts(t *testing.T) {
 func TestMixedFleetThresholdOnComparingInstance(t *testing.T) {
 	clk := newClock()
 	shared := memstore.New()
-	s := Settings{Name: "api", Now: clk.Now} // FailureThreshold 3, Window 5 min
+	s := Settings{Name: "api", now: clk.Now} // FailureThreshold 3, Window 5 min
 	s.Store = shared
 	counting := New(s)
 	s.Store = casOnly{shared}

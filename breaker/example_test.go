@@ -30,6 +30,20 @@ func ExampleExecute() {
 	// breaker: circuit open true
 }
 
+func ExampleDo() {
+	b := breaker.New(breaker.Settings{Name: "audit-log", FailureThreshold: 2})
+	ctx := context.Background()
+	send := func(ctx context.Context) error { return unavailable{} } // a call that returns only an error
+	for range 3 {
+		err := breaker.Do(ctx, b, send)
+		fmt.Println(err, errors.Is(err, breaker.ErrOpen))
+	}
+	// Output:
+	// 503 Service Unavailable false
+	// 503 Service Unavailable false
+	// breaker: circuit open true
+}
+
 func ExampleNew() {
 	// Breakers of one name on one shared store are one circuit, whichever
 	// instance of the function they run in.

@@ -75,7 +75,7 @@ func TestStoreStopped(t *testing.T) {
 			s, stop := start(t)
 			clk := newClock()
 			var logs syncBuffer
-			b := New(Settings{Name: "api", Store: s, Now: clk.Now, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+			b := New(Settings{Name: "api", Store: s, now: clk.Now, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 			call(b, errDown) // one failure stored
 			if n := storedFailures(t, b); n != 1 {
 				t.Fatalf("stored %d failures, want one", n)

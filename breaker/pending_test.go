@@ -68,7 +68,7 @@ func TestFailuresKeptWhileDegraded(t *testing.T) {
 				st = casOnly{s}
 			}
 			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-			b := New(Settings{Name: "api", Store: st, Now: clk.Now, FailureThreshold: 100, StoreTimeout: 20 * time.Millisecond, Logger: quiet})
+			b := New(Settings{Name: "api", Store: st, now: clk.Now, FailureThreshold: 100, StoreTimeout: 20 * time.Millisecond, Logger: quiet})
 			call(b, errDown) // the window starts, one failure stored
 			s.slow.Store(true)
 			call(b, errDown) // applied, but answered late
@@ -135,7 +135,7 @@ func TestPendingFailuresCountAcrossInstances(t *testing.T) {
 			flaky := &downStore{Store: shared}
 			var tr transitions
 			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-			s := Settings{Name: "api", Now: clk.Now, FailureThreshold: 4, Logger: quiet, OnStateChange: tr.record}
+			s := Settings{Name: "api", now: clk.Now, FailureThreshold: 4, Logger: quiet, OnStateChange: tr.record}
 			s.Store = store.Store(flaky)
 			if mode == "compare-and-set" {
 				s.Store = casOnly{flaky}
@@ -179,8 +179,8 @@ func TestPendingFailuresOfAnEarlierGeneration(t *testing.T) {
 	shared := memstore.New()
 	flaky := &downStore{Store: shared}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := New(Settings{Name: "api", Store: flaky, Now: clk.Now, FailureThreshold: 2, Logger: quiet})
-	other := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 2, Logger: quiet})
+	a := New(Settings{Name: "api", Store: flaky, now: clk.Now, FailureThreshold: 2, Logger: quiet})
+	other := New(Settings{Name: "api", Store: shared, now: clk.Now, FailureThreshold: 2, Logger: quiet})
 	flaky.down.Store(true)
 	call(a, errDown) // pending, generation 0
 	call(other, errDown)

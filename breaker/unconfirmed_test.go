@@ -56,8 +56,8 @@ func TestSlowTrialWriteSettled(t *testing.T) {
 	shared := memstore.New()
 	slow := &lateReplyStore{Store: shared}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := New(Settings{Name: "api", Store: slow, Now: clk.Now, FailureThreshold: 1, StoreTimeout: 50 * time.Millisecond, Logger: quiet})
-	other := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1, StoreTimeout: 50 * time.Millisecond, Logger: quiet})
+	a := New(Settings{Name: "api", Store: slow, now: clk.Now, FailureThreshold: 1, StoreTimeout: 50 * time.Millisecond, Logger: quiet})
+	other := New(Settings{Name: "api", Store: shared, now: clk.Now, FailureThreshold: 1, StoreTimeout: 50 * time.Millisecond, Logger: quiet})
 	call(a, errDown)
 	clk.Advance(5 * time.Minute)
 
@@ -88,8 +88,8 @@ func TestFailedTrialWriteSettled(t *testing.T) {
 	flaky := &failNextStore{Store: shared}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var tr transitions
-	a := New(Settings{Name: "api", Store: flaky, Now: clk.Now, FailureThreshold: 1, Logger: quiet, OnStateChange: tr.record})
-	other := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	a := New(Settings{Name: "api", Store: flaky, now: clk.Now, FailureThreshold: 1, Logger: quiet, OnStateChange: tr.record})
+	other := New(Settings{Name: "api", Store: shared, now: clk.Now, FailureThreshold: 1, Logger: quiet})
 	call(a, errDown)
 	clk.Advance(5 * time.Minute)
 	_, err := Execute(context.Background(), a, func(context.Context) (int, error) {
@@ -124,7 +124,7 @@ func TestMisreportedWriteReportsStateChange(t *testing.T) {
 	clk := newClock()
 	shared := &misreportingStore{Store: memstore.New()}
 	var tr transitions
-	b := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1, OnStateChange: tr.record})
+	b := New(Settings{Name: "api", Store: shared, now: clk.Now, FailureThreshold: 1, OnStateChange: tr.record})
 	call(b, errDown)
 	clk.Advance(5 * time.Minute)
 	if _, err := Execute(context.Background(), b, func(context.Context) (int, error) {
@@ -150,8 +150,8 @@ func TestTrialSettledWhenStoreReturns(t *testing.T) {
 	shared := memstore.New()
 	down := &countingStore{Store: shared}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := New(Settings{Name: "api", Store: down, Now: clk.Now, FailureThreshold: 1, Logger: quiet})
-	other := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	a := New(Settings{Name: "api", Store: down, now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	other := New(Settings{Name: "api", Store: shared, now: clk.Now, FailureThreshold: 1, Logger: quiet})
 	call(a, errDown)
 	clk.Advance(5 * time.Minute)
 	if _, err := Execute(context.Background(), a, func(context.Context) (int, error) {
@@ -191,8 +191,8 @@ func TestTrialSettledAfterDegradedDuringTrial(t *testing.T) {
 	shared := memstore.New()
 	flaky := &countingStore{Store: shared}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := New(Settings{Name: "api", Store: flaky, Now: clk.Now, FailureThreshold: 1, Logger: quiet})
-	other := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	a := New(Settings{Name: "api", Store: flaky, now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	other := New(Settings{Name: "api", Store: shared, now: clk.Now, FailureThreshold: 1, Logger: quiet})
 	call(a, errDown)
 	clk.Advance(5 * time.Minute)
 
@@ -239,7 +239,7 @@ func TestTrialSettledAfterConflictAndFailedRead(t *testing.T) {
 	shared := memstore.New()
 	flaky := &failGetsStore{countingStore{Store: shared}}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := Settings{Name: "api", Now: clk.Now, FailureThreshold: 1, MaxTrials: 2, Logger: quiet}
+	s := Settings{Name: "api", now: clk.Now, FailureThreshold: 1, MaxTrials: 2, Logger: quiet}
 	s.Store = flaky
 	a := New(s)
 	s.Store = shared
@@ -297,8 +297,8 @@ func TestAdmissionCutOffAfterMisreportedWrite(t *testing.T) {
 	clk := newClock()
 	shared := memstore.New()
 	s := &cancelOnMisreportStore{Store: shared}
-	a := New(Settings{Name: "api", Store: s, Now: clk.Now, FailureThreshold: 1})
-	other := New(Settings{Name: "api", Store: shared, Now: clk.Now, FailureThreshold: 1})
+	a := New(Settings{Name: "api", Store: s, now: clk.Now, FailureThreshold: 1})
+	other := New(Settings{Name: "api", Store: shared, now: clk.Now, FailureThreshold: 1})
 	call(a, errDown)
 	clk.Advance(5 * time.Minute)
 

@@ -58,7 +58,7 @@ func TestUnverifiedFailureNotCountedTwice(t *testing.T) {
 			clk := newClock()
 			ms := &flakyAfterConflictStore{Store: memstore.New(), failGet: mode == "read fails"}
 			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-			b := New(Settings{Name: "api", Store: casOnly{ms}, Now: clk.Now, FailureThreshold: 100, Logger: quiet})
+			b := New(Settings{Name: "api", Store: casOnly{ms}, now: clk.Now, FailureThreshold: 100, Logger: quiet})
 			call(b, errDown) // 1 stored
 			ms.misreport.Store(true)
 			ctx := context.Background()
@@ -102,7 +102,7 @@ func TestOwnWriteUnderAnotherCountedTwice(t *testing.T) {
 	raw := memstore.New()
 	ms := &flakyAfterConflictStore{Store: raw}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	set := Settings{Name: "api", Now: clk.Now, FailureThreshold: 100, Logger: quiet}
+	set := Settings{Name: "api", now: clk.Now, FailureThreshold: 100, Logger: quiet}
 	sa, sb := set, set
 	sa.Store, sb.Store = casOnly{ms}, casOnly{raw}
 	a, other := New(sa), New(sb)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/internal/breakerclock"
 	"github.com/funcify/funcify/retry"
 )
 
@@ -450,7 +451,7 @@ func TestBodyStallCounts(t *testing.T) {
 	s, u := serve(t, stallAfterHeaders(t))
 	var mu sync.Mutex
 	now := time.Now()
-	b := breaker.New(breaker.Settings{Name: "stalling", Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	b := newBreaker("stalling", func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
 	c := client(&Transport{Breaker: b, AttemptTimeout: 200 * time.Millisecond})
 	call := func() (err error, callerDone bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -785,7 +786,7 @@ func resetMidBody(w http.ResponseWriter, r *http.Request) {
 func TestTruncatedTrialKeepsCircuitOpen(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Now()
-	b := breaker.New(breaker.Settings{Name: "truncating", Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	b := newBreaker("truncating", func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
 	s, u := serve(t, status(500), status(500), status(500), truncated)
 	c := client(&Transport{Breaker: b, Retry: []retry.Option{retry.WithMaxTries(1)}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -843,7 +844,7 @@ func TestTrialCutByCauseLeavesCircuit(t *testing.T) {
 	_, u := serve(t, status(500), status(500), status(500), hang(t))
 	var mu sync.Mutex
 	now := time.Now()
-	b := breaker.New(breaker.Settings{Name: "hanging-after-outage", Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	b := newBreaker("hanging-after-outage", func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
 	c := client(&Transport{Breaker: b, Retry: []retry.Option{retry.WithMaxTries(1)}})
 	bg, cancelBg := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancelBg()
@@ -868,4 +869,13 @@ func TestTrialCutByCauseLeavesCircuit(t *testing.T) {
 	if st := b.State(bg); st == breaker.Closed {
 		t.Errorf("a trial cut off by its caller (%v) closed the circuit; the downstream still hangs", err)
 	}
+}
+
+// newBreaker returns a breaker named name that reads the time from now, so
+// that a test moves it past OpenFor without sleeping. breaker.Settings has
+// no exported clock: funcify's packages set it through internal/breakerclock.
+func newBreaker(name string, now func() time.Time) *breaker.Breaker {
+	s := breaker.Settings{Name: name}
+	breakerclock.Set(&s, now)
+	return breaker.New(s)
 }
