@@ -73,9 +73,10 @@ var (
 // Option configures a [Store].
 type Option func(*Store)
 
-// WithClock makes the store read the time from now, which decides whether
-// an item has expired and when a new one expires. For tests.
-func WithClock(now func() time.Time) Option {
+// withClock makes the store read the time from now, which decides whether
+// an item has expired and when a new one expires; for the package's tests,
+// through export_test.go.
+func withClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
 }
 

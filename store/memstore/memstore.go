@@ -40,7 +40,11 @@ type entry struct {
 type Option func(*Store)
 
 // WithClock makes the store read the time from now, for tests that move time
-// forward without sleeping.
+// forward without sleeping. Unlike the clocks of funcify's other packages,
+// which are unexported hooks for their own tests, it is exported: memstore
+// is the store of tests and local runs, and the tests of the packages built
+// on a [store.Store] (token's leases, jwtauth's shared keys) drive its
+// expiries with it.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
 }
