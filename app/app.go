@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/funcify/funcify/httperror"
 	"github.com/funcify/funcify/logging"
 )
 
@@ -23,8 +24,9 @@ type App struct {
 	s3         map[string]S3Handler
 	opts       options
 
-	once    sync.Once    // builds handler on first use
-	handler http.Handler // the whole HTTP pipeline
+	once    sync.Once           // builds handler and respond on first use
+	handler http.Handler        // the whole HTTP pipeline
+	respond *httperror.Settings // what error answers need, put in each request's context
 }
 
 // S3Handler handles the records of an S3 event notification, all from one
@@ -168,7 +170,8 @@ func (a *App) HandleS3(name string, h S3Handler) {
 // httpHandler returns the HTTP pipeline, building it on first use.
 func (a *App) httpHandler() http.Handler {
 	a.once.Do(func() {
-		var h http.Handler = routeHandler{mux: a.mux, problem: a.opts.problem}
+		a.respond = &httperror.Settings{ProblemDetails: a.opts.problem, Logger: a.opts.logger, Step: "handler"}
+		var h http.Handler = routeHandler{mux: a.mux}
 		for i := len(a.middleware) - 1; i >= 0; i-- {
 			h = a.middleware[i](h)
 		}

@@ -16,7 +16,7 @@ func JSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		writeError(w, r, err, "respond")
+		WriteError(w, r, &Error{Status: http.StatusInternalServerError, Message: "internal error", Step: "respond", Err: err})
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/funcify/funcify/event"
+	"github.com/funcify/funcify/httperror"
+	"github.com/funcify/funcify/internal/envelope"
 	"github.com/funcify/funcify/logging"
 	"github.com/funcify/funcify/trace"
 )
@@ -82,24 +84,25 @@ func (a *App) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 
 func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time) ([]byte, error) {
 	log := a.logger()
-	w := getWriter(a)
+	w := getWriter()
 	defer putWriter(w)
+	h := a.httpHandler()
 
 	r, err := newRequest(ev)
 	if err != nil {
 		ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
 		log.LogAttrs(ctx, slog.LevelInfo, "invocation start", slog.String("event", ev.Kind.String()))
 		log.LogAttrs(ctx, slog.LevelWarn, "bad request", slog.String("error", err.Error()))
-		writeEnvelope(w, &Error{Status: http.StatusBadRequest, Message: "bad request", Step: "request"}, a.opts.problem)
+		envelope.Write(w, envelope.Answer{Status: http.StatusBadRequest, Message: "bad request", Step: "request"}, a.opts.problem)
 	} else {
 		span := trace.Start(ctx, r.Header.Get("X-Amzn-Trace-Id"), start)
 		ctx = trace.NewContext(ctx, span)
-		r = r.WithContext(ctx)
+		r = r.WithContext(httperror.NewContext(ctx, a.respond))
 		if log.Enabled(ctx, slog.LevelInfo) {
 			log.LogAttrs(ctx, slog.LevelInfo, "invocation start", slog.String("event", ev.Kind.String()),
 				slog.String("method", r.Method), slog.String("path", r.URL.Path))
 		}
-		a.httpHandler().ServeHTTP(w, r)
+		h.ServeHTTP(w, r)
 		if r.Method == http.MethodHead {
 			w.body.Reset() // as net/http: a HEAD answer has headers only
 		}

@@ -2,15 +2,19 @@ package app
 
 import (
 	"bytes"
-	"errors"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+
+	"github.com/funcify/funcify/httperror"
+	"github.com/funcify/funcify/internal/envelope"
 )
 
 // recoverer turns a panic in the rest of the pipeline into a 500 envelope and
 // an error log line with the stack. http.ErrAbortHandler is re-panicked, as
-// net/http expects.
+// net/http expects. The app always serves the pipeline into its own
+// buffering writer, so what the handler wrote before it panicked is
+// dropped.
 func recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -21,23 +25,40 @@ func recoverer(next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			a := appOf(w)
-			a.logger().LogAttrs(r.Context(), slog.LevelError, "panic",
+			s := settingsOf(r)
+			s.Logger.LogAttrs(r.Context(), slog.LevelError, "panic",
 				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
-			if rw := writerOf(w); rw != nil {
+			if rw, ok := w.(*responseWriter); ok {
 				rw.reset()
 			}
-			writeEnvelope(w, &Error{Status: http.StatusInternalServerError, Message: "internal error", Step: "handler"},
-				a != nil && a.opts.problem)
+			envelope.Write(w, envelope.Answer{Status: http.StatusInternalServerError, Message: "internal error", Step: "handler"},
+				s.ProblemDetails)
 		}()
 		next.ServeHTTP(w, r)
 	})
 }
 
+// settingsOf returns the responder settings in r's context, which the app
+// puts there before the pipeline runs.
+func settingsOf(r *http.Request) *httperror.Settings {
+	if s, ok := httperror.FromContext(r.Context()); ok && s.Logger != nil {
+		return s
+	}
+	return &httperror.Settings{Logger: slog.Default()}
+}
+
+// writeStepError answers r with err, naming step as the step the request
+// failed at unless err names its own.
+func writeStepError(w http.ResponseWriter, r *http.Request, err error, step string) {
+	s := *settingsOf(r)
+	s.Step = step
+	httperror.Write(w, r.WithContext(httperror.NewContext(r.Context(), &s)), err)
+}
+
 func guard(g Guard, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := g(r.Context()); err != nil {
-			writeError(w, r, err, "guard")
+			writeStepError(w, r, err, "guard")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -48,7 +69,7 @@ func policyInformation(p PolicyInformation, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, err := p(r)
 		if err != nil {
-			writeError(w, r, err, "policy-information")
+			writeStepError(w, r, err, "policy-information")
 			return
 		}
 		if ctx != nil && ctx != r.Context() {
@@ -62,10 +83,10 @@ func parse(p Parser, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r2, err := p(r)
 		if err != nil {
-			if !errors.As(err, new(*Error)) {
+			if !httperror.HasStatus(err) {
 				err = &Error{Status: http.StatusBadRequest, Message: "invalid request", Step: "parse", Err: err}
 			}
-			writeError(w, r, err, "parse")
+			writeStepError(w, r, err, "parse")
 			return
 		}
 		if r2 != nil {
@@ -80,8 +101,7 @@ func parse(p Parser, next http.Handler) http.Handler {
 // if the app has any, so that a compression middleware encodes the envelope
 // as it would any answer. ServeMux's own text never reaches that writer.
 type routeHandler struct {
-	mux     *http.ServeMux
-	problem bool // the app answers errors as problem details
+	mux *http.ServeMux
 }
 
 func (h routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -134,12 +154,12 @@ func (h routeHandler) serveUnrouted(w http.ResponseWriter, r *http.Request) {
 // writeRouteError writes the envelope of a 404 or, with allow, a 405.
 func (h routeHandler) writeRouteError(w http.ResponseWriter, r *http.Request, status int, allow string) {
 	if status == http.StatusNotFound {
-		writeEnvelope(w, &Error{Status: http.StatusNotFound, Message: "no route for " + r.Method + " " + r.URL.Path, Step: "route"}, h.problem)
+		httperror.Write(w, r, &Error{Status: http.StatusNotFound, Message: "no route for " + r.Method + " " + r.URL.Path, Step: "route"})
 		return
 	}
 	w.Header().Set("Allow", allow)
-	writeEnvelope(w, &Error{Status: http.StatusMethodNotAllowed, Message: "method " + r.Method + " not allowed", Step: "route",
-		Ctx: map[string]any{"allow": allow}}, h.problem)
+	httperror.Write(w, r, &Error{Status: http.StatusMethodNotAllowed, Message: "method " + r.Method + " not allowed", Step: "route",
+		Ctx: map[string]any{"allow": allow}})
 }
 
 // muxAnswer records ServeMux's own answer to a request that no route

@@ -17,7 +17,6 @@ import (
 // the shape of the event's source. It is not safe for concurrent use, like
 // any http.ResponseWriter.
 type responseWriter struct {
-	app         *App
 	header      http.Header
 	keys        []string // scratch space for sorted header names
 	status      int
@@ -27,10 +26,8 @@ type responseWriter struct {
 
 var writers = sync.Pool{New: func() any { return &responseWriter{header: make(http.Header, 4)} }}
 
-func getWriter(a *App) *responseWriter {
-	w := writers.Get().(*responseWriter)
-	w.app = a
-	return w
+func getWriter() *responseWriter {
+	return writers.Get().(*responseWriter)
 }
 
 // putWriter recycles w, unless a handler left it holding a large buffer.
@@ -39,7 +36,6 @@ func putWriter(w *responseWriter) {
 		return
 	}
 	w.reset()
-	w.app = nil
 	writers.Put(w)
 }
 
@@ -87,30 +83,6 @@ func (w *responseWriter) reset() {
 	w.status = 0
 	w.wroteHeader = false
 	w.body.Reset()
-}
-
-// writerOf finds funcify's writer under w, unwrapping middleware writers
-// that follow the http.ResponseController convention.
-func writerOf(w http.ResponseWriter) *responseWriter {
-	for range 16 {
-		switch x := w.(type) {
-		case *responseWriter:
-			return x
-		case interface{ Unwrap() http.ResponseWriter }:
-			w = x.Unwrap()
-		default:
-			return nil
-		}
-	}
-	return nil
-}
-
-// appOf returns the App serving w, or nil.
-func appOf(w http.ResponseWriter) *App {
-	if rw := writerOf(w); rw != nil {
-		return rw.app
-	}
-	return nil
 }
 
 // finish settles what net/http would: the status and the default content

@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/funcify/funcify/event"
 	"github.com/funcify/funcify/logging"
 )
 
@@ -177,9 +177,13 @@ func (a *App) serve(ctx context.Context, ln net.Listener, timeout time.Duration)
 	}
 }
 
-// localHandler turns each local HTTP request into the HTTP API 2.0 event
-// API Gateway would send, invokes the app with it and writes the app's
-// response back.
+// localHandler serves each local HTTP request with [App.ServeHTTP], after
+// making it what the app sees behind an HTTP API: the path decoded once
+// (so that "a%2Fb" is "a/b", as API Gateway hands it over), RemoteAddr
+// "source-ip:0", the x-forwarded-* headers API Gateway adds, a Lambda
+// context with a fresh request id and the -timeout deadline, and the HTTP
+// API 2.0 event API Gateway would send in the context (event.FromContext),
+// so that a handler reading the event's fields runs locally too.
 type localHandler struct {
 	app     *App
 	timeout time.Duration
@@ -191,47 +195,32 @@ func (h *localHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	payload, err := json.Marshal(eventFromRequest(r, body))
+	ev := eventFromRequest(r, body)
+	payload, err := json.Marshal(ev)
 	if err != nil {
 		http.Error(w, "cannot encode the event", http.StatusInternalServerError)
 		return
 	}
+	// Decode the event as Lambda would, so the context holds what a
+	// handler finds there in Lambda.
+	decoded, err := event.Decode(payload)
+	if err != nil {
+		http.Error(w, "cannot decode the event", http.StatusInternalServerError)
+		return
+	}
 	ctx, cancel := localContext(r.Context(), h.timeout)
 	defer cancel()
-	out, err := h.app.Invoke(ctx, payload)
-	if err != nil {
-		// The runtime would record a function error; API Gateway answers 502.
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadGateway)
-		io.WriteString(w, `{"message":"Internal Server Error"}`)
-		return
-	}
-	var resp events.APIGatewayV2HTTPResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		http.Error(w, "malformed function response", http.StatusBadGateway)
-		return
-	}
-	for k, v := range resp.Headers {
-		w.Header().Set(k, v)
-	}
-	for k, vs := range resp.MultiValueHeaders {
-		for _, v := range vs {
-			w.Header().Add(k, v)
+	r2 := r.Clone(event.NewContext(ctx, decoded))
+	r2.URL.RawPath = "" // API Gateway hands the path over decoded
+	r2.RemoteAddr = remoteIP(r.RemoteAddr) + ":0"
+	for k, v := range ev.Headers {
+		if strings.HasPrefix(k, "x-forwarded-") {
+			r2.Header.Set(k, v)
 		}
 	}
-	for _, c := range resp.Cookies {
-		w.Header().Add("Set-Cookie", c)
-	}
-	respBody := []byte(resp.Body)
-	if resp.IsBase64Encoded {
-		if respBody, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
-			http.Error(w, "malformed function response body", http.StatusBadGateway)
-			return
-		}
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(respBody)))
-	w.WriteHeader(resp.StatusCode)
-	w.Write(respBody)
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	r2.ContentLength = int64(len(body))
+	h.app.ServeHTTP(w, r2)
 }
 
 // localDomainName is the requestContext.domainName of the events the local

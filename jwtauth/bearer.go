@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/funcify/funcify/app"
+	"github.com/funcify/funcify/httperror"
 )
 
 // BearerToken returns the bearer token of r's Authorization header (RFC
@@ -102,24 +102,21 @@ func (v *Validator) Authenticate(r *http.Request) (*Token, error) {
 
 // Middleware returns middleware that lets a request through only with a
 // valid bearer token, which it puts in the request's context
-// ([TokenFromContext]). Otherwise it answers 401 with a WWW-Authenticate
-// challenge ([Challenge]) and the app's error envelope, message "invalid
-// token", step "authenticate"; or 503 "authentication unavailable" when
-// the keys could not be fetched (ErrKeysUnavailable), which is the
-// provider's failure and not the caller's.
+// ([TokenFromContext]). Otherwise it answers, at step "authenticate", with
+// the answer the error calls for (see the errors' doc): 401 with a
+// WWW-Authenticate challenge ([Challenge]), "authentication required" when
+// the request carried no bearer token and "invalid token" when it did; or
+// 503 "authentication unavailable" when the keys could not be had
+// (ErrKeysUnavailable), which is the provider's failure and not the
+// caller's. The answer is written with [httperror.Write]: funcify's error
+// envelope, or problem details when funcify's app says so in the request's
+// context. Middleware needs no app: it works in any net/http server.
 func Middleware(v *Validator) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			t, err := v.Authenticate(r)
 			if err != nil {
-				if errors.Is(err, ErrKeysUnavailable) {
-					app.WriteError(w, r, &app.Error{Status: http.StatusServiceUnavailable,
-						Message: "authentication unavailable", Step: "authenticate", Err: err})
-					return
-				}
-				w.Header().Set("WWW-Authenticate", Challenge(err))
-				app.WriteError(w, r, &app.Error{Status: http.StatusUnauthorized,
-					Message: "invalid token", Step: "authenticate", Err: err})
+				httperror.Write(w, r, &httperror.Error{Step: "authenticate", Err: err})
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), t)))

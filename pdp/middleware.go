@@ -1,23 +1,17 @@
 package pdp
 
 import (
-	"errors"
 	"net/http"
 
-	"github.com/funcify/funcify/app"
+	"github.com/funcify/funcify/httperror"
 	"github.com/funcify/funcify/pip"
-)
-
-// Messages the caller sees. They are the same for every policy, so that a
-// denial does not tell an attacker which activity to look for.
-const (
-	msgUnauthenticated = "authentication required"
-	msgForbidden       = "insufficient permissions"
 )
 
 // Require returns middleware that lets a request through when p allows the
 // subject in its context ([pip.FromContext]; nil when there is none), and
-// otherwise answers with the app's error envelope at step "authorize":
+// otherwise answers at step "authorize" with the answer the denial calls
+// for ([ErrUnauthenticated], [ErrForbidden]), through httperror.Write (the
+// app's error envelope, or problem details when the app says so):
 //
 //   - a denial matching [ErrUnauthenticated]: 401 "authentication required",
 //     with the header WWW-Authenticate: Bearer (RFC 6750 §3: a request that
@@ -27,10 +21,11 @@ const (
 //     WWW-Authenticate: Bearer error="insufficient_scope";
 //   - any other error: the policy could not decide, so the request is
 //     denied with 500 "internal error" and the error is logged. A policy that
-//     wants another status returns an [*app.Error].
+//     wants another status returns an error that carries it (an
+//     httperror.Error, or any error with an HTTPStatus() int method).
 //
 // Neither answer names the activity that was required or missing. Wrap a
-// single route with it, or every route with [app.App.Use]:
+// single route with it, or every route with funcify app's App.Use:
 //
 //	read := pdp.MustActivity("orders:order:read")
 //	a.Handle("GET /orders", pdp.Require(read)(http.HandlerFunc(listOrders)))
@@ -54,22 +49,5 @@ func Require(p Policy) func(http.Handler) http.Handler {
 }
 
 func deny(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *app.Error
-	switch {
-	case errors.Is(err, ErrUnauthenticated):
-		w.Header().Set("WWW-Authenticate", "Bearer")
-		ae = &app.Error{Status: http.StatusUnauthorized, Message: msgUnauthenticated, Step: "authorize", Err: err}
-	case errors.Is(err, ErrForbidden):
-		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
-		ae = &app.Error{Status: http.StatusForbidden, Message: msgForbidden, Step: "authorize", Err: err}
-	case errors.As(err, &ae):
-		e := *ae
-		if e.Step == "" {
-			e.Step = "authorize"
-		}
-		ae = &e
-	default:
-		ae = &app.Error{Status: http.StatusInternalServerError, Message: "internal error", Step: "authorize", Err: err}
-	}
-	app.WriteError(w, r, ae)
+	httperror.Write(w, r, &httperror.Error{Step: "authorize", Err: err})
 }

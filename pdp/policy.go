@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 
 	"github.com/funcify/funcify/pip"
@@ -14,10 +15,42 @@ import (
 var (
 	// ErrUnauthenticated: there is no subject, so the policy cannot tell
 	// whether the caller may go on. Who are you?
-	ErrUnauthenticated = errors.New("pdp: no authenticated subject")
-	// ErrForbidden: the subject is known and is not allowed.
-	ErrForbidden = errors.New("pdp: not allowed")
+	// It answers 401 "authentication required" with WWW-Authenticate:
+	// Bearer (RFC 6750 §3: a request that sent no token gets no error
+	// attribute).
+	ErrUnauthenticated error = &denial{msg: "pdp: no authenticated subject", status: http.StatusUnauthorized}
+	// ErrForbidden: the subject is known and is not allowed. It answers
+	// 403 "insufficient permissions" with WWW-Authenticate:
+	// Bearer error="insufficient_scope".
+	ErrForbidden error = &denial{msg: "pdp: not allowed", status: http.StatusForbidden}
 )
+
+// denial is the type of the decision errors. Like jwtauth's, they carry
+// the HTTP answer they call for (HTTPStatus, Header, PublicMessage), which
+// funcify's httperror.Write and app.WriteError honour. The messages are the
+// same for every policy, so that a denial does not tell an attacker which
+// activity to look for.
+type denial struct {
+	msg    string
+	status int
+}
+
+func (e *denial) Error() string   { return e.msg }
+func (e *denial) HTTPStatus() int { return e.status }
+
+func (e *denial) Header() http.Header {
+	if e.status == http.StatusForbidden {
+		return http.Header{"Www-Authenticate": {`Bearer error="insufficient_scope"`}}
+	}
+	return http.Header{"Www-Authenticate": {"Bearer"}}
+}
+
+func (e *denial) PublicMessage() string {
+	if e.status == http.StatusForbidden {
+		return "insufficient permissions"
+	}
+	return "authentication required"
+}
 
 // Policy decides whether a subject may go on: nil allows, an error denies.
 // s is nil when the request has no authenticated subject.

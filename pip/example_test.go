@@ -28,7 +28,7 @@ func ExamplePIP_Hook() {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	keys, _ := jwtauth.StaticKeys(map[string]crypto.PublicKey{"k1": pub})
 	v, _ := jwtauth.New(jwtauth.Config{Keys: keys, Issuer: "https://id.example", Audience: []string{"orders"}})
-	p := pip.New(pip.Config{Validator: v})
+	p, _ := pip.New(pip.Config{Validator: v})
 
 	a := app.New(app.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), app.WithPolicyInformation(p.Hook()))
 	a.Handle("GET /orders", pdp.Require(pdp.MustActivity("orders:order:read"))(http.HandlerFunc(

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/funcify/funcify/app"
+	"github.com/funcify/funcify/httperror"
 	"github.com/funcify/funcify/internal/redact"
 	"github.com/funcify/funcify/jwtauth"
 )
@@ -43,15 +43,14 @@ type Config struct {
 	HTTPClient *http.Client
 	// MaxCached bounds the userinfo cache; default 1,000 tokens.
 	MaxCached int
-	// Now returns the current time; default time.Now.
-	Now func() time.Time
 }
 
 // PIP is the policy information point: it builds the [Subject] of a request
 // from its bearer token. It is safe for concurrent use.
 type PIP struct {
 	cfg    Config
-	urlErr error // why cfg.UserInfoURL cannot be fetched, or nil
+	urlErr error            // why cfg.UserInfoURL cannot be fetched, or nil
+	now    func() time.Time // the clock; tests set another (export_test.go)
 
 	mu       sync.Mutex // guards userinfo
 	userinfo map[[sha256.Size]byte]cachedInfo
@@ -62,10 +61,10 @@ type cachedInfo struct {
 	expires time.Time
 }
 
-// New returns a PIP. It panics if cfg.Validator is nil: a setup mistake.
-func New(cfg Config) *PIP {
+// New returns a PIP, or an error if cfg.Validator is nil.
+func New(cfg Config) (*PIP, error) {
 	if cfg.Validator == nil {
-		panic("pip: New needs a Validator")
+		return nil, errors.New("pip: Config.Validator is required")
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
@@ -73,14 +72,11 @@ func New(cfg Config) *PIP {
 	if cfg.MaxCached <= 0 {
 		cfg.MaxCached = 1000
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	p := &PIP{cfg: cfg, userinfo: make(map[[sha256.Size]byte]cachedInfo)}
+	p := &PIP{cfg: cfg, now: time.Now, userinfo: make(map[[sha256.Size]byte]cachedInfo)}
 	if cfg.UserInfoURL != "" {
 		p.urlErr = checkURL(cfg.UserInfoURL)
 	}
-	return p
+	return p, nil
 }
 
 // checkURL returns why rawURL cannot be fetched, naming it without its
@@ -97,15 +93,43 @@ func checkURL(rawURL string) error {
 	return nil
 }
 
-// Errors from [PIP.Subject] besides jwtauth's.
+// Errors from [PIP.Subject] besides jwtauth's. Like jwtauth's, they carry
+// the HTTP answer they call for (HTTPStatus, Header, PublicMessage), which
+// funcify's httperror.Write and app.WriteError honour.
 var (
 	// ErrUserInfo: the userinfo endpoint could not be reached, answered
 	// with an error other than 401, or answered for no subject or another
-	// subject than the token's.
-	ErrUserInfo = errors.New("pip: userinfo unavailable")
+	// subject than the token's. It answers 503 "authentication
+	// unavailable": the provider's failure, not the caller's.
+	ErrUserInfo error = &userInfoError{msg: "pip: userinfo unavailable", status: http.StatusServiceUnavailable}
 	// ErrUserInfoRefused: the userinfo endpoint refused the token (401).
-	ErrUserInfoRefused = errors.New("pip: userinfo refused the token")
+	// It answers 401 "invalid token" with WWW-Authenticate
+	// `Bearer error="invalid_token"`.
+	ErrUserInfoRefused error = &userInfoError{msg: "pip: userinfo refused the token", status: http.StatusUnauthorized}
 )
+
+// userInfoError is the type of the userinfo errors.
+type userInfoError struct {
+	msg    string
+	status int
+}
+
+func (e *userInfoError) Error() string   { return e.msg }
+func (e *userInfoError) HTTPStatus() int { return e.status }
+
+func (e *userInfoError) Header() http.Header {
+	if e.status == http.StatusUnauthorized {
+		return http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}
+	}
+	return nil
+}
+
+func (e *userInfoError) PublicMessage() string {
+	if e.status == http.StatusUnauthorized {
+		return "invalid token"
+	}
+	return "authentication unavailable"
+}
 
 // Subject returns the subject of a validated token: its "sub", claims and
 // activities, enriched with userinfo when configured.
@@ -154,7 +178,7 @@ func Activities(claims map[string]any, claim string) []string {
 // userInfo fetches the userinfo of t, or returns it from the cache.
 func (p *PIP) userInfo(ctx context.Context, t *jwtauth.Token) (map[string]any, error) {
 	key := sha256.Sum256([]byte(t.Raw))
-	now := p.cfg.Now()
+	now := p.now()
 	p.mu.Lock()
 	if c, ok := p.userinfo[key]; ok && now.Before(c.expires) {
 		p.mu.Unlock()
@@ -210,7 +234,8 @@ func (p *PIP) userInfo(ctx context.Context, t *jwtauth.Token) (map[string]any, e
 	return info, nil
 }
 
-// Hook returns the app's policy-information hook ([app.WithPolicyInformation]):
+// Hook returns the policy-information hook for funcify's app
+// (app.WithPolicyInformation takes it):
 //
 //   - a request without a bearer token (no Authorization header, or
 //     credentials of another scheme) goes on without a subject, so open
@@ -219,12 +244,17 @@ func (p *PIP) userInfo(ctx context.Context, t *jwtauth.Token) (map[string]any, e
 //   - a request with a bearer token that validates goes on with the
 //     [Subject] ([FromContext]) and the token (jwtauth.TokenFromContext) in
 //     its context;
-//   - a request whose bearer token is malformed or does not validate is
-//     answered 401 with WWW-Authenticate `Bearer error="invalid_token"`
-//     (RFC 6750), without saying why; or
+//   - a request whose bearer token is malformed or does not validate, or
+//     whose token the userinfo endpoint refuses, is answered 401 with
+//     WWW-Authenticate `Bearer error="invalid_token"` (RFC 6750), without
+//     saying why; or
 //     503 when the provider's keys or userinfo cannot be had, which is the
 //     provider's failure, not the caller's.
-func (p *PIP) Hook() app.PolicyInformation {
+//
+// The errors it returns carry that answer (HTTPStatus, Header,
+// PublicMessage), under the step "authenticate": the mapping is jwtauth's
+// and this package's errors' own, not the hook's.
+func (p *PIP) Hook() func(r *http.Request) (context.Context, error) {
 	return func(r *http.Request) (context.Context, error) {
 		ctx := r.Context()
 		if len(r.Header.Values("Authorization")) == 0 {
@@ -243,10 +273,6 @@ func (p *PIP) Hook() app.PolicyInformation {
 				return NewContext(jwtauth.NewContext(ctx, t), s), nil
 			}
 		}
-		if errors.Is(err, jwtauth.ErrKeysUnavailable) || (errors.Is(err, ErrUserInfo) && !errors.Is(err, ErrUserInfoRefused)) {
-			return nil, &app.Error{Status: http.StatusServiceUnavailable, Message: "authentication unavailable", Step: "authenticate", Err: err}
-		}
-		return nil, &app.Error{Status: http.StatusUnauthorized, Message: "invalid token", Step: "authenticate", Err: err,
-			Header: http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}}
+		return nil, &httperror.Error{Step: "authenticate", Err: err}
 	}
 }

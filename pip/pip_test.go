@@ -105,7 +105,7 @@ func TestUserInfo(t *testing.T) {
 	}))
 	defer srv.Close()
 	now := time.Now()
-	p := pip.New(pip.Config{Validator: f.v, UserInfoURL: srv.URL, Now: func() time.Time { return now }})
+	p := mustNew(t, pip.Config{Validator: f.v, UserInfoURL: srv.URL}, func() time.Time { return now })
 	raw := f.token(t, jwt.MapClaims{"scope": "orders:order:read"})
 	tok, err := f.v.Validate(context.Background(), raw)
 	if err != nil {
@@ -147,7 +147,7 @@ func TestUserInfo(t *testing.T) {
 // process with HTTP API events.
 func TestHookWithPolicies(t *testing.T) {
 	f := newFixture(t)
-	p := pip.New(pip.Config{Validator: f.v})
+	p := mustNew(t, pip.Config{Validator: f.v}, nil)
 	a := app.New(app.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), app.WithPolicyInformation(p.Hook()))
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := pip.FromContext(r.Context())
@@ -202,11 +202,22 @@ func TestHookWithPolicies(t *testing.T) {
 	}
 }
 
-func TestNewWithoutValidatorPanics(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("no panic")
-		}
-	}()
-	pip.New(pip.Config{})
+func TestNewWithoutValidator(t *testing.T) {
+	p, err := pip.New(pip.Config{})
+	if p != nil || err == nil || !strings.Contains(err.Error(), "Config.Validator is required") {
+		t.Errorf("New without a Validator: got %v, %v; want an error naming Config.Validator", p, err)
+	}
+}
+
+// mustNew returns a PIP for cfg, reading the time from now if not nil.
+func mustNew(t *testing.T, cfg pip.Config, now func() time.Time) *pip.PIP {
+	t.Helper()
+	if now == nil {
+		now = time.Now
+	}
+	p, err := pip.NewWithClock(cfg, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -53,7 +53,7 @@ func TestUserInfoSubjectMustMatch(t *testing.T) {
 				io.WriteString(w, tt.answer)
 			}))
 			defer srv.Close()
-			p := pip.New(pip.Config{Validator: f.v, UserInfoURL: srv.URL})
+			p := mustNew(t, pip.Config{Validator: f.v, UserInfoURL: srv.URL}, nil)
 			raw := f.tokenWithout(t, tt.without)
 			tok, err := f.v.Validate(context.Background(), raw)
 			if err != nil {
@@ -110,7 +110,7 @@ func TestUserInfoErrorHidesQuery(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // connections are refused
-	p := pip.New(pip.Config{Validator: f.v, UserInfoURL: "http://" + addr + "/userinfo?api_key=s3cret"})
+	p := mustNew(t, pip.Config{Validator: f.v, UserInfoURL: "http://" + addr + "/userinfo?api_key=s3cret"}, nil)
 	tok, err := f.v.Validate(context.Background(), f.token(t, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestUnparsableUserInfoURLHidesSecrets(t *testing.T) {
 		"https://user:pw@idp.example.com:44x/userinfo?api_key=s3cret",
 		"/userinfo?api_key=s3cret&user=pw@", // not absolute
 	} {
-		p := pip.New(pip.Config{Validator: f.v, UserInfoURL: bad})
+		p := mustNew(t, pip.Config{Validator: f.v, UserInfoURL: bad}, nil)
 		_, err = p.Subject(context.Background(), tok)
 		if !errors.Is(err, pip.ErrUserInfo) {
 			t.Fatalf("%s: got %v, want ErrUserInfo", bad, err)

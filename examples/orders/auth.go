@@ -47,7 +47,10 @@ func authFromEnv(getenv func(string) string) guards {
 	if err != nil {
 		panic("orders: " + err.Error())
 	}
-	p := pip.New(pip.Config{Validator: v})
+	p, err := pip.New(pip.Config{Validator: v})
+	if err != nil {
+		panic("orders: " + err.Error())
+	}
 	return guards{
 		option: app.WithPolicyInformation(p.Hook()),
 		read:   pdp.Require(pdp.MustActivity("orders:order:read")),

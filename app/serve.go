@@ -1,0 +1,69 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/funcify/funcify/httperror"
+	"github.com/funcify/funcify/logging"
+	"github.com/funcify/funcify/trace"
+)
+
+// ServeHTTP serves r with the app's HTTP routes and pipeline (recover,
+// guard, policy information, parser, middleware, router), with the same
+// error envelope and log lines as an invocation through a Lambda event, so
+// that an App mounts in another router or in httptest.NewServer:
+//
+//	srv := httptest.NewServer(a)
+//
+// The answer is buffered, then written to w whole, as a Lambda response
+// is: the status, headers and body are those [App.Invoke] returns for an
+// HTTP API event of the same request, a body without a Content-Type is
+// labelled application/json, a HEAD answer has no body, and what a handler
+// wrote before it panicked is dropped for the 500 envelope. Responses are
+// therefore not streamed, and Flush does nothing.
+//
+// Unlike an invocation, the request's context has no Lambda event
+// (event.FromContext reports none) and no deadline but the one r's context
+// has. Non-HTTP routes (S3 and the like) are not served here.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	h := a.httpHandler()
+	cold := coldStart.Load() && coldStart.Swap(false)
+	ctx := logging.WithColdStart(r.Context(), cold)
+	ctx = trace.NewContext(ctx, trace.Start(ctx, r.Header.Get("X-Amzn-Trace-Id"), start))
+	r = r.WithContext(httperror.NewContext(ctx, a.respond))
+	log := a.logger()
+	if log.Enabled(ctx, slog.LevelInfo) {
+		log.LogAttrs(ctx, slog.LevelInfo, "invocation start", slog.String("event", "http"),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path))
+	}
+
+	rw := getWriter()
+	defer putWriter(rw)
+	h.ServeHTTP(rw, r)
+	head := r.Method == http.MethodHead
+	if head {
+		rw.body.Reset() // as net/http: a HEAD answer has headers only
+	}
+	status, _ := rw.finish()
+	dst := w.Header()
+	for k, vs := range rw.header {
+		if len(vs) > 0 {
+			dst[k] = append(dst[k][:0:0], vs...)
+		}
+	}
+	if !head {
+		dst.Set("Content-Length", strconv.Itoa(rw.body.Len()))
+	}
+	w.WriteHeader(status)
+	if rw.body.Len() > 0 {
+		w.Write(rw.body.Bytes())
+	}
+	if log.Enabled(ctx, slog.LevelInfo) {
+		log.LogAttrs(ctx, slog.LevelInfo, "invocation end", slog.String("event", "http"),
+			slog.Int("status", status), durationMS(start))
+	}
+}
