@@ -15,11 +15,8 @@ func BenchmarkJWKSValidate(b *testing.B) {
 	k := testKeys(b)
 	p := newProvider(b, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
 	clk := &fakeClock{t: now}
-	v, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)),
-		Issuer: testIssuer, Audience: []string{testAudience}, Now: clk.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
+	v := newClocked(b, jwtauth.Config{Keys: jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)),
+		Issuer: testIssuer, Audience: []string{testAudience}}, clk.Now)
 	tok := validRS256(b)
 	ctx := context.Background()
 	if _, err := v.Validate(ctx, tok); err != nil {

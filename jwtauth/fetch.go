@@ -15,6 +15,7 @@ import (
 
 	"github.com/funcify/funcify/breaker"
 	"github.com/funcify/funcify/internal/attempt"
+	"github.com/funcify/funcify/internal/breakerclock"
 	"github.com/funcify/funcify/internal/redact"
 )
 
@@ -35,7 +36,9 @@ const fetchTimeout = 10 * time.Second
 // hold a URL's secrets, and must tell apart the URLs that differ only in
 // them ([urlName]), or they would share one circuit across the fleet.
 func defaultBreaker(name string, o options) *breaker.Breaker {
-	return breaker.New(breaker.Settings{Name: name, Store: o.store, Logger: o.logger, Now: o.now})
+	s := breaker.Settings{Name: name, Store: o.store, Logger: o.logger}
+	breakerclock.Set(&s, o.now) // the source's clock, which its tests move
+	return breaker.New(s)
 }
 
 // urlName names rawURL in store keys, breaker names and so in logs: the URL

@@ -94,10 +94,22 @@ func newValidator(t testing.TB, mod func(*jwtauth.Config)) *jwtauth.Validator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := jwtauth.Config{Keys: set, Issuer: testIssuer, Audience: []string{testAudience}, Now: clock}
+	cfg := jwtauth.Config{Keys: set, Issuer: testIssuer, Audience: []string{testAudience}}
+	jwtauth.SetClock(&cfg, clock)
 	if mod != nil {
 		mod(&cfg)
 	}
+	v, err := jwtauth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// newClocked returns the Validator of cfg on the clock now.
+func newClocked(t testing.TB, cfg jwtauth.Config, now func() time.Time) *jwtauth.Validator {
+	t.Helper()
+	jwtauth.SetClock(&cfg, now)
 	v, err := jwtauth.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -124,7 +124,7 @@ func TestJWKSProviderDown(t *testing.T) {
 	k := testKeys(t)
 	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
 	clk := &fakeClock{t: now}
-	b := breaker.New(breaker.Settings{Name: "idp", Now: clk.Now, OpenFor: time.Hour, Window: time.Hour, Logger: quiet})
+	b := newBreaker(breaker.Settings{Name: "idp", OpenFor: time.Hour, Window: time.Hour, Logger: quiet}, clk.Now)
 	v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithBreaker(b), jwtauth.WithLogger(quiet)), clk)
 	ctx := context.Background()
 	good := validRS256(t)

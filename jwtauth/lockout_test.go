@@ -146,7 +146,7 @@ func TestJWKSCallerEndedFetchDoesNotLockOut(t *testing.T) {
 			arrived := p.holdFirst(t, "/jwks")
 			clk := &fakeClock{t: now}
 			logs := &logBuffer{}
-			b := breaker.New(breaker.Settings{Name: "idp", Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+			b := newBreaker(breaker.Settings{Name: "idp", FailureThreshold: 1, Logger: quiet}, clk.Now)
 			v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithBreaker(b), jwtauth.WithLogger(logs.logger())), clk)
 
 			ctx := newEndable()
@@ -371,7 +371,7 @@ func TestJWKSBreakerStillProtects(t *testing.T) {
 	p := newProvider(t, map[string]crypto.PublicKey{})
 	p.setDown(true)
 	clk := &fakeClock{t: now}
-	b := breaker.New(breaker.Settings{Name: "idp", Now: clk.Now, Logger: quiet})
+	b := newBreaker(breaker.Settings{Name: "idp", Logger: quiet}, clk.Now)
 	v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithBreaker(b), jwtauth.WithLogger(quiet)), clk)
 	for range 20 {
 		if _, err := v.Validate(context.Background(), validRS256(t)); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
@@ -529,7 +529,7 @@ func TestHangingProviderCountsAsFailure(t *testing.T) {
 			p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
 			p.setHook(hangUntilGone(t))
 			clk := &fakeClock{t: now}
-			b := breaker.New(breaker.Settings{Name: "idp", Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+			b := newBreaker(breaker.Settings{Name: "idp", FailureThreshold: 1, Logger: quiet}, clk.Now)
 			v := jwksValidator(t, tc.src(p, jwtauth.WithClock(clk.Now), jwtauth.WithBreaker(b), jwtauth.WithLogger(quiet)), clk)
 
 			const requests = 4
@@ -573,7 +573,7 @@ func TestShortOnTimeFetchNotCounted(t *testing.T) {
 	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
 	p.setHook(hangUntilGone(t))
 	clk := &fakeClock{t: now}
-	b := breaker.New(breaker.Settings{Name: "idp", Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	b := newBreaker(breaker.Settings{Name: "idp", FailureThreshold: 1, Logger: quiet}, clk.Now)
 	v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithBreaker(b), jwtauth.WithLogger(quiet)), clk)
 	for range 3 {
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -632,7 +632,7 @@ func TestUnusableAnswerOpensBreaker(t *testing.T) {
 				return true
 			})
 			clk := &fakeClock{t: now}
-			b := breaker.New(breaker.Settings{Name: "idp", Now: clk.Now, Logger: quiet})
+			b := newBreaker(breaker.Settings{Name: "idp", Logger: quiet}, clk.Now)
 			opts := []jwtauth.Option{jwtauth.WithClock(clk.Now), jwtauth.WithBreaker(b), jwtauth.WithLogger(quiet)}
 			var src jwtauth.KeySource = jwtauth.NewJWKS(p.srv.URL+"/jwks", opts...)
 			if tc.path != "/jwks" {
@@ -798,7 +798,7 @@ func TestTrialCutByCauseLeavesCircuit(t *testing.T) {
 	p := newProvider(t, map[string]crypto.PublicKey{"rsa": &k.rsa.PublicKey})
 	p.setDown(true)
 	clk := &fakeClock{t: now}
-	b := breaker.New(breaker.Settings{Name: "idp", Now: clk.Now, FailureThreshold: 1, Logger: quiet})
+	b := newBreaker(breaker.Settings{Name: "idp", FailureThreshold: 1, Logger: quiet}, clk.Now)
 	v := jwksValidator(t, jwtauth.NewJWKS(p.srv.URL+"/jwks", jwtauth.WithClock(clk.Now), jwtauth.WithBreaker(b), jwtauth.WithLogger(quiet)), clk)
 	if _, err := v.Validate(context.Background(), validRS256(t)); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
 		t.Fatalf("got %v, want ErrKeysUnavailable", err)

@@ -22,11 +22,8 @@ func TestOIDCDiscovery(t *testing.T) {
 	issuer := p.srv.URL
 	tok := sign(t, hdr("RS256", "rsa"), claims(map[string]any{"iss": issuer}), "RS256", k.rsa)
 	newV := func() *jwtauth.Validator {
-		v, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.NewOIDC(issuer, jwtauth.WithStore(shared), jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)),
-			Issuer: issuer, Now: clk.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := newClocked(t, jwtauth.Config{Keys: jwtauth.NewOIDC(issuer, jwtauth.WithStore(shared), jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet)),
+			Issuer: issuer}, clk.Now)
 		return v
 	}
 	v := newV()

@@ -21,7 +21,7 @@ type options struct {
 	backoff  time.Duration // least time between a failed fetch and the next
 	maxAge   time.Duration
 	maxSize  int64
-	now      func() time.Time
+	now      func() time.Time // time.Now, unless this package's tests set a clock (export_test.go)
 	logger   *slog.Logger
 	sealKey  []byte // authenticates what is read back from store
 	sealSet  bool   // WithSealKey was given, even with an empty key
@@ -98,9 +98,6 @@ func WithMaxAge(d time.Duration) Option { return func(o *options) { o.maxAge = d
 
 // WithMaxSize caps the size of a fetched document. Default 1 MiB.
 func WithMaxSize(n int64) Option { return func(o *options) { o.maxSize = n } }
-
-// WithClock sets the source of the current time. Default time.Now.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithLogger sets the logger for fetch and store failures. Default
 // slog.Default().

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/internal/breakerclock"
 	"github.com/funcify/funcify/jwtauth"
 )
 
@@ -103,13 +105,16 @@ func (p *provider) setDown(down bool) {
 	p.down = down
 }
 
+// newBreaker returns the breaker of s on the clock now.
+func newBreaker(s breaker.Settings, now func() time.Time) *breaker.Breaker {
+	breakerclock.Set(&s, now)
+	return breaker.New(s)
+}
+
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func jwksValidator(t *testing.T, src jwtauth.KeySource, clk *fakeClock) *jwtauth.Validator {
 	t.Helper()
-	v, err := jwtauth.New(jwtauth.Config{Keys: src, Issuer: testIssuer, Audience: []string{testAudience}, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newClocked(t, jwtauth.Config{Keys: src, Issuer: testIssuer, Audience: []string{testAudience}}, clk.Now)
 	return v
 }

@@ -166,10 +166,7 @@ func TestSealedStoreRefusesPlantedJWKSURI(t *testing.T) {
 	issuer := p.srv.URL
 	plant(t, shared, jwtauth.StoreKey("oidc", issuer), []byte(evil.URL+"/jwks"))
 	src := jwtauth.NewOIDC(issuer, jwtauth.WithStore(shared), jwtauth.WithSealKey(sealKey), jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet))
-	v, err := jwtauth.New(jwtauth.Config{Keys: src, Issuer: issuer, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newClocked(t, jwtauth.Config{Keys: src, Issuer: issuer}, clk.Now)
 	if _, err := v.Validate(context.Background(), sign(t, hdr("RS256", "rsa"), claims(map[string]any{"iss": issuer}), "RS256", k.attackerRSA)); err == nil {
 		t.Error("a token signed with keys from a planted jwks_uri validated")
 	}
@@ -193,10 +190,7 @@ func TestUnsealedSourceReadsSealedValues(t *testing.T) {
 	tok := sign(t, hdr("RS256", "rsa"), claims(map[string]any{"iss": issuer}), "RS256", k.rsa)
 	for _, opts := range [][]jwtauth.Option{{jwtauth.WithSealKey(sealKey)}, nil} {
 		src := jwtauth.NewOIDC(issuer, append(opts, jwtauth.WithStore(shared), jwtauth.WithClock(clk.Now), jwtauth.WithLogger(quiet))...)
-		v, err := jwtauth.New(jwtauth.Config{Keys: src, Issuer: issuer, Now: clk.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := newClocked(t, jwtauth.Config{Keys: src, Issuer: issuer}, clk.Now)
 		if _, err := v.Validate(context.Background(), tok); err != nil {
 			t.Fatal(err)
 		}

@@ -52,8 +52,10 @@ type Config struct {
 	// 7515 §4.1.9 says (case-insensitive, "application/" optional), such
 	// as "at+jwt" for RFC 9068 access tokens. Unset, any "typ" is accepted.
 	Type string
-	// Now returns the current time. Default time.Now.
-	Now func() time.Time
+
+	// now returns the current time: time.Now, unless this package's tests
+	// set another clock (export_test.go).
+	now func() time.Time
 }
 
 // DefaultMaxSize is the default cap on the length of a token.
@@ -101,8 +103,8 @@ func New(cfg Config) (*Validator, error) {
 	if cfg.MaxSize <= 0 {
 		cfg.MaxSize = DefaultMaxSize
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.now == nil {
+		cfg.now = time.Now
 	}
 	v.cfg = cfg
 	v.leeway = cfg.Leeway.Seconds()
@@ -353,7 +355,7 @@ func numericDate(f float64) time.Time {
 
 // check checks the times, the issuer and the audience.
 func (v *Validator) check(t *Token) error {
-	now := v.cfg.Now()
+	now := v.cfg.now()
 	nowSec := float64(now.Unix()) + float64(now.Nanosecond())/1e9
 	// RFC 7519 §4.1.4: the current time must be before exp.
 	if exp := t.Claims["exp"].(float64); nowSec >= exp+v.leeway {

@@ -125,10 +125,7 @@ func TestKeyWithoutKid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := jwtauth.New(jwtauth.Config{Keys: one, Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newClocked(t, jwtauth.Config{Keys: one}, clock)
 	tok := sign(t, `{"alg":"RS256"}`, claims(nil), "RS256", k.rsa)
 	if _, err := v.Validate(context.Background(), tok); err != nil {
 		t.Errorf("one key, no kid: %v", err)
