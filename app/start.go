@@ -41,14 +41,14 @@ import (
 //	                  output and exit; a function error exits 1
 //	-timeout D        the invocation deadline (default 30s)
 //
-// Each local HTTP request becomes the HTTP API 2.0 event API Gateway would
-// send (its rawPath percent-decoded, as API Gateway hands it over, and the
-// x-forwarded-for, x-forwarded-proto and x-forwarded-port headers API
-// Gateway adds, naming the local server's scheme and port; the client's
-// Host sets r.Host, and the event's domain is a fixed local one, so that
-// no Host makes it pass for another source's) and goes through exactly the
-// path a Lambda invocation takes, so it is routed as it would be behind an
-// HTTP API.
+// Each local HTTP request is served by [App.ServeHTTP] as it would be
+// behind an HTTP API: the path decoded once (API Gateway hands "a%2Fb" over
+// as "a/b"), RemoteAddr "source-ip:0", the x-forwarded-for,
+// x-forwarded-proto and x-forwarded-port headers API Gateway adds (naming
+// the local server's scheme and port), a Lambda context with a fresh
+// request id and the -timeout deadline, and in the context the HTTP API 2.0
+// event API Gateway would send (event.FromContext), whose domain is a fixed
+// local one whatever Host the client named; the client's Host sets r.Host.
 func (a *App) Start() {
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
 		lambda.Start(a)
