@@ -11,4 +11,4 @@ func Waiting(s *Source) int { return s.refreshes.Waiting(s.key) }
 
 // Budget returns how long the next refresh of s made by a caller with ctx
 // while a valid token is served may take.
-func Budget(s *Source, ctx context.Context) time.Duration { return s.budget(ctx) }
+func Budget(ctx context.Context, s *Source) time.Duration { return s.budget(ctx) }

@@ -419,7 +419,7 @@ func TestRefreshCutOffsLengthenBudget(t *testing.T) {
 	want := []time.Duration{3 * time.Second, 6 * time.Second, 12 * time.Second, 12 * time.Second, 12 * time.Second}
 	rctx := context.WithValue(ctx, ctxKey{}, "req-1")
 	for i, w := range want {
-		if got := token.Budget(src, long); got != w {
+		if got := token.Budget(long, src); got != w {
 			t.Errorf("after %d cut-offs the budget is %v, want %v", i, got, w)
 		}
 		// A caller with 400 ms left: a budget of 200 ms cuts the
@@ -445,7 +445,7 @@ func TestRefreshCutOffsLengthenBudget(t *testing.T) {
 	if tok := mustToken(t, src); tok.AccessToken == "tok-1" {
 		t.Fatal("the provider answers again, but the token was not renewed")
 	}
-	if got := token.Budget(src, long); got != 3*time.Second {
+	if got := token.Budget(long, src); got != 3*time.Second {
 		t.Errorf("after a renewal the budget is %v, want 3s", got)
 	}
 }

@@ -156,7 +156,7 @@ func leadersOwn(err error) bool {
 // provider.
 func (s *Source) refresh(ctx context.Context, r run) (*Token, error) {
 	if s.cfg.Store != nil && s.storeUsable() {
-		if tok, err, done := s.shared(ctx, r); done {
+		if tok, done, err := s.shared(ctx, r); done {
 			return tok, err
 		}
 	}

@@ -31,11 +31,11 @@ const (
 
 // shared refreshes through the store: it serves a newer stored token, or
 // takes the lease and grants, or serves the current token while another
-// instance holds the lease, or waits for it. It reports false when the
-// caller should grant on its own: the store failed, its lease writes kept
-// conflicting until the lease wait's end (or half the caller's time), or it
-// cannot hold the token.
-func (s *Source) shared(ctx context.Context, r run) (tok *Token, err error, done bool) {
+// instance holds the lease, or waits for it. It reports done false, with
+// no token and no error, when the caller should grant on its own: the
+// store failed, its lease writes kept conflicting until the lease wait's
+// end (or half the caller's time), or it cannot hold the token.
+func (s *Source) shared(ctx context.Context, r run) (tok *Token, done bool, err error) {
 	waitUntil := time.Now().Add(s.cfg.LeaseWait)
 	// Lease writes that keep conflicting (or meet a throttle) are tried
 	// again until the lease wait's end, or until half the caller's time
@@ -52,10 +52,10 @@ func (s *Source) shared(ctx context.Context, r run) (tok *Token, err error, done
 		it, rec, err := s.read(ctx)
 		if err != nil {
 			if attempt.EndedByCaller(ctx, err) {
-				return s.failedCtx(ctx, r, r.from)
+				return s.callerEnded(ctx, r, r.from)
 			}
 			s.storeFailed(ctx, "get", err)
-			return nil, nil, false
+			return nil, false, nil
 		}
 		s.storeWorks(ctx)
 		now := s.cfg.Now()
@@ -70,7 +70,7 @@ func (s *Source) shared(ctx context.Context, r run) (tok *Token, err error, done
 			ne := s.newEntry(g)
 			if now.Before(ne.refreshAt) {
 				s.keep(ne)
-				return ne.tok, nil, true
+				return ne.tok, true, nil
 			}
 			if now.Before(ne.validUntil) {
 				cur = ne
@@ -81,13 +81,13 @@ func (s *Source) shared(ctx context.Context, r run) (tok *Token, err error, done
 		if rec.leasedBy(s.id, now, s.cfg.LeaseDuration+leaseSkew) {
 			if cur != nil {
 				s.later(r, cur, now.Add(leasePoll))
-				return cur.tok, nil, true
+				return cur.tok, true, nil
 			}
 			if !sleep(ctx, poll, waitUntil) {
 				if ctx.Err() != nil {
-					return nil, fmt.Errorf("token: wait for another instance's token: %w", context.Cause(ctx)), true
+					return nil, true, fmt.Errorf("token: wait for another instance's token: %w", context.Cause(ctx))
 				}
-				return nil, fmt.Errorf("%w: another instance holds the refresh lease and no token came within %v", ErrUnavailable, s.cfg.LeaseWait), true
+				return nil, true, fmt.Errorf("%w: another instance holds the refresh lease and no token came within %v", ErrUnavailable, s.cfg.LeaseWait)
 			}
 			poll = min(2*poll, 200*time.Millisecond)
 			continue
@@ -97,31 +97,20 @@ func (s *Source) shared(ctx context.Context, r run) (tok *Token, err error, done
 		// token cannot be stored.
 		if err := s.heldBack(ctx, now); err != nil {
 			tok, err := s.failed(ctx, r, cur, err)
-			return tok, err, true
+			return tok, true, err
 		}
 		if !s.fits() {
-			return nil, nil, false
+			return nil, false, nil
 		}
-		lease := *rec
-		lease.Holder, lease.Lease = s.id, now.Add(s.cfg.LeaseDuration).UnixNano()
 		ttl := time.Duration(0)
 		if terr == nil {
 			ttl = g.tok.Expiry.Sub(now)
 		}
-		ver, err := s.write(ctx, it.Version, &lease, ttl)
-		if tooLarge(err) && (len(lease.Token) > 0 || len(lease.Sealed) > 0) {
-			// The stored token fits, but not with the lease beside
-			// it: take the lease without it. The instances that read
-			// the store meanwhile serve their own token or wait for
-			// this one's, as during a cold start; a release puts
-			// the stored token back.
-			lease.Token, lease.Sealed = nil, nil
-			ver, err = s.write(ctx, it.Version, &lease, ttl)
-		}
+		l, err := s.takeLease(ctx, it, rec, now, ttl)
 		switch {
 		case err == nil:
-			tok, err := s.grantLeased(ctx, r, ver, &lease, rec, cur, ttl)
-			return tok, err, true
+			tok, err := s.grantLeased(ctx, r, l, cur)
+			return tok, true, err
 		case errors.Is(err, store.ErrConflict), throttled(err):
 			// Another instance wrote first, or is writing (a store
 			// refused the write while another of the key was under
@@ -134,43 +123,25 @@ func (s *Source) shared(ctx context.Context, r run) (tok *Token, err error, done
 			}
 			if !sleep(ctx, backoff/2+randv2.N(backoff/2), conflictUntil) {
 				if ctx.Err() != nil {
-					return s.failedCtx(ctx, r, cur)
+					return s.callerEnded(ctx, r, cur)
 				}
-				return nil, nil, false
+				return nil, false, nil
 			}
 			backoff = min(2*backoff, conflictWaitMax)
 			continue
 		case tooLarge(err):
 			s.oversized(ctx, "lease", err)
-			return nil, nil, false
+			return nil, false, nil
 		}
-		// The write's outcome is unknown (its answer was lost, or came
-		// after StoreTimeout or the end of ctx): it may have taken the
-		// lease. If it did, use the lease, or give it back, so that no
-		// instance waits for a lease nobody uses; while a valid token
-		// is served, only within the refresh's budget.
-		dctx, cancel := s.detach(ctx, r.end, false)
-		if v, ok := s.holds(dctx, &lease); ok {
-			if ctx.Err() == nil {
-				cancel()
-				tok, err := s.grantLeased(ctx, r, v, &lease, rec, cur, ttl)
-				return tok, err, true
-			}
-			s.release(ctx, dctx, v, rec, ttl)
-		}
-		cancel()
-		if ctx.Err() != nil {
-			return s.failedCtx(ctx, r, cur)
-		}
-		s.storeFailed(ctx, "lease", err)
-		return nil, nil, false
+		return s.leaseUnknown(ctx, r, l, cur, err)
 	}
 }
 
-// failedCtx handles a store call cut off by the end of ctx.
-func (s *Source) failedCtx(ctx context.Context, r run, e *entry) (*Token, error, bool) {
+// callerEnded handles a store call or wait of refresh r cut off by the
+// end of ctx, while e was the token to serve (see failed).
+func (s *Source) callerEnded(ctx context.Context, r run, e *entry) (*Token, bool, error) {
 	tok, err := s.failed(ctx, r, e, fmt.Errorf("token: %w", context.Cause(ctx)))
-	return tok, err, true
+	return tok, true, err
 }
 
 // read reads the Source's record from the store.
@@ -197,39 +168,6 @@ func (s *Source) write(ctx context.Context, version int64, rec *record, ttl time
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
 	defer cancel()
 	return s.cfg.Store.CompareAndSet(ctx, s.key, version, b, max(ttl, s.cfg.LeaseDuration))
-}
-
-// detach returns the context of store calls that must outlive ctx's
-// cancellation: a lease's use or release, the write of a new token. It
-// ends at end, the end of the refresh's budget, if set; with caller set,
-// also halfway from now to ctx's deadline, so that a caller that has its
-// token keeps at least half its time for its own work. Each call within
-// is bounded by StoreTimeout too.
-func (s *Source) detach(ctx context.Context, end time.Time, caller bool) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok && caller {
-		now := time.Now()
-		if half := now.Add(d.Sub(now) / 2); end.IsZero() || half.Before(end) {
-			end = half
-		}
-	}
-	dctx := context.WithoutCancel(ctx)
-	if end.IsZero() {
-		return context.WithCancel(dctx)
-	}
-	return context.WithDeadline(dctx, end)
-}
-
-// holds reads the store with dctx and returns the item's version if it
-// holds lease, the lease this Source wrote.
-func (s *Source) holds(dctx context.Context, lease *record) (int64, bool) {
-	if dctx.Err() != nil {
-		return 0, false
-	}
-	it, rec, err := s.read(dctx)
-	if err != nil || rec.Holder != lease.Holder || rec.Lease != lease.Lease {
-		return 0, false
-	}
-	return it.Version, true
 }
 
 // sleep waits d, or until the real time until, or the end of ctx, and
