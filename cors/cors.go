@@ -18,8 +18,9 @@ type Options struct {
 	// first label is "*" ("https://*.example.com": every subdomain of
 	// example.com at any depth, on https and the default port, never
 	// example.com itself), or "*" alone (any origin, only without
-	// credentials). Scheme and host are compared case-insensitively and a
-	// default port is the same as none. "null" is refused. Required.
+	// credentials). They may be written in any case and with a default
+	// port; the Origin header is compared with them in the form browsers
+	// send (lower case, no default port). "null" is refused. Required.
 	AllowedOrigins []string
 
 	// AllowedMethods are the methods a preflight may ask for besides GET,
@@ -276,23 +277,35 @@ func (p *Policy) SetHeaders(h http.Header, r *http.Request) {
 // everything asked for is allowed, 204 without them otherwise.
 func (p *Policy) preflight(w http.ResponseWriter, r *http.Request, origins []string) {
 	h := w.Header()
-	h.Add(headerVary, preflightVary)
-	if acao, ok := p.preflightOrigin(origins); ok {
-		methods := r.Header[headerRequestMethod]
-		if len(methods) == 1 && p.methodAllowed(methods[0]) {
-			if asked, ok := p.headersAllowed(r.Header[headerRequestHeaders]); ok {
-				h.Set(headerAllowOrigin, acao)
-				h.Set(headerAllowMethods, methods[0])
-				if asked != "" {
-					h.Set(headerAllowHeaders, asked)
-				}
-				if p.credentials {
-					h.Set(headerAllowCreds, "true")
-				}
-				if p.maxAge != "" {
-					h.Set(headerMaxAge, p.maxAge)
-				}
-			}
+	acao, ok := p.preflightOrigin(origins)
+	methods := r.Header[headerRequestMethod]
+	ok = ok && len(methods) == 1 && p.methodAllowed(methods[0])
+	var asked string
+	if ok {
+		asked, ok = p.headersAllowed(r.Header[headerRequestHeaders])
+	}
+	// One backing array for every value, as in SetHeaders.
+	v := make([]string, 0, 6)
+	put := func(key, value string) {
+		v = append(v, value)
+		h[key] = v[len(v)-1 : len(v) : len(v)]
+	}
+	if old := h[headerVary]; len(old) > 0 {
+		h[headerVary] = append(old, preflightVary)
+	} else {
+		put(headerVary, preflightVary)
+	}
+	if ok {
+		put(headerAllowOrigin, acao)
+		put(headerAllowMethods, methods[0])
+		if asked != "" {
+			put(headerAllowHeaders, asked)
+		}
+		if p.credentials {
+			put(headerAllowCreds, "true")
+		}
+		if p.maxAge != "" {
+			put(headerMaxAge, p.maxAge)
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
