@@ -26,7 +26,8 @@
 // # Preflights
 //
 // A preflight is an OPTIONS request with an Origin and an
-// Access-Control-Request-Method header. [Policy.Handler] answers it
+// Access-Control-Request-Method header (whatever their values: an empty
+// or repeated one is refused). [Policy.Handler] answers it
 // itself and never passes it on: 204 No Content, no body, and Vary:
 // Origin, Access-Control-Request-Method, Access-Control-Request-Headers.
 // When the origin is allowed, the method is GET, HEAD, POST or one of
@@ -52,9 +53,9 @@
 // with or without Origin, gets Access-Control-Allow-Origin: *, and no
 // Vary, as the Fetch standard advises for caches.
 //
-// funcify's app calls [Policy.SetHeaders] again after it replaces a
-// handler's answer (after a panic), so that the browser can read the
-// error.
+// Code that clears a response's headers, as an app does when it replaces
+// the answer of a handler that panicked, calls [Policy.SetHeaders] to put
+// the CORS headers back, so that the calling page can read the error.
 //
 // # Origins and patterns
 //
@@ -62,7 +63,8 @@
 // user; scheme and host are put in lower case and a default port (80 for
 // http, 443 for https) is dropped, as browsers do when they send Origin.
 // The Origin header is then compared exactly: browsers always send that
-// form, so another spelling is not a browser's and is not allowed.
+// form, so another spelling is not a browser's and is not allowed. Nor is
+// a request with two Origin headers, which no browser sends.
 //
 // A pattern has "*" as its whole first label: "https://*.example.com"
 // allows https://a.example.com and https://a.b.example.com (any depth),
