@@ -133,8 +133,13 @@ func withEnv(lookup func(string) (string, bool), setenv func(string, string) err
 	return func(o *options) { o.lookup, o.setenv = lookup, setenv }
 }
 
-// New returns a Client on api, typically an *ssm.Client.
+// New returns a Client on api, typically an *ssm.Client. New does no I/O;
+// it panics if api is nil, a mistake in the code that sets the function up,
+// as net/http's ServeMux.Handle does with a nil handler.
 func New(api API, opts ...Option) *Client {
+	if api == nil {
+		panic("ssmparam: New with a nil API")
+	}
 	o := options{ttl: DefaultTTL, setenv: os.Setenv, lookup: os.LookupEnv}
 	for _, f := range opts {
 		f(&o)

@@ -477,3 +477,14 @@ func TestGetLeaderDeadlineNotShared(t *testing.T) {
 		t.Errorf("the waiter, with 10 s left, got the leader's failure: %v", werr)
 	}
 }
+
+// TestNewNilAPIPanics: New panics at once on a nil API, a mistake in the
+// code that sets the function up, rather than on the first call.
+func TestNewNilAPIPanics(t *testing.T) {
+	defer func() {
+		if r := recover(); r != "ssmparam: New with a nil API" {
+			t.Errorf("got panic %v, want ssmparam: New with a nil API", r)
+		}
+	}()
+	New(nil)
+}

@@ -83,7 +83,9 @@ func withClock(now func() time.Time) Option {
 // New returns a Store on the table, which must exist with the layout that
 // the package documentation describes (see [CreateTable]). client is
 // typically a *dynamodb.Client built once per cold start. New does no I/O;
-// it panics if client is nil or table is empty.
+// it panics if client is nil or table is empty, mistakes in the code that
+// sets the function up, as net/http's ServeMux.Handle does with a nil
+// handler.
 func New(client Client, table string, opts ...Option) *Store {
 	if client == nil {
 		panic("dynamostore: New with a nil client")

@@ -899,3 +899,28 @@ func TestLostReply(t *testing.T) {
 		}
 	})
 }
+
+// TestNewPanics: New panics at once on a positional argument that can
+// never work, as ssmstore, redisstore, ssmparam and secrets do.
+func TestNewPanics(t *testing.T) {
+	c := dynamodb.New(dynamodb.Options{Region: "us-east-1"})
+	tests := []struct {
+		name   string
+		client dynamostore.Client
+		table  string
+		want   string
+	}{
+		{"nil client", nil, "t", "dynamostore: New with a nil client"},
+		{"empty table", c, "", "dynamostore: New with an empty table name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != tt.want {
+					t.Errorf("got panic %v, want %s", r, tt.want)
+				}
+			}()
+			dynamostore.New(tt.client, tt.table)
+		})
+	}
+}

@@ -105,7 +105,14 @@ func WithPrefix(prefix string) Option {
 
 // New returns a Store that keeps its items through client. The caller owns
 // client and closes it; see the package documentation for how to build it.
+// New does no I/O; it panics if client is nil, a mistake in the code that
+// sets the function up, as net/http's ServeMux.Handle does with a nil
+// handler (found later, it would panic in the goroutine of a first call,
+// where no caller could recover it).
 func New(client redis.UniversalClient, opts ...Option) *Store {
+	if client == nil {
+		panic("redisstore: New with a nil client")
+	}
 	s := &Store{
 		client:       client,
 		prefix:       DefaultPrefix,

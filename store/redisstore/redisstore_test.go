@@ -605,3 +605,15 @@ func silentServer(t *testing.T) string {
 	})
 	return l.Addr().String()
 }
+
+// TestNewNilClientPanics: New panics at once on a nil client, a mistake in
+// the code that sets the function up, rather than in the goroutine of the
+// first call, where no caller can recover it.
+func TestNewNilClientPanics(t *testing.T) {
+	defer func() {
+		if r := recover(); r != "redisstore: New with a nil client" {
+			t.Errorf("got panic %v, want redisstore: New with a nil client", r)
+		}
+	}()
+	New(nil)
+}

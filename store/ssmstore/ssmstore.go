@@ -132,10 +132,15 @@ func (s *Store) limit() int {
 }
 
 // New returns a store that keeps key k in the parameter prefix/escaped(k).
-// It panics if prefix does not begin with '/'.
+// New does no I/O; it panics if api is nil or prefix does not begin with
+// '/', mistakes in the code that sets the function up, as net/http's
+// ServeMux.Handle does with a nil handler.
 func New(api API, prefix string, opts ...Option) *Store {
+	if api == nil {
+		panic("ssmstore: New with a nil API")
+	}
 	if !strings.HasPrefix(prefix, "/") {
-		panic("ssmstore: prefix " + strconv.Quote(prefix) + " does not begin with /")
+		panic("ssmstore: New with the prefix " + strconv.Quote(prefix) + ", which does not begin with /")
 	}
 	s := &Store{api: api, prefix: strings.TrimSuffix(prefix, "/"), typ: types.ParameterTypeSecureString, now: time.Now}
 	for _, o := range opts {
