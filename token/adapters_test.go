@@ -43,7 +43,7 @@ func downstream(t *testing.T, refused ...string) (*httptest.Server, *atomic.Int6
 func TestTransport(t *testing.T) {
 	p := newProvider(t)
 	clk := newClock()
-	src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL}))
 	api, calls := downstream(t, "tok-1")
 	c := &http.Client{Transport: &token.Transport{Source: src}}
 	mustToken(t, src)
@@ -116,8 +116,9 @@ func TestNoSecretInLogs(t *testing.T) {
 	p.set(status(200, `{"access_token":"`+access+`","token_type":"Bearer","expires_in":3600}`))
 	log, logs := newLogger()
 	clk := newClock()
-	cfg := token.Config{TokenURL: p.URL, ClientID: "svc", ClientSecret: secret, Logger: log, Now: clk.Now,
+	cfg := token.Config{TokenURL: p.URL, ClientID: "svc", ClientSecret: secret, Logger: log,
 		Store: memstore.New(), Window: window.Settings{Width: time.Minute, Threshold: time.Minute}}
+	token.SetClock(&cfg, clk.Now)
 	var src *token.Source
 	var tok *token.Token
 	good := status(200, `{"access_token":"`+access+`","token_type":"Bearer","expires_in":3600}`)
@@ -213,7 +214,7 @@ func TestTransportRefusedEverywhere(t *testing.T) {
 	p := newProvider(t)
 	clk := newClock()
 	shared := memstore.New(memstore.WithClock(clk.Now))
-	src := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: shared}))
 	var calls atomic.Int64
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
@@ -241,7 +242,7 @@ func TestTransportRefusedEverywhere(t *testing.T) {
 	if got := calls.Load(); got != 20 {
 		t.Errorf("downstream calls = %d, want 20: no resend with the same token", got)
 	}
-	other := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
+	other := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: shared}))
 	if tok := mustToken(t, other); tok.AccessToken != "tok-1" || p.grants.Load() != 1 {
 		t.Errorf("another instance got %v after %d grants: the fresh token was deleted from the store", tok.AccessToken, p.grants.Load())
 	}

@@ -83,7 +83,7 @@ func (s *Source) grant(ctx context.Context) (*granted, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: read the token response: %w", ErrUnavailable, err)
 	}
-	now := s.cfg.Now()
+	now := s.cfg.now()
 	if resp.StatusCode != http.StatusOK {
 		return nil, retrieveError(resp, body, now)
 	}

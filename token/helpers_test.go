@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/funcify/funcify/store"
+	"github.com/funcify/funcify/token"
 )
 
 const secret = "s3cr3t-client-secret"
@@ -198,4 +199,17 @@ func (h ctxHandler) Lines() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string(nil), *h.lines...)
+}
+
+// clocked returns cfg with its clock set to now (token.SetClock).
+func clocked(now func() time.Time, cfg token.Config) token.Config {
+	token.SetClock(&cfg, now)
+	return cfg
+}
+
+// drawing returns cfg with its random window drawn from rand
+// (token.SetRand).
+func drawing(rand func() float64, cfg token.Config) token.Config {
+	token.SetRand(&cfg, rand)
+	return cfg
 }

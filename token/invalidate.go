@@ -41,7 +41,7 @@ func (s *Source) Invalidate(ctx context.Context, tok *Token) error {
 	if tok == nil {
 		return nil
 	}
-	now := s.cfg.Now()
+	now := s.cfg.now()
 	s.mu.Lock()
 	prev := s.invalidatedAt
 	if e := s.cur.Load(); now.Before(prev.Add(invalidateInterval)) ||

@@ -119,7 +119,7 @@ func (s *Source) grantLeased(ctx context.Context, r run, l *heldLease, cur *entr
 	// may take what is left of the budget and of half the caller's
 	// time, not more.
 	dctx, cancel := s.detach(ctx, r.end, true)
-	s.put(ctx, dctx, l, &next, g.tok.Expiry.Sub(s.cfg.Now()))
+	s.put(ctx, dctx, l, &next, g.tok.Expiry.Sub(s.cfg.now()))
 	cancel()
 	return s.adopt(g).tok, nil
 }

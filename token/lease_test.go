@@ -151,7 +151,7 @@ func TestHeldBackTakesNoLease(t *testing.T) {
 	clk := newClock()
 	p.set(status(503, ``, "Retry-After", "60"))
 	shared := &countingStore{Store: memstore.New(memstore.WithClock(clk.Now))}
-	src := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: shared}))
 	if _, err := src.Token(ctx); err == nil {
 		t.Fatal("no error from a 503")
 	}
@@ -177,7 +177,7 @@ func TestFarFutureLeaseIgnored(t *testing.T) {
 	p := newProvider(t)
 	clk := newClock()
 	shared := memstore.New(memstore.WithClock(clk.Now))
-	src := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now, LeaseWait: 100 * time.Millisecond})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: shared, LeaseWait: 100 * time.Millisecond}))
 	for _, tt := range []struct {
 		ahead time.Duration
 		held  bool

@@ -33,7 +33,7 @@ func TestShortLivedTokens(t *testing.T) {
 					return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":%d}`, len(grants), int(lifetime/time.Second))), nil
 				})
 				r := rand.New(rand.NewPCG(uint64(i), 7))
-				src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Now: clk.Now, Rand: r.Float64})
+				src := newSource(t, clocked(clk.Now, drawing(r.Float64, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}})))
 				for range 20 {
 					mustToken(t, src)
 				}
@@ -77,7 +77,7 @@ func TestWindowNone(t *testing.T) {
 			p := newProvider(t)
 			clk := newClock()
 			// Draws of 0: the first moment of the window.
-			src := newSource(t, token.Config{TokenURL: p.URL, Window: w, Now: clk.Now, Rand: func() float64 { return 0 }})
+			src := newSource(t, clocked(clk.Now, drawing(func() float64 { return 0 }, token.Config{TokenURL: p.URL, Window: w})))
 			for range 20 {
 				mustToken(t, src)
 			}

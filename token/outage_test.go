@@ -43,7 +43,8 @@ func TestHangingProviderServesValidToken(t *testing.T) {
 				return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
 			})
 			log, logs := newLogger()
-			cfg := token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp, Timeout: 10 * time.Second}, Now: clk.Now, Logger: log}
+			cfg := token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp, Timeout: 10 * time.Second}, Logger: log}
+			token.SetClock(&cfg, clk.Now)
 			if withStore {
 				cfg.Store = memstore.New(memstore.WithClock(clk.Now))
 			}
@@ -233,7 +234,7 @@ func TestTokenURLQueryRedacted(t *testing.T) {
 	p := newProvider(t)
 	clk := newClock()
 	log, logs := newLogger()
-	src := newSource(t, token.Config{TokenURL: p.URL + "/token?api_key=" + q, Now: clk.Now, Logger: log})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL + "/token?api_key=" + q, Logger: log}))
 	mustToken(t, src)
 	p.Close() // the provider goes away: refused connections
 	clk.Add(59 * time.Minute)
@@ -313,7 +314,8 @@ func TestHangingTokenWriteBounded(t *testing.T) {
 			p := newProvider(t)
 			clk := newClock()
 			shared := &hangingTokenWrites{Store: memstore.New(memstore.WithClock(clk.Now))}
-			cfg := token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now}
+			cfg := token.Config{TokenURL: p.URL, Store: shared}
+			token.SetClock(&cfg, clk.Now)
 			src := newSource(t, cfg)
 			if valid {
 				mustToken(t, src)
@@ -371,7 +373,7 @@ func TestSlowProviderRefreshedWhileValid(t *testing.T) {
 		return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
 	})
 	log, logs := newLogger()
-	src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Now: clk.Now, Logger: log})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Logger: log}))
 	mustToken(t, src)
 	clk.Add(50 * time.Minute) // past every moment of the window; valid for 10 more minutes
 	slow.Store(true)
@@ -410,7 +412,7 @@ func TestRefreshCutOffsLengthenBudget(t *testing.T) {
 		return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
 	})
 	h := newCtxHandler()
-	src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Now: clk.Now, Logger: slog.New(h)})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Logger: slog.New(h)}))
 	mustToken(t, src)
 	clk.Add(50 * time.Minute) // due, valid for 10 more minutes
 	hang.Store(true)
@@ -478,7 +480,8 @@ func TestHangingProviderCountedWhileValid(t *testing.T) {
 				return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
 			})
 			b := breaker.New(breaker.Settings{Name: "idp", FailureThreshold: 1})
-			cfg := token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Now: clk.Now, Breaker: b}
+			cfg := token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Breaker: b}
+			token.SetClock(&cfg, clk.Now)
 			if withStore {
 				cfg.Store = memstore.New(memstore.WithClock(clk.Now))
 			}

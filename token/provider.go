@@ -48,7 +48,7 @@ func (s *Source) heldBack(ctx context.Context, now time.Time) error {
 // bounded as grantTimeout says, by limit if positive, and by end if set
 // (see attempt).
 func (s *Source) fetch(ctx context.Context, limit time.Duration, end time.Time) (*granted, error) {
-	now := s.cfg.Now()
+	now := s.cfg.now()
 	g, err := breaker.Execute(ctx, s.cfg.Breaker, func(ctx context.Context) (*granted, error) {
 		return s.attempt(ctx, limit, end)
 	})

@@ -55,7 +55,7 @@ var budgets = [...]time.Duration{3 * time.Second, 6 * time.Second, 12 * time.Sec
 // whose context is live refreshes in its place.
 func (s *Source) slow(ctx context.Context) (*Token, error) {
 	e := s.cur.Load()
-	now := s.cfg.Now()
+	now := s.cfg.now()
 	if e != nil && now.Before(e.refreshAt) {
 		return e.tok, nil
 	}
@@ -66,7 +66,7 @@ func (s *Source) slow(ctx context.Context) (*Token, error) {
 		// A refresh that ended since the checks above may have left a
 		// token that is not due.
 		e := s.cur.Load()
-		now := s.cfg.Now()
+		now := s.cfg.now()
 		if e != nil && now.Before(e.refreshAt) {
 			return e.tok, nil
 		}
@@ -160,7 +160,7 @@ func (s *Source) refresh(ctx context.Context, r run) (*Token, error) {
 			return tok, err
 		}
 	}
-	if err := s.heldBack(ctx, s.cfg.Now()); err != nil {
+	if err := s.heldBack(ctx, s.cfg.now()); err != nil {
 		return s.failed(ctx, r, r.from, err)
 	}
 	g, err := s.fetch(ctx, 0, r.requestEnd(0))
@@ -180,7 +180,7 @@ func (s *Source) refresh(ctx context.Context, r run) (*Token, error) {
 // failureBackoff, the Retry-After, or the end of what held the Source
 // back, and the outage is logged once.
 func (s *Source) failed(ctx context.Context, r run, e *entry, err error) (*Token, error) {
-	now := s.cfg.Now()
+	now := s.cfg.now()
 	valid := e != nil && now.Before(e.validUntil)
 	if attempt.EndedByCaller(ctx, err) {
 		if errors.Is(context.Cause(ctx), errBudget) {

@@ -58,7 +58,7 @@ func (s *Source) shared(ctx context.Context, r run) (tok *Token, done bool, err 
 			return nil, false, nil
 		}
 		s.storeWorks(ctx)
-		now := s.cfg.Now()
+		now := s.cfg.now()
 		cur := r.from
 		if cur != nil && !now.Before(cur.validUntil) {
 			cur = nil

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/internal/breakerclock"
 	"github.com/funcify/funcify/internal/flight"
 	"github.com/funcify/funcify/internal/redact"
 	"github.com/funcify/funcify/logging"
@@ -121,12 +122,16 @@ type Config struct {
 	// Logger receives the Source's logs, none of which holds a token or a
 	// secret. Default slog.Default().
 	Logger *slog.Logger
-	// Now returns the current time. Default time.Now.
-	Now func() time.Time
-	// Rand returns a number in [0, 1) for the random window, drawn once
-	// per token. It must be safe for concurrent use. Default
-	// math/rand/v2.Float64.
-	Rand func() float64
+
+	// now returns the current time, time.Now unless set by this package's
+	// tests (export_test.go), which move time without sleeping. It is the
+	// clock of tokens, windows, backoffs and the default Breaker; timers
+	// and deadlines run on the real time.
+	now func() time.Time
+	// rand returns a number in [0, 1) for the random window, drawn once
+	// per token; math/rand/v2.Float64 unless set by this package's tests.
+	// It must be safe for concurrent use.
+	rand func() float64
 }
 
 // Token is an access token.
@@ -235,14 +240,16 @@ func New(cfg Config) (*Source, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.now == nil {
+		cfg.now = time.Now
 	}
-	if cfg.Rand == nil {
-		cfg.Rand = randv2.Float64
+	if cfg.rand == nil {
+		cfg.rand = randv2.Float64
 	}
 	if cfg.Breaker == nil {
-		cfg.Breaker = breaker.New(breaker.Settings{Name: "token " + redact.String(cfg.TokenURL), Logger: cfg.Logger, Now: cfg.Now})
+		bs := breaker.Settings{Name: "token " + redact.String(cfg.TokenURL), Logger: cfg.Logger}
+		breakerclock.Set(&bs, cfg.now)
+		cfg.Breaker = breaker.New(bs)
 	}
 	cfg.Scopes = append([]string(nil), cfg.Scopes...)
 	key := cfg.Key
@@ -297,7 +304,7 @@ func (s *Source) Key() string { return s.key }
 // was near (its token request ran out of the share of that time the
 // Source gives it, or the HTTP client gave up retrying for lack of time).
 func (s *Source) Token(ctx context.Context) (*Token, error) {
-	if e := s.cur.Load(); e != nil && s.cfg.Now().Before(e.refreshAt) {
+	if e := s.cur.Load(); e != nil && s.cfg.now().Before(e.refreshAt) {
 		return e.tok, nil
 	}
 	return s.slow(ctx)
@@ -313,7 +320,7 @@ func (s *Source) newEntry(g *granted) *entry {
 	lifetime := g.tok.Expiry.Sub(g.obtained)
 	margin := min(maxMargin, max(lifetime/10, 0))
 	e := &entry{tok: g.tok, obtained: g.obtained, validUntil: g.tok.Expiry.Add(-margin)}
-	e.refreshAt = window.At(g.tok.Expiry, s.cfg.Window.Fit(lifetime), s.cfg.Rand())
+	e.refreshAt = window.At(g.tok.Expiry, s.cfg.Window.Fit(lifetime), s.cfg.rand())
 	if e.refreshAt.After(e.validUntil) {
 		e.refreshAt = e.validUntil
 	}

@@ -129,7 +129,7 @@ func TestExpiry(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newProvider(t)
 			p.set(status(200, tt.body))
-			src := newSource(t, token.Config{TokenURL: p.URL, DefaultExpiry: 7 * time.Minute, Now: func() time.Time { return now }})
+			src := newSource(t, clocked(func() time.Time { return now }, token.Config{TokenURL: p.URL, DefaultExpiry: 7 * time.Minute}))
 			if got := mustToken(t, src).Expiry; !got.Equal(tt.want) {
 				t.Errorf("expiry %v, want %v", got, tt.want)
 			}
@@ -169,7 +169,7 @@ func TestSingleFlight(t *testing.T) {
 func TestRefreshInWindow(t *testing.T) {
 	p := newProvider(t)
 	clk := newClock()
-	src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now, Rand: func() float64 { return 0.5 }})
+	src := newSource(t, clocked(clk.Now, drawing(func() float64 { return 0.5 }, token.Config{TokenURL: p.URL})))
 	first := mustToken(t, src) // an hour: the window is scaled to [30, 45) minutes
 	clk.Add(37 * time.Minute)
 	if got := mustToken(t, src); got != first {
@@ -194,7 +194,7 @@ func TestProviderDownServesValidToken(t *testing.T) {
 			p := newProvider(t)
 			clk := newClock()
 			log, logs := newLogger()
-			src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now, Logger: log, Window: window.Settings{Width: time.Minute, Threshold: time.Minute}})
+			src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Logger: log, Window: window.Settings{Width: time.Minute, Threshold: time.Minute}}))
 			first := mustToken(t, src)
 			p.set(tt.reply)
 			clk.Add(59 * time.Minute) // past the window's end, 1 minute left
@@ -233,7 +233,7 @@ func TestProviderDownNoToken(t *testing.T) {
 			p := newProvider(t)
 			p.set(tt.reply)
 			clk := newClock()
-			src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now})
+			src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL}))
 			_, err := src.Token(ctx)
 			var re *token.RetrieveError
 			if !errors.As(err, &re) || re.StatusCode != tt.status || !errors.Is(err, token.ErrUnavailable) {
@@ -331,7 +331,7 @@ func TestStoreDown(t *testing.T) {
 	log, logs := newLogger()
 	down := &downStore{}
 	clk := newClock()
-	src := newSource(t, token.Config{TokenURL: p.URL, Store: down, Logger: log, Now: clk.Now})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: down, Logger: log}))
 	tok := mustToken(t, src)
 	if tok.AccessToken != "tok-1" {
 		t.Errorf("got %v", tok.AccessToken)
@@ -399,15 +399,15 @@ func TestInvalidate(t *testing.T) {
 	p := newProvider(t)
 	clk := newClock()
 	shared := memstore.New(memstore.WithClock(clk.Now))
-	a := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
-	b := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
+	a := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: shared}))
+	b := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: shared}))
 	t1 := mustToken(t, a)
 	// A token younger than a minute is kept: a refusal says more about
 	// the downstream than about the token.
 	if err := a.Invalidate(ctx, t1); err != nil {
 		t.Fatal(err)
 	}
-	c := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
+	c := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: shared}))
 	if got := mustToken(t, c); got.AccessToken != t1.AccessToken || p.grants.Load() != 1 {
 		t.Fatalf("a fresh token was invalidated: another instance got %v after %d grants", got.AccessToken, p.grants.Load())
 	}
@@ -440,8 +440,8 @@ func TestInvalidateOncePerInterval(t *testing.T) {
 	p := newProvider(t)
 	clk := newClock()
 	shared := memstore.New(memstore.WithClock(clk.Now))
-	a := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
-	b := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now})
+	a := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: shared}))
+	b := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: shared}))
 	t1 := mustToken(t, a)
 	mustToken(t, b)
 	clk.Add(2 * time.Minute)
@@ -470,7 +470,7 @@ func TestInvalidateOncePerInterval(t *testing.T) {
 func TestInvalidateKeepsYoungTokenInMemory(t *testing.T) {
 	p := newProvider(t)
 	clk := newClock()
-	src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL}))
 	t1 := mustToken(t, src)
 	clk.Add(30 * time.Second)
 	if err := src.Invalidate(ctx, t1); err != nil {
@@ -492,7 +492,7 @@ func TestLeaseHeldByAnother(t *testing.T) {
 	p := newProvider(t)
 	clk := newClock()
 	shared := memstore.New(memstore.WithClock(clk.Now))
-	src := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now, LeaseWait: 100 * time.Millisecond})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: shared, LeaseWait: 100 * time.Millisecond}))
 	// Another instance took the lease and vanished.
 	lease := fmt.Sprintf(`{"holder":"ghost","lease":%d}`, clk.Now().Add(10*time.Second).UnixNano())
 	if _, err := shared.CompareAndSet(ctx, src.Key(), 0, []byte(lease), time.Minute); err != nil {
@@ -548,7 +548,7 @@ func TestRetryAfterCapped(t *testing.T) {
 		t.Run(map[bool]string{false: "cold", true: "expired"}[warm], func(t *testing.T) {
 			p := newProvider(t)
 			clk := newClock()
-			src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now})
+			src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL}))
 			if warm {
 				mustToken(t, src) // an hour
 				p.set(status(503, ``, "Retry-After", "86400"))
@@ -621,7 +621,7 @@ func TestLogsCarryCallerContext(t *testing.T) {
 	h := newCtxHandler()
 	p := newProvider(t)
 	clk := newClock()
-	src := newSource(t, token.Config{TokenURL: p.URL, Store: &downStore{}, Logger: slog.New(h), Now: clk.Now})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: &downStore{}, Logger: slog.New(h)}))
 	rctx := context.WithValue(ctx, ctxKey{}, "req-1")
 	if _, err := src.Token(rctx); err != nil { // the store failed: granted
 		t.Fatal(err)
@@ -678,14 +678,14 @@ func TestStoreLogsCarryCallerContext(t *testing.T) {
 	clk := newClock()
 	shared := &flakyStore{Store: memstore.New(memstore.WithClock(clk.Now))}
 	shared.down.Store(true)
-	src := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Logger: slog.New(h), Now: clk.Now})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: shared, Logger: slog.New(h)}))
 	rctx := context.WithValue(ctx, ctxKey{}, "req-1")
 	if _, err := src.Token(rctx); err != nil { // the store failed: granted
 		t.Fatal(err)
 	}
 	shared.down.Store(false)
 	// Another instance, with a key this one lacks, puts its token.
-	sealer := newSource(t, token.Config{TokenURL: p.URL, Store: shared, Now: clk.Now, EncryptionKey: []byte("0123456789abcdef0123456789abcdef")})
+	sealer := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: shared, EncryptionKey: []byte("0123456789abcdef0123456789abcdef")}))
 	mustToken(t, sealer)
 	clk.Add(59 * time.Minute) // due: the store is read again
 	if _, err := src.Token(rctx); err != nil {
@@ -723,7 +723,7 @@ func TestCallerCancelNotAnOutage(t *testing.T) {
 		return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
 	})
 	log, logs := newLogger()
-	src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Now: clk.Now, Logger: log})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Logger: log}))
 	mustToken(t, src)
 	clk.Add(50 * time.Minute) // due, still valid
 	block.Store(true)
@@ -787,7 +787,7 @@ func TestDueTokenServedDuringRefresh(t *testing.T) {
 		}
 		return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
 	})
-	src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Now: clk.Now})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}}))
 	mustToken(t, src)
 	clk.Add(50 * time.Minute) // due, still valid
 	leader := make(chan string, 1)
@@ -890,7 +890,7 @@ func TestPanickingGrant(t *testing.T) {
 func TestInvalidateNothingDropped(t *testing.T) {
 	p := newProvider(t)
 	clk := newClock()
-	src := newSource(t, token.Config{TokenURL: p.URL, Now: clk.Now})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL}))
 	t1 := mustToken(t, src)
 	clk.Add(2 * time.Minute)
 	if err := src.Invalidate(ctx, &token.Token{AccessToken: "tok-gone"}); err != nil {
@@ -925,7 +925,7 @@ func TestInvalidateDuringRefresh(t *testing.T) {
 		}
 		return answer(req, 200, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, k)), nil
 	})
-	src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
+	src := newSource(t, clocked(clk.Now, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Logger: slog.New(slog.DiscardHandler)}))
 	t1 := mustToken(t, src)
 	clk.Add(50 * time.Minute) // due, still valid
 	refreshed := make(chan struct{})

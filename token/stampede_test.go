@@ -61,7 +61,7 @@ func TestStampede(t *testing.T) {
 				// emulator, on a loaded 2-core machine, can take longer than the
 				// 1 s default to answer; a slow store is not a down one, and this
 				// test is about the lease, not the outage fallback (tested apart).
-				srcs[i] = newSource(t, token.Config{TokenURL: p.URL, Store: newStore(), Now: clk.Now, Logger: log, StoreTimeout: 15 * time.Second})
+				srcs[i] = newSource(t, clocked(clk.Now, token.Config{TokenURL: p.URL, Store: newStore(), Logger: log, StoreTimeout: 15 * time.Second}))
 			}
 			run := func() []string {
 				var wg sync.WaitGroup

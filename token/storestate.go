@@ -17,7 +17,7 @@ const storeRetry = 10 * time.Second
 func (s *Source) storeUsable() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return !s.storeDown || !s.cfg.Now().Before(s.storeRetryAt)
+	return !s.storeDown || !s.cfg.now().Before(s.storeRetryAt)
 }
 
 // storeFailed records and logs, once until it works again, a failure of
@@ -26,7 +26,7 @@ func (s *Source) storeFailed(ctx context.Context, op string, err error) {
 	s.mu.Lock()
 	first := !s.storeDown
 	s.storeDown = true
-	s.storeRetryAt = s.cfg.Now().Add(storeRetry)
+	s.storeRetryAt = s.cfg.now().Add(storeRetry)
 	s.mu.Unlock()
 	if first {
 		s.logger().WarnContext(ctx, "token: the store failed; going on with memory and the token endpoint", "key", s.key, "op", op, "error", redact.Text(err))
