@@ -45,14 +45,6 @@ func (s State) String() string {
 	return fmt.Sprintf("state(%d)", int(s))
 }
 
-var (
-	// ErrOpen rejects a call while the circuit is open.
-	ErrOpen = errors.New("breaker: circuit open")
-	// ErrTrialLimit rejects a call while the circuit is half-open and all
-	// its trial slots are taken. It matches ErrOpen.
-	ErrTrialLimit = fmt.Errorf("%w: trial calls in flight", ErrOpen)
-)
-
 // Settings configure a [Breaker]. The zero value of every field means the
 // documented default, which are pyfuncify's.
 type Settings struct {
@@ -367,7 +359,7 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 	}
 	now := b.set.now()
 	if state == Open && now.Sub(time.Unix(0, openedAt)) < b.set.OpenFor {
-		return ticket{}, ErrOpen
+		return ticket{}, b.openError(openedAt, now)
 	}
 	if err := ctx.Err(); err != nil {
 		return ticket{}, err // a trial on a done context would tell nothing
@@ -386,7 +378,7 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 			admitted = ticket{generation: c.Generation}
 			return false
 		case c.State == Open && !b.standDownOver(*c, now):
-			rejected = ErrOpen
+			rejected = b.openError(c.OpenedAt, now)
 			return false
 		case c.State == Open:
 			c.State, c.Generation, c.Trials = HalfOpen, c.Generation+1, nil
@@ -877,6 +869,12 @@ func (b *Breaker) recheck(ctx context.Context, prev circuit, bud *budget) {
 		return
 	}
 	b.count(ctx, c.Generation, 0, c.WindowStart, bud)
+}
+
+// openError returns the error that rejects a call at now, while the
+// circuit opened at openedAt (unix nanoseconds) stands down.
+func (b *Breaker) openError(openedAt int64, now time.Time) error {
+	return &OpenError{RetryAfter: time.Unix(0, openedAt).Add(b.set.OpenFor).Sub(now)}
 }
 
 func (b *Breaker) standDownOver(c circuit, now time.Time) bool {

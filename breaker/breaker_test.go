@@ -40,10 +40,26 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// statusErr is a downstream's answer of that status, as an error.
 type statusErr int
 
-func (e statusErr) Error() string   { return fmt.Sprintf("status %d", int(e)) }
-func (e statusErr) HTTPStatus() int { return int(e) }
+func (e statusErr) Error() string         { return fmt.Sprintf("status %d", int(e)) }
+func (e statusErr) DownstreamStatus() int { return int(e) }
+
+// answerErr is an error that chooses the status of funcify's own HTTP
+// answer, and says nothing of the downstream's.
+type answerErr int
+
+func (e answerErr) Error() string   { return fmt.Sprintf("answer %d", int(e)) }
+func (e answerErr) HTTPStatus() int { return int(e) }
+
+// answerAround is an answer status around the error of a downstream.
+type answerAround struct {
+	answerErr
+	err error
+}
+
+func (e answerAround) Unwrap() error { return e.err }
 
 var errDown = statusErr(503)
 
@@ -359,6 +375,12 @@ func TestClassification(t *testing.T) {
 		{"dns", &net.DNSError{Err: "no such host", Name: "x"}, true},
 		{"timeout", timeoutErr{}, true},
 		{"plain", errors.New("bad input"), false},
+		// HTTPStatus is the answer funcify's own caller gets, not the
+		// downstream's status: it says nothing of the downstream.
+		{"answer 503 only", answerErr(503), false},
+		{"answer 503 around a downstream 404", answerAround{answerErr(503), statusErr(404)}, false},
+		{"answer 502 around a downstream 503", answerAround{answerErr(502), statusErr(503)}, true},
+		{"another breaker's ErrOpen", fmt.Errorf("inner: %w", ErrOpen), false},
 	}
 	for _, tt := range tests {
 		if got := IsDownstreamFailure(tt.err); got != tt.want {

@@ -11,8 +11,8 @@ import (
 
 type unavailable struct{}
 
-func (unavailable) Error() string   { return "503 Service Unavailable" }
-func (unavailable) HTTPStatus() int { return 503 }
+func (unavailable) Error() string         { return "503 Service Unavailable" }
+func (unavailable) DownstreamStatus() int { return 503 }
 
 func ExampleExecute() {
 	b := breaker.New(breaker.Settings{Name: "orders-api"})
