@@ -50,6 +50,22 @@
 // fn's last error and, when Do rather than fn's error ended it, the reason.
 // errors.Is and errors.As see fn's error through it.
 //
+// # HTTP answers
+//
+// A handler of funcify's app (or any server using package httperror) that
+// returns Do's error answers its caller with what the error carries,
+// looked for as errors.As does, fn's last error first, then Do's reason:
+//   - an answer fn's error chooses itself (an HTTPStatus method), such as
+//     httpclient's 502 for a downstream's bad answer or breaker's 503;
+//   - an error made with [RetryAfter]: 503 "service unavailable" with a
+//     Retry-After header of its delay, rounded up to whole seconds;
+//   - [ErrDeadline] or [ErrRetryAfterTooLong]: 503 "service unavailable".
+//     Do gave up early, on a failure it took for a passing one, so the
+//     caller may try again later; 504 would say that a downstream did not
+//     answer in time, which the last try need not show;
+//   - anything else, such as a plain error of fn or ctx's: 500, its text
+//     kept for the log.
+//
 // # Concurrency
 //
 // Do is safe for concurrent use, shares no state between calls and starts no

@@ -1,21 +1,37 @@
 package retry
 
 import (
-	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // ErrDeadline is the [Error.Reason] when Do gave up because the next wait
-// and try would not fit before ctx's deadline.
-var ErrDeadline = errors.New("retry: deadline too close for another attempt")
+// and try would not fit before ctx's deadline. It answers funcify's HTTP
+// caller 503 "service unavailable" (see "HTTP answers" in the package
+// documentation).
+var ErrDeadline error = &unavailable{msg: "retry: deadline too close for another attempt"}
 
 // ErrRetryAfterTooLong is the [Error.Reason] when Do gave up because fn
 // asked, with [RetryAfter], for a delay longer than [WithMaxRetryAfter]
 // allows, and ctx's deadline, if any, would have left room for it (else the
-// Reason is [ErrDeadline]).
-var ErrRetryAfterTooLong = errors.New("retry: delay asked for is over the maximum")
+// Reason is [ErrDeadline]). It answers funcify's HTTP caller 503 "service
+// unavailable".
+var ErrRetryAfterTooLong error = &unavailable{msg: "retry: delay asked for is over the maximum"}
+
+// unavailable is the type of ErrDeadline and ErrRetryAfterTooLong: Do gave
+// up on a failure that it took for a passing one, so the answer to
+// funcify's HTTP caller is 503.
+type unavailable struct{ msg string }
+
+func (u *unavailable) Error() string { return u.msg }
+
+// HTTPStatus returns 503, the status of funcify's HTTP answer.
+func (u *unavailable) HTTPStatus() int { return http.StatusServiceUnavailable }
+
+// PublicMessage returns "service unavailable".
+func (u *unavailable) PublicMessage() string { return "service unavailable" }
 
 // Error is the error [Do] returns when fn did not succeed. errors.Is and
 // errors.As see both Err and Reason through it.
@@ -107,9 +123,33 @@ func RetryAfter(d time.Duration, err error) error {
 
 // RetryAfterError is an error with the delay that should pass before the
 // next try. Its message is Err's. Use [RetryAfter] to make one.
+//
+// It answers funcify's HTTP caller 503 "service unavailable" with a
+// Retry-After header of Delay in seconds, rounded up (none when Delay is not
+// positive), whatever Err would answer: the other side said when to come
+// back, and the caller is told so too.
 type RetryAfterError struct {
 	Delay time.Duration
 	Err   error
+}
+
+// HTTPStatus returns 503, the status of funcify's HTTP answer.
+func (e *RetryAfterError) HTTPStatus() int { return http.StatusServiceUnavailable }
+
+// PublicMessage returns "service unavailable".
+func (e *RetryAfterError) PublicMessage() string { return "service unavailable" }
+
+// Header returns Retry-After with Delay in seconds, rounded up, or nil when
+// Delay is not positive.
+func (e *RetryAfterError) Header() http.Header {
+	if e.Delay <= 0 {
+		return nil
+	}
+	secs := e.Delay / time.Second
+	if e.Delay%time.Second != 0 {
+		secs++
+	}
+	return http.Header{"Retry-After": {strconv.FormatInt(int64(secs), 10)}}
 }
 
 func (e *RetryAfterError) Error() string {

@@ -1,0 +1,102 @@
+package retry
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// answer is the HTTP answer that funcify's error writer (package httperror)
+// gives err: the first error in err's chain, in errors.As order, with
+// HTTPStatus chooses the status, and its Header and PublicMessage are used.
+func answer(err error) (status int, header http.Header, message string) {
+	var c interface{ HTTPStatus() int }
+	if !errors.As(err, &c) {
+		return http.StatusInternalServerError, nil, "internal error"
+	}
+	if h, ok := c.(interface{ Header() http.Header }); ok {
+		header = h.Header()
+	}
+	if m, ok := c.(interface{ PublicMessage() string }); ok {
+		message = m.PublicMessage()
+	}
+	return c.HTTPStatus(), header, message
+}
+
+// notFound is an error that chooses its own answer.
+type notFound struct{}
+
+func (notFound) Error() string         { return "order 7 not found" }
+func (notFound) HTTPStatus() int       { return http.StatusNotFound }
+func (notFound) PublicMessage() string { return "not found" }
+
+// TestAnswers: when Do gives up because the deadline or a server's delay
+// leaves no room for another try, or fn asked for a delay, the caller of
+// funcify's handler that returns the error gets 503 "service unavailable",
+// with Retry-After when a delay was asked for; an answer chosen by fn's own
+// error comes first; a plain error of fn stays a 500.
+func TestAnswers(t *testing.T) {
+	giveUp := func(t *testing.T, fnErr error, deadline time.Duration, opts ...Option) error {
+		f := newFakeClock()
+		ctx := t.Context()
+		if deadline > 0 {
+			ctx = withFakeDeadline(ctx, f, deadline)
+		}
+		calls := 0
+		_, err := Do(ctx, failing(f, 300*time.Millisecond, fnErr, &calls), append([]Option{withClock(f), fixedRand(1)}, opts...)...)
+		return err
+	}
+	tests := []struct {
+		name        string
+		err         func(t *testing.T) error
+		wantStatus  int
+		wantMessage string
+		retryAfter  string
+		wantIs      error
+	}{
+		{"ErrDeadline", func(*testing.T) error { return ErrDeadline }, 503, "service unavailable", "", ErrDeadline},
+		{"ErrRetryAfterTooLong", func(*testing.T) error { return ErrRetryAfterTooLong }, 503, "service unavailable", "", ErrRetryAfterTooLong},
+		{"gave up at the deadline", func(t *testing.T) error { return giveUp(t, errTemp, 500*time.Millisecond) },
+			503, "service unavailable", "", ErrDeadline},
+		{"gave up at the deadline, server asked 2.5 s", func(t *testing.T) error {
+			return giveUp(t, RetryAfter(2500*time.Millisecond, errTemp), 2*time.Second)
+		}, 503, "service unavailable", "3", ErrDeadline},
+		{"server asked 2 h, over the cap", func(t *testing.T) error { return giveUp(t, RetryAfter(2*time.Hour, errTemp), 0) },
+			503, "service unavailable", "7200", ErrRetryAfterTooLong},
+		{"tries ran out, server asked 1 s", func(t *testing.T) error { return giveUp(t, RetryAfter(time.Second, errTemp), 0) },
+			503, "service unavailable", "1", errTemp},
+		{"RetryAfter of 0", func(*testing.T) error { return RetryAfter(0, errTemp) }, 503, "service unavailable", "", errTemp},
+		{"RetryAfter wrapped", func(*testing.T) error { return fmt.Errorf("quote: %w", RetryAfter(90*time.Second, errTemp)) },
+			503, "service unavailable", "90", errTemp},
+		{"fn's own answer beats the deadline", func(t *testing.T) error { return giveUp(t, notFound{}, 500*time.Millisecond) },
+			404, "not found", "", ErrDeadline},
+		{"tries ran out on a plain error", func(t *testing.T) error { return giveUp(t, errTemp, 0) },
+			500, "internal error", "", errTemp},
+		{"permanent plain error", func(t *testing.T) error { return giveUp(t, Permanent(errTemp), 0) },
+			500, "internal error", "", errTemp},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.err(t)
+			status, header, message := answer(err)
+			if status != tt.wantStatus || message != tt.wantMessage {
+				t.Errorf("answer: got %d %q, want %d %q (err %v)", status, message, tt.wantStatus, tt.wantMessage, err)
+			}
+			if got := header.Get("Retry-After"); got != tt.retryAfter {
+				t.Errorf("Retry-After: got %q, want %q", got, tt.retryAfter)
+			}
+			if !errors.Is(err, tt.wantIs) {
+				t.Errorf("errors.Is(%v, %v) is false", err, tt.wantIs)
+			}
+		})
+	}
+	if ErrDeadline.Error() != "retry: deadline too close for another attempt" ||
+		ErrRetryAfterTooLong.Error() != "retry: delay asked for is over the maximum" {
+		t.Errorf("sentinel messages changed: %q, %q", ErrDeadline, ErrRetryAfterTooLong)
+	}
+	if errors.Is(ErrDeadline, ErrRetryAfterTooLong) || errors.Is(ErrRetryAfterTooLong, ErrDeadline) {
+		t.Error("ErrDeadline and ErrRetryAfterTooLong match each other")
+	}
+}
