@@ -8,31 +8,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/funcify/funcify/internal/redact"
 )
-
-// HTTPError is an answer other than 2xx to [GetJSON], [PostJSON] or
-// [PostForm]. It implements breaker.StatusError, so a breaker counts 5xx
-// answers and not 4xx.
-type HTTPError struct {
-	// Status is the HTTP status code.
-	Status int
-	// Method and URL name the request; URL has no query string.
-	Method, URL string
-	// Body is the start of the answer's body, at most 1 KiB, for logs.
-	Body string
-}
-
-func (e *HTTPError) Error() string {
-	return "httpclient: " + e.Method + " " + e.URL + ": " + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status)
-}
-
-// HTTPStatus returns the status code.
-func (e *HTTPError) HTTPStatus() int { return e.Status }
 
 // maxResponse bounds how much of an answer the helpers read.
 const maxResponse = 16 << 20
@@ -92,7 +72,7 @@ func do[T any](client *http.Client, req *http.Request) (T, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return zero, fmt.Errorf("httpclient: %s %s: %w", req.Method, redact.URL(req.URL), unwrapURLError(err))
+		return zero, upstream(fmt.Errorf("httpclient: %s %s: %w", req.Method, redact.URL(req.URL), unwrapURLError(err)))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -104,14 +84,14 @@ func do[T any](client *http.Client, req *http.Request) (T, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	if err != nil {
-		return zero, fmt.Errorf("httpclient: %s %s: reading the answer: %w", req.Method, redact.URL(req.URL), err)
+		return zero, upstream(fmt.Errorf("httpclient: %s %s: reading the answer: %w", req.Method, redact.URL(req.URL), err))
 	}
 	if len(body) > maxResponse {
-		return zero, fmt.Errorf("httpclient: %s %s: answer over %d bytes", req.Method, redact.URL(req.URL), maxResponse)
+		return zero, upstream(fmt.Errorf("httpclient: %s %s: answer over %d bytes", req.Method, redact.URL(req.URL), maxResponse))
 	}
 	var v T
 	if err := json.Unmarshal(body, &v); err != nil {
-		return zero, fmt.Errorf("httpclient: %s %s: decoding the answer: %w", req.Method, redact.URL(req.URL), err)
+		return zero, upstream(fmt.Errorf("httpclient: %s %s: decoding the answer: %w", req.Method, redact.URL(req.URL), err))
 	}
 	return v, nil
 }

@@ -268,7 +268,7 @@ func TestErrorsHideQuery(t *testing.T) {
 	_, u := serve(t, status(403))
 	_, err := GetJSON[answer](context.Background(), client(&Transport{}), u+"/x?api_key=querysecret")
 	var he *HTTPError
-	if !errors.As(err, &he) || he.HTTPStatus() != 403 || he.Body != `{"ok":false}` {
+	if !errors.As(err, &he) || he.DownstreamStatus() != 403 || he.Body != `{"ok":false}` {
 		t.Fatalf("got %v", err)
 	}
 	if strings.Contains(err.Error(), "querysecret") {

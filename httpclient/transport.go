@@ -10,6 +10,27 @@
 // [Transport] is an http.RoundTripper decorator, so it serves any code that
 // takes an *http.Client. [GetJSON], [PostJSON] and [PostForm] add JSON
 // decoding and a typed [*HTTPError] for answers other than 2xx.
+//
+// # Errors and the HTTP answer
+//
+// A handler of funcify's app (or any server using package httperror) may
+// return this package's errors as they are: its caller gets the failure as
+// an upstream's, never the downstream's status, body or URL.
+//
+//   - An [*HTTPError] answers 502 "upstream error", whatever the
+//     downstream's status: a downstream's 401 or 404 is not the caller's.
+//     Its DownstreamStatus (and Status field) keep the downstream's status,
+//     which a breaker classifies. A handler that means to pass a 404 on
+//     says so itself.
+//   - A circuit that is open answers 503 "service unavailable", with
+//     Retry-After for what is left of its stand-down; retries given up at
+//     the deadline 503 too (see packages breaker and retry).
+//   - Any other failure of a call, from [Transport.RoundTrip] (through
+//     http.Client's *url.Error) or the helpers (a refused connection, an
+//     answer cut short or not JSON): 504 "upstream timeout" when it ran out
+//     of time, else 502 "upstream error".
+//   - A request that could not be built (a malformed URL, a body that does
+//     not encode) is the handler's own error: 500.
 package httpclient
 
 import (
@@ -167,7 +188,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	t.log(ctx, req, resp, err, attempts, start)
 	if err != nil {
-		return nil, err
+		return nil, upstream(err)
 	}
 	return resp, nil
 }
@@ -350,24 +371,24 @@ func unwrapStatus(err error) error {
 }
 
 // statusError is a 5xx or 429 answer, as an error for the breaker and for
-// retry.
+// retry. It never reaches the caller: the answer itself does.
 type statusError struct{ status int }
 
-func (e *statusError) Error() string   { return "httpclient: status " + http.StatusText(e.status) }
-func (e *statusError) HTTPStatus() int { return e.status }
+func (e *statusError) Error() string         { return "httpclient: status " + http.StatusText(e.status) }
+func (e *statusError) DownstreamStatus() int { return e.status }
 
 // readError is an answer whose body the downstream broke off while the try
 // still had time: cut short (io.ErrUnexpectedEOF), or its connection reset.
 // The answer never arrived whole, so it is the downstream's failure, whatever
-// its status said: it implements breaker.StatusError with status 502, so
-// that a breaker counts it as it counts a bad gateway, and a half-open
+// its status said: it implements breaker.DownstreamError with status 502,
+// so that a breaker counts it as it counts a bad gateway, and a half-open
 // circuit's trial that gets it does not close the circuit. It wraps the
 // read's error.
 type readError struct{ err error }
 
-func (e *readError) Error() string   { return e.err.Error() }
-func (e *readError) Unwrap() error   { return e.err }
-func (e *readError) HTTPStatus() int { return http.StatusBadGateway }
+func (e *readError) Error() string         { return e.err.Error() }
+func (e *readError) Unwrap() error         { return e.err }
+func (e *readError) DownstreamStatus() int { return http.StatusBadGateway }
 
 // cancelBody cancels a try's context when its body is closed.
 type cancelBody struct {
