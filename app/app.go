@@ -60,6 +60,7 @@ type options struct {
 	parser  Parser
 	s3Key   func(bucket string) string
 	problem bool
+	base    basePathOptions // see basepath.go
 
 	defaultLogger bool // logger is the default one, on standard output
 }
