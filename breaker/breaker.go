@@ -120,15 +120,6 @@ type Settings struct {
 	// breaker falls back to process-local state. Default slog.Default().
 	Logger *slog.Logger
 
-	// Now is the clock of a breaker built before the clock was unexported.
-	//
-	// Deprecated: funcify injects time one way, through unexported hooks
-	// (issue 12). Tests of this package set the unexported clock; funcify's
-	// own packages set it with internal/breakerclock. Now is read only when
-	// that clock is not set, and goes once jwtauth and token no longer set
-	// it.
-	Now func() time.Time
-
 	// now returns the current time, time.Now unless set: by this
 	// package's tests (export_test.go), and by funcify's packages that
 	// inject a clock into a breaker they build (internal/breakerclock),
@@ -253,9 +244,6 @@ func New(s Settings) *Breaker {
 	}
 	if s.ConflictBudget <= 0 {
 		s.ConflictBudget = 5 * time.Second
-	}
-	if s.now == nil {
-		s.now = s.Now
 	}
 	if s.now == nil {
 		s.now = time.Now
