@@ -3,6 +3,7 @@ package app
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -120,7 +121,7 @@ type basePathOptions struct {
 // segments, panicking on a bad one.
 func basePathSegments(prefix string) []string {
 	bad := func(why string) {
-		panic("app: WithBasePath(" + strings.Clone(prefix) + "): " + why)
+		panic("app: WithBasePath(" + strconv.Quote(prefix) + "): " + why)
 	}
 	if prefix == "" || prefix[0] != '/' {
 		bad("the prefix must start with '/'")
@@ -132,7 +133,7 @@ func basePathSegments(prefix string) []string {
 		bad("the prefix must not end with '/'")
 	}
 	if i := strings.IndexAny(prefix, "{}*%?#"); i >= 0 {
-		bad("the prefix must not hold " + strings.Clone(prefix[i:i+1]) + ": give it decoded, without wildcards")
+		bad("the prefix must not hold " + strconv.Quote(prefix[i:i+1]) + ": give it decoded, without wildcards")
 	}
 	for i := 0; i < len(prefix); i++ {
 		if c := prefix[i]; c < 0x20 || c == 0x7f {

@@ -282,7 +282,7 @@ func TestWithBasePathPanics(t *testing.T) {
 		t.Run(prefix, func(t *testing.T) {
 			defer func() {
 				v := recover()
-				if s, _ := v.(string); !strings.HasPrefix(s, "app: WithBasePath(") {
+				if s, _ := v.(string); !strings.HasPrefix(s, "app: WithBasePath(\"") {
 					t.Errorf("got panic %v, want one naming WithBasePath", v)
 				}
 			}()
