@@ -57,10 +57,11 @@ import (
 //	(f) A named stage's "/prod" in rawPath on a custom domain too:
 //	    CodeGenieApp/serverless-express#465, adamchainz/apig-wsgi#194.
 //	(g) Not settled by a published example; resource is right either way.
-//	(h) AWS Lambda developer guide, function URL request payload;
-//	    aws-lambda-go's events/testdata/lambda-urls-request.json.
-//	(i) Elastic Load Balancing guide, Lambda functions as targets;
-//	    aws-lambda-go's events/testdata/alb-lambda-target-request.json.
+//	(h) rawPath is the URL's path; there is no stage to add and no custom
+//	    domain of its own. aws-lambda-go's
+//	    events/testdata/lambda-urls-request.json.
+//	(i) path is the URL's path. aws-lambda-go's
+//	    events/testdata/alb-lambda-target-request.json.
 //
 // So the proofs are these. REST APIs and HTTP APIs in format 1.0: the
 // path's last segments must match resource (with pathParameters where it
