@@ -37,8 +37,10 @@
 // function's execution role for the whole life of the execution
 // environment. Nothing else is read: no shared config or credentials files,
 // no profiles, no container or instance role, no AWS_MAX_ATTEMPTS; clients
-// get the SDK's standard retryer. When the variables are missing, Config
-// returns an error that names them.
+// get the SDK's standard retryer (which packages ssmparam and secrets turn
+// off for each of their requests: they retry with package retry, which
+// respects the invocation's deadline). When the variables are missing,
+// Config returns an error that names them.
 //
 // Elsewhere (a developer's machine with profiles or SSO, ECS, EC2, Lambda
 // SnapStart, whose credentials come from AWS_CONTAINER_CREDENTIALS_FULL_URI)
