@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/funcify/funcify/cors"
 	"github.com/funcify/funcify/httperror"
 	"github.com/funcify/funcify/logging"
 )
@@ -61,6 +62,7 @@ type options struct {
 	s3Key   func(bucket string) string
 	problem bool
 	base    basePathOptions // see basepath.go
+	cors    *cors.Policy
 
 	defaultLogger bool // logger is the default one, on standard output
 }
@@ -103,6 +105,22 @@ func WithS3RouteKey(key func(bucket string) string) Option {
 // (application/problem+json) instead of the default envelope.
 func WithProblemDetails() Option {
 	return func(o *options) { o.problem = true }
+}
+
+// WithCORS answers browsers' cross-origin requests by p (see package
+// cors): preflights (OPTIONS with Origin and Access-Control-Request-Method)
+// are answered with 204 before the guard, the policy-information hook, the
+// parser and the router run, so a known path never answers a preflight
+// 405 and a route behind authentication never 401; every other answer,
+// errors, route misses and the 500 of a panic included, carries the CORS
+// headers p gives its origin, so that a browser lets the page read it.
+//
+//	a := app.New(app.WithCORS(cors.MustNew(cors.Options{
+//		AllowedOrigins: []string{"https://app.example.com", "https://*.example.com"},
+//		AllowedHeaders: []string{"Authorization", "Content-Type"},
+//	})))
+func WithCORS(p *cors.Policy) Option {
+	return func(o *options) { o.cors = p }
 }
 
 // BucketPrefix returns bucket up to its first '.', so that environment
@@ -185,7 +203,11 @@ func (a *App) httpHandler() http.Handler {
 		if a.opts.guard != nil {
 			h = guard(a.opts.guard, h)
 		}
-		a.handler = recoverer(h)
+		h = a.opts.base.handler(h)
+		if a.opts.cors != nil {
+			h = a.opts.cors.Handler(h)
+		}
+		a.handler = recoverer(h, a.opts.cors)
 	})
 	return a.handler
 }

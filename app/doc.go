@@ -40,9 +40,11 @@
 //     encoded slash too, so "a%2Fb" reaches the function as two segments.
 //   - The request goes through the pipeline, in this order:
 //     recover (a panic becomes a 500 envelope and an error log line with the
-//     stack), guard ([WithGuard]), policy information
-//     ([WithPolicyInformation]), parser ([WithParser]), middleware added with
-//     [App.Use], then the router.
+//     stack), CORS ([WithCORS]: preflights answered here with 204), base
+//     path ([WithBasePath], [WithBasePathFromEvent]: a REST API stage or a
+//     custom domain's base path mapping stripped before routing), guard
+//     ([WithGuard]), policy information ([WithPolicyInformation]), parser
+//     ([WithParser]), middleware added with [App.Use], then the router.
 //   - The router is an [http.ServeMux]: "METHOD /path/{name}" patterns,
 //     {rest...} wildcards, the most specific pattern wins, r.PathValue reads
 //     wildcards. No route answers 404; a known path with another method
@@ -69,10 +71,17 @@
 //
 //	{"error": "order not found", "code": 404, "step": "handler", "ctx": {}}
 //
-// or RFC 9457 problem details with [WithProblemDetails]. An [*Error] says
-// what the caller may see; any other error answers 500 "internal error" and
-// its text goes to the log only. Handlers answer with errors through
+// or RFC 9457 problem details with [WithProblemDetails]. An error says what
+// the caller may see by carrying its answer: an [*Error], or any error with
+// an HTTPStatus() int method, and optionally Header() http.Header (a
+// WWW-Authenticate challenge, a Retry-After) and PublicMessage() string, as
+// the errors of jwtauth, pip, pdp, breaker, retry and httpclient do (see
+// package httperror). Any other error answers 500 "internal error" and its
+// text goes to the log only. Handlers answer with errors through
 // [WriteError]; [DecodeJSON] and [JSON] cover request and response bodies.
+// The app puts what WriteError needs (problem details or not, the logger,
+// the step) in the request's context, so it answers the same behind any
+// middleware's writer.
 //
 // A payload that is not an event of a known kind fails the invocation with
 // an [*event.Error]; the next invocation is unaffected. That includes API
@@ -83,11 +92,16 @@
 //
 // # Outside Lambda
 //
+// An App is an http.Handler: [App.ServeHTTP] runs the HTTP pipeline with the
+// same envelope and log lines, and answers a request as [App.Invoke] answers
+// the HTTP API event of it, so httptest.NewServer(a) and mounting the app in
+// another router work.
+//
 // [App.Start] runs the Lambda runtime when AWS_LAMBDA_RUNTIME_API is set.
-// Elsewhere it serves the app on local HTTP (each request becomes the HTTP
-// API 2.0 event API Gateway would send, rawPath decoded, and takes exactly
-// the Lambda path) or, with -event FILE, invokes it once and prints the
-// response; see [App.Main].
+// Elsewhere it serves the app on local HTTP through ServeHTTP, as it would
+// be behind an HTTP API (path decoded once, x-forwarded-* headers, the HTTP
+// API 2.0 event in the context), or, with -event FILE, invokes it once and
+// prints the response; see [App.Main].
 //
 // # Concurrency
 //

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime/debug"
 
+	"github.com/funcify/funcify/cors"
 	"github.com/funcify/funcify/httperror"
 	"github.com/funcify/funcify/internal/envelope"
 )
@@ -14,8 +15,8 @@ import (
 // an error log line with the stack. http.ErrAbortHandler is re-panicked, as
 // net/http expects. The app always serves the pipeline into its own
 // buffering writer, so what the handler wrote before it panicked is
-// dropped.
-func recoverer(next http.Handler) http.Handler {
+// dropped; the CORS headers of c, if any, are set again on the envelope.
+func recoverer(next http.Handler, c *cors.Policy) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			v := recover()
@@ -30,6 +31,9 @@ func recoverer(next http.Handler) http.Handler {
 				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
 			if rw, ok := w.(*responseWriter); ok {
 				rw.reset()
+			}
+			if c != nil {
+				c.SetHeaders(w.Header(), r)
 			}
 			envelope.Write(w, envelope.Answer{Status: http.StatusInternalServerError, Message: "internal error", Step: "handler"},
 				s.ProblemDetails)
@@ -125,8 +129,12 @@ func (h routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch rw.status {
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		// Drop ServeMux's answer, and only that: headers set before the
+		// router ran (CORS, a middleware's request id) stay.
 		status, allow := rw.status, rw.header.Get("Allow")
-		rw.reset()
+		rw.status, rw.wroteHeader = 0, false
+		rw.body.Reset()
+		rw.header.Del("X-Content-Type-Options")
 		h.writeRouteError(rw, r, status, allow)
 	}
 }

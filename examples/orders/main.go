@@ -21,6 +21,11 @@
 // orders:order:read, POST needs orders:order:write (401 without a valid
 // token, 403 without the activity). Unset, every route is open.
 //
+// With ORDERS_CORS_ORIGINS set (comma-separated origins, such as
+// "https://shop.example.com,https://*.example.com"), pages of those origins
+// may call the API from a browser: preflights are answered with 204 before
+// authentication, and every answer carries the CORS headers (see cors.go).
+//
 // The visits cookie is sealed with the keys in ORDERS_SESSION_KEYS
 // (comma-separated base64 32-byte keys, the sealing key first; make one with
 // `openssl rand -base64 32`). Without it the function seals with a random key
@@ -55,6 +60,9 @@ func newApp(s *store, opts ...app.Option) *app.App {
 	auth := authFromEnv(os.Getenv)
 	if auth.option != nil {
 		opts = append(opts, auth.option)
+	}
+	if c := corsFromEnv(os.Getenv); c != nil {
+		opts = append(opts, c)
 	}
 	a := app.New(opts...)
 	a.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
