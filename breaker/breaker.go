@@ -48,8 +48,15 @@ func (s State) String() string {
 // Settings configure a [Breaker]. The zero value of every field means the
 // documented default, which are pyfuncify's.
 type Settings struct {
-	// Name names the circuit in logs and, with a Store, is its key there:
-	// breakers that share a Store and a Name share one circuit.
+	// Name names the circuit in logs and, with a Store, keys it there:
+	// breakers that share a Store and a Name share one circuit, so give
+	// each downstream a Name of its own (the empty Name is one circuit
+	// too). The circuit is the Store item "breaker/" + Name; with a
+	// [store.Counter], each window's failures are counted under
+	// "breaker.failures/" + Name + "/<generation>/<window start, unix ns>".
+	// The Store may put its own prefix before both: with redisstore's
+	// default the circuit is the Redis hash "funcify:breaker/<Name>"; with
+	// ssmstore, a parameter under its path, the key escaped.
 	Name string
 
 	// FailureThreshold is how many failures within Window open the
@@ -107,14 +114,35 @@ type Settings struct {
 	// after it) ends within StoreTimeout + ConflictBudget of its start,
 	// and by the caller's deadline: each retry, a read and a write, starts
 	// only while there is time left, each bounded by StoreTimeout and by
-	// the time left. An update that runs out of the budget is logged; its
-	// change is not lost: a failure is kept pending and a trial's outcome
-	// remembered, to be written when the Store answers again. Retries back
-	// off a few random milliseconds at most, so the budget holds a caller
-	// only while other instances keep winning the race to write. Default 5
-	// seconds, independent of StoreTimeout: when a downstream fails, every
-	// instance reports at once, and with a Store that is not a
-	// [store.Counter] each failure is one compare-and-set among theirs.
+	// the time left. Retries back off a random moment, under 0.5 ms after
+	// the first conflict and growing by 0.5 ms a retry to at most 4 ms, so
+	// the budget holds a caller only while other instances keep winning
+	// the race to write; there is no limit on their number but the budget.
+	// Default 5 seconds, independent of StoreTimeout: when a downstream
+	// fails, every instance reports at once, and with a Store that is not
+	// a [store.Counter] each failure is one compare-and-set among theirs.
+	//
+	// An update that runs out of the budget is given up, and logged at
+	// Warn ("breaker: update abandoned after repeated conflicts", or "add
+	// abandoned" for a count a store.Counter did not get, with the
+	// breaker's Name and the budget), unless the caller's deadline ended
+	// it first, which says nothing of the Store. What is given up is not
+	// lost, except a trial slot not taken:
+	//   - taking a trial slot: the call is rejected with [ErrTrialLimit],
+	//     as if the slots were taken (or with ctx's error when ctx ended);
+	//   - a failure: it is kept pending in the process, and written when
+	//     the Store next takes a write (see "Writes the Store did not
+	//     take" in the package documentation);
+	//   - a trial's outcome: it is remembered, and applied to the circuit
+	//     in the Store, if that still holds the trial's slot, when the
+	//     Store next answers;
+	//   - an opening that a store.Counter's count called for: the next
+	//     failure counted makes it.
+	//
+	// The writes of earlier outcomes that a read makes before the caller's
+	// call do not use the budget: they get StoreTimeout from the read's
+	// start and no retry after a conflict, and what they leave is written
+	// after the call, within its budget.
 	ConflictBudget time.Duration
 	// Logger receives the line logged when the Store fails and the
 	// breaker falls back to process-local state. Default slog.Default().
@@ -285,13 +313,14 @@ const (
 	running                  // no outcome yet: the call goes on
 )
 
-// Execute calls fn through b: it returns ErrOpen (or ErrTrialLimit) at once
-// while the circuit rejects calls, and otherwise fn's result, after counting
-// fn's error if it is a failure. A panic in fn counts as a failure and is
-// re-panicked. An error caused by ctx being done does not count; if the call
-// was a half-open circuit's trial, it gives its slot back and the circuit
-// stays half-open. A trial is not started on a ctx that is already done:
-// Execute returns ctx.Err() instead.
+// Execute calls fn through b: it returns an error matching ErrOpen at once
+// while the circuit rejects calls (an [*OpenError] while it stands down,
+// [ErrTrialLimit] while its trial slots are taken), and otherwise fn's
+// result, after counting fn's error if it is a failure. A panic in fn
+// counts as a failure and is re-panicked. An error caused by ctx being done
+// does not count; if the call was a half-open circuit's trial, it gives its
+// slot back and the circuit stays half-open. A trial is not started on a
+// ctx that is already done: Execute returns ctx.Err() instead.
 //
 // Execute is a function, not a method, so that one Breaker serves calls of
 // any result type.
@@ -314,8 +343,9 @@ func Execute[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T
 }
 
 // Do calls fn through b, as [Execute] does, for a call that returns only an
-// error: ErrOpen (or ErrTrialLimit) at once while the circuit rejects calls,
-// and otherwise fn's error, after counting it if it is a failure.
+// error: an error matching ErrOpen at once while the circuit rejects calls,
+// and otherwise fn's error, after counting it if it is a failure. A panic in
+// fn counts as a failure and is re-panicked.
 func Do(ctx context.Context, b *Breaker, fn func(context.Context) error) error {
 	_, err := Execute(ctx, b, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, fn(ctx)

@@ -9,6 +9,12 @@
 //		})
 //	}
 //
+//	func cancel(ctx context.Context, id string) error {
+//		return breaker.Do(ctx, orders, func(ctx context.Context) error {
+//			return client.CancelOrder(ctx, id)
+//		})
+//	}
+//
 // # States
 //
 // A circuit starts [Closed] and counts failures: FailureThreshold failures
@@ -20,11 +26,33 @@
 // was frozen mid-call) frees its slot after TrialTimeout.
 //
 // Only failures that say the downstream is unwell count: by default
-// [IsDownstreamFailure], so 5xx statuses, timeouts and refused connections,
-// not 4xx answers nor the caller's own cancelled context. A panic in the call
+// [IsDownstreamFailure], so a downstream's 5xx statuses ([DownstreamError]),
+// timeouts and refused connections, not 4xx answers nor the caller's own
+// cancelled context. A panic in the call
 // counts as a failure and is re-panicked. Every state change starts a new
 // generation, and the outcome of a call admitted in an earlier generation is
 // ignored, so a slow call cannot close or re-open a circuit that has moved on.
+//
+// # Errors and the HTTP answer
+//
+// A rejected call gets [ErrOpen], inside an [*OpenError] that tells how
+// long the stand-down has left, or [ErrTrialLimit]: test with
+// errors.Is(err, ErrOpen), which matches both. A handler of funcify's app
+// (or any server using package httperror) that returns them answers its
+// caller 503 "service unavailable", with a Retry-After header of the
+// stand-down's seconds left for an *OpenError; their text, for logs, names
+// no downstream. The classifier reads a downstream's status from
+// DownstreamStatus, never from HTTPStatus, which chooses that answer: so
+// another breaker's ErrOpen is not a failure of this one's downstream.
+//
+// # What a breaker knows
+//
+// [Breaker.State] and [Breaker.Counts] tell the circuit's state, its
+// generation, the failures of the current window, when it opened, its
+// trials in flight, and the failures this process holds that the Store
+// does not. With a Store, they are the circuit all instances share, read
+// at most Staleness ago. A breaker keeps no count of requests or
+// successes: a successful call on a closed circuit changes nothing.
 //
 // # The caller's context
 //
@@ -52,7 +80,8 @@
 // # Shared state
 //
 // With a Store, breakers of the same Name share one circuit across
-// instances. Every change (a window of failures started, a state change, a
+// instances: the Store item "breaker/" followed by the Name (see
+// Settings.Name for the keys in full). Every change (a window of failures started, a state change, a
 // trial slot taken or given back) is written by compare-and-set on the
 // Store's version and retried on a conflict, so concurrent instances never
 // lose each other's updates and a state change is made, and reported to
@@ -87,9 +116,11 @@
 // (default 5 seconds): each read and write starts only before the budget
 // ends, bounded by the time left, so an update holds its caller for at most
 // StoreTimeout + ConflictBudget, and never past the caller's deadline (see
-// above). An update that runs out of ConflictBudget is logged as abandoned;
-// one that the caller's deadline cuts short is not. Neither loses its
-// change: see below. A breaker whose copy is its own last write reads the
+// above). An update that runs out of ConflictBudget is given up and logged
+// as abandoned; one that the caller's deadline cuts short is not logged.
+// Neither loses a failure or a trial's outcome (see below); a trial slot
+// not taken so rejects its call with ErrTrialLimit (see
+// Settings.ConflictBudget). A breaker whose copy is its own last write reads the
 // circuit again before counting a failure in it, as the instances that
 // lost to that write do, so that under contention no instance wins every
 // round.

@@ -73,3 +73,19 @@ func ExampleBreaker_State() {
 	fmt.Println(b.State(context.Background()))
 	// Output: closed
 }
+
+func ExampleBreaker_Counts() {
+	b := breaker.New(breaker.Settings{Name: "inventory", FailureThreshold: 3})
+	ctx := context.Background()
+	fail := func(ctx context.Context) error { return unavailable{} }
+	breaker.Do(ctx, b, fail)
+	breaker.Do(ctx, b, fail)
+	c := b.Counts(ctx)
+	fmt.Println(c.State, c.Generation, c.Failures, c.Shared)
+	breaker.Do(ctx, b, fail)
+	c = b.Counts(ctx)
+	fmt.Println(c.State, c.Generation, c.Failures, !c.OpenedAt.IsZero())
+	// Output:
+	// closed 0 2 false
+	// open 1 0 true
+}
