@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/funcify/funcify/breaker"
 	"github.com/funcify/funcify/store/memstore"
@@ -88,4 +89,18 @@ func ExampleBreaker_Counts() {
 	// Output:
 	// closed 0 2 false
 	// open 1 0 true
+}
+
+func ExampleOpenError() {
+	b := breaker.New(breaker.Settings{Name: "payments", FailureThreshold: 1, OpenFor: time.Minute})
+	ctx := context.Background()
+	breaker.Do(ctx, b, func(ctx context.Context) error { return unavailable{} })
+
+	err := breaker.Do(ctx, b, func(ctx context.Context) error { return nil })
+	var oe *breaker.OpenError
+	if errors.As(err, &oe) {
+		// A handler that returns err answers 503 with this header.
+		fmt.Println(errors.Is(err, breaker.ErrOpen), oe.HTTPStatus(), oe.Header().Get("Retry-After"))
+	}
+	// Output: true 503 60
 }

@@ -83,8 +83,13 @@ func ExampleGetJSON() {
 	var he *httpclient.HTTPError
 	if errors.As(err, &he) {
 		fmt.Println(he.Status, he.URL == srv.URL+"/orders/7")
+		// A handler returning err answers its own caller 502, not the
+		// downstream's 404.
+		fmt.Println(he.DownstreamStatus(), he.HTTPStatus(), he.PublicMessage())
 	}
-	// Output: 404 true
+	// Output:
+	// 404 true
+	// 404 502 upstream error
 }
 
 func ExamplePostJSON() {

@@ -166,3 +166,16 @@ func Example_http() {
 	// try 1: status 503, again in 0s
 	// 200 <nil>
 }
+
+func ExampleRetryAfterError() {
+	throttled := errors.New("quotes: 429 Too Many Requests")
+	_, err := retry.Do(context.Background(), func(ctx context.Context) (int, error) {
+		return 0, retry.RetryAfter(2*time.Hour, throttled) // the server asks for more than a minute
+	})
+	var ra *retry.RetryAfterError
+	if errors.As(err, &ra) {
+		// A handler that returns err answers its caller 503 with this header.
+		fmt.Println(errors.Is(err, retry.ErrRetryAfterTooLong), ra.HTTPStatus(), ra.Header().Get("Retry-After"))
+	}
+	// Output: true 503 7200
+}
