@@ -13,18 +13,38 @@
 //
 //	var client = &http.Client{Transport: &token.Transport{Source: src}}
 //
-// # Memory, store, grant
+// # How a token is had
 //
-// [Source.Token] serves the token from memory, a read of one atomic
-// pointer, until this instance's moment to refresh it. Then it reads the
-// shared store: a newer token put there by another instance is served and
-// kept in memory. Otherwise it asks the identity provider, through the
-// circuit breaker, and puts the answer in the store (sealed with
-// AES-256-GCM when [Config.EncryptionKey] is set). Concurrent callers in
-// one process share that work: one asks, the others wait for its answer or,
-// when the current token is still valid, go on serving it. A waiting caller
-// stops waiting when its own context ends; when the asking caller's context
-// ends first, a waiting caller whose context is live asks in its place.
+// A token comes through four layers, each asked only when the one above
+// it has nothing to serve, the way oauth2.ReuseTokenSource wraps the
+// source it reuses:
+//
+//  1. Memory. [Source.Token] reads one atomic pointer: the token and this
+//     instance's moment to refresh it, drawn in the random refresh window
+//     (below). Until that moment, that is all a call costs.
+//  2. The refresh. Past the moment, one caller in the process refreshes
+//     for all (package internal/flight): the others go on serving the
+//     current token while it is valid, or wait for the refresh's answer.
+//     A waiting caller stops waiting when its own context ends; when the
+//     refreshing caller's context ends first, a waiting caller whose
+//     context is live refreshes in its place. While a valid token is
+//     served, the refresh runs within a budget ("Failures", below), and a
+//     refresh that fails leaves that token in place.
+//  3. The shared store, with [Config.Store]. The refresh reads the store
+//     first: a newer token put there by another instance is served and
+//     kept in memory, with a moment of this instance's own. Otherwise the
+//     instance takes the refresh lease in the store by compare-and-set,
+//     so that one instance only asks the provider, and the others serve
+//     their token or wait for the holder's ("Lease", below).
+//  4. The grant. The holder of the lease, or any refreshing caller
+//     without a Store, asks the identity provider: one client-credentials
+//     request, through the circuit breaker, bounded by the Source's own
+//     timeout, and not sent at all while a Retry-After runs or the
+//     breaker is open.
+//
+// The answer goes back up the same way: into the store (sealed with
+// AES-256-GCM when [Config.EncryptionKey] is set), with the lease given
+// back in the same write, then into memory, with a new moment to refresh.
 //
 // # The random refresh window
 //

@@ -62,37 +62,7 @@ func (s *Source) slow(ctx context.Context) (*Token, error) {
 	if e != nil && now.Before(e.validUntil) && s.refreshes.Running(s.key) {
 		return e.tok, nil // a refresh is under way; this one still serves
 	}
-	tok, err, _ := s.refreshes.Do(ctx, s.key, func(ctx context.Context) (*Token, error) {
-		// A refresh that ended since the checks above may have left a
-		// token that is not due.
-		e := s.cur.Load()
-		now := s.cfg.now()
-		if e != nil && now.Before(e.refreshAt) {
-			return e.tok, nil
-		}
-		if e != nil && now.Before(e.validUntil) {
-			// The caller is served e whatever happens: the refresh may
-			// take only part of its time. The budget cancels bctx
-			// rather than give it a deadline, so that a request it
-			// cuts off is the caller's doing, which the breaker does
-			// not count; a token request gets a bound of its own
-			// inside the budget when there is room (see attempt), so
-			// that a hang is counted.
-			b := s.budget(ctx)
-			bctx, cancel := context.WithCancelCause(ctx)
-			t := time.AfterFunc(b, func() { cancel(errBudget) })
-			defer func() {
-				t.Stop()
-				cancel(nil)
-			}()
-			return s.refresh(bctx, run{from: e, end: time.Now().Add(b)})
-		}
-		tok, err := s.refresh(ctx, run{from: e})
-		if err != nil && ctx.Err() == nil && leadersOwn(err) {
-			err = flight.LeadersOwn(err)
-		}
-		return tok, err
-	})
+	tok, err, _ := s.refreshes.Do(ctx, s.key, s.lead)
 	switch {
 	case err == nil:
 		return tok, nil
@@ -102,6 +72,42 @@ func (s *Source) slow(ctx context.Context) (*Token, error) {
 		return nil, fmt.Errorf("token: refresh: %w", err)
 	}
 	return nil, err
+}
+
+// lead is the refresh that one caller makes for all (see slow), with its
+// own ctx. While the token in memory is valid, the refresh runs within its
+// budget; without one, for as long as ctx lets it, and a failure that
+// came of ctx's near deadline is left to a waiting caller with more time
+// (flight.LeadersOwn).
+func (s *Source) lead(ctx context.Context) (*Token, error) {
+	// A refresh that ended since the caller's checks in slow may have
+	// left a token that is not due.
+	e := s.cur.Load()
+	now := s.cfg.now()
+	if e != nil && now.Before(e.refreshAt) {
+		return e.tok, nil
+	}
+	if e != nil && now.Before(e.validUntil) {
+		// The caller is served e whatever happens: the refresh may take
+		// only part of its time. The budget cancels bctx rather than
+		// give it a deadline, so that a request it cuts off is the
+		// caller's doing, which the breaker does not count; a token
+		// request gets a bound of its own inside the budget when there
+		// is room (see attempt), so that a hang is counted.
+		b := s.budget(ctx)
+		bctx, cancel := context.WithCancelCause(ctx)
+		t := time.AfterFunc(b, func() { cancel(errBudget) })
+		defer func() {
+			t.Stop()
+			cancel(nil)
+		}()
+		return s.refresh(bctx, run{from: e, end: time.Now().Add(b)})
+	}
+	tok, err := s.refresh(ctx, run{from: e})
+	if err != nil && ctx.Err() == nil && leadersOwn(err) {
+		err = flight.LeadersOwn(err)
+	}
+	return tok, err
 }
 
 // errBudget is the cause of a refresh cut off by its budget.

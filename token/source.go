@@ -174,6 +174,11 @@ func (t Token) LogValue() slog.Value {
 // Source gets the function's own access token with the OAuth 2.0 client
 // credentials grant, and keeps it in memory and in the shared store. It is
 // safe for concurrent use; build one at init and share it.
+//
+// Its layers (see "How a token is had" in the package documentation) are
+// methods of Source: memory here (Token, entry), the refresh in
+// refresh.go, the shared store and its lease in shared.go and lease.go, the
+// grant in provider.go and grant.go.
 type Source struct {
 	cfg    Config
 	key    string
@@ -181,21 +186,31 @@ type Source struct {
 	aead   cipher.AEAD
 	logURL string // TokenURL without user information, query and fragment
 
-	cur atomic.Pointer[entry] // the token in memory; nil: none
+	// cur is the memory layer: the token in memory and this instance's
+	// plan for it; nil: none.
+	cur atomic.Pointer[entry]
 
 	// refreshes runs one refresh at a time, under the key key, for the
 	// concurrent callers that have no token to serve meanwhile.
 	refreshes flight.Group[*Token]
 
-	mu            sync.Mutex // guards the fields below
-	retryAt       time.Time  // no request before this (Retry-After)
-	lastErr       error      // the error that set retryAt
-	storeDown     bool       // the store failed: logged once until it works
-	storeRetryAt  time.Time  // do not try the failed store before this
-	outage        bool       // a refresh failed while a token was served: logged once
-	cutOffs       int        // refreshes cut off by their budget in a row since the last new token
-	invalidatedAt time.Time  // the last Invalidate that dropped a token
-	oversize      bool       // the store refused a token as too large: no lease, no writes
+	mu sync.Mutex // guards the fields below
+
+	// The refresh: how its budget has grown, and whether its failure was
+	// logged.
+	cutOffs int  // refreshes cut off by their budget in a row since the last new token
+	outage  bool // a refresh failed while a token was served: logged once
+
+	// The grant: what holds the next token request back.
+	retryAt time.Time // no request before this (Retry-After)
+	lastErr error     // the error that set retryAt
+
+	// The store: its failures.
+	storeDown    bool      // the store failed: logged once until it works
+	storeRetryAt time.Time // do not try the failed store before this
+	oversize     bool      // the store refused a token as too large: no lease, no writes
+
+	invalidatedAt time.Time // the last Invalidate that dropped a token
 }
 
 // entry is a token in memory and this instance's plan for it.
