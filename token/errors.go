@@ -31,7 +31,9 @@ const bodyExcerpt = 512
 
 // RetrieveError is the identity provider's refusal of a token request: any
 // status but 200, with the error response fields of RFC 6749, section 5.2,
-// when the body has them.
+// when the body has them. A circuit breaker counts a 5xx (DownstreamStatus);
+// a handler that returns it answers its own caller 502 "upstream error"
+// (HTTPStatus, PublicMessage), never the provider's status or text.
 type RetrieveError struct {
 	// StatusCode is the HTTP status of the response.
 	StatusCode int
@@ -66,9 +68,20 @@ func (e *RetrieveError) Error() string {
 	return msg
 }
 
-// HTTPStatus returns StatusCode, so that the circuit breaker counts a 5xx as
-// a failure of the provider (breaker.StatusError).
-func (e *RetrieveError) HTTPStatus() int { return e.StatusCode }
+// DownstreamStatus returns StatusCode, the provider's status, so that the
+// circuit breaker counts a 5xx as a failure of the provider
+// (breaker.DownstreamError) and a 4xx not.
+func (e *RetrieveError) DownstreamStatus() int { return e.StatusCode }
+
+// HTTPStatus returns 502, the status of funcify's answer to its own caller
+// when a handler returns the error (see package httperror): the provider's
+// status is not the caller's (a 401 for a wrong client secret would tell
+// the caller to authenticate again), and its text is not the caller's to
+// read.
+func (e *RetrieveError) HTTPStatus() int { return http.StatusBadGateway }
+
+// PublicMessage returns "upstream error", the message of that answer.
+func (e *RetrieveError) PublicMessage() string { return "upstream error" }
 
 // Unwrap returns ErrUnavailable for a 429 or a 5xx, nil otherwise.
 func (e *RetrieveError) Unwrap() error {

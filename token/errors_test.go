@@ -1,0 +1,75 @@
+package token_test
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/token"
+)
+
+// TestProviderErrorsOpenBreaker: the provider's 5xx answers are failures
+// of the provider that the breaker counts (breaker.DownstreamError); its
+// 4xx answers are not. With a FailureThreshold of 2, two 503s open the
+// circuit and the third call fails at once, unsent.
+func TestProviderErrorsOpenBreaker(t *testing.T) {
+	for _, tt := range []struct {
+		status int
+		want   breaker.State
+	}{
+		{http.StatusServiceUnavailable, breaker.Open},
+		{http.StatusInternalServerError, breaker.Open},
+		{http.StatusUnauthorized, breaker.Closed},
+		{http.StatusTooManyRequests, breaker.Closed},
+	} {
+		t.Run(http.StatusText(tt.status), func(t *testing.T) {
+			idp := idpFunc(func(req *http.Request) (*http.Response, error) {
+				return answer(req, tt.status, `{"error":"x"}`), nil
+			})
+			b := breaker.New(breaker.Settings{Name: "idp", FailureThreshold: 2})
+			src := newSource(t, token.Config{TokenURL: "https://idp.example/token", HTTPClient: &http.Client{Transport: idp}, Breaker: b})
+			for range 2 {
+				if _, err := src.Token(ctx); err == nil {
+					t.Fatalf("a %d gave a token", tt.status)
+				}
+			}
+			if got := b.State(ctx); got != tt.want {
+				t.Errorf("after two %d answers the circuit is %v, want %v", tt.status, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRetrieveErrorAnswer: a handler that returns a *RetrieveError answers
+// its own caller 502 "upstream error" (HTTPStatus and PublicMessage, read
+// by package httperror), never the provider's status or text: a provider's
+// 401 (a wrong client secret) is not the caller's. DownstreamStatus keeps
+// the provider's status for the breaker.
+func TestRetrieveErrorAnswer(t *testing.T) {
+	type answerer interface {
+		HTTPStatus() int
+		PublicMessage() string
+	}
+	for _, status := range []int{401, 400, 429, 500, 503} {
+		var err error = &token.RetrieveError{StatusCode: status, ErrorCode: "invalid_client", ErrorDescription: "secret https://idp.internal/x"}
+		var a answerer
+		if !errors.As(err, &a) {
+			t.Fatalf("%d: *RetrieveError chooses no HTTP answer", status)
+		}
+		if got := a.HTTPStatus(); got != http.StatusBadGateway {
+			t.Errorf("%d: HTTPStatus() = %d, want 502", status, got)
+		}
+		if got := a.PublicMessage(); got != "upstream error" {
+			t.Errorf("%d: PublicMessage() = %q, want %q", status, got, "upstream error")
+		}
+		var d breaker.DownstreamError
+		if !errors.As(err, &d) || d.DownstreamStatus() != status {
+			t.Errorf("%d: DownstreamStatus() is not the provider's status", status)
+		}
+		// A Token that fails with it still says why, for the logs.
+		if !errors.Is(err, token.ErrUnavailable) && (status == 429 || status >= 500) {
+			t.Errorf("%d: does not match ErrUnavailable", status)
+		}
+	}
+}
