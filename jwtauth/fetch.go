@@ -97,22 +97,24 @@ func logFetchError(ctx context.Context, o options, msg string, which slog.Attr, 
 }
 
 // statusError is an answer other than 200; it implements
-// breaker.StatusError, so 5xx answers count as failures.
+// breaker.DownstreamError, so 5xx answers count as failures. It has no
+// HTTPStatus: the provider's status is not the answer funcify's caller
+// gets, which is ErrKeysUnavailable's.
 type statusError struct{ status int }
 
-func (e *statusError) Error() string   { return "jwtauth: status " + strconv.Itoa(e.status) }
-func (e *statusError) HTTPStatus() int { return e.status }
+func (e *statusError) Error() string         { return "jwtauth: status " + strconv.Itoa(e.status) }
+func (e *statusError) DownstreamStatus() int { return e.status }
 
 // unusableError is an answer of status 200 whose document cannot be used:
 // not JSON, no usable key, another issuer, no usable jwks_uri, too large.
 // It is the provider's failure (an HTML maintenance page from a proxy in
 // front of it, a misconfiguration), and counts in the breaker as a bad
-// gateway does: it implements breaker.StatusError with status 502.
+// gateway does: it implements breaker.DownstreamError with status 502.
 type unusableError struct{ err error }
 
-func (e *unusableError) Error() string   { return e.err.Error() }
-func (e *unusableError) Unwrap() error   { return e.err }
-func (e *unusableError) HTTPStatus() int { return http.StatusBadGateway }
+func (e *unusableError) Error() string         { return e.err.Error() }
+func (e *unusableError) Unwrap() error         { return e.err }
+func (e *unusableError) DownstreamStatus() int { return http.StatusBadGateway }
 
 // fetchBound returns the timeout of a fetch that starts now under ctx:
 // fetchTimeout, and at most three quarters of the time left before ctx's
