@@ -37,8 +37,9 @@
 //     so that one instance only asks the provider, and the others serve
 //     their token or wait for the holder's ("Lease", below).
 //  4. The grant. The holder of the lease, or a refreshing caller that
-//     goes without the store (there is none, it fails, or it cannot hold
-//     the token), asks the identity provider: one client-credentials
+//     goes without the store (there is none, it fails, its lease writes
+//     keep conflicting, or it cannot hold the token), asks the identity
+//     provider: one client-credentials
 //     request, through the circuit breaker, bounded by the Source's own
 //     timeout, and not sent at all while a Retry-After runs or the
 //     breaker is open.
