@@ -149,9 +149,11 @@ type Settings struct {
 	Logger *slog.Logger
 
 	// now returns the current time, time.Now unless set: by this
-	// package's tests (export_test.go), and by funcify's packages that
-	// inject a clock into a breaker they build (internal/breakerclock),
-	// so that tests move time without sleeping.
+	// package's own tests, and through internal/breakerclock by funcify's
+	// packages that inject a clock into a breaker they build (jwtauth,
+	// token) or whose tests drive one (httpclient), so that tests move
+	// time without sleeping. It is not exported: funcify injects time one
+	// way, through unexported hooks.
 	now func() time.Time
 }
 
