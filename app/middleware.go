@@ -44,25 +44,18 @@ func recoverer(next http.Handler, c *cors.Policy) http.Handler {
 
 // settingsOf returns the responder settings in r's context, which the app
 // puts there before the pipeline runs.
-func settingsOf(r *http.Request) *httperror.Settings {
-	if s, ok := httperror.FromContext(r.Context()); ok && s.Logger != nil {
-		return s
+func settingsOf(r *http.Request) httperror.Settings {
+	s, _ := httperror.FromContext(r.Context())
+	if s.Logger == nil {
+		s.Logger = slog.Default()
 	}
-	return &httperror.Settings{Logger: slog.Default()}
-}
-
-// writeStepError answers r with err, naming step as the step the request
-// failed at unless err names its own.
-func writeStepError(w http.ResponseWriter, r *http.Request, err error, step string) {
-	s := *settingsOf(r)
-	s.Step = step
-	httperror.Write(w, r.WithContext(httperror.NewContext(r.Context(), &s)), err)
+	return s
 }
 
 func guard(g Guard, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := g(r.Context()); err != nil {
-			writeStepError(w, r, err, "guard")
+			httperror.WriteAt(w, r, err, "guard")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -73,7 +66,7 @@ func policyInformation(p PolicyInformation, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, err := p(r)
 		if err != nil {
-			writeStepError(w, r, err, "policy-information")
+			httperror.WriteAt(w, r, err, "policy-information")
 			return
 		}
 		if ctx != nil && ctx != r.Context() {
@@ -90,7 +83,7 @@ func parse(p Parser, next http.Handler) http.Handler {
 			if !httperror.HasStatus(err) {
 				err = &Error{Status: http.StatusBadRequest, Message: "invalid request", Step: "parse", Err: err}
 			}
-			writeStepError(w, r, err, "parse")
+			httperror.WriteAt(w, r, err, "parse")
 			return
 		}
 		if r2 != nil {
@@ -123,6 +116,7 @@ func (h routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// funcify's own writer buffers the answer: ServeMux's 404 or 405 is
 	// cleared before the envelope replaces it, and nothing else had
 	// written to it, since only a middleware could have.
+	_, nosniff := rw.header["X-Content-Type-Options"]
 	h.mux.ServeHTTP(rw, r)
 	if r.Pattern != "" {
 		return
@@ -130,11 +124,13 @@ func (h routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch rw.status {
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
 		// Drop ServeMux's answer, and only that: headers set before the
-		// router ran (CORS, a middleware's request id) stay.
+		// router ran (CORS, a middleware's request id or nosniff) stay.
 		status, allow := rw.status, rw.header.Get("Allow")
 		rw.status, rw.wroteHeader = 0, false
 		rw.body.Reset()
-		rw.header.Del("X-Content-Type-Options")
+		if !nosniff {
+			rw.header.Del("X-Content-Type-Options")
+		}
 		h.writeRouteError(rw, r, status, allow)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/funcify/funcify/httperror"
@@ -51,7 +52,13 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, _ := rw.finish()
 	dst := w.Header()
 	for k, vs := range rw.header {
-		if len(vs) > 0 {
+		switch {
+		case len(vs) == 0:
+		case k == "Vary" && len(dst[k]) > 0:
+			// An outer middleware's Vary (Accept-Encoding, say) stays:
+			// a cache must key on both.
+			dst[k] = mergeTokens(dst[k], vs)
+		default:
 			dst[k] = append(dst[k][:0:0], vs...)
 		}
 	}
@@ -66,4 +73,31 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log.LogAttrs(ctx, slog.LevelInfo, "invocation end", slog.String("event", "http"),
 			slog.Int("status", status), durationMS(start))
 	}
+}
+
+// mergeTokens returns the values of dst followed by the comma-separated
+// tokens of src that dst does not have, compared without regard to case.
+func mergeTokens(dst, src []string) []string {
+	out := append([]string(nil), dst...)
+	for _, v := range src {
+		for tok := range strings.SplitSeq(v, ",") {
+			tok = strings.TrimSpace(tok)
+			if tok != "" && !hasToken(out, tok) {
+				out = append(out, tok)
+			}
+		}
+	}
+	return out
+}
+
+// hasToken reports whether a comma-separated value in values is tok, or "*".
+func hasToken(values []string, tok string) bool {
+	for _, v := range values {
+		for t := range strings.SplitSeq(v, ",") {
+			if t = strings.TrimSpace(t); strings.EqualFold(t, tok) || t == "*" {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/funcify/funcify/event"
+	"github.com/funcify/funcify/internal/envelope"
 	"github.com/funcify/funcify/logging"
 )
 
@@ -192,7 +193,13 @@ type localHandler struct {
 func (h *localHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPayload))
 	if err != nil {
-		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		// API Gateway refuses a payload over Lambda's limit; any other
+		// failure to read the body is the client's broken request.
+		a := envelope.Answer{Status: http.StatusBadRequest, Message: "cannot read the request body", Step: "request"}
+		if errors.As(err, new(*http.MaxBytesError)) {
+			a = envelope.Answer{Status: http.StatusRequestEntityTooLarge, Message: "request body too large", Step: "request"}
+		}
+		envelope.Write(w, a, h.app.opts.problem)
 		return
 	}
 	ev := eventFromRequest(r, body)
@@ -212,7 +219,7 @@ func (h *localHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	r2 := r.Clone(event.NewContext(ctx, decoded))
 	r2.URL.RawPath = "" // API Gateway hands the path over decoded
-	r2.RemoteAddr = remoteIP(r.RemoteAddr) + ":0"
+	r2.RemoteAddr = net.JoinHostPort(remoteIP(r.RemoteAddr), "0")
 	for k, v := range ev.Headers {
 		if strings.HasPrefix(k, "x-forwarded-") {
 			r2.Header.Set(k, v)

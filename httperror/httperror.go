@@ -77,8 +77,10 @@ func (e *Error) PublicMessage() string { return resolve(e).message }
 type (
 	// StatusCarrier is implemented by errors that choose the HTTP status
 	// of the answer, such as 401 for a token that does not validate or
-	// 503 for a circuit that is open. A status outside 100 to 999 is
-	// ignored.
+	// 503 for a circuit that is open. Only a client or server error (400
+	// to 599) is honoured: a failure never answers 1xx, 2xx or 3xx, so an
+	// error that carries such a status chooses none. (An [*Error]'s Status
+	// is the author's explicit choice and is taken from 100 to 999.)
 	StatusCarrier interface{ HTTPStatus() int }
 	// HeaderCarrier is implemented by errors whose answer carries headers,
 	// such as WWW-Authenticate or Retry-After. Only the headers of the
@@ -133,7 +135,7 @@ func resolve(err error) answer {
 				break
 			}
 		} else if sc, ok := e.(StatusCarrier); ok {
-			if s := sc.HTTPStatus(); s >= 100 && s <= 999 {
+			if s := sc.HTTPStatus(); s >= 400 && s <= 599 {
 				a.status, a.carried = s, true
 				if a.message == "" {
 					if mc, ok := e.(MessageCarrier); ok {
@@ -211,18 +213,22 @@ type Settings struct {
 
 type settingsKey struct{}
 
-// NewContext returns a copy of ctx that carries s.
+// NewContext returns a copy of ctx that carries s. s must not be changed
+// afterwards: funcify's app shares one Settings among all its requests. To
+// answer part of an API otherwise, put a changed copy of [FromContext]'s in
+// the request's context.
 func NewContext(ctx context.Context, s *Settings) context.Context {
 	return context.WithValue(ctx, settingsKey{}, s)
 }
 
-// FromContext returns the settings in ctx, if any.
-func FromContext(ctx context.Context) (*Settings, bool) {
+// FromContext returns a copy of the settings in ctx, if any.
+func FromContext(ctx context.Context) (Settings, bool) {
 	s, ok := ctx.Value(settingsKey{}).(*Settings)
-	return s, ok && s != nil
+	if !ok || s == nil {
+		return Settings{}, false
+	}
+	return *s, true
 }
-
-var defaultSettings Settings
 
 // Write answers the request with err in funcify's error envelope:
 //
@@ -250,16 +256,28 @@ var defaultSettings Settings
 // Write needs nothing from w but the http.ResponseWriter methods: it works
 // behind any middleware's writer.
 func Write(w http.ResponseWriter, r *http.Request, err error) {
-	s, ok := FromContext(r.Context())
-	if !ok {
-		s = &defaultSettings
+	WriteAt(w, r, err, "")
+}
+
+// WriteAt is [Write] with step as the step the request is at: it names
+// where err happened unless an [*Error] in err's chain names its own step.
+// Empty means the step of r's [Settings], else "handler". Middleware that
+// refuses a request calls it with its own step, such as "authenticate".
+func WriteAt(w http.ResponseWriter, r *http.Request, err error, step string) {
+	var s *Settings
+	if v, ok := r.Context().Value(settingsKey{}).(*Settings); ok && v != nil {
+		s = v
+	} else {
+		s = &Settings{}
 	}
 	a := resolve(err)
-	step := a.step
-	if step == "" {
+	switch {
+	case a.step != "":
+		step = a.step
+	case step != "":
+	case s.Step != "":
 		step = s.Step
-	}
-	if step == "" {
+	default:
 		step = "handler"
 	}
 	h := w.Header()

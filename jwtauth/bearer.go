@@ -68,13 +68,17 @@ func isB64Token(s string) bool {
 }
 
 // Challenge returns the WWW-Authenticate value for a request refused with
-// err (RFC 6750 §3): `Bearer` when it carried no token (ErrNoToken), else
-// `Bearer error="invalid_token"`. It says nothing of why.
+// err (RFC 6750 §3), the one err's answer carries: `Bearer` when it carried
+// no token (ErrNoToken), `Bearer error="invalid_token"` when its token did
+// not validate; "" when err calls for no challenge (ErrKeysUnavailable,
+// which answers 503: the token may be fine) or is not jwtauth's. It says
+// nothing of why.
 func Challenge(err error) string {
-	if errors.Is(err, ErrNoToken) {
-		return "Bearer"
+	var e *authError
+	if !errors.As(err, &e) {
+		return ""
 	}
-	return `Bearer error="invalid_token"`
+	return e.Header().Get("Www-Authenticate")
 }
 
 type contextKey struct{}
@@ -116,7 +120,7 @@ func Middleware(v *Validator) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			t, err := v.Authenticate(r)
 			if err != nil {
-				httperror.Write(w, r, &httperror.Error{Step: "authenticate", Err: err})
+				httperror.WriteAt(w, r, err, "authenticate")
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), t)))

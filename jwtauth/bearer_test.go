@@ -3,6 +3,7 @@ package jwtauth_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -67,9 +68,17 @@ func TestChallenge(t *testing.T) {
 	if got, want := jwtauth.Challenge(jwtauth.ErrNoToken), "Bearer"; got != want {
 		t.Errorf("no token: got %q, want %q", got, want)
 	}
-	for _, err := range []error{jwtauth.ErrExpired, jwtauth.ErrSignature, jwtauth.ErrMalformed, jwtauth.ErrUnknownKey, errors.New("x")} {
+	for _, err := range []error{jwtauth.ErrExpired, jwtauth.ErrSignature, jwtauth.ErrMalformed, jwtauth.ErrUnknownKey,
+		fmt.Errorf("%w: wrapped", jwtauth.ErrIssuer)} {
 		if got, want := jwtauth.Challenge(err), `Bearer error="invalid_token"`; got != want {
 			t.Errorf("%v: got %q, want %q", err, got, want)
+		}
+	}
+	// No challenge where the token may be fine (the keys could not be
+	// had: 503) or the error is not jwtauth's.
+	for _, err := range []error{jwtauth.ErrKeysUnavailable, errors.New("x")} {
+		if got := jwtauth.Challenge(err); got != "" {
+			t.Errorf("%v: got %q, want none", err, got)
 		}
 	}
 }
@@ -124,7 +133,11 @@ func TestMiddleware(t *testing.T) {
 			if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil {
 				t.Fatalf("body %q: %v", w.Body.String(), err)
 			}
-			if env["error"] != "invalid token" || env["step"] != "authenticate" || env["code"] != float64(401) {
+			msg := "invalid token"
+			if tt.challenge == "Bearer" {
+				msg = "authentication required" // no token was sent
+			}
+			if env["error"] != msg || env["step"] != "authenticate" || env["code"] != float64(401) {
 				t.Errorf("got envelope %v", env)
 			}
 			if strings.Contains(w.Body.String(), "expired") || strings.Contains(w.Body.String(), "jwtauth") {

@@ -77,7 +77,7 @@ func ExampleMiddleware() {
 		fmt.Println(w.Code, w.Header().Get("WWW-Authenticate"), w.Body.String())
 	}
 	// Output:
-	// 401 Bearer {"error":"invalid token","code":401,"step":"authenticate","ctx":{}}
+	// 401 Bearer {"error":"authentication required","code":401,"step":"authenticate","ctx":{}}
 	// 401 Bearer error="invalid_token" {"error":"invalid token","code":401,"step":"authenticate","ctx":{}}
 	// 200  hello user-42
 }

@@ -20,8 +20,10 @@ import (
 // KeySource finds the public key that verifies a token: the key of id kid
 // for algorithm alg, or ErrUnknownKey. kid is the token's "kid" header, or
 // "" when it has none. The Validator checks that the key's type fits alg,
-// so a source may return any key it holds under kid. Implementations must
-// be safe for concurrent use.
+// so a source may return any key it holds under kid. An error that is not
+// one of this package's is taken as ErrKeysUnavailable (wrapped): the keys
+// could not be had, which answers 503, not the caller's 401.
+// Implementations must be safe for concurrent use.
 type KeySource interface {
 	Key(ctx context.Context, kid, alg string) (crypto.PublicKey, error)
 }
@@ -209,6 +211,12 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Token, error) 
 
 	key, err := v.cfg.Keys.Key(ctx, t.KeyID, t.Algorithm)
 	if err != nil {
+		var ae *authError
+		if !errors.As(err, &ae) {
+			// A KeySource of the user's own failed without saying how:
+			// its keys could not be had, which is not the caller's fault.
+			return nil, fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+		}
 		return nil, err
 	}
 	if key == nil {

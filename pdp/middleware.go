@@ -9,9 +9,10 @@ import (
 
 // Require returns middleware that lets a request through when p allows the
 // subject in its context ([pip.FromContext]; nil when there is none), and
-// otherwise answers at step "authorize" with the answer the denial calls
+// otherwise answers with the answer the denial calls
 // for ([ErrUnauthenticated], [ErrForbidden]), through httperror.Write (the
-// app's error envelope, or problem details when the app says so):
+// app's error envelope, or problem details when the app says so), at step
+// "authorize" unless the policy's error names its own step:
 //
 //   - a denial matching [ErrUnauthenticated]: 401 "authentication required",
 //     with the header WWW-Authenticate: Bearer (RFC 6750 §3: a request that
@@ -49,5 +50,5 @@ func Require(p Policy) func(http.Handler) http.Handler {
 }
 
 func deny(w http.ResponseWriter, r *http.Request, err error) {
-	httperror.Write(w, r, &httperror.Error{Step: "authorize", Err: err})
+	httperror.WriteAt(w, r, err, "authorize")
 }

@@ -1,8 +1,14 @@
 package depcheck
 
 import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -54,26 +60,98 @@ var appImporters = map[string]bool{
 }
 
 func TestOnlyTopImportsApp(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "github.com/funcify/funcify/...").CombinedOutput()
+	root, err := filepath.Abs("../..")
 	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
+		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) < len(core) {
-		t.Fatalf("go list found only %d packages", len(lines))
+	bad, n, err := appImports(root)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, line := range lines {
-		fields := strings.Fields(line)
-		pkg, imports := fields[0], fields[1:]
-		if pkg == "github.com/funcify/funcify/app" || appImporters[pkg] {
-			continue
+	if n < len(core) {
+		t.Fatalf("found only %d Go files under %s", n, root)
+	}
+	for _, b := range bad {
+		t.Errorf("%s imports app; only app itself and %v may", b, appImporters)
+	}
+}
+
+// TestAppImportsSeesEveryFile: the rule reads every Go file, whatever its
+// build constraints, so a file built only with a tag (or on another OS)
+// cannot import app unseen.
+func TestAppImportsSeesEveryFile(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"jwtauth/jwtauth.go":           "package jwtauth\n",
+		"jwtauth/authorizer_lambda.go": "//go:build lambda\n\npackage jwtauth\n\nimport _ \"github.com/funcify/funcify/app\"\n",
+		"pip/pip_windows.go":           "package pip\n\nimport (\n\t\"net/http\"\n\tapp \"github.com/funcify/funcify/app\"\n)\n",
+		"pdp/pdp_test.go":              "package pdp\n\nimport _ \"github.com/funcify/funcify/app\"\n",
+		"examples/orders/main.go":      "package main\n\nimport _ \"github.com/funcify/funcify/app\"\n",
+		"app/testdata/x.go":            "package x\n\nimport _ \"github.com/funcify/funcify/app\"\n",
+	}
+	for name, src := range files {
+		path := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		for _, imp := range imports {
-			if imp == "github.com/funcify/funcify/app" {
-				t.Errorf("%s imports app; only %v may", pkg, appImporters)
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad, _, err := appImports(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"jwtauth/authorizer_lambda.go", "pip/pip_windows.go"}
+	if !slices.Equal(bad, want) {
+		t.Errorf("got %q, want %q", bad, want)
+	}
+}
+
+// appImports returns the non-test Go files under root, relative to it, that
+// import app and belong neither to app nor to an allowed importer, and how
+// many Go files it read. It parses files itself rather than asking go list,
+// which leaves out files excluded by build constraints.
+func appImports(root string) (bad []string, n int, err error) {
+	const module = "github.com/funcify/funcify"
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != root && (name == "testdata" || name == "node_modules" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+				return filepath.SkipDir
+			}
+			if path != root {
+				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+					return filepath.SkipDir // another module, such as bench
+				}
+			}
+			return nil
+		}
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			return nil
+		}
+		n++
+		rel, _ := filepath.Rel(root, path)
+		pkg := module + "/" + filepath.ToSlash(filepath.Dir(rel))
+		if pkg == module+"/app" || appImporters[pkg] {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			if p, _ := strconv.Unquote(imp.Path.Value); p == module+"/app" {
+				bad = append(bad, filepath.ToSlash(rel))
 			}
 		}
-	}
+		return nil
+	})
+	slices.Sort(bad)
+	return bad, n, err
 }
 
 // TestAuthLinksNoLambdaRuntime: a token validator, the policy information
