@@ -13,8 +13,10 @@ var (
 	// 429 or 5xx, could not be reached, or its circuit breaker is open,
 	// or another instance holds the refresh lease and no token came within
 	// the wait. A *RetrieveError for a 429 or 5xx matches it with
-	// errors.Is.
-	ErrUnavailable = errors.New("token: identity provider unavailable")
+	// errors.Is. A handler that returns it answers its own caller 503
+	// "service unavailable" (HTTPStatus, PublicMessage; see package
+	// httperror): the caller may try again later.
+	ErrUnavailable error = unavailableError{}
 
 	// ErrMalformed is returned, wrapped, when a successful token response
 	// is not a JSON object or has no access_token.
@@ -25,6 +27,13 @@ var (
 	// without token_type is taken as a bearer token.
 	ErrTokenType = errors.New("token: token type is not Bearer")
 )
+
+// unavailableError is the type of ErrUnavailable.
+type unavailableError struct{}
+
+func (unavailableError) Error() string         { return "token: identity provider unavailable" }
+func (unavailableError) HTTPStatus() int       { return http.StatusServiceUnavailable }
+func (unavailableError) PublicMessage() string { return "service unavailable" }
 
 // bodyExcerpt is how much of an error response RetrieveError keeps.
 const bodyExcerpt = 512

@@ -2,10 +2,12 @@ package token_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 
 	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/httperror"
 	"github.com/funcify/funcify/token"
 )
 
@@ -70,6 +72,23 @@ func TestRetrieveErrorAnswer(t *testing.T) {
 		// A Token that fails with it still says why, for the logs.
 		if !errors.Is(err, token.ErrUnavailable) && (status == 429 || status >= 500) {
 			t.Errorf("%d: does not match ErrUnavailable", status)
+		}
+	}
+}
+
+// TestUnavailableAnswer: a handler that fails for want of a token answers
+// its caller 503, whether the provider was down (its 5xx under
+// ErrUnavailable) or unreachable.
+func TestUnavailableAnswer(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("%w: lease wait over", token.ErrUnavailable),
+		fmt.Errorf("%w: %w", token.ErrUnavailable, &token.RetrieveError{StatusCode: 503}),
+	} {
+		if got := httperror.Status(err); got != http.StatusServiceUnavailable {
+			t.Errorf("%v: answers %d, want 503", err, got)
+		}
+		if !errors.Is(err, token.ErrUnavailable) {
+			t.Errorf("%v does not match ErrUnavailable", err)
 		}
 	}
 }
