@@ -74,12 +74,25 @@ import (
 // your own whose first segment equals the stage's name (GET /prod/reports
 // on a custom domain) is never stripped by the stage's name alone. Function
 // URLs and ALBs add nothing, and requests served through [App.ServeHTTP]
-// have no event: for them, and for an HTTP API whose $default route is
-// reached through a custom domain, use [WithBasePath].
+// have no event: for them, use [WithBasePath]. So too for an HTTP API
+// whose $default route is reached through a custom domain, but there the
+// prefix to give is the stage's name ("/prod", when the mapping points at
+// a named stage), never the mapping key: rawPath never carries "/v1", and
+// carries nothing at all when the mapping points at the $default stage.
 //
 // The prefix is stripped from r.URL.Path and r.URL.RawPath alike, before
 // the app's guard, policy-information hook, parser and middleware run;
 // r.RequestURI keeps the path as it came, as with [http.StripPrefix].
+//
+// A redirect (301, 302, 303, 307, 308) whose Location is an absolute path
+// ("/files/", not "//host/..." or "https://...") gets the stripped prefix,
+// as the client sent it, put back in front: such a Location is computed
+// from the stripped path, by [http.ServeMux]'s own redirects (a "/files/"
+// subtree reached as "/files", an unclean path) and by [http.Redirect],
+// and without the prefix it would send the client outside the stage or
+// mapping. A handler that builds such a Location with the prefix already
+// in it (from r.RequestURI, say) must give a full URL instead. Other
+// answers' headers are left as they are.
 func WithBasePathFromEvent() Option {
 	return func(o *options) { o.base.fromEvent = true }
 }
@@ -102,8 +115,10 @@ func WithBasePathFromEvent() Option {
 //
 // With [WithBasePathFromEvent] too, a prefix the event proves wins, and
 // this prefix applies to the events that prove none (function URLs, ALBs,
-// an HTTP API's $default route on a custom domain) and to requests served
-// through [App.ServeHTTP].
+// an HTTP API's $default route on a custom domain, where the prefix is the
+// stage's name and never the mapping key) and to requests served through
+// [App.ServeHTTP]. A redirect's Location gets the stripped prefix back, as
+// [WithBasePathFromEvent] says.
 func WithBasePath(prefix string) Option {
 	segs := basePathSegments(prefix)
 	return func(o *options) {
@@ -158,44 +173,110 @@ func (b *basePathOptions) handler(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, ok := b.strip(r)
+		u, prefix, ok := b.strip(r)
 		if !ok {
 			// The message and step of the router's own 404.
 			WriteError(w, r, &Error{Status: http.StatusNotFound, Message: "no route for " + r.Method + " " + r.URL.Path, Step: "route"})
 			return
 		}
-		if u != nil {
-			r2 := new(http.Request)
-			*r2 = *r
-			r2.URL = u
-			r = r2
+		if u == nil {
+			next.ServeHTTP(w, r)
+			return
 		}
-		next.ServeHTTP(w, r)
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.URL = u
+		if rw, ok := w.(*responseWriter); ok {
+			// The app's own writer buffers the answer: fix its
+			// Location once next is done.
+			next.ServeHTTP(rw, r2)
+			if isRedirect(rw.status) {
+				addBasePath(rw.header, prefix)
+			}
+			return
+		}
+		next.ServeHTTP(&basePathWriter{ResponseWriter: w, prefix: prefix}, r2)
 	})
 }
 
-// strip returns r's URL with the base path stripped, nil if there is none
-// to strip, and false if r's path lies outside the fixed prefix.
-func (b *basePathOptions) strip(r *http.Request) (*url.URL, bool) {
+// isRedirect reports whether status is one whose Location a client
+// follows.
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// addBasePath puts prefix, the escaped base path stripped from the
+// request, back in front of h's Location when it is an absolute path
+// ("/files/", not "//host/..." nor "https://..."): such a Location was
+// computed from the stripped path, by ServeMux's redirects (a subtree
+// reached without its '/', an unclean path) or by [http.Redirect], and
+// without the prefix it would leave the stage or base path mapping.
+func addBasePath(h http.Header, prefix string) {
+	loc := h["Location"]
+	if len(loc) != 1 {
+		return
+	}
+	if l := loc[0]; len(l) > 0 && l[0] == '/' && (len(l) == 1 || l[1] != '/' && l[1] != '\\') {
+		loc[0] = prefix + l
+	}
+}
+
+// basePathWriter adds the stripped base path to a redirect's Location
+// when the base path step is given a writer other than the app's own (see
+// addBasePath).
+type basePathWriter struct {
+	http.ResponseWriter
+	prefix      string
+	wroteHeader bool
+}
+
+func (w *basePathWriter) WriteHeader(status int) {
+	if !w.wroteHeader && status >= 200 {
+		w.wroteHeader = true
+		if isRedirect(status) {
+			addBasePath(w.Header(), w.prefix)
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *basePathWriter) Write(p []byte) (int, error) {
+	w.wroteHeader = true // 200: no Location to fix
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets [http.ResponseController] reach the writer beneath.
+func (w *basePathWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// strip returns r's URL with the base path stripped and the stripped
+// prefix as the client sent it (escaped), nil if there is none to strip,
+// and false if r's path lies outside the fixed prefix.
+func (b *basePathOptions) strip(r *http.Request) (*url.URL, string, bool) {
 	esc := r.URL.EscapedPath()
 	if b.fromEvent {
 		if ev, ok := event.FromContext(r.Context()); ok {
 			if n, ok := provedSegments(ev, esc); ok {
 				if n == 0 {
-					return nil, true
+					return nil, "", true
 				}
-				return withEscapedPath(r.URL, esc[segmentsEnd(esc, n):]), true
+				end := segmentsEnd(esc, n)
+				return withEscapedPath(r.URL, esc[end:]), esc[:end], true
 			}
 		}
 	}
 	if len(b.segments) == 0 {
-		return nil, true
+		return nil, "", true
 	}
 	rest, ok := trimSegments(esc, b.segments)
 	if !ok {
-		return nil, false
+		return nil, "", false
 	}
-	return withEscapedPath(r.URL, rest), true
+	return withEscapedPath(r.URL, rest), esc[:len(esc)-len(rest)], true
 }
 
 // trimSegments removes segs, compared decoded, from the front of the

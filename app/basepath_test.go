@@ -351,3 +351,27 @@ func ExampleWithBasePath() {
 	// 404 {"error":"no route for GET /orders/42","code":404,"step":"route","ctx":{}}
 	// 404 {"error":"no route for GET /v1x/orders/42","code":404,"step":"route","ctx":{}}
 }
+
+// TestBasePathAmbiguousTemplate: a template that matches the path's tail
+// in two places ("/files/{proxy+}" in /v1/files/files/x, with no
+// pathParameters to tell which) proves nothing, so nothing is stripped:
+// stripping either "/v1" or "/v1/files" would be a guess.
+func TestBasePathAmbiguousTemplate(t *testing.T) {
+	if n, ok := templateTail("/files/{proxy+}", nil, "/v1/files/files/x"); ok {
+		t.Errorf("templateTail: got %d segments proved, want none (two placements match)", n)
+	}
+	if n, ok := templateTail("/files/{proxy+}", map[string]string{"proxy": "x"}, "/v1/files/files/x"); !ok || n != 2 {
+		t.Errorf("templateTail with proxy=x: got %d, %v; want 2, true", n, ok)
+	}
+
+	a := quietApp(nil, WithBasePathFromEvent())
+	a.HandleFunc("GET /files/{rest...}", func(w http.ResponseWriter, r *http.Request) {
+		JSON(w, r, http.StatusOK, map[string]string{"path": r.URL.Path})
+	})
+	got := invoke(t, a, basePathEvent(t, "rest-custom-domain-proxy.json", edits(
+		withPath("/v1/files/files/x"), set("resource", "/files/{proxy+}"), set("pathParameters", nil))))
+	want := `{"error":"no route for GET /v1/files/files/x","code":404,"step":"route","ctx":{}}`
+	if got.StatusCode != http.StatusNotFound || got.Body != want {
+		t.Errorf("got %d %s\nwant 404 %s (the path unstripped)", got.StatusCode, got.Body, want)
+	}
+}
