@@ -103,7 +103,7 @@ var (
 // callers. It returns the set held afterwards, which may be older than
 // asked for, with the error that kept it from being newer.
 func (j *JWKS) refresh(ctx context.Context) (*KeySet, error) {
-	set, err, _ := j.flight.Do(ctx, "", j.refreshOnce)
+	set, _, err := j.flight.Do(ctx, "", j.refreshOnce)
 	return set, err
 }
 

@@ -46,7 +46,7 @@ func TestGateRefusalForWantOfTimeNotInherited(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
 	leader := make(chan error, 1)
 	go func() {
-		_, err, _ := j.flight.Do(short, "", func(ctx context.Context) (*KeySet, error) {
+		_, _, err := j.flight.Do(short, "", func(ctx context.Context) (*KeySet, error) {
 			close(started)
 			<-release
 			return j.refreshOnce(ctx)

@@ -76,7 +76,7 @@ func (p *OIDC) JWKS(ctx context.Context) (*JWKS, error) {
 	if j != nil {
 		return j, nil
 	}
-	j, err, _ := p.flight.Do(ctx, "", p.discoverOnce)
+	j, _, err := p.flight.Do(ctx, "", p.discoverOnce)
 	if err != nil && !errors.Is(err, ErrKeysUnavailable) {
 		err = fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
 	}

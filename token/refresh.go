@@ -62,7 +62,7 @@ func (s *Source) slow(ctx context.Context) (*Token, error) {
 	if e != nil && now.Before(e.validUntil) && s.refreshes.Running(s.key) {
 		return e.tok, nil // a refresh is under way; this one still serves
 	}
-	tok, err, _ := s.refreshes.Do(ctx, s.key, s.lead)
+	tok, _, err := s.refreshes.Do(ctx, s.key, s.lead)
 	switch {
 	case err == nil:
 		return tok, nil

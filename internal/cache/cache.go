@@ -65,7 +65,7 @@ func (c *Cache[V]) Get(ctx context.Context, key string, fetch func(context.Conte
 	}
 	gen := c.gens[key]
 	c.mu.Unlock()
-	v, err, _ := c.flight.Do(ctx, flightKey(gen, key), func(ctx context.Context) (V, error) {
+	v, _, err := c.flight.Do(ctx, flightKey(gen, key), func(ctx context.Context) (V, error) {
 		// A fetch that ended between the look-up above and Do has
 		// cached its value: use it rather than fetch again.
 		c.mu.Lock()

@@ -77,7 +77,7 @@ type call[V any] struct {
 // Do runs fn for key, or waits for the run of key under way, and returns
 // its outcome under the rule of the package doc. shared reports whether the
 // outcome came from another caller's run.
-func (g *Group[V]) Do(ctx context.Context, key string, fn func(context.Context) (V, error)) (v V, err error, shared bool) {
+func (g *Group[V]) Do(ctx context.Context, key string, fn func(context.Context) (V, error)) (v V, shared bool, err error) {
 	for {
 		g.mu.Lock()
 		if g.calls == nil {
@@ -89,7 +89,7 @@ func (g *Group[V]) Do(ctx context.Context, key string, fn func(context.Context) 
 			g.calls[key] = c
 			g.mu.Unlock()
 			g.lead(ctx, key, c, fn)
-			return c.v, c.err, false
+			return c.v, false, c.err
 		}
 		c.waiters++
 		g.mu.Unlock()
@@ -97,18 +97,18 @@ func (g *Group[V]) Do(ctx context.Context, key string, fn func(context.Context) 
 		case <-c.done:
 		case <-ctx.Done():
 			var zero V
-			return zero, context.Cause(ctx), false
+			return zero, false, context.Cause(ctx)
 		}
 		if c.abandoned {
 			if ctx.Err() != nil {
 				// Never hand the leader's cancellation to a waiter:
 				// this one ended too, by its own context.
 				var zero V
-				return zero, context.Cause(ctx), false
+				return zero, false, context.Cause(ctx)
 			}
 			continue
 		}
-		return c.v, c.err, true
+		return c.v, true, c.err
 	}
 }
 

@@ -12,12 +12,12 @@ import (
 
 // startLeader starts a Do of key "k" whose fn blocks until release is closed
 // and returns once fn is running.
-func startLeader(t *testing.T, g *Group[int], ctx context.Context, fn func(context.Context) (int, error)) (started chan struct{}, out chan result) {
+func startLeader(t *testing.T, ctx context.Context, g *Group[int], fn func(context.Context) (int, error)) (started chan struct{}, out chan result) {
 	t.Helper()
 	started = make(chan struct{})
 	out = make(chan result, 1)
 	go func() {
-		v, err, shared := g.Do(ctx, "k", func(ctx context.Context) (int, error) {
+		v, shared, err := g.Do(ctx, "k", func(ctx context.Context) (int, error) {
 			close(started)
 			return fn(ctx)
 		})
@@ -34,10 +34,10 @@ type result struct {
 }
 
 // waitFor starts a waiter of "k" and returns once it is registered as waiting.
-func waiter(g *Group[int], ctx context.Context, fn func(context.Context) (int, error)) chan result {
+func waiter(ctx context.Context, g *Group[int], fn func(context.Context) (int, error)) chan result {
 	out := make(chan result, 1)
 	go func() {
-		v, err, shared := g.Do(ctx, "k", fn)
+		v, shared, err := g.Do(ctx, "k", fn)
 		out <- result{v, err, shared}
 	}()
 	return out
@@ -63,8 +63,8 @@ func TestShared(t *testing.T) {
 		<-release
 		return 7, nil
 	}
-	_, lead := startLeader(t, &g, context.Background(), fn)
-	w := waiter(&g, context.Background(), fn)
+	_, lead := startLeader(t, context.Background(), &g, fn)
+	w := waiter(context.Background(), &g, fn)
 	waitWaiting(t, &g, 1)
 	close(release)
 	l, r := recv(t, lead), recv(t, w)
@@ -92,8 +92,8 @@ func TestLeaderFails(t *testing.T) {
 		<-release
 		return 0, boom
 	}
-	_, lead := startLeader(t, &g, context.Background(), fn)
-	w := waiter(&g, context.Background(), func(context.Context) (int, error) {
+	_, lead := startLeader(t, context.Background(), &g, fn)
+	w := waiter(context.Background(), &g, func(context.Context) (int, error) {
 		t.Error("a waiter ran fn after a failure with a live leader context")
 		return 0, nil
 	})
@@ -113,12 +113,12 @@ func TestLeaderFails(t *testing.T) {
 func TestLeaderCancelledWaiterTakesOver(t *testing.T) {
 	var g Group[int]
 	ctx, cancel := context.WithCancel(context.Background())
-	_, lead := startLeader(t, &g, ctx, func(ctx context.Context) (int, error) {
+	_, lead := startLeader(t, ctx, &g, func(ctx context.Context) (int, error) {
 		<-ctx.Done()
 		return 0, ctx.Err()
 	})
 	var second atomic.Int32
-	w := waiter(&g, context.Background(), func(ctx context.Context) (int, error) {
+	w := waiter(context.Background(), &g, func(ctx context.Context) (int, error) {
 		second.Add(1)
 		if ctx.Err() != nil {
 			t.Error("the taking-over waiter ran with a done context")
@@ -145,11 +145,11 @@ func TestLeaderCancelledButSucceeded(t *testing.T) {
 	var g Group[int]
 	ctx, cancel := context.WithCancel(context.Background())
 	release := make(chan struct{})
-	_, lead := startLeader(t, &g, ctx, func(context.Context) (int, error) {
+	_, lead := startLeader(t, ctx, &g, func(context.Context) (int, error) {
 		<-release
 		return 5, nil
 	})
-	w := waiter(&g, context.Background(), func(context.Context) (int, error) {
+	w := waiter(context.Background(), &g, func(context.Context) (int, error) {
 		t.Error("waiter ran fn although the leader succeeded")
 		return 0, nil
 	})
@@ -165,13 +165,13 @@ func TestLeaderCancelledButSucceeded(t *testing.T) {
 func TestWaiterCancelled(t *testing.T) {
 	var g Group[int]
 	release := make(chan struct{})
-	_, lead := startLeader(t, &g, context.Background(), func(context.Context) (int, error) {
+	_, lead := startLeader(t, context.Background(), &g, func(context.Context) (int, error) {
 		<-release
 		return 1, nil
 	})
 	cause := errors.New("deadline of this invocation")
 	ctx, cancel := context.WithCancelCause(context.Background())
-	w := waiter(&g, ctx, func(context.Context) (int, error) { return 0, nil })
+	w := waiter(ctx, &g, func(context.Context) (int, error) { return 0, nil })
 	waitWaiting(t, &g, 1)
 	cancel(cause)
 	if r := recv(t, w); !errors.Is(r.err, cause) {
@@ -200,7 +200,7 @@ func TestLeaderPanics(t *testing.T) {
 		})
 	}()
 	<-started
-	w := waiter(&g, context.Background(), func(context.Context) (int, error) {
+	w := waiter(context.Background(), &g, func(context.Context) (int, error) {
 		t.Error("waiter ran fn after a panic")
 		return 0, nil
 	})
@@ -218,7 +218,7 @@ func TestLeaderPanics(t *testing.T) {
 		t.Errorf("waiter got %v, want ErrPanicked", r.err)
 	}
 	// The key is free again.
-	v, err, _ := g.Do(context.Background(), "k", func(context.Context) (int, error) { return 3, nil })
+	v, _, err := g.Do(context.Background(), "k", func(context.Context) (int, error) { return 3, nil })
 	if v != 3 || err != nil {
 		t.Errorf("Do after a panic = %d, %v; want 3, nil", v, err)
 	}
@@ -227,11 +227,11 @@ func TestLeaderPanics(t *testing.T) {
 func TestKeysIndependent(t *testing.T) {
 	var g Group[int]
 	release := make(chan struct{})
-	_, lead := startLeader(t, &g, context.Background(), func(context.Context) (int, error) {
+	_, lead := startLeader(t, context.Background(), &g, func(context.Context) (int, error) {
 		<-release
 		return 1, nil
 	})
-	v, err, shared := g.Do(context.Background(), "other", func(context.Context) (int, error) { return 2, nil })
+	v, shared, err := g.Do(context.Background(), "other", func(context.Context) (int, error) { return 2, nil })
 	if v != 2 || err != nil || shared {
 		t.Errorf("other key = %d, %v, %v; want its own 2", v, err, shared)
 	}
@@ -248,14 +248,14 @@ func TestManyWaitersOneRun(t *testing.T) {
 		<-release
 		return 9, nil
 	}
-	_, lead := startLeader(t, &g, context.Background(), fn)
+	_, lead := startLeader(t, context.Background(), &g, fn)
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
 	for range 50 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err, shared := g.Do(context.Background(), "k", fn)
+			v, shared, err := g.Do(context.Background(), "k", fn)
 			if v != 9 || err != nil || !shared {
 				errs <- errors.New("a waiter did not share the run")
 			}
@@ -293,12 +293,12 @@ func TestAbandonedRunEndedWaiterGetsOwnCause(t *testing.T) {
 	var g Group[int]
 	leaderCtx, cancelLeader := context.WithCancel(context.Background())
 	release := make(chan struct{})
-	_, lead := startLeader(t, &g, leaderCtx, func(ctx context.Context) (int, error) {
+	_, lead := startLeader(t, leaderCtx, &g, func(ctx context.Context) (int, error) {
 		<-release
 		return 0, fmt.Errorf("the leader's fetch: %w", ctx.Err())
 	})
 	wctx := &lateDone{Context: context.Background()}
-	w := waiter(&g, wctx, func(context.Context) (int, error) {
+	w := waiter(wctx, &g, func(context.Context) (int, error) {
 		t.Error("an ended waiter ran fn")
 		return 0, nil
 	})
@@ -342,11 +342,11 @@ func TestLeadersOwnFailureNotShared(t *testing.T) {
 	var g Group[int]
 	release := make(chan struct{})
 	tooClose := errors.New("deadline too close for another try")
-	_, lead := startLeader(t, &g, context.Background(), func(context.Context) (int, error) {
+	_, lead := startLeader(t, context.Background(), &g, func(context.Context) (int, error) {
 		<-release
 		return 0, LeadersOwn(tooClose)
 	})
-	w := waiter(&g, context.Background(), func(context.Context) (int, error) { return 8, nil })
+	w := waiter(context.Background(), &g, func(context.Context) (int, error) { return 8, nil })
 	waitWaiting(t, &g, 1)
 	close(release)
 	if l := recv(t, lead); l.err != tooClose {
