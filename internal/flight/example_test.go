@@ -9,7 +9,7 @@ import (
 
 func ExampleGroup_Do() {
 	var g flight.Group[string]
-	v, err, shared := g.Do(context.Background(), "jwks", func(ctx context.Context) (string, error) {
+	v, shared, err := g.Do(context.Background(), "jwks", func(ctx context.Context) (string, error) {
 		return "fetched once", nil // concurrent callers of "jwks" share this run
 	})
 	fmt.Println(v, err, shared)
