@@ -20,7 +20,10 @@ type Options struct {
 	// example.com itself), or "*" alone (any origin, only without
 	// credentials). They may be written in any case and with a default
 	// port; the Origin header is compared with them in the form browsers
-	// send (lower case, no default port). "null" is refused. Required.
+	// send (lower case, no default port, IPv6 in hex pieces; an IPv4
+	// address must be dotted decimal). "null", and a pattern on a public
+	// suffix of the package's partial list ("https://*.co.uk",
+	// "https://*.github.io"), are refused. Required.
 	AllowedOrigins []string
 
 	// AllowedMethods are the methods a preflight may ask for besides GET,
@@ -71,8 +74,9 @@ type Policy struct {
 }
 
 // New checks o and returns its policy. It refuses "*" origins or headers
-// with AllowCredentials, an origin that is not scheme://host[:port] or a
-// pattern of the documented shape, and names that are not HTTP tokens.
+// with AllowCredentials, an origin that is not scheme://host[:port] as a
+// browser sends it or a pattern of the documented shape (not on a public
+// suffix), and names that are not HTTP tokens.
 func New(o Options) (*Policy, error) {
 	p := &Policy{credentials: o.AllowCredentials}
 	if len(o.AllowedOrigins) == 0 {

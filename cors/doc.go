@@ -62,6 +62,13 @@
 // An allowed origin is scheme://host[:port], without path, query or
 // user; scheme and host are put in lower case and a default port (80 for
 // http, 443 for https) is dropped, as browsers do when they send Origin.
+// An IPv6 address is serialized as browsers do (the WHATWG URL standard):
+// hex pieces, the first longest run of zeros compressed, and never an
+// IPv4 part, so [::ffff:127.0.0.1] is kept as [::ffff:7f00:1]. An IPv4
+// address must be written in dotted decimal (127.0.0.1): browsers also
+// read a host that ends in a number in hex, octal or shortened forms
+// (0x7f.0.0.1, 0177.0.0.1, 127.1) and send it in dotted decimal, and [New]
+// refuses such a form rather than convert it.
 // The Origin header is then compared exactly: browsers always send that
 // form, so another spelling is not a browser's and is not allowed. Nor is
 // a request with two Origin headers, which no browser sends.
@@ -74,6 +81,24 @@
 // "*" stands for are lower-case letters, digits, '-' and '_'. A pattern
 // needs two labels or more after "*." ("https://*.com" is refused), and
 // no IP address. "*" anywhere else is refused.
+//
+// A pattern is a promise that every subdomain of its host is yours, now
+// and later. On a public suffix, where anyone can have a name, it would
+// let anyone in, so [New] refuses a pattern whose host is one: a
+// country's second level (co.uk, com.au, ac.jp, gob.mx: "co", "com",
+// "net", "org", "ac", "edu", "gov", "go", "ne", "or" and a few more under
+// any two-letter top-level domain), and the hosting services' domains
+// most used with CORS (github.io, gitlab.io, vercel.app, netlify.app,
+// pages.dev, workers.dev, herokuapp.com, cloudfront.net, every name under
+// amazonaws.com and on.aws, azurewebsites.net, appspot.com, web.app,
+// firebaseapp.com, onrender.com, fly.dev, ngrok's domains and others).
+// This is a short embedded list, not the Public Suffix List
+// (https://publicsuffix.org), which this package does not carry: a host
+// it does not refuse is not thereby proved yours, and a name that is both
+// yours and under a refused second level ("*.co.xx" where co.xx is not a
+// registry's) must be listed origin by origin. "https://*.example.co.uk"
+// and "https://*.team.github.io" are accepted: their hosts are names
+// someone owns.
 //
 // "null", the origin of sandboxed frames, data: URLs and local files, is
 // refused in AllowedOrigins and matched by no pattern: any page can make

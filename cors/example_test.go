@@ -73,10 +73,13 @@ func ExampleNew() {
 	fmt.Println(err)
 	_, err = cors.New(cors.Options{AllowedOrigins: []string{"https://*.com"}})
 	fmt.Println(err)
+	_, err = cors.New(cors.Options{AllowedOrigins: []string{"https://*.github.io"}})
+	fmt.Println(err)
 	// Output:
 	// cors: Options.AllowedOrigins "*" cannot be combined with AllowCredentials: list the origins
 	// cors: Options.AllowedOrigins[0] "https://app.example.com/": an origin has no path, query, fragment or user: it is scheme://host[:port]
 	// cors: Options.AllowedOrigins[0] "https://*.com": a pattern needs a domain of two labels or more (*.com would allow every .com site)
+	// cors: Options.AllowedOrigins[0] "https://*.github.io": github.io is a public suffix: anyone can have a site under it, and the pattern would allow it; list the origins
 }
 
 // ExamplePolicy_SetHeaders restores the CORS headers of an answer whose

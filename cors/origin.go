@@ -111,32 +111,39 @@ func parseOrigin(s string) (origin string, p pattern, isPattern bool, err error)
 	if !wild {
 		return scheme + "://" + host + port, p, false, nil
 	}
-	if strings.HasPrefix(host, "[") || isIPv4(host) {
+	if strings.HasPrefix(host, "[") || endsInNumber(host) {
 		return "", p, false, errors.New("a pattern needs a domain name, not an IP address")
 	}
 	if !strings.Contains(host, ".") {
 		return "", p, false, errors.New("a pattern needs a domain of two labels or more (*.com would allow every .com site)")
 	}
+	if publicSuffix(host) {
+		return "", p, false, errors.New(host + " is a public suffix: anyone can have a site under it, and the pattern would allow it; list the origins")
+	}
 	return "", pattern{prefix: scheme + "://", suffix: "." + host + port}, true, nil
 }
 
-// canonicalHost returns host as browsers serialize it: an IPv6 literal in
-// brackets in its RFC 5952 form, an IPv4 address in dotted decimal, a name
-// in lower case. Non-ASCII names must be given in their xn-- form.
+// canonicalHost returns host as browsers serialize it (the WHATWG URL
+// standard's host serializer): an IPv6 literal in brackets, in hex pieces
+// with the first longest run of zeros compressed, an IPv4-mapped one
+// included ([::ffff:7f00:1], never [::ffff:127.0.0.1]); a name in lower
+// case. An IPv4 address must be given in dotted decimal: browsers also
+// read hex, octal and shortened forms (0x7f.0.0.1, 0177.0.0.1, 127.1) as
+// IPv4 and send them in dotted decimal, and such a form is refused, not
+// converted. Non-ASCII names must be given in their xn-- form.
 func canonicalHost(host string) (string, error) {
 	if strings.HasPrefix(host, "[") {
 		a, err := netip.ParseAddr(strings.TrimSuffix(host[1:], "]"))
 		if err != nil || !a.Is6() || a.Zone() != "" {
 			return "", errors.New("malformed IPv6 address")
 		}
-		return "[" + a.String() + "]", nil
-	}
-	if isIPv4(host) {
-		a, err := netip.ParseAddr(host)
-		if err != nil {
-			return "", errors.New("malformed IPv4 address")
+		if a.Is4In6() {
+			// netip writes the last 32 bits dotted; browsers do not.
+			b := a.As16()
+			return "[::ffff:" + strconv.FormatUint(uint64(b[12])<<8|uint64(b[13]), 16) + ":" +
+				strconv.FormatUint(uint64(b[14])<<8|uint64(b[15]), 16) + "]", nil
 		}
-		return a.String(), nil
+		return "[" + a.String() + "]", nil
 	}
 	for i := 0; i < len(host); i++ {
 		if host[i] >= 0x80 {
@@ -144,6 +151,13 @@ func canonicalHost(host string) (string, error) {
 		}
 	}
 	lower := strings.ToLower(host)
+	if endsInNumber(lower) {
+		a, err := netip.ParseAddr(lower)
+		if err != nil || !a.Is4() {
+			return "", errors.New("malformed IPv4 address: browsers read a host that ends in a number as one, and send it in dotted decimal: write it so (as 127.0.0.1), without hex, octal or shortened forms")
+		}
+		return a.String(), nil
+	}
 	if strings.Contains(lower, "*") {
 		return lower, nil // reported by the caller, with the rule for wildcards
 	}
@@ -153,14 +167,26 @@ func canonicalHost(host string) (string, error) {
 	return lower, nil
 }
 
-// isIPv4 reports whether host is made only of digits and dots, which a
-// browser would read as an IPv4 address, never as a name.
-func isIPv4(host string) bool {
-	if host == "" {
+// endsInNumber reports whether a browser reads the lower-case host as an
+// IPv4 address, never as a name: when its last label (a trailing dot
+// aside) is decimal digits, or "0x" and hex digits (the WHATWG URL
+// standard's ends-in-a-number checker).
+func endsInNumber(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	last := host[strings.LastIndexByte(host, '.')+1:]
+	if last == "" {
 		return false
 	}
-	for i := 0; i < len(host); i++ {
-		if c := host[i]; c != '.' && (c < '0' || c > '9') {
+	if hex, ok := strings.CutPrefix(last, "0x"); ok {
+		for i := 0; i < len(hex); i++ {
+			if c := hex[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < len(last); i++ {
+		if c := last[i]; c < '0' || c > '9' {
 			return false
 		}
 	}

@@ -105,7 +105,15 @@ func TestParseOrigin(t *testing.T) {
 		{in: "wss://app.example.com:443", origin: "wss://app.example.com"},
 		{in: "http://localhost:0080", origin: "http://localhost"},
 		{in: "http://127.0.0.1:8080", origin: "http://127.0.0.1:8080"},
-		{in: "http://[::FFFF:7f00:1]", origin: "http://[::ffff:127.0.0.1]"},
+		{in: "http://[::FFFF:7f00:1]", origin: "http://[::ffff:7f00:1]"},    // browsers write no IPv4 part
+		{in: "http://[::ffff:127.0.0.1]", origin: "http://[::ffff:7f00:1]"}, // the same, as browsers send it
+		{in: "http://[::ffff:0.0.0.1]", origin: "http://[::ffff:0:1]"},
+		{in: "http://[0:0:0:0:0:0:0:1]", origin: "http://[::1]"},
+		{in: "http://[2001:DB8:0:0:1:0:0:1]", origin: "http://[2001:db8::1:0:0:1]"}, // the first longest zero run
+		{in: "https://*.example.co.uk", pattern: pattern{prefix: "https://", suffix: ".example.co.uk"}},
+		{in: "https://*.app.github.io", pattern: pattern{prefix: "https://", suffix: ".app.github.io"}},
+		{in: "https://*.notamazonaws.com", pattern: pattern{prefix: "https://", suffix: ".notamazonaws.com"}},
+		{in: "https://*.example.io", pattern: pattern{prefix: "https://", suffix: ".example.io"}},
 		{in: "http://[2001:DB8::1]:8080", origin: "http://[2001:db8::1]:8080"},
 		{in: "capacitor://localhost", origin: "capacitor://localhost"},
 		{in: "https://*.example.com", pattern: pattern{"https://", ".example.com"}},
@@ -137,6 +145,17 @@ func TestParseOrigin(t *testing.T) {
 		{in: "https://[fe80::1%25eth0]", err: "malformed IPv6"},
 		{in: "https://[127.0.0.1]", err: "malformed IPv6"},
 		{in: "https://999.0.0.1", err: "malformed IPv4"},
+		// Hosts a browser reads as IPv4 and sends in dotted decimal:
+		// refused, not converted.
+		{in: "http://0x7f.0.0.1:8080", err: "dotted decimal"},
+		{in: "http://0X7F.0.0.1", err: "dotted decimal"},
+		{in: "http://0177.0.0.1", err: "dotted decimal"},
+		{in: "http://127.1", err: "dotted decimal"},
+		{in: "http://2130706433", err: "dotted decimal"},
+		{in: "http://0x7f000001", err: "dotted decimal"},
+		{in: "http://app.example.0x10", err: "dotted decimal"},
+		{in: "http://app.example.123", err: "dotted decimal"},
+		{in: "https://*.0x7f.0.0.1", err: "dotted decimal"},
 		{in: "https://bücher.example", err: "xn--"},
 		{in: "https://*", err: "wildcard"},
 		{in: "https://*example.com", err: "wildcard"},

@@ -10,7 +10,9 @@ import (
 
 // envCORSOrigins lists the origins whose pages may call the API from a
 // browser, comma-separated: exact origins ("https://shop.example.com") or
-// one-label wildcards ("https://*.example.com"). Unset or empty, the
+// patterns ("https://*.example.com": every subdomain of example.com, at
+// any depth, never example.com itself; refused on a public suffix such as
+// *.co.uk or *.github.io). Unset or empty, the
 // function answers no CORS headers and browsers keep other origins' pages
 // from reading its answers.
 const envCORSOrigins = "ORDERS_CORS_ORIGINS"
