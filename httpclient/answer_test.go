@@ -9,25 +9,14 @@ import (
 	"time"
 
 	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/httperror"
 	"github.com/funcify/funcify/retry"
 )
 
-// httpAnswer is the HTTP answer that funcify's error writer (package
-// httperror) gives err: the first error in err's chain, in errors.As order,
-// with HTTPStatus chooses the status, and its Header and PublicMessage are
-// used.
+// httpAnswer is the HTTP answer that funcify's error writer gives err.
 func httpAnswer(err error) (status int, header http.Header, message string) {
-	var c interface{ HTTPStatus() int }
-	if !errors.As(err, &c) {
-		return http.StatusInternalServerError, nil, "internal error"
-	}
-	if h, ok := c.(interface{ Header() http.Header }); ok {
-		header = h.Header()
-	}
-	if m, ok := c.(interface{ PublicMessage() string }); ok {
-		message = m.PublicMessage()
-	}
-	return c.HTTPStatus(), header, message
+	a := httperror.AnswerOf(err)
+	return a.Status, a.Header, a.Message
 }
 
 // refusedURL returns the URL of a port where nothing listens.

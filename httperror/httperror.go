@@ -189,6 +189,23 @@ func addHeaders(dst, src http.Header) http.Header {
 	return dst
 }
 
+// Answer is the HTTP answer an error calls for, as [Write] gives it.
+type Answer struct {
+	Status  int            // the status, 500 when no error in the chain chooses one
+	Message string         // the message the caller sees
+	Step    string         // the step an [*Error] in the chain names, or ""
+	Ctx     map[string]any // the ctx an [*Error] in the chain gives, or nil
+	Header  http.Header    // the headers the answer carries, or nil
+}
+
+// AnswerOf returns the answer err calls for, by the rules of [Write],
+// without writing it: for a Lambda authorizer, a CLI or a writer of one's
+// own.
+func AnswerOf(err error) Answer {
+	a := resolve(err)
+	return Answer{Status: a.status, Message: a.message, Step: a.step, Ctx: a.ctx, Header: a.header}
+}
+
 // Status returns the HTTP status err answers with: that of the first error
 // in its chain that chooses one (an [*Error] with a Status, or a
 // [StatusCarrier]), else 500.

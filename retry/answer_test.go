@@ -6,23 +6,14 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/funcify/funcify/httperror"
 )
 
-// answer is the HTTP answer that funcify's error writer (package httperror)
-// gives err: the first error in err's chain, in errors.As order, with
-// HTTPStatus chooses the status, and its Header and PublicMessage are used.
+// answer is the HTTP answer that funcify's error writer gives err.
 func answer(err error) (status int, header http.Header, message string) {
-	var c interface{ HTTPStatus() int }
-	if !errors.As(err, &c) {
-		return http.StatusInternalServerError, nil, "internal error"
-	}
-	if h, ok := c.(interface{ Header() http.Header }); ok {
-		header = h.Header()
-	}
-	if m, ok := c.(interface{ PublicMessage() string }); ok {
-		message = m.PublicMessage()
-	}
-	return c.HTTPStatus(), header, message
+	a := httperror.AnswerOf(err)
+	return a.Status, a.Header, a.Message
 }
 
 // notFound is an error that chooses its own answer.

@@ -7,6 +7,7 @@ import (
 	randv2 "math/rand/v2"
 	"time"
 
+	"github.com/funcify/funcify/internal/attempt"
 	"github.com/funcify/funcify/store"
 )
 
@@ -148,7 +149,7 @@ func (s *Source) put(ctx, dctx context.Context, l *heldLease, next *record, ttl 
 		// A throttled write did not take effect: another write of the
 		// key is under way (most likely another instance's void lease
 		// write). Back off before looking again, as after a conflict.
-		if throttled(err) && !pause(dctx, conflictWaitMax/2+randv2.N(conflictWaitMax/2)) {
+		if throttled(err) && !attempt.Pause(dctx, conflictWaitMax/2+randv2.N(conflictWaitMax/2)) {
 			break
 		}
 		v, ok := s.holds(dctx, l)

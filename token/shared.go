@@ -188,19 +188,3 @@ func sleep(ctx context.Context, d time.Duration, until time.Time) bool {
 		return false
 	}
 }
-
-// pause waits d, or until the end of ctx, and reports whether it waited d
-// whole; it does not wait at all when ctx's deadline is less than d away.
-func pause(ctx context.Context, d time.Duration) bool {
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}

@@ -63,3 +63,20 @@ func EndedByCaller(ctx context.Context, err error) bool {
 	}
 	return errors.Is(err, cerr) || errors.Is(err, context.Cause(ctx))
 }
+
+// Pause waits d, unless ctx ends first or its deadline is less than d
+// away, and reports whether it waited d whole: a wait between tries that
+// would outlast the caller is not begun.
+func Pause(ctx context.Context, d time.Duration) bool {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -94,3 +94,19 @@ func TestEnded(t *testing.T) {
 		})
 	}
 }
+
+func TestPause(t *testing.T) {
+	if !Pause(context.Background(), time.Millisecond) {
+		t.Error("a free wait was not waited")
+	}
+	short, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	if Pause(short, 2*time.Hour) {
+		t.Error("a wait past the deadline was waited")
+	}
+	ended, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if Pause(ended, time.Hour) {
+		t.Error("a wait on an ended ctx reported whole")
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/funcify/funcify/internal/attempt"
 	"github.com/funcify/funcify/store"
 )
 
@@ -373,7 +374,7 @@ func (s *Store) write(ctx context.Context, name string, version int64, env envel
 	// same, so a retry that comes after another writer's is void, as any
 	// late write.
 	for try, wait := 1, throttleWait; apiCode(err) == "TooManyUpdates"; try, wait = try+1, 2*wait {
-		if try == throttleTries || !pause(ctx, wait/2+rand.N(wait/2)) {
+		if try == throttleTries || !attempt.Pause(ctx, wait/2+rand.N(wait/2)) {
 			return s.throttled(ctx, name, env, try, err)
 		}
 		out, err = s.api.PutParameter(ctx, in)
@@ -471,20 +472,4 @@ func (s *Store) latest(ctx context.Context, name string) (int64, error) {
 		return 0, fmt.Errorf("ssmstore: GetParameter %s: no parameter in the answer", name)
 	}
 	return out.Parameter.Version, nil
-}
-
-// pause waits d, unless ctx ends first or its deadline is less than d
-// away, and reports whether it waited.
-func pause(ctx context.Context, d time.Duration) bool {
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
