@@ -55,7 +55,21 @@ func TestAnswers(t *testing.T) {
 			return giveUp(t, RetryAfter(2500*time.Millisecond, errTemp), 2*time.Second)
 		}, 503, "service unavailable", "3", ErrDeadline},
 		{"server asked 2 h, over the cap", func(t *testing.T) error { return giveUp(t, RetryAfter(2*time.Hour, errTemp), 0) },
-			503, "service unavailable", "7200", ErrRetryAfterTooLong},
+			503, "service unavailable", "60", ErrRetryAfterTooLong},
+		{"server asked 2 h, under a raised cap", func(t *testing.T) error {
+			return giveUp(t, RetryAfter(2*time.Hour, errTemp), 0, WithMaxTries(1), WithMaxRetryAfter(3*time.Hour))
+		}, 503, "service unavailable", "3600", errTemp},
+		{"server asked 90 s, over a lowered cap", func(t *testing.T) error {
+			return giveUp(t, RetryAfter(90*time.Second, errTemp), 0, WithMaxRetryAfter(30*time.Second))
+		}, 503, "service unavailable", "30", ErrRetryAfterTooLong},
+		{"a cap of 0, no Retry-After", func(t *testing.T) error {
+			return giveUp(t, RetryAfter(90*time.Second, errTemp), 0, WithMaxRetryAfter(0))
+		}, 503, "service unavailable", "", ErrRetryAfterTooLong},
+		{"RetryAfter of two days on its own", func(*testing.T) error { return RetryAfter(48*time.Hour, errTemp) },
+			503, "service unavailable", "3600", errTemp},
+		{"fn's own answer around a RetryAfter", func(t *testing.T) error {
+			return giveUp(t, fmt.Errorf("%w: %w", notFound{}, RetryAfter(2*time.Hour, errTemp)), 0)
+		}, 404, "not found", "", ErrRetryAfterTooLong},
 		{"tries ran out, server asked 1 s", func(t *testing.T) error { return giveUp(t, RetryAfter(time.Second, errTemp), 0) },
 			503, "service unavailable", "1", errTemp},
 		{"RetryAfter of 0", func(*testing.T) error { return RetryAfter(0, errTemp) }, 503, "service unavailable", "", errTemp},

@@ -58,7 +58,11 @@
 //   - an answer fn's error chooses itself (an HTTPStatus method), such as
 //     httpclient's 502 for a downstream's bad answer or breaker's 503;
 //   - an error made with [RetryAfter]: 503 "service unavailable" with a
-//     Retry-After header of its delay, rounded up to whole seconds;
+//     Retry-After header of its delay, rounded up to whole seconds and
+//     capped at [WithMaxRetryAfter] (a minute by default): a downstream's
+//     Retry-After that Do would not wait for (a day, year 9999) does not
+//     reach the caller either (a [RetryAfterError] returned without Do caps
+//     it at an hour);
 //   - [ErrDeadline] or [ErrRetryAfterTooLong]: 503 "service unavailable".
 //     Do gave up early, on a failure it took for a passing one, so the
 //     caller may try again later; 504 would say that a downstream did not

@@ -46,6 +46,11 @@ type Error struct {
 	// or during a wait. It is nil
 	// when fn's error was permanent or not retryable, or the tries ran out.
 	Reason error
+
+	// maxRetryAfter is the WithMaxRetryAfter cap of the Do that returned
+	// e, which bounds the Retry-After of e's answer; capped says Do set it.
+	maxRetryAfter time.Duration
+	capped        bool
 }
 
 // Error returns, for instance,
@@ -80,6 +85,74 @@ func (e *Error) Unwrap() []error {
 	}
 	return []error{e.Err, e.Reason}
 }
+
+// HTTPStatus returns 503 when the answer e calls for is that of a
+// [*RetryAfterError] in e's chain (fn asked for a delay), so that e gives
+// that answer with its Retry-After capped (see [Error.Header]); else 0,
+// which chooses nothing and leaves the answer to the errors in e's chain.
+func (e *Error) HTTPStatus() int {
+	if e.retryAfter() == nil {
+		return 0
+	}
+	return http.StatusServiceUnavailable
+}
+
+// PublicMessage returns "service unavailable" when [Error.HTTPStatus] is
+// 503, else "".
+func (e *Error) PublicMessage() string {
+	if e.retryAfter() == nil {
+		return ""
+	}
+	return "service unavailable"
+}
+
+// Header returns, when [Error.HTTPStatus] is 503, the Retry-After of the
+// delay fn asked for, capped at the [WithMaxRetryAfter] of the Do that
+// returned e ([DefaultMaxRetryAfter] unless set): a downstream that asks
+// for hours, or years, does not get funcify's callers to stay away longer
+// than Do itself would have waited. A cap of 0 gives no Retry-After.
+func (e *Error) Header() http.Header {
+	ra := e.retryAfter()
+	if ra == nil {
+		return nil
+	}
+	return (&RetryAfterError{Delay: min(ra.Delay, e.maxRetryAfter)}).Header()
+}
+
+// retryAfter returns the *RetryAfterError whose answer e calls for: the
+// first error of e's chain, in the order errors.As walks it, that chooses
+// an HTTP status (HTTPStatus from 400 to 599), if it is a
+// *RetryAfterError. It returns nil when e was not returned by Do.
+func (e *Error) retryAfter() *RetryAfterError {
+	if !e.capped {
+		return nil
+	}
+	stack := make([]error, 0, 4)
+	stack = append(stack, e.Reason, e.Err)
+	for n := 0; len(stack) > 0 && n < maxChain; n++ {
+		err := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if sc, ok := err.(interface{ HTTPStatus() int }); ok {
+			if s := sc.HTTPStatus(); s >= 400 && s <= 599 {
+				ra, _ := err.(*RetryAfterError)
+				return ra
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			stack = append(stack, u.Unwrap())
+		case interface{ Unwrap() []error }:
+			errs := u.Unwrap()
+			for i := len(errs) - 1; i >= 0; i-- {
+				stack = append(stack, errs[i])
+			}
+		}
+	}
+	return nil
+}
+
+// maxChain bounds the walk down an error's chain, against cycles.
+const maxChain = 64
 
 // Permanent marks err as not worth retrying: when fn returns it, or an
 // error wrapping it, Do stops at once. Its message is err's, and errors.Is
@@ -127,7 +200,11 @@ func RetryAfter(d time.Duration, err error) error {
 // It answers funcify's HTTP caller 503 "service unavailable" with a
 // Retry-After header of Delay in seconds, rounded up (none when Delay is not
 // positive), whatever Err would answer: the other side said when to come
-// back, and the caller is told so too.
+// back, and the caller is told so too. That header is capped: at the
+// [WithMaxRetryAfter] of the Do that returned it inside an [*Error] (a
+// minute by default), and at an hour in any case, so that a downstream's
+// hostile or broken Retry-After (a day, year 9999) does not reach the
+// caller as it is.
 type RetryAfterError struct {
 	Delay time.Duration
 	Err   error
@@ -139,14 +216,21 @@ func (e *RetryAfterError) HTTPStatus() int { return http.StatusServiceUnavailabl
 // PublicMessage returns "service unavailable".
 func (e *RetryAfterError) PublicMessage() string { return "service unavailable" }
 
-// Header returns Retry-After with Delay in seconds, rounded up, or nil when
-// Delay is not positive.
+// maxAnswerDelay is the longest Retry-After a RetryAfterError's answer
+// carries on its own, whatever Delay says.
+const maxAnswerDelay = time.Hour
+
+// Header returns Retry-After with Delay in seconds, rounded up and at most
+// 3600 (an hour), or nil when Delay is not positive. Returned by Do inside an
+// [*Error], the answer's Retry-After is capped lower, at Do's
+// [WithMaxRetryAfter] (see [Error.Header]).
 func (e *RetryAfterError) Header() http.Header {
 	if e.Delay <= 0 {
 		return nil
 	}
-	secs := e.Delay / time.Second
-	if e.Delay%time.Second != 0 {
+	d := min(e.Delay, maxAnswerDelay)
+	secs := d / time.Second
+	if d%time.Second != 0 {
 		secs++
 	}
 	return http.Header{"Retry-After": {strconv.FormatInt(int64(secs), 10)}}

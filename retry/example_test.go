@@ -173,9 +173,14 @@ func ExampleRetryAfterError() {
 		return 0, retry.RetryAfter(2*time.Hour, throttled) // the server asks for more than a minute
 	})
 	var ra *retry.RetryAfterError
-	if errors.As(err, &ra) {
-		// A handler that returns err answers its caller 503 with this header.
-		fmt.Println(errors.Is(err, retry.ErrRetryAfterTooLong), ra.HTTPStatus(), ra.Header().Get("Retry-After"))
+	var rerr *retry.Error
+	if errors.As(err, &ra) && errors.As(err, &rerr) {
+		fmt.Println(errors.Is(err, retry.ErrRetryAfterTooLong), ra.Delay)
+		// A handler that returns err answers its caller 503 with a
+		// Retry-After capped at the minute Do would have waited.
+		fmt.Println(rerr.HTTPStatus(), rerr.Header().Get("Retry-After"))
 	}
-	// Output: true 503 7200
+	// Output:
+	// true 2h0m0s
+	// 503 60
 }

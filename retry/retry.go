@@ -168,6 +168,7 @@ func Do[T any](ctx context.Context, fn func(ctx context.Context) (T, error), opt
 			remaining = deadline.Sub(now)
 		}
 		if stop := c.pause(ctx, attempt, err, hasDeadline, remaining, slowest); stop != nil {
+			stop.maxRetryAfter, stop.capped = c.maxRetryAfter, true
 			var zero T
 			return zero, stop
 		}
@@ -178,7 +179,7 @@ func Do[T any](ctx context.Context, fn func(ctx context.Context) (T, error), opt
 // and, if so, waits. It returns nil to try again, or else the *Error for Do
 // to return. remaining is the time left before ctx's deadline, if it has
 // one, and slowest the duration of the slowest try so far.
-func (c *config) pause(ctx context.Context, attempt int, err error, hasDeadline bool, remaining, slowest time.Duration) error {
+func (c *config) pause(ctx context.Context, attempt int, err error, hasDeadline bool, remaining, slowest time.Duration) *Error {
 	if p, ok := errors.AsType[*permanentError](err); ok {
 		if err == error(p) {
 			err = p.err
