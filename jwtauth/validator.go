@@ -223,6 +223,11 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Token, error) 
 		return nil, ErrUnknownKey
 	}
 	if err := fits(key, t.Algorithm); err != nil {
+		if errors.Is(err, ErrInvalidKey) {
+			// The source handed over a key no token can be checked
+			// with (too weak): its failure, not the caller's.
+			return nil, fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+		}
 		return nil, err
 	}
 	if err := v.algs[t.Algorithm].Verify(token[:second], sig, key); err != nil {

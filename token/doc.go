@@ -148,6 +148,12 @@
 // valid token back for longer. A failing Store is logged once and
 // bypassed, for 10 seconds at a time, in favour of memory and the grant.
 //
+// A handler that returns such an error answers its own caller (see package
+// httperror) 503 "service unavailable" when the provider is unavailable (a
+// 429 or 5xx, with its Retry-After capped at a minute; unreachable; its
+// circuit open, with the stand-down left), 502 "upstream error" for any
+// other refusal: never the provider's status or text.
+//
 // A caller without a valid token that gets one from its grant waits for
 // the store to take it at most [Config.StoreTimeout] for each store call,
 // and half the time left before its deadline for them all: the token is

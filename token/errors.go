@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -41,8 +42,10 @@ const bodyExcerpt = 512
 // RetrieveError is the identity provider's refusal of a token request: any
 // status but 200, with the error response fields of RFC 6749, section 5.2,
 // when the body has them. A circuit breaker counts a 5xx (DownstreamStatus);
-// a handler that returns it answers its own caller 502 "upstream error"
-// (HTTPStatus, PublicMessage), never the provider's status or text.
+// a handler that returns it answers its own caller 503 "service
+// unavailable" for a 429 or 5xx (with the provider's Retry-After, capped at
+// a minute) and 502 "upstream error" for any other refusal (HTTPStatus,
+// PublicMessage, Header), never the provider's status or text.
 type RetrieveError struct {
 	// StatusCode is the HTTP status of the response.
 	StatusCode int
@@ -82,15 +85,45 @@ func (e *RetrieveError) Error() string {
 // (breaker.DownstreamError) and a 4xx not.
 func (e *RetrieveError) DownstreamStatus() int { return e.StatusCode }
 
-// HTTPStatus returns 502, the status of funcify's answer to its own caller
-// when a handler returns the error (see package httperror): the provider's
-// status is not the caller's (a 401 for a wrong client secret would tell
-// the caller to authenticate again), and its text is not the caller's to
-// read.
-func (e *RetrieveError) HTTPStatus() int { return http.StatusBadGateway }
+// HTTPStatus returns the status of funcify's answer to its own caller when
+// a handler returns the error (see package httperror): 503 when the
+// provider is unavailable (a 429 or a 5xx, which match ErrUnavailable: the
+// caller may try again later), 502 for any other refusal. Never the
+// provider's own status: a 401 for a wrong client secret would tell the
+// caller to authenticate again. The provider's text is not the caller's to
+// read either.
+func (e *RetrieveError) HTTPStatus() int {
+	if unavailableStatus(e.StatusCode) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadGateway
+}
 
-// PublicMessage returns "upstream error", the message of that answer.
-func (e *RetrieveError) PublicMessage() string { return "upstream error" }
+// PublicMessage returns the message of that answer: "service unavailable"
+// or "upstream error".
+func (e *RetrieveError) PublicMessage() string {
+	if unavailableStatus(e.StatusCode) {
+		return "service unavailable"
+	}
+	return "upstream error"
+}
+
+// maxAnswerRetryAfter caps the Retry-After a provider's refusal passes on to
+// funcify's caller, as Config.MaxRetryAfter's default caps the Source's own
+// wait: a provider cannot tell every caller to stay away for a day.
+const maxAnswerRetryAfter = time.Minute
+
+// Header returns, for a provider that is unavailable and sent a
+// Retry-After, that delay in whole seconds rounded up and capped at a
+// minute; nil otherwise.
+func (e *RetrieveError) Header() http.Header {
+	if !unavailableStatus(e.StatusCode) || e.RetryAfter <= 0 {
+		return nil
+	}
+	d := min(e.RetryAfter, maxAnswerRetryAfter)
+	secs := (d + time.Second - 1) / time.Second
+	return http.Header{"Retry-After": {strconv.FormatInt(int64(secs), 10)}}
+}
 
 // Unwrap returns ErrUnavailable for a 429 or a 5xx, nil otherwise.
 func (e *RetrieveError) Unwrap() error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/funcify/funcify/breaker"
 	"github.com/funcify/funcify/httperror"
@@ -44,10 +45,11 @@ func TestProviderErrorsOpenBreaker(t *testing.T) {
 }
 
 // TestRetrieveErrorAnswer: a handler that returns a *RetrieveError answers
-// its own caller 502 "upstream error" (HTTPStatus and PublicMessage, read
-// by package httperror), never the provider's status or text: a provider's
-// 401 (a wrong client secret) is not the caller's. DownstreamStatus keeps
-// the provider's status for the breaker.
+// its own caller 503 "service unavailable" when the provider is unavailable
+// (429, 5xx) and 502 "upstream error" otherwise (HTTPStatus and
+// PublicMessage, read by package httperror), never the provider's status
+// or text: a provider's 401 (a wrong client secret) is not the caller's.
+// DownstreamStatus keeps the provider's status for the breaker.
 func TestRetrieveErrorAnswer(t *testing.T) {
 	type answerer interface {
 		HTTPStatus() int
@@ -59,11 +61,15 @@ func TestRetrieveErrorAnswer(t *testing.T) {
 		if !errors.As(err, &a) {
 			t.Fatalf("%d: *RetrieveError chooses no HTTP answer", status)
 		}
-		if got := a.HTTPStatus(); got != http.StatusBadGateway {
-			t.Errorf("%d: HTTPStatus() = %d, want 502", status, got)
+		wantStatus, wantMsg := http.StatusBadGateway, "upstream error"
+		if status == 429 || status >= 500 {
+			wantStatus, wantMsg = http.StatusServiceUnavailable, "service unavailable"
 		}
-		if got := a.PublicMessage(); got != "upstream error" {
-			t.Errorf("%d: PublicMessage() = %q, want %q", status, got, "upstream error")
+		if got := a.HTTPStatus(); got != wantStatus {
+			t.Errorf("%d: HTTPStatus() = %d, want %d", status, got, wantStatus)
+		}
+		if got := a.PublicMessage(); got != wantMsg {
+			t.Errorf("%d: PublicMessage() = %q, want %q", status, got, wantMsg)
 		}
 		var d breaker.DownstreamError
 		if !errors.As(err, &d) || d.DownstreamStatus() != status {
@@ -89,6 +95,28 @@ func TestUnavailableAnswer(t *testing.T) {
 		}
 		if !errors.Is(err, token.ErrUnavailable) {
 			t.Errorf("%v does not match ErrUnavailable", err)
+		}
+	}
+}
+
+// TestRetrieveErrorRetryAfterCapped: the provider's Retry-After reaches the
+// caller of an unavailable provider capped at a minute, and not at all for
+// another refusal.
+func TestRetrieveErrorRetryAfterCapped(t *testing.T) {
+	for _, tt := range []struct {
+		status int
+		after  time.Duration
+		want   string
+	}{
+		{503, 30 * time.Second, "30"},
+		{429, 1500 * time.Millisecond, "2"},
+		{503, 24 * time.Hour, "60"},
+		{503, 0, ""},
+		{400, 30 * time.Second, ""},
+	} {
+		a := httperror.AnswerOf(&token.RetrieveError{StatusCode: tt.status, RetryAfter: tt.after})
+		if got := a.Header.Get("Retry-After"); got != tt.want {
+			t.Errorf("%d after %v: Retry-After %q, want %q", tt.status, tt.after, got, tt.want)
 		}
 	}
 }

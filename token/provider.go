@@ -54,7 +54,9 @@ func (s *Source) fetch(ctx context.Context, limit time.Duration, end time.Time) 
 	})
 	if err != nil {
 		if errors.Is(err, breaker.ErrOpen) || errors.Is(err, breaker.ErrTrialLimit) {
-			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+			// The breaker's rejection first: its answer (503 with the
+			// stand-down left as Retry-After) is the caller's.
+			err = fmt.Errorf("%w: %w", err, ErrUnavailable)
 		}
 		if d := s.retryAfter(err); d > 0 {
 			s.mu.Lock()
