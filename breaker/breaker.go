@@ -192,6 +192,18 @@ type Breaker struct {
 	noCounter  bool         // the Store's Add is unsupported: count by compare-and-set
 	unsettled  []trialWrite // trials whose slot the Store may hold unbeknown to it
 	pending    []pending    // failures the Store does not hold yet
+
+	skewMu sync.Mutex // guards skew; taken only for an OpenedAt in the future
+	skew   futureOpen // the last circuit seen opened after this breaker's now
+}
+
+// futureOpen records a circuit whose OpenedAt, written by an instance whose
+// clock runs ahead, was in the future when this breaker first saw it, at
+// seen (unix nanoseconds): its stand-down is reckoned from seen.
+type futureOpen struct {
+	generation uint64
+	openedAt   int64
+	seen       int64
 }
 
 // pending counts failures that could not be written to the Store: the
@@ -378,8 +390,10 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 		return ticket{generation: generation}, nil
 	}
 	now := b.set.now()
-	if state == Open && now.Sub(time.Unix(0, openedAt)) < b.set.OpenFor {
-		return ticket{}, b.openError(openedAt, now)
+	if state == Open {
+		if opened := b.opened(generation, openedAt, now); now.Sub(opened) < b.set.OpenFor {
+			return ticket{}, b.openError(opened, now)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return ticket{}, err // a trial on a done context would tell nothing
@@ -398,7 +412,7 @@ func (b *Breaker) admit(ctx context.Context) (ticket, error) {
 			admitted = ticket{generation: c.Generation}
 			return false
 		case c.State == Open && !b.standDownOver(*c, now):
-			rejected = b.openError(c.OpenedAt, now)
+			rejected = b.openError(b.opened(c.Generation, c.OpenedAt, now), now)
 			return false
 		case c.State == Open:
 			c.State, c.Generation, c.Trials = HalfOpen, c.Generation+1, nil
@@ -892,13 +906,35 @@ func (b *Breaker) recheck(ctx context.Context, prev circuit, bud *budget) {
 }
 
 // openError returns the error that rejects a call at now, while the
-// circuit opened at openedAt (unix nanoseconds) stands down.
-func (b *Breaker) openError(openedAt int64, now time.Time) error {
-	return &OpenError{RetryAfter: time.Unix(0, openedAt).Add(b.set.OpenFor).Sub(now)}
+// circuit opened at opened stands down. Its RetryAfter is within
+// [0, OpenFor] whatever the clocks say.
+func (b *Breaker) openError(opened, now time.Time) error {
+	left := opened.Add(b.set.OpenFor).Sub(now)
+	return &OpenError{RetryAfter: min(max(left, 0), b.set.OpenFor)}
 }
 
+// standDownOver reports whether the open circuit c's stand-down is over at
+// now.
 func (b *Breaker) standDownOver(c circuit, now time.Time) bool {
-	return now.Sub(time.Unix(0, c.OpenedAt)) >= b.set.OpenFor
+	return now.Sub(b.opened(c.Generation, c.OpenedAt, now)) >= b.set.OpenFor
+}
+
+// opened returns when the circuit of generation gen, which says it opened
+// at openedAt (unix nanoseconds, another instance's clock maybe), opened
+// for this breaker's stand-down. An openedAt after now, written by an
+// instance whose clock runs ahead, counts as the moment this breaker first
+// saw it, so that the writer's skew does not lengthen the stand-down past
+// OpenFor on this breaker's clock.
+func (b *Breaker) opened(gen uint64, openedAt int64, now time.Time) time.Time {
+	if openedAt <= now.UnixNano() {
+		return time.Unix(0, openedAt)
+	}
+	b.skewMu.Lock()
+	defer b.skewMu.Unlock()
+	if b.skew.generation != gen || b.skew.openedAt != openedAt {
+		b.skew = futureOpen{generation: gen, openedAt: openedAt, seen: now.UnixNano()}
+	}
+	return time.Unix(0, b.skew.seen)
 }
 
 // updateKind says what an update is for.

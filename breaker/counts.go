@@ -42,9 +42,10 @@ type Counts struct {
 	// Shared reports whether the snapshot is wholly the circuit in the
 	// Store, read at most Staleness ago, and the Store's count of failures.
 	// It is false without a Store, while the breaker runs on process-local
-	// state after a Store failure, and when the count of failures could
-	// not be read: Failures then holds only those counted in the circuit
-	// itself.
+	// state after a Store failure, when this breaker's copy was not read
+	// (nor written) within Staleness, as when ctx ended before the read,
+	// and when the count of failures could not be read: Failures then
+	// holds only those counted in the circuit itself.
 	Shared bool
 }
 
@@ -60,7 +61,10 @@ func (b *Breaker) Counts(ctx context.Context) Counts {
 	now := b.set.now()
 	b.mu.Lock()
 	c := b.st.clone()
-	counts := Counts{State: c.State, Generation: c.Generation, Shared: !b.local && !b.degraded}
+	// Shared only for a copy read from (or written to) the Store within
+	// Staleness: a read cut short by ctx leaves an older copy, or none.
+	fresh := !b.readAt.IsZero() && now.Sub(b.readAt) < b.set.Staleness
+	counts := Counts{State: c.State, Generation: c.Generation, Shared: !b.local && !b.degraded && fresh}
 	for _, p := range b.pending {
 		counts.Pending += p.n
 	}
