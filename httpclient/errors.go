@@ -56,14 +56,38 @@ func (e *upstreamError) Unwrap() error { return e.err }
 // answerer is an error that chooses its HTTP answer (see package httperror).
 type answerer interface{ HTTPStatus() int }
 
-// inner returns the error of e's chain that chooses the answer, or nil.
+// inner returns the error of e's chain that chooses the answer, or nil:
+// the first, in the order errors.As walks the chain, whose HTTPStatus is a
+// client or server error (400 to 599), the only ones package httperror
+// honours. One with another status (0 for none known, a 3xx) chooses
+// nothing, and the walk goes on past it; the answer's message and headers
+// come from the error found.
 func (e *upstreamError) inner() answerer {
-	var a answerer
-	if errors.As(e.err, &a) {
-		return a
+	stack := make([]error, 0, 4)
+	stack = append(stack, e.err)
+	for n := 0; len(stack) > 0 && n < maxChain; n++ {
+		err := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if a, ok := err.(answerer); ok {
+			if s := a.HTTPStatus(); s >= 400 && s <= 599 {
+				return a
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			stack = append(stack, u.Unwrap())
+		case interface{ Unwrap() []error }:
+			errs := u.Unwrap()
+			for i := len(errs) - 1; i >= 0; i-- {
+				stack = append(stack, errs[i])
+			}
+		}
 	}
 	return nil
 }
+
+// maxChain bounds the walk down an error's chain, against cycles.
+const maxChain = 64
 
 // HTTPStatus returns the status of funcify's answer to its own caller.
 func (e *upstreamError) HTTPStatus() int {
