@@ -17,6 +17,11 @@ import (
 // for an upstream 404 says DownstreamStatus 404, which does not count, and
 // HTTPStatus 502, so that a handler returning it answers its own caller 502
 // rather than 404.
+//
+// It replaces the StatusError interface, whose HTTPStatus() >= 500 the
+// classifier counted: an error type that implemented StatusError for the
+// breaker implements DownstreamStatus now, and HTTPStatus only for the
+// answer its own callers get.
 type DownstreamError interface {
 	error
 	DownstreamStatus() int

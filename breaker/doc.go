@@ -45,6 +45,13 @@
 // DownstreamStatus, never from HTTPStatus, which chooses that answer: so
 // another breaker's ErrOpen is not a failure of this one's downstream.
 //
+// Upgrading: the classifier once read HTTPStatus (the StatusError
+// interface, HTTPStatus() >= 500 counted). An error type of your own that
+// implemented it for the breaker now implements DownstreamStatus() int
+// ([DownstreamError]) with the downstream's status, or its 5xx no longer
+// count; keep HTTPStatus only for the answer your own callers get (usually
+// 502 or 503, never the downstream's status as it is).
+//
 // # What a breaker knows
 //
 // [Breaker.State] and [Breaker.Counts] tell the circuit's state, its

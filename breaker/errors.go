@@ -52,7 +52,9 @@ type OpenError struct {
 	// RetryAfter is what is left of the stand-down, as this breaker knows
 	// it: after it, the next call is a trial. With a Store, it is reckoned
 	// from the circuit this breaker read, at most Staleness old, and this
-	// breaker's OpenFor.
+	// breaker's OpenFor. It is never more than OpenFor: a circuit opened,
+	// by the clock of the instance that opened it, after this breaker's
+	// now stands down from when this breaker first saw it.
 	RetryAfter time.Duration
 }
 

@@ -24,11 +24,18 @@
 //     says so itself.
 //   - A circuit that is open answers 503 "service unavailable", with
 //     Retry-After for what is left of its stand-down; retries given up at
-//     the deadline 503 too (see packages breaker and retry).
+//     the deadline 503 too (see packages breaker and retry), and so does a
+//     downstream's Retry-After, capped at retry's [retry.WithMaxRetryAfter].
 //   - Any other failure of a call, from [Transport.RoundTrip] (through
 //     http.Client's *url.Error) or the helpers (a refused connection, an
 //     answer cut short or not JSON): 504 "upstream timeout" when it ran out
-//     of time, else 502 "upstream error".
+//     of time, else 502 "upstream error". Inside a Lambda invocation a
+//     downstream that hangs usually ends otherwise: once a try has run out
+//     of AttemptTimeout, the next one seldom fits before the invocation's
+//     deadline, and retry gives up before it with [retry.ErrDeadline],
+//     which answers 503 "service unavailable". 504 is what a call gets
+//     when its last try itself ran out of time: a single try, or a
+//     deadline that left room for every try.
 //   - A request that could not be built (a malformed URL, a body that does
 //     not encode) is the handler's own error: 500.
 package httpclient
