@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+
+	"github.com/funcify/funcify/httperror"
 )
 
 // HTTPError is an answer other than 2xx to [GetJSON], [PostJSON] or
@@ -56,38 +58,14 @@ func (e *upstreamError) Unwrap() error { return e.err }
 // answerer is an error that chooses its HTTP answer (see package httperror).
 type answerer interface{ HTTPStatus() int }
 
-// inner returns the error of e's chain that chooses the answer, or nil:
-// the first, in the order errors.As walks the chain, whose HTTPStatus is a
-// client or server error (400 to 599), the only ones package httperror
-// honours. One with another status (0 for none known, a 3xx) chooses
-// nothing, and the walk goes on past it; the answer's message and headers
-// come from the error found.
+// inner returns the error of e's chain that decides the answer, by the
+// rules of package httperror (httperror.Decider), or nil: one whose status
+// is not a client or server error (0 for none known, a 3xx) chooses
+// nothing, and the answer's message and headers come from the error found.
 func (e *upstreamError) inner() answerer {
-	stack := make([]error, 0, 4)
-	stack = append(stack, e.err)
-	for n := 0; len(stack) > 0 && n < maxChain; n++ {
-		err := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if a, ok := err.(answerer); ok {
-			if s := a.HTTPStatus(); s >= 400 && s <= 599 {
-				return a
-			}
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			stack = append(stack, u.Unwrap())
-		case interface{ Unwrap() []error }:
-			errs := u.Unwrap()
-			for i := len(errs) - 1; i >= 0; i-- {
-				stack = append(stack, errs[i])
-			}
-		}
-	}
-	return nil
+	a, _ := httperror.Decider(e.err).(answerer)
+	return a
 }
-
-// maxChain bounds the walk down an error's chain, against cycles.
-const maxChain = 64
 
 // HTTPStatus returns the status of funcify's answer to its own caller.
 func (e *upstreamError) HTTPStatus() int {

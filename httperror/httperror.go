@@ -100,6 +100,7 @@ type answer struct {
 	ctx     map[string]any
 	header  http.Header // nil when none
 	carried bool        // an error in the chain chose the status
+	decider error       // the error that chose it, or nil
 }
 
 // maxChain bounds the walk down an error's chain, against cycles.
@@ -131,12 +132,12 @@ func resolve(err error) answer {
 			}
 			a.header = addHeaders(a.header, he.Header)
 			if he.Status >= 100 && he.Status <= 999 {
-				a.status, a.carried = he.Status, true
+				a.status, a.carried, a.decider = he.Status, true, he
 				break
 			}
 		} else if sc, ok := e.(StatusCarrier); ok {
 			if s := sc.HTTPStatus(); s >= 400 && s <= 599 {
-				a.status, a.carried = s, true
+				a.status, a.carried, a.decider = s, true, e
 				if a.message == "" {
 					if mc, ok := e.(MessageCarrier); ok {
 						a.message = mc.PublicMessage()
@@ -210,6 +211,13 @@ func AnswerOf(err error) Answer {
 // in its chain that chooses one (an [*Error] with a Status, or a
 // [StatusCarrier]), else 500.
 func Status(err error) int { return resolve(err).status }
+
+// Decider returns the error of err's chain that chooses the answer, by the
+// rules of [Write]: the first, in the order errors.As walks the chain, that
+// is an [*Error] with a Status or has an HTTPStatus from 400 to 599; nil
+// when none does. An error that wraps others and answers as one of them
+// (funcify's httpclient and retry errors) finds it with Decider.
+func Decider(err error) error { return resolve(err).decider }
 
 // HasStatus reports whether an error in err's chain chooses the status:
 // an [*Error] with a Status, or a [StatusCarrier].

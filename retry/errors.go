@@ -1,10 +1,13 @@
 package retry
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/funcify/funcify/httperror"
 )
 
 // ErrDeadline is the [Error.Reason] when Do gave up because the next wait
@@ -120,39 +123,15 @@ func (e *Error) Header() http.Header {
 }
 
 // retryAfter returns the *RetryAfterError whose answer e calls for: the
-// first error of e's chain, in the order errors.As walks it, that chooses
-// an HTTP status (HTTPStatus from 400 to 599), if it is a
-// *RetryAfterError. It returns nil when e was not returned by Do.
+// error of e's chain that decides its HTTP answer (httperror.Decider), if
+// it is a *RetryAfterError. It returns nil when e was not returned by Do.
 func (e *Error) retryAfter() *RetryAfterError {
 	if !e.capped {
 		return nil
 	}
-	stack := make([]error, 0, 4)
-	stack = append(stack, e.Reason, e.Err)
-	for n := 0; len(stack) > 0 && n < maxChain; n++ {
-		err := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if sc, ok := err.(interface{ HTTPStatus() int }); ok {
-			if s := sc.HTTPStatus(); s >= 400 && s <= 599 {
-				ra, _ := err.(*RetryAfterError)
-				return ra
-			}
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			stack = append(stack, u.Unwrap())
-		case interface{ Unwrap() []error }:
-			errs := u.Unwrap()
-			for i := len(errs) - 1; i >= 0; i-- {
-				stack = append(stack, errs[i])
-			}
-		}
-	}
-	return nil
+	ra, _ := httperror.Decider(errors.Join(e.Err, e.Reason)).(*RetryAfterError)
+	return ra
 }
-
-// maxChain bounds the walk down an error's chain, against cycles.
-const maxChain = 64
 
 // Permanent marks err as not worth retrying: when fn returns it, or an
 // error wrapping it, Do stops at once. Its message is err's, and errors.Is
