@@ -311,6 +311,25 @@ func (b *Breaker) State(ctx context.Context) State {
 	return b.st.State
 }
 
+// Err returns the error a call would be refused with now, without making
+// the call: an [*OpenError] (matching ErrOpen, with what is left of the
+// stand-down as RetryAfter) while the circuit is open; nil when a call
+// would be admitted or become a half-open trial (which a full set of
+// trials may still refuse). It reads the Store as [Breaker.State] does. A
+// caller that holds back work of its own while the circuit is open (a
+// lease, a queue) returns it, so that its HTTP caller learns when to come
+// back.
+func (b *Breaker) Err(ctx context.Context) error {
+	b.refresh(ctx)
+	now := b.set.now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.st.State != Open || b.standDownOver(b.st, now) {
+		return nil
+	}
+	return b.openError(b.opened(b.st.Generation, b.st.OpenedAt, now), now)
+}
+
 // ticket is what admission hands to the report of a call's outcome.
 type ticket struct {
 	generation uint64

@@ -166,3 +166,23 @@ func TestCyclicChainEnds(t *testing.T) {
 		t.Errorf("got %d", got)
 	}
 }
+
+func TestDecider(t *testing.T) {
+	c := &carrier{status: 401}
+	inner := &httperror.Error{Status: 404}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"plain", errors.New("x"), nil},
+		{"carrier", fmt.Errorf("w: %w", c), c},
+		{"out of range first", errors.Join(statusOnly(302), c), c},
+		{"Error without status over a carrier", &httperror.Error{Step: "s", Err: c}, c},
+		{"Error with status", fmt.Errorf("w: %w", inner), inner},
+	} {
+		if got := httperror.Decider(tt.err); got != tt.want {
+			t.Errorf("%s: Decider = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -29,8 +29,8 @@ func (e *errHeld) Error() string { return e.err.Error() }
 func (e *errHeld) Unwrap() error { return e.err }
 
 // heldBack returns an *errHeld when no token request may be sent at now: a
-// Retry-After has not passed (its error), or the breaker is open
-// (ErrUnavailable and breaker.ErrOpen); nil otherwise.
+// Retry-After has not passed (its error), or the breaker is open (its
+// *breaker.OpenError and ErrUnavailable); nil otherwise.
 func (s *Source) heldBack(ctx context.Context, now time.Time) error {
 	s.mu.Lock()
 	err, until := s.lastErr, s.retryAt
@@ -38,8 +38,10 @@ func (s *Source) heldBack(ctx context.Context, now time.Time) error {
 	if err != nil && now.Before(until) {
 		return &errHeld{err: err, until: until}
 	}
-	if s.cfg.Breaker.State(ctx) == breaker.Open {
-		return &errHeld{err: fmt.Errorf("%w: %w", ErrUnavailable, breaker.ErrOpen)}
+	if err := s.cfg.Breaker.Err(ctx); err != nil {
+		// The breaker's refusal first: its answer (503 with the
+		// stand-down left as Retry-After) is the caller's.
+		return &errHeld{err: fmt.Errorf("%w: %w", err, ErrUnavailable)}
 	}
 	return nil
 }
