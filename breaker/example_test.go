@@ -104,3 +104,18 @@ func ExampleOpenError() {
 	}
 	// Output: true 503 60
 }
+
+func ExampleBreaker_Err() {
+	b := breaker.New(breaker.Settings{Name: "billing", FailureThreshold: 1, OpenFor: time.Minute})
+	ctx := context.Background()
+	fmt.Println(b.Err(ctx))
+	breaker.Do(ctx, b, func(ctx context.Context) error { return unavailable{} })
+
+	// Before queueing work for billing, ask whether a call would go out.
+	if err := b.Err(ctx); err != nil {
+		fmt.Println(err, errors.Is(err, breaker.ErrOpen))
+	}
+	// Output:
+	// <nil>
+	// breaker: circuit open true
+}

@@ -85,3 +85,9 @@ func ExampleNewContext() {
 	fmt.Println(w.Code, w.Header().Get("Content-Type"), w.Body)
 	// Output: 404 application/problem+json {"type":"about:blank","title":"Not Found","status":404,"detail":"order not found","step":"handler","ctx":{}}
 }
+
+func ExampleDecider() {
+	err := fmt.Errorf("placing order: %w", &outOfStock{sku: "book-1"})
+	fmt.Println(httperror.Decider(err))
+	// Output: stock: book-1 is out of stock
+}
