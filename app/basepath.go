@@ -222,8 +222,25 @@ func addBasePath(h http.Header, prefix string) {
 		return
 	}
 	if l := loc[0]; len(l) > 0 && l[0] == '/' && (len(l) == 1 || l[1] != '/' && l[1] != '\\') {
-		loc[0] = prefix + l
+		if p := prefix + l; len(p) > 1 && p[1] != '/' && p[1] != '\\' {
+			loc[0] = p // never a scheme-relative Location, whatever the prefix
+		}
 	}
+}
+
+// plainSegments reports whether the escaped path prefix p is "/" followed
+// by segments that are, decoded, neither empty nor "." nor "..".
+func plainSegments(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for seg := range strings.SplitSeq(p[1:], "/") {
+		d, err := url.PathUnescape(seg)
+		if err != nil || d == "" || d == "." || d == ".." || strings.ContainsAny(d, "/\\") {
+			return false
+		}
+	}
+	return true
 }
 
 // basePathWriter adds the stripped base path to a redirect's Location
@@ -264,8 +281,12 @@ func (b *basePathOptions) strip(r *http.Request) (*url.URL, string, bool) {
 				if n == 0 {
 					return nil, "", true
 				}
-				end := segmentsEnd(esc, n)
-				return withEscapedPath(r.URL, esc[end:]), esc[:end], true
+				// A prefix with an empty, "." or ".." segment ("//evil.com")
+				// is no stage or mapping: it proves nothing, and put back
+				// in front of a redirect it would send the client away.
+				if end := segmentsEnd(esc, n); plainSegments(esc[:end]) {
+					return withEscapedPath(r.URL, esc[end:]), esc[:end], true
+				}
 			}
 		}
 	}

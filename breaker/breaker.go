@@ -942,17 +942,22 @@ func (b *Breaker) standDownOver(c circuit, now time.Time) bool {
 // at openedAt (unix nanoseconds, another instance's clock maybe), opened
 // for this breaker's stand-down. An openedAt after now, written by an
 // instance whose clock runs ahead, counts as the moment this breaker first
-// saw it, so that the writer's skew does not lengthen the stand-down past
-// OpenFor on this breaker's clock.
+// saw it, for the whole stand-down, so that the writer's skew does not
+// lengthen the stand-down past OpenFor on this breaker's clock.
 func (b *Breaker) opened(gen uint64, openedAt int64, now time.Time) time.Time {
+	b.skewMu.Lock()
+	defer b.skewMu.Unlock()
+	if b.skew.generation == gen && b.skew.openedAt == openedAt && b.skew.seen != 0 {
+		// Seen in the future before: the moment it was first seen holds
+		// for the whole stand-down, even once this clock has passed
+		// openedAt, so a skew shorter than OpenFor does not lengthen it
+		// either.
+		return time.Unix(0, b.skew.seen)
+	}
 	if openedAt <= now.UnixNano() {
 		return time.Unix(0, openedAt)
 	}
-	b.skewMu.Lock()
-	defer b.skewMu.Unlock()
-	if b.skew.generation != gen || b.skew.openedAt != openedAt {
-		b.skew = futureOpen{generation: gen, openedAt: openedAt, seen: now.UnixNano()}
-	}
+	b.skew = futureOpen{generation: gen, openedAt: openedAt, seen: now.UnixNano()}
 	return time.Unix(0, b.skew.seen)
 }
 

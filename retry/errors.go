@@ -54,6 +54,7 @@ type Error struct {
 	// e, which bounds the Retry-After of e's answer; capped says Do set it.
 	maxRetryAfter time.Duration
 	capped        bool
+	ra            *RetryAfterError // the error deciding e's answer, if it is one: settled by Do, once
 }
 
 // Error returns, for instance,
@@ -129,8 +130,15 @@ func (e *Error) retryAfter() *RetryAfterError {
 	if !e.capped {
 		return nil
 	}
-	ra, _ := httperror.Decider(errors.Join(e.Err, e.Reason)).(*RetryAfterError)
-	return ra
+	return e.ra
+}
+
+// settle records, when Do returns e, the error that decides e's answer:
+// once, so that answering errors nested in one another costs one walk each,
+// not one per question asked of every level.
+func (e *Error) settle(maxRetryAfter time.Duration) {
+	e.maxRetryAfter, e.capped = maxRetryAfter, true
+	e.ra, _ = httperror.Decider(errors.Join(e.Err, e.Reason)).(*RetryAfterError)
 }
 
 // Permanent marks err as not worth retrying: when fn returns it, or an

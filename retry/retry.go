@@ -168,7 +168,7 @@ func Do[T any](ctx context.Context, fn func(ctx context.Context) (T, error), opt
 			remaining = deadline.Sub(now)
 		}
 		if stop := c.pause(ctx, attempt, err, hasDeadline, remaining, slowest); stop != nil {
-			stop.maxRetryAfter, stop.capped = c.maxRetryAfter, true
+			stop.settle(c.maxRetryAfter)
 			var zero T
 			return zero, stop
 		}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/funcify/funcify/breaker"
+	"github.com/funcify/funcify/httperror"
 	"github.com/funcify/funcify/internal/attempt"
 )
 
@@ -22,11 +25,60 @@ const grantTimeout = 10 * time.Second
 // not passed, or the breaker is open.
 type errHeld struct {
 	err   error
-	until time.Time // when a request may be sent again, if known
+	until time.Time     // when a request may be sent again, if known
+	left  time.Duration // until less the moment it was held back, if known
 }
 
 func (e *errHeld) Error() string { return e.err.Error() }
 func (e *errHeld) Unwrap() error { return e.err }
+
+// retryAfterAnswer is the answer of the error e holds when it carries a
+// Retry-After (a provider's refusal); nil otherwise, and then e answers as
+// the error it holds.
+func (e *errHeld) retryAfterAnswer() interface{ HTTPStatus() int } {
+	if e.left <= 0 {
+		return nil
+	}
+	d, ok := httperror.Decider(e.err).(interface{ HTTPStatus() int })
+	if !ok {
+		return nil
+	}
+	if h, ok := d.(interface{ Header() http.Header }); !ok || h.Header().Get("Retry-After") == "" {
+		return nil
+	}
+	return d
+}
+
+// HTTPStatus returns the status of the held error's answer when it
+// carries a Retry-After, which [errHeld.Header] then tells from what is
+// left of the hold; 0 otherwise (see package httperror: the held error
+// answers).
+func (e *errHeld) HTTPStatus() int {
+	if d := e.retryAfterAnswer(); d != nil {
+		return d.HTTPStatus()
+	}
+	return 0
+}
+
+// PublicMessage returns the held error's message.
+func (e *errHeld) PublicMessage() string {
+	if m, ok := e.retryAfterAnswer().(interface{ PublicMessage() string }); ok {
+		return m.PublicMessage()
+	}
+	return ""
+}
+
+// Header returns Retry-After with what is left of the hold, in whole
+// seconds rounded up and capped as the provider's own (a minute): not the
+// delay the provider sent when the hold began.
+func (e *errHeld) Header() http.Header {
+	if e.retryAfterAnswer() == nil {
+		return nil
+	}
+	d := min(e.left, maxAnswerRetryAfter)
+	secs := (d + time.Second - 1) / time.Second
+	return http.Header{"Retry-After": {strconv.FormatInt(int64(secs), 10)}}
+}
 
 // heldBack returns an *errHeld when no token request may be sent at now: a
 // Retry-After has not passed (its error), or the breaker is open (its
@@ -36,7 +88,7 @@ func (s *Source) heldBack(ctx context.Context, now time.Time) error {
 	err, until := s.lastErr, s.retryAt
 	s.mu.Unlock()
 	if err != nil && now.Before(until) {
-		return &errHeld{err: err, until: until}
+		return &errHeld{err: err, until: until, left: until.Sub(now)}
 	}
 	if err := s.cfg.Breaker.Err(ctx); err != nil {
 		// The breaker's refusal first: its answer (503 with the
