@@ -69,8 +69,8 @@ func (e *upstreamError) inner() answerer {
 
 // HTTPStatus returns the status of funcify's answer to its own caller.
 func (e *upstreamError) HTTPStatus() int {
-	if a := e.inner(); a != nil {
-		return a.HTTPStatus()
+	if e.inner() != nil {
+		return httperror.AnswerOf(e.err).Status
 	}
 	if timeout(e.err) {
 		return http.StatusGatewayTimeout
@@ -80,11 +80,8 @@ func (e *upstreamError) HTTPStatus() int {
 
 // PublicMessage returns the message of that answer.
 func (e *upstreamError) PublicMessage() string {
-	if a := e.inner(); a != nil {
-		if m, ok := a.(interface{ PublicMessage() string }); ok {
-			return m.PublicMessage()
-		}
-		return http.StatusText(a.HTTPStatus())
+	if e.inner() != nil {
+		return httperror.AnswerOf(e.err).Message
 	}
 	if timeout(e.err) {
 		return "upstream timeout"
@@ -93,10 +90,10 @@ func (e *upstreamError) PublicMessage() string {
 }
 
 // Header returns the headers of that answer, such as an open circuit's
-// Retry-After.
+// Retry-After, those an httperror.Error in the chain sets included.
 func (e *upstreamError) Header() http.Header {
-	if h, ok := e.inner().(interface{ Header() http.Header }); ok {
-		return h.Header()
+	if e.inner() != nil {
+		return httperror.AnswerOf(e.err).Header
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funcify/funcify/httperror"
 	"github.com/funcify/funcify/retry"
 )
 
@@ -76,5 +77,16 @@ func TestInnerStatusBehindOutOfRange(t *testing.T) {
 	status, header, message := httpAnswer(err)
 	if status != http.StatusGone || message != "no longer here" || header.Get("X-Gone") != "yes" || header.Get("Location") != "" {
 		t.Errorf("answer %d %q %v, want 410 %q with X-Gone only (err %v)", status, message, header, "no longer here", err)
+	}
+}
+
+// TestInnerHTTPErrorHeaders: an httperror.Error in the chain (from a Base
+// of the user's own) answers with its headers too.
+func TestInnerHTTPErrorHeaders(t *testing.T) {
+	err := &upstreamError{err: fmt.Errorf("base: %w", &httperror.Error{Status: 503, Message: "maintenance",
+		Header: http.Header{"Retry-After": {"120"}}})}
+	a := httperror.AnswerOf(err)
+	if a.Status != 503 || a.Message != "maintenance" || a.Header.Get("Retry-After") != "120" {
+		t.Errorf("got %d %q %v, want 503 maintenance with Retry-After 120", a.Status, a.Message, a.Header)
 	}
 }
