@@ -281,49 +281,6 @@ func TestTooLargeRefusedUpFront(t *testing.T) {
 	}
 }
 
-// TestTokenTooLarge: a token source on a Standard-tier store, with a token
-// too large for it once sealed, serves its token from memory and gives its
-// refresh lease back, so that the next cold instance grants at once rather
-// than wait for the lease to end. The store is not taken for down: the log
-// says once, at Error, that the token does not fit, and nothing about a
-// failing store. (That a due refresh of such a token takes no lease needs
-// token's clock, which only token's own tests can set.)
-func TestTokenTooLarge(t *testing.T) {
-	ctx := context.Background()
-	srv := awsfake.New(t)
-	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"access_token":"%s","token_type":"Bearer","expires_in":3600}`, strings.Repeat("x", 3500))
-	}))
-	t.Cleanup(idp.Close)
-	var logs bytes.Buffer
-	cfg := token.Config{TokenURL: idp.URL, ClientID: "svc", Store: New(ssm.NewFromConfig(srv.Config()), "/funcify/test"),
-		EncryptionKey: []byte("0123456789abcdef0123456789abcdef"), LeaseWait: time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
-	src, err := token.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := src.Token(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := srv.Count(awsfake.PutParameter); n != 2 {
-		t.Errorf("%d PutParameter for a token too large, want 2 (one lease taken and given back)", n)
-	}
-	other, err := token.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := other.Token(ctx); err != nil {
-		t.Fatalf("the next cold instance: %v (the lease was kept)", err)
-	}
-	if n := strings.Count(logs.String(), "level=ERROR msg=\"token: the token does not fit the store"); n != 2 {
-		t.Errorf("logged %d times that the token does not fit, want once per Source:\n%s", n, logs.String())
-	}
-	if strings.Contains(logs.String(), "store failed") {
-		t.Errorf("a token too large was logged as a store failure:\n%s", logs.String())
-	}
-}
-
 // TestSealedTokenFitsStandard: the package doc offers this store for the
 // service token that package token shares: a sealed token of 2.2 KB (a JWT
 // with a few claims), which takes twice base64 if the store encodes its
