@@ -4,11 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/funcify/funcify/cors"
+	"github.com/funcify/funcify/event"
 	"github.com/funcify/funcify/httperror"
 	"github.com/funcify/funcify/logging"
 )
@@ -22,18 +21,13 @@ import (
 type App struct {
 	mux        *http.ServeMux
 	middleware []func(http.Handler) http.Handler
-	s3         map[string]S3Handler
+	routes     map[routeKey]eventHandler // non-HTTP routes; see route.go
 	opts       options
 
 	once    sync.Once           // builds handler and respond on first use
 	handler http.Handler        // the whole HTTP pipeline
 	respond *httperror.Settings // what error answers need, put in each request's context
 }
-
-// S3Handler handles the records of an S3 event notification, all from one
-// bucket, with their object keys already URL-decoded. Its result is encoded
-// as JSON and becomes the invocation's response.
-type S3Handler func(ctx context.Context, e events.S3Event) (any, error)
 
 // Guard decides whether an invocation may go on. A non-nil error stops it:
 // an HTTP caller gets the error's status (see [StatusOf]) in the error
@@ -59,11 +53,13 @@ type options struct {
 	guard   Guard
 	pip     PolicyInformation
 	parser  Parser
-	s3Key   func(bucket string) string
 	problem bool
 	base    basePathOptions // see basepath.go
 	cors    *cors.Policy
 
+	// routeKeys holds WithRouteKey's replacements of kinds' default route
+	// key functions (see route.go).
+	routeKeys     map[event.Kind]func(name string) string
 	defaultLogger bool // logger is the default one, on standard output
 }
 
@@ -94,13 +90,6 @@ func WithParser(p Parser) Option {
 	return func(o *options) { o.parser = p }
 }
 
-// WithS3RouteKey replaces the function that turns a bucket name into the key
-// of its S3 route. The default, [BucketPrefix], takes the name up to its
-// first '.'.
-func WithS3RouteKey(key func(bucket string) string) Option {
-	return func(o *options) { o.s3Key = key }
-}
-
 // WithProblemDetails makes error responses RFC 9457 problem details
 // (application/problem+json) instead of the default envelope.
 func WithProblemDetails() Option {
@@ -123,16 +112,9 @@ func WithCORS(p *cors.Policy) Option {
 	return func(o *options) { o.cors = p }
 }
 
-// BucketPrefix returns bucket up to its first '.', so that environment
-// specific buckets such as "invoices.uat.example.io" route to "invoices".
-func BucketPrefix(bucket string) string {
-	name, _, _ := strings.Cut(bucket, ".")
-	return name
-}
-
 // New returns an App with the given options.
 func New(opts ...Option) *App {
-	a := &App{mux: http.NewServeMux(), s3: make(map[string]S3Handler)}
+	a := &App{mux: http.NewServeMux(), routes: make(map[routeKey]eventHandler)}
 	for _, o := range opts {
 		o(&a.opts)
 	}
@@ -144,9 +126,6 @@ func New(opts ...Option) *App {
 		if _, ok := l.Handler().(*logging.Handler); !ok {
 			a.opts.logger = slog.New(logging.NewHandler(l.Handler()))
 		}
-	}
-	if a.opts.s3Key == nil {
-		a.opts.s3Key = BucketPrefix
 	}
 	return a
 }
@@ -172,18 +151,6 @@ func (a *App) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Reque
 // as the usual ones do (see [WriteError]).
 func (a *App) Use(mw ...func(http.Handler) http.Handler) {
 	a.middleware = append(a.middleware, mw...)
-}
-
-// HandleS3 registers h for S3 events whose bucket's route key is name.
-// It panics if name is empty or already registered.
-func (a *App) HandleS3(name string, h S3Handler) {
-	if name == "" || h == nil {
-		panic("app: HandleS3 needs a name and a handler")
-	}
-	if _, dup := a.s3[name]; dup {
-		panic("app: S3 route " + name + " registered twice")
-	}
-	a.s3[name] = h
 }
 
 // httpHandler returns the HTTP pipeline, building it on first use.

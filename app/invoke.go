@@ -2,14 +2,9 @@ package app
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
-	"runtime/debug"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -63,23 +58,7 @@ func (a *App) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if ev.Kind.IsHTTP() {
 		return a.invokeHTTP(ctx, ev, start)
 	}
-	ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
-	log.LogAttrs(ctx, slog.LevelInfo, "invocation start", slog.String("event", ev.Kind.String()))
-	var out []byte
-	switch ev.Kind {
-	case event.S3:
-		out, err = a.invokeS3(ctx, ev)
-	default:
-		err = &RouteError{Kind: ev.Kind.String()}
-	}
-	if err != nil {
-		log.LogAttrs(ctx, slog.LevelError, "invocation end", slog.String("event", ev.Kind.String()),
-			durationMS(start), slog.String("error", err.Error()))
-		return nil, err
-	}
-	log.LogAttrs(ctx, slog.LevelInfo, "invocation end", slog.String("event", ev.Kind.String()),
-		durationMS(start))
-	return out, nil
+	return a.invokeEvent(ctx, ev, start)
 }
 
 func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time) ([]byte, error) {
@@ -118,53 +97,6 @@ func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time) 
 			slog.Int("status", w.status), durationMS(start))
 	}
 	return out, nil
-}
-
-// invokeS3 routes an S3 event by its bucket's route key and encodes the
-// handler's result as JSON.
-func (a *App) invokeS3(ctx context.Context, ev *event.Event) (out []byte, err error) {
-	e := ev.Value.(*events.S3Event)
-	var buckets []string
-	for _, rec := range e.Records {
-		if b := rec.S3.Bucket.Name; !slices.Contains(buckets, b) {
-			buckets = append(buckets, b)
-		}
-	}
-	if len(buckets) != 1 {
-		return nil, &RouteError{Kind: "s3", Buckets: buckets}
-	}
-	key := a.opts.s3Key(buckets[0])
-	h, ok := a.s3[key]
-	if !ok {
-		return nil, &RouteError{Kind: "s3", Key: key}
-	}
-	// Hand the handler decoded keys: S3 sends them URL-encoded, '+' for
-	// space. The event is the invocation's own, so it is changed in place.
-	for i := range e.Records {
-		obj := &e.Records[i].S3.Object
-		k, err := url.QueryUnescape(obj.Key)
-		if err != nil {
-			return nil, &Error{Status: http.StatusBadRequest, Message: "malformed S3 object key", Step: "request", Err: err}
-		}
-		obj.Key, obj.URLDecodedKey = k, k
-	}
-	if g := a.opts.guard; g != nil {
-		if err := g(ctx); err != nil {
-			return nil, err
-		}
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			a.logger().LogAttrs(ctx, slog.LevelError, "panic",
-				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
-			out, err = nil, errors.New("app: internal error in the s3 handler")
-		}
-	}()
-	res, err := h(ctx, *e)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(res)
 }
 
 // durationMS is the log attribute for the time since start, in milliseconds.

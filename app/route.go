@@ -1,0 +1,169 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/funcify/funcify/event"
+	"github.com/funcify/funcify/trace"
+)
+
+// This file is the route table of the events that are not HTTP requests: a
+// route is (kind, key) -> handler. A kind takes part by filling its entry
+// in keyedKinds from an init function in a file of its own (route_s3.go),
+// with the function that finds an event's source name, and by offering a
+// typed HandleX function that wraps the user's handler into an
+// eventHandler. Invoke, the pipeline and the errors are shared.
+
+// eventHandler handles one routed non-HTTP event and returns the
+// invocation's response. The typed HandleX functions build it around the
+// user's handler: they take the kind's value out of ev, call the handler
+// and encode its result.
+type eventHandler func(ctx context.Context, ev *event.Event) ([]byte, error)
+
+// keyedKind describes how the events of one kind find their route.
+type keyedKind struct {
+	// source returns the name of the event's source that its route key is
+	// made from (an S3 event's bucket). An event that names more than one
+	// source fails with a *RouteError.
+	source func(ev *event.Event) (string, error)
+	// key maps the source's name to the route key by default (BucketPrefix
+	// for S3); nil keeps the name as it is. [WithRouteKey] replaces it.
+	key func(name string) string
+}
+
+// keyedKinds holds the kinds routed by key. Each kind's file fills its
+// entry in an init function; after init the map is only read.
+var keyedKinds = map[event.Kind]keyedKind{}
+
+// routeKey is the key of a route in the table.
+type routeKey struct {
+	kind event.Kind
+	key  string
+}
+
+// WithRouteKey replaces the function that turns the name of a non-HTTP
+// event's source into the key of its route, for events of kind k. The name
+// is the one k's routes are documented with: an S3 event's bucket (by
+// default mapped by [BucketPrefix]; [WithS3RouteKey] is WithRouteKey for
+// [event.S3]). Other kinds keep the name as their key unless their
+// documentation says otherwise. A nil key restores the default.
+//
+// Use it when one code base is deployed against sources named per
+// environment: the handlers are registered under the stable part of the
+// name, and key strips the rest. It runs on every invocation of kind k,
+// concurrently with itself; if it panics, the invocation fails like a
+// panicking handler.
+//
+// It panics, when the option is applied, if events of kind k are not
+// routed by key (HTTP kinds, or a kind the app does not route).
+func WithRouteKey(k event.Kind, key func(name string) string) Option {
+	return func(o *options) {
+		if _, ok := keyedKinds[k]; !ok {
+			panic("app: WithRouteKey: " + k.String() + " events are not routed by key")
+		}
+		if o.routeKeys == nil {
+			o.routeKeys = make(map[event.Kind]func(string) string)
+		}
+		o.routeKeys[k] = key
+	}
+}
+
+// handle registers h for events of kind k whose route key is key. Like
+// [http.ServeMux.Handle], it panics on a programmer's error at setup: a kind
+// not routed by key, an empty key, or a (kind, key) registered twice.
+func (a *App) handle(k event.Kind, key string, h eventHandler) {
+	if _, ok := keyedKinds[k]; !ok {
+		panic("app: " + k.String() + " events are not routed by key")
+	}
+	if key == "" || h == nil {
+		panic("app: a " + k.String() + " route needs a key and a handler")
+	}
+	rk := routeKey{k, key}
+	if _, dup := a.routes[rk]; dup {
+		panic("app: " + k.String() + " route " + strconv.Quote(key) + " registered twice")
+	}
+	if a.routes == nil {
+		a.routes = make(map[routeKey]eventHandler)
+	}
+	a.routes[rk] = h
+}
+
+// routeKeyOf returns the route key of ev, a keyed kind's event.
+func (a *App) routeKeyOf(kk keyedKind, ev *event.Event) (string, error) {
+	name, err := kk.source(ev)
+	if err != nil {
+		return "", err
+	}
+	key := kk.key
+	if f := a.opts.routeKeys[ev.Kind]; f != nil {
+		key = f
+	}
+	if key == nil {
+		return name, nil
+	}
+	return key(name), nil
+}
+
+// invokeEvent runs the pipeline of a non-HTTP event: trace and start line,
+// then (under recover) route, guard and handler, then the end line.
+//
+// The policy-information hook does not run: it learns who the caller is
+// from an HTTP request, and a non-HTTP event has no caller identity of its
+// own to learn from (the AWS service that sent it was allowed by the
+// function's resource policy or event source mapping). A check of the
+// event's source belongs in the guard, which finds the event with
+// [event.FromContext].
+func (a *App) invokeEvent(ctx context.Context, ev *event.Event, start time.Time) ([]byte, error) {
+	log := a.logger()
+	ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
+	kind := slog.String("event", ev.Kind.String())
+	log.LogAttrs(ctx, slog.LevelInfo, "invocation start", kind)
+	out, key, err := a.serveEvent(ctx, ev)
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "invocation end", kind, slog.String("route", key),
+			durationMS(start), slog.String("error", err.Error()))
+		return nil, err
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "invocation end", kind, slog.String("route", key), durationMS(start))
+	return out, nil
+}
+
+// serveEvent routes ev, runs the guard and the route's handler. A panic in
+// any of them (the route key function is the user's too) fails the
+// invocation with an error that names the kind and the step, never the
+// panic's value, which is logged with the stack.
+func (a *App) serveEvent(ctx context.Context, ev *event.Event) (out []byte, key string, err error) {
+	step := "route key"
+	defer func() {
+		if v := recover(); v != nil {
+			a.logger().LogAttrs(ctx, slog.LevelError, "panic", slog.String("step", step),
+				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			out, err = nil, errors.New("app: internal error in the "+ev.Kind.String()+" "+step)
+		}
+	}()
+	kk, ok := keyedKinds[ev.Kind]
+	if !ok {
+		return nil, "", &RouteError{Kind: ev.Kind.String()}
+	}
+	if key, err = a.routeKeyOf(kk, ev); err != nil {
+		return nil, key, err
+	}
+	h, ok := a.routes[routeKey{ev.Kind, key}]
+	if !ok {
+		return nil, key, &RouteError{Kind: ev.Kind.String(), Key: key}
+	}
+	if g := a.opts.guard; g != nil {
+		step = "guard"
+		if err := g(ctx); err != nil {
+			return nil, key, err
+		}
+	}
+	step = "handler"
+	out, err = h(ctx, ev)
+	return out, key, err
+}
