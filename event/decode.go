@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // Errors that [*Error] matches with errors.Is.
@@ -152,6 +153,9 @@ func versionString(v []byte) string {
 // options are the decoder's options: see the package documentation.
 var options = json.JoinOptions(
 	jsontext.AllowInvalidUTF8(true),
+	// Base64 text ([]byte fields: Kinesis data, SQS binary attributes)
+	// may hold line breaks, as encoding/json and so aws-lambda-go allow.
+	jsonv1.ParseBytesWithLooseRFC4648(true),
 )
 
 // decodeAs decodes payload into a new T.

@@ -92,6 +92,70 @@ func TestDecodeFixtures(t *testing.T) {
 				t.Errorf("got %d records, first key %q", len(r.Records), r.Records[0].S3.Object.Key)
 			}
 		}},
+		{"sqs.json", SQS, func(t *testing.T, v any) {
+			r := v.(*events.SQSEvent)
+			if len(r.Records) == 0 || r.Records[0].MessageId == "" || r.Records[0].EventSourceARN == "" {
+				t.Errorf("got %+v", r.Records)
+			}
+		}},
+		{"sqs-fifo.json", SQS, func(t *testing.T, v any) {
+			r := v.(*events.SQSEvent)
+			if a := r.Records[0].Attributes; a["MessageGroupId"] != "tenant-acme" || a["SequenceNumber"] == "" {
+				t.Errorf("got attributes %v", a)
+			}
+		}},
+		{"sqs-batch-10.json", SQS, func(t *testing.T, v any) {
+			if r := v.(*events.SQSEvent); len(r.Records) != 10 || len(r.Records[9].Body) < 1000 {
+				t.Errorf("got %d records", len(r.Records))
+			}
+		}},
+		{"sns-via-sqs.json", SQS, func(t *testing.T, v any) {
+			if r := v.(*events.SQSEvent); !strings.Contains(r.Records[0].Body, "Notification") {
+				t.Errorf("got body %q", r.Records[0].Body)
+			}
+		}},
+		{"s3-via-sqs.json", SQS, func(t *testing.T, v any) {
+			if r := v.(*events.SQSEvent); !strings.Contains(r.Records[0].Body, "aws:s3") {
+				t.Errorf("got body %q", r.Records[0].Body)
+			}
+		}},
+		{"sns.json", SNS, func(t *testing.T, v any) {
+			r := v.(*events.SNSEvent)
+			if m := r.Records[0].SNS; m.Message != "order 4711 shipped" || m.TopicArn != "arn:aws:sns:eu-west-1:210987654321:order-events" || m.Timestamp.IsZero() {
+				t.Errorf("got %+v", m)
+			}
+		}},
+		{"eventbridge.json", EventBridge, func(t *testing.T, v any) {
+			r := v.(*events.EventBridgeEvent)
+			if r.Source != "com.example.orders" || r.DetailType != "Order Shipped" || len(r.Detail) == 0 {
+				t.Errorf("got source %q detail-type %q detail %s", r.Source, r.DetailType, r.Detail)
+			}
+		}},
+		{"s3-eventbridge-object-created.json", EventBridge, func(t *testing.T, v any) {
+			if r := v.(*events.EventBridgeEvent); r.Source != "aws.s3" || r.DetailType != "Object Created" {
+				t.Errorf("got source %q detail-type %q", r.Source, r.DetailType)
+			}
+		}},
+		{"eventbridge-scheduled.json", Schedule, func(t *testing.T, v any) {
+			r := v.(*events.EventBridgeEvent)
+			if len(r.Resources) != 1 || r.Resources[0] != "arn:aws:events:eu-west-1:210987654321:rule/nightly-invoices" || r.Time.IsZero() {
+				t.Errorf("got resources %q time %v", r.Resources, r.Time)
+			}
+		}},
+		{"dynamodb-stream.json", DynamoDBStream, func(t *testing.T, v any) {
+			r := v.(*events.DynamoDBEvent).Records[0]
+			if r.EventName != "MODIFY" || r.Change.Keys["pk"].String() != "ORDER#4711" ||
+				r.Change.NewImage["status"].String() != "shipped" || r.Change.OldImage["status"].String() != "paid" ||
+				r.Change.SequenceNumber != "720000000000012345678" || r.Change.ApproximateCreationDateTime.IsZero() {
+				t.Errorf("got %+v", r)
+			}
+		}},
+		{"kinesis-stream.json", Kinesis, func(t *testing.T, v any) {
+			r := v.(*events.KinesisEvent).Records[0]
+			if string(r.Kinesis.Data) != `{"orderId":"4711","status":"shipped"}` || r.Kinesis.PartitionKey != "order-4711" {
+				t.Errorf("got data %q partition key %q", r.Kinesis.Data, r.Kinesis.PartitionKey)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -147,8 +211,10 @@ func awsSamples(t *testing.T) []string {
 
 func TestAWSSamples(t *testing.T) {
 	// The kind of every sample that is an event funcify knows; every other
-	// sample (responses, other sources, authorizer and WebSocket requests)
-	// is of no known kind, save the one sample that is truncated JSON.
+	// sample (responses, other sources, authorizer and WebSocket requests,
+	// the tumbling-window stream batches, CodeCommit's and SES's own
+	// records) is of no known kind, save the one sample that is truncated
+	// JSON.
 	known := map[string]Kind{
 		"alb-lambda-target-request-headers-only.json":       ALB,
 		"alb-lambda-target-request-multivalue-headers.json": ALB,
@@ -166,6 +232,30 @@ func TestAWSSamples(t *testing.T) {
 		"s3-lifecycle-event.json":                           S3,
 		"s3-replication-event.json":                         S3,
 		"s3-restore-event.json":                             S3,
+		"sqs-event.json":                                    SQS,
+		"sns-event.json":                                    SNS,
+		// CloudWatch alarm notifications sent to a topic.
+		"cloudwatch-alarm-sns-payload-multiple-metrics.json": SNS,
+		"cloudwatch-alarm-sns-payload-single-metric.json":    SNS,
+		"dynamodb-event.json":                                DynamoDBStream,
+		"kinesis-event.json":                                 Kinesis,
+		// Events of AWS services, as EventBridge delivers them.
+		"autoscaling-event-launch-successful.json":              EventBridge,
+		"autoscaling-event-launch-unsuccessful.json":            EventBridge,
+		"autoscaling-event-lifecycle-action.json":               EventBridge,
+		"autoscaling-event-terminate-action.json":               EventBridge,
+		"autoscaling-event-terminate-successful.json":           EventBridge,
+		"autoscaling-event-terminate-unsuccessful.json":         EventBridge,
+		"codebuild-phase-change.json":                           EventBridge,
+		"codebuild-state-change.json":                           EventBridge,
+		"codedeploy-deployment-event.json":                      EventBridge,
+		"codedeploy-instance-event.json":                        EventBridge,
+		"codepipeline-action-execution-stage-change-event.json": EventBridge,
+		"codepipeline-execution-stage-change-event.json":        EventBridge,
+		"codepipeline-execution-state-change-event.json":        EventBridge,
+		"ecr-image-push-event.json":                             EventBridge,
+		"ecr-image-scan-event.json":                             EventBridge,
+		"ecs-container-instance-state-change.json":              EventBridge,
 	}
 	malformed := map[string]bool{"dynamodb-event-malformed.2.json": true}
 	seen := 0
@@ -227,7 +317,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"string", `"hi"`, ErrUnknownKind, Unknown, false, "string"},
 		{"null", `null`, ErrUnknownKind, Unknown, false, "null"},
 		{"empty object", `{}`, ErrUnknownKind, Unknown, false, ""},
-		{"records of another source", `{"Records": [{"eventSource": "aws:sqs"}]}`, ErrUnknownKind, Unknown, false, "Records"},
+		{"records of another source", `{"Records": [{"eventSource": "aws:codecommit"}]}`, ErrUnknownKind, Unknown, false, "Records"},
 		{"records empty", `{"Records": []}`, ErrUnknownKind, Unknown, false, ""},
 	}
 	for _, tt := range tests {
@@ -262,6 +352,12 @@ func TestMinimalEvents(t *testing.T) {
 		`{"version": "2.0", "rawPath": "/health", "requestContext": {"http": {"method": "GET"}}}`: APIGatewayV2,
 		`{"httpMethod": "GET", "path": "/", "requestContext": {"elb": {}}}`:                       ALB,
 		`{"Records": [{"eventSource": "aws:s3"}]}`:                                                S3,
+		`{"Records": [{"eventSource": "aws:sqs"}]}`:                                               SQS,
+		`{"Records": [{"EventSource": "aws:sns"}]}`:                                               SNS,
+		`{"Records": [{"eventSource": "aws:dynamodb"}]}`:                                          DynamoDBStream,
+		`{"Records": [{"eventSource": "aws:kinesis"}]}`:                                           Kinesis,
+		`{"source": "com.example", "detail-type": "Thing Done", "detail": {}}`:                    EventBridge,
+		`{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}`:                Schedule,
 	} {
 		if ev, err := Decode([]byte(payload)); err != nil || ev.Kind != want {
 			t.Errorf("%s: got %v, %v; want %v", payload, ev, err, want)
@@ -294,7 +390,8 @@ func TestKindString(t *testing.T) {
 	if got := Kind(200).String(); got != "kind(200)" {
 		t.Errorf("got %q", got)
 	}
-	for k, want := range map[Kind]bool{APIGatewayV1: true, APIGatewayV2: true, FunctionURL: true, ALB: true, S3: false, Unknown: false} {
+	for k, want := range map[Kind]bool{APIGatewayV1: true, APIGatewayV2: true, FunctionURL: true, ALB: true, S3: false, Unknown: false,
+		SQS: false, SNS: false, EventBridge: false, Schedule: false, DynamoDBStream: false, Kinesis: false} {
 		if got := k.IsHTTP(); got != want {
 			t.Errorf("%v.IsHTTP() = %v, want %v", k, got, want)
 		}
@@ -302,10 +399,36 @@ func TestKindString(t *testing.T) {
 }
 
 func TestSniffAllocs(t *testing.T) {
-	for _, file := range []string{"apigateway-v1-proxy.json", "apigateway-v2-base64.json", "function-url.json", "alb-multi.json", "s3-encoded-keys.json"} {
+	for _, file := range []string{"apigateway-v1-proxy.json", "apigateway-v2-base64.json", "function-url.json", "alb-multi.json", "s3-encoded-keys.json",
+		"sqs-batch-10.json", "sns.json", "eventbridge.json", "eventbridge-scheduled.json", "dynamodb-stream.json", "kinesis-stream.json"} {
 		payload := readFixture(t, file)
 		if n := testing.AllocsPerRun(100, func() { _, _ = Sniff(payload) }); n != 0 {
 			t.Errorf("%s: Sniff allocates %v times, want 0", file, n)
 		}
+	}
+}
+
+// TestBase64AsEncodingJSON: binary fields (Kinesis data, SQS binary message
+// attributes) decode as encoding/json decodes them, line breaks in the base64
+// text and empty strings included, so a record aws-lambda-go accepts is not
+// refused here.
+func TestBase64AsEncodingJSON(t *testing.T) {
+	for _, data := range []string{`"aGVsbG8="`, `"aGVs\nbG8="`, `"aGVs\r\nbG8="`, `""`, `null`} {
+		payload := `{"Records": [{"eventSource": "aws:kinesis", "eventID": "shardId-000000000000:1", "kinesis": {"data": ` + data + `, "sequenceNumber": "1"}}]}`
+		t.Run(data, func(t *testing.T) {
+			ev, err := Decode([]byte(payload))
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			checkAgainstEncodingJSON(t, ev)
+		})
+		payload = `{"Records": [{"eventSource": "aws:sqs", "messageId": "m1", "messageAttributes": {"a": {"dataType": "Binary", "binaryValue": ` + data + `}}}]}`
+		t.Run("sqs "+data, func(t *testing.T) {
+			ev, err := Decode([]byte(payload))
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			checkAgainstEncodingJSON(t, ev)
+		})
 	}
 }

@@ -28,8 +28,36 @@ const (
 	// ALB is an Application Load Balancer target group event, with single
 	// or multi-value headers: [events.ALBTargetGroupRequest].
 	ALB
-	// S3 is an S3 event notification: [events.S3Event].
+	// S3 is an S3 event notification: [events.S3Event]. S3 notifications
+	// that reach a function through an SQS queue are SQS events, and those
+	// sent through EventBridge are EventBridge events.
 	S3
+	// SQS is a batch of SQS messages: [events.SQSEvent]. Messages that an
+	// SNS topic or S3 delivered to the queue are SQS events too; their
+	// bodies hold the original notification.
+	SQS
+	// SNS is an SNS notification: [events.SNSEvent].
+	SNS
+	// EventBridge is an EventBridge (formerly CloudWatch Events) event, from
+	// an AWS service or an application's own bus, other than a scheduled
+	// rule's: [events.EventBridgeEvent]. S3 notifications sent through
+	// EventBridge (source "aws.s3") are EventBridge events.
+	EventBridge
+	// Schedule is the event of an EventBridge rule that runs on a schedule
+	// (source "aws.events", detail-type "Scheduled Event"), an
+	// [events.EventBridgeEvent] whose resources name the rule. It is a kind
+	// of its own so that a function can tell a timer from a bus event by
+	// kind alone, and route it by rule name. EventBridge Scheduler, the
+	// separate service, sends the payload its schedule was given instead,
+	// of whatever kind that is.
+	Schedule
+	// DynamoDBStream is a batch of DynamoDB Streams records:
+	// [events.DynamoDBEvent].
+	DynamoDBStream
+	// Kinesis is a batch of Kinesis Data Streams records:
+	// [events.KinesisEvent]. Each record's data is base64 in the payload
+	// and raw bytes once decoded.
+	Kinesis
 
 	numKinds
 )
@@ -69,6 +97,14 @@ func register(k Kind, s spec) {
 		panic("event: kind " + s.name + " registered twice")
 	}
 	specs[k] = s
+}
+
+// recordsFrom reports whether s is a batch of records from the event source
+// named, such as "aws:sqs": the source that the first record names. A
+// payload that also carries a member only HTTP events have is of no kind
+// rather than of two.
+func recordsFrom(s *signature, source string) bool {
+	return string(s.recordSource) == source && !s.has("httpMethod") && !s.has("requestContext")
 }
 
 // kindOf returns the kind whose matcher accepts sig, or Unknown.

@@ -25,6 +25,7 @@ type signature struct {
 	domainName   []byte // requestContext.domainName
 	recordSource []byte // Records[0].eventSource or Records[0].EventSource
 	source       []byte // top-level "source" (EventBridge)
+	detailType   []byte // top-level "detail-type" (EventBridge)
 }
 
 // signatures recycles signatures: kinds' matchers are called through function
@@ -40,7 +41,7 @@ func putSignature(sig *signature) {
 	clear(sig.reqCx.names[:sig.reqCx.n])
 	sig.top.n, sig.reqCx.n = 0, 0
 	sig.object = false
-	sig.version, sig.domainName, sig.recordSource, sig.source = nil, nil, nil, nil
+	sig.version, sig.domainName, sig.recordSource, sig.source, sig.detailType = nil, nil, nil, nil, nil
 	signatures.Put(sig)
 }
 
@@ -107,6 +108,8 @@ func scan(payload []byte, sig *signature) bool {
 			sig.version = s.stringValue()
 		case "source":
 			sig.source = s.stringValue()
+		case "detail-type":
+			sig.detailType = s.stringValue()
 		case "requestContext":
 			s.requestContext(sig)
 		case "Records":
