@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -141,5 +142,118 @@ func TestEventVersion(t *testing.T) {
 	ev, err := Decode([]byte(`{"version": "1.1", "httpMethod": "GET", "path": "/"}`))
 	if err != nil || ev.Version != "1.1" {
 		t.Errorf("got %+v, %v; want version 1.1", ev, err)
+	}
+}
+
+// TestPowertoolsSamples sniffs and decodes every event sample of Powertools
+// for AWS Lambda (Python) (testdata/powertools, see its README): each is of
+// the kind listed, decoded as encoding/json decodes it, or else of no known
+// kind; never of another kind.
+func TestPowertoolsSamples(t *testing.T) {
+	known := map[string]Kind{
+		"albEvent.json":                                     ALB,
+		"albEventPathTrailingSlash.json":                    ALB,
+		"albMultiValueHeadersEvent.json":                    ALB,
+		"albMultiValueQueryStringEvent.json":                ALB,
+		"apiGatewayProxyEvent.json":                         APIGatewayV1,
+		"apiGatewayProxyEventAnotherPath.json":              APIGatewayV1,
+		"apiGatewayProxyEventNoOrigin.json":                 APIGatewayV1,
+		"apiGatewayProxyEventPathTrailingSlash.json":        APIGatewayV1,
+		"apiGatewayProxyEventPrincipalId.json":              APIGatewayV1,
+		"apiGatewayProxyEvent_noVersionAuth.json":           APIGatewayV1,
+		"apiGatewayProxyOtherEvent.json":                    APIGatewayV1,
+		"apigatewayeSchemaMiddlwareInvalidEvent.json":       APIGatewayV1,
+		"apigatewayeSchemaMiddlwareValidEvent.json":         APIGatewayV1,
+		"apiGatewayProxyV2Event.json":                       APIGatewayV2,
+		"apiGatewayProxyV2EventPathTrailingSlash.json":      APIGatewayV2,
+		"apiGatewayProxyV2Event_GET.json":                   APIGatewayV2,
+		"apiGatewayProxyV2IamEvent.json":                    APIGatewayV2,
+		"apiGatewayProxyV2LambdaAuthorizerEvent.json":       APIGatewayV2,
+		"apiGatewayProxyV2OtherGetEvent.json":               APIGatewayV2,
+		"apiGatewayProxyV2SchemaMiddlwareInvalidEvent.json": APIGatewayV2,
+		"apiGatewayProxyV2SchemaMiddlwareValidEvent.json":   APIGatewayV2,
+		"lambdaFunctionUrlEvent.json":                       FunctionURL,
+		"lambdaFunctionUrlEventPathTrailingSlash.json":      FunctionURL,
+		"lambdaFunctionUrlEventWithHeaders.json":            FunctionURL,
+		"lambdaFunctionUrlIAMEvent.json":                    FunctionURL,
+		"s3Event.json":                                      S3,
+		"s3EventDecodedKey.json":                            S3,
+		"s3EventDeleteObject.json":                          S3,
+		"s3EventGlacier.json":                               S3,
+		// S3 notifications inside SQS messages, SNS messages delivered to
+		// SQS (standard and FIFO): SQS events.
+		"s3SqsEvent.json":         SQS,
+		"snsSqsEvent.json":        SQS,
+		"snsSqsFifoEvent.json":    SQS,
+		"sqsDlqTriggerEvent.json": SQS,
+		"sqsEvent.json":           SQS,
+		"snsEvent.json":           SNS,
+		// S3 notifications sent through EventBridge: EventBridge events.
+		"eventBridgeEvent.json":                                     EventBridge,
+		"s3EventBridgeNotificationObjectCreatedEvent.json":          EventBridge,
+		"s3EventBridgeNotificationObjectDeletedEvent.json":          EventBridge,
+		"s3EventBridgeNotificationObjectExpiredEvent.json":          EventBridge,
+		"s3EventBridgeNotificationObjectRestoreCompletedEvent.json": EventBridge,
+		"dynamoStreamEvent.json":                                    DynamoDBStream,
+		// A stream carrying CloudWatch Logs subscription data is still a
+		// Kinesis stream.
+		"kinesisStreamCloudWatchLogsEvent.json": Kinesis,
+		"kinesisStreamEvent.json":               Kinesis,
+		"kinesisStreamEventOneRecord.json":      Kinesis,
+	}
+	// Samples of a known kind that aws-lambda-go could not decode either:
+	// sqsEvent.json's binaryValue "base64Str" is not base64.
+	malformed := map[string]bool{"sqsEvent.json": true}
+
+	files, err := filepath.Glob(filepath.Join("testdata", "powertools", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 100 {
+		t.Errorf("found %d samples, want at least 100", len(files))
+	}
+	seen := 0
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			payload, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, ok := known[name]
+			if ok {
+				seen++
+			}
+			k, sniffErr := Sniff(payload)
+			if k != want {
+				t.Fatalf("Sniff: got %v, %v; want %v", k, sniffErr, want)
+			}
+			ev, err := Decode(payload)
+			switch {
+			case !ok:
+				if !errors.Is(sniffErr, ErrUnknownKind) || !errors.Is(err, ErrUnknownKind) {
+					t.Fatalf("got %v and %v, want ErrUnknownKind", sniffErr, err)
+				}
+			case malformed[name]:
+				if !errors.Is(err, ErrMalformed) {
+					t.Fatalf("Decode: got %v, want ErrMalformed", err)
+				}
+				v, _ := specs[want].decode([]byte("{}"))
+				if err := json.Unmarshal(payload, v); err == nil {
+					t.Fatalf("encoding/json decodes it: not a malformed sample")
+				}
+			default:
+				if err != nil {
+					t.Fatalf("Decode: %v", err)
+				}
+				if ev.Kind != want {
+					t.Fatalf("got kind %v, want %v", ev.Kind, want)
+				}
+				checkAgainstEncodingJSON(t, ev)
+			}
+		})
+	}
+	if seen != len(known) {
+		t.Errorf("found %d of the %d known samples", seen, len(known))
 	}
 }
