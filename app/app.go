@@ -73,13 +73,17 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithGuard sets a guard that runs on every invocation, after logging starts
-// and before the policy-information hook.
+// and before the policy-information hook: for an HTTP request after the
+// base path is stripped, for any other event once its route is found and
+// just before its handler.
 func WithGuard(g Guard) Option {
 	return func(o *options) { o.guard = g }
 }
 
 // WithPolicyInformation sets the policy-information hook, which runs on every
-// HTTP request after the guard and before the parser.
+// HTTP request after the guard and before the parser. It runs only there:
+// an event of another source (S3) has no caller identity to learn, so its
+// pipeline goes from the guard to the handler.
 func WithPolicyInformation(p PolicyInformation) Option {
 	return func(o *options) { o.pip = p }
 }

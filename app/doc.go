@@ -1,13 +1,14 @@
 // Package app is funcify's event pipeline: one Lambda function that answers
 // HTTP events from API Gateway REST APIs (payload 1.0), HTTP APIs (payload
 // 2.0), function URLs and Application Load Balancers with ordinary net/http
-// handlers, and routes S3 notifications by bucket.
+// handlers, and routes events of other sources (S3 notifications, by
+// bucket) through one keyed route table.
 //
 //	func main() {
 //		a := app.New()
 //		a.HandleFunc("GET /orders/{id}", getOrder)
 //		a.HandleFunc("POST /orders", createOrder)
-//		a.HandleS3("invoices", processInvoices)
+//		app.HandleS3(a, "invoices", processInvoices)
 //		a.Start()
 //	}
 //
@@ -57,10 +58,30 @@
 //     not text (by Content-Type, Content-Encoding or invalid UTF-8) is sent
 //     base64-encoded with isBase64Encoded. Status 200 unless set, and
 //     Content-Type application/json unless set.
-//   - An S3 event goes to the route [App.HandleS3] registered for its
-//     bucket's route key (by default [BucketPrefix]: the name up to its first
-//     '.'), with object keys URL-decoded. Records from more than one bucket,
-//     or a bucket with no route, fail the invocation with a [*RouteError].
+//   - Any other event goes through the route table: a route is (kind, key)
+//     -> handler, and each kind finds an event's key from its source's name
+//     (an S3 event's bucket, by default mapped by [BucketPrefix]: the name
+//     up to its first '.'); [WithRouteKey] replaces that mapping per kind
+//     ([WithS3RouteKey] for S3). An S3 event goes to the route [HandleS3]
+//     (or the method [App.HandleS3]) registered for its key, with object
+//     keys URL-decoded. An event whose key has no route, records from more
+//     than one bucket, or a kind the app routes no events of fail the
+//     invocation with a [*RouteError] naming the kind and the key; never a
+//     panic. Registering a (kind, key) twice panics at setup, as
+//     [http.ServeMux] does.
+//   - Every such event runs one pipeline: a start line and the trace span,
+//     then, under recover, the route key function, the guard
+//     ([WithGuard]) and the handler, then an end line with the route key
+//     and the error, if any. A panic in any of them fails the invocation
+//     with an error naming the kind and the step ("app: internal error in
+//     the s3 handler"), never the panic's value, which is logged with the
+//     stack. The policy-information hook does not run: it learns who the
+//     caller of an HTTP request is, and the AWS service that sends an S3
+//     event has no caller identity to learn (its right to invoke is the
+//     function's resource policy or event source mapping); a check on the
+//     event's source belongs in the guard, which finds the event with
+//     [event.FromContext]. The handler's result is the invocation's
+//     response; its error fails the invocation.
 //
 // The raw event is in the request's context ([event.FromContext]), and so is
 // the Lambda context (lambdacontext.FromContext).

@@ -58,13 +58,14 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // ErrNoRoute is matched by a [*RouteError]: no route takes the event.
 var ErrNoRoute = errors.New("app: no route")
 
-// RouteError fails an invocation that no route takes: an S3 event whose
-// bucket has no route or whose records come from more than one bucket, or an
-// event of a kind the app has no routes for. It matches [ErrNoRoute].
+// RouteError fails a non-HTTP invocation that no route takes: an event
+// whose route key has no route (an S3 event's bucket), an S3 event whose
+// records come from more than one bucket, or an event of a kind the app does
+// not route. It matches [ErrNoRoute].
 type RouteError struct {
-	// Kind is the event's kind, such as "s3".
+	// Kind is the name of the event's kind, such as "s3".
 	Kind string
-	// Key is the route key looked up, if any.
+	// Key is the route key looked up, if the event has one.
 	Key string
 	// Buckets lists the buckets of an S3 event whose records came from more
 	// than one.

@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/funcify/funcify/app"
+	"github.com/funcify/funcify/event"
 )
 
 // quiet keeps the examples' log lines out of their output.
@@ -106,6 +108,40 @@ func ExampleApp_HandleS3() {
 	// Output:
 	// {"processed":["my invoice, v2.pdf"]} <nil>
 	// app: no route: s3 route "receipts" is not registered true
+}
+
+func ExampleHandleS3() {
+	a := app.New(quiet)
+	app.HandleS3(a, "invoices", func(ctx context.Context, e events.S3Event) (any, error) {
+		return len(e.Records), nil
+	})
+	out, err := a.Invoke(context.Background(), []byte(`{"Records": [{"eventSource": "aws:s3",
+		"s3": {"bucket": {"name": "invoices.prod.example.io"}, "object": {"key": "a.pdf"}}}]}`))
+	fmt.Println(string(out), err)
+
+	// A bucket with no route fails the invocation with a *RouteError.
+	_, err = a.Invoke(context.Background(), []byte(`{"Records": [{"eventSource": "aws:s3",
+		"s3": {"bucket": {"name": "receipts.prod.example.io"}, "object": {"key": "r.pdf"}}}]}`))
+	var re *app.RouteError
+	fmt.Println(errors.As(err, &re), re.Kind, re.Key)
+	// Output:
+	// 1 <nil>
+	// true s3 receipts
+}
+
+func ExampleWithRouteKey() {
+	// Buckets are named "<env>-<name>": route on the name alone.
+	a := app.New(quiet, app.WithRouteKey(event.S3, func(bucket string) string {
+		_, name, _ := strings.Cut(bucket, "-")
+		return name
+	}))
+	app.HandleS3(a, "reports", func(ctx context.Context, e events.S3Event) (any, error) {
+		return e.Records[0].S3.Bucket.Name, nil
+	})
+	out, err := a.Invoke(context.Background(), []byte(`{"Records": [{"eventSource": "aws:s3",
+		"s3": {"bucket": {"name": "staging-reports"}, "object": {"key": "a"}}}]}`))
+	fmt.Println(string(out), err)
+	// Output: "staging-reports" <nil>
 }
 
 func ExampleApp_Main() {
