@@ -10,12 +10,15 @@ import (
 )
 
 // FuzzDecode checks that no payload panics Sniff or Decode, that both agree
-// on the kind, that every failure is a typed *Error, and that the scanner
-// never loses its way in a valid JSON object.
+// on the kind, that at most one kind's matcher accepts a payload, that every
+// failure is a typed *Error, and that the scanner never loses its way in a
+// valid JSON object.
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	unhandled, _ := filepath.Glob(filepath.Join("testdata", "unhandled", "*.json"))
-	files = append(files, unhandled...)
+	for _, dir := range []string{"unhandled", "powertools"} {
+		more, _ := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
+		files = append(files, more...)
+	}
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -23,10 +26,21 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	for _, s := range []string{"", "{}", "[]", `{"Records":[{"eventSource":"aws:s3"},1]}`, `{"a":"\"}"}`, `{"version":"2.0","requestContext":{"http":{}}}`} {
+	for _, s := range []string{"", "{}", "[]", `{"Records":[{"eventSource":"aws:s3"},1]}`, `{"a":"\"}"}`, `{"version":"2.0","requestContext":{"http":{}}}`,
+		`{"Records":[{"eventSource":"aws:sqs","body":"{\"Records\":[{\"eventSource\":\"aws:s3\"}]}"}]}`,
+		`{"Records":[{"EventSource":"aws:sns","Sns":{"Message":"m"}}]}`,
+		`{"Records":[{"eventSource":"aws:dynamodb","dynamodb":{"Keys":{"pk":{"S":"a"}}}}],"window":{}}`,
+		`{"Records":[{"eventSource":"aws:kinesis","kinesis":{"data":"aGk="}}]}`,
+		`{"source":"aws.s3","detail-type":"Object Created","detail":{}}`,
+		`{"source":"aws.events","detail-type":"Scheduled Event","detail":{},"resources":["arn:aws:events:eu-west-1:1:rule/r"]}`,
+		`{"source":"aws.cloudwatch","alarmData":{}}`,
+		`{"Records":[{"eventSource":"aws:sqs"}],"source":"a","detail-type":"b","detail":{},"httpMethod":"GET","path":"/","version":"2.0","requestContext":{"http":{}}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
+		if ks := matchingKinds(payload); len(ks) > 1 {
+			t.Fatalf("matched by %v: %q", ks, payload)
+		}
 		k, sniffErr := Sniff(payload)
 		ev, err := Decode(payload)
 		if err != nil {

@@ -33,9 +33,11 @@ func init() {
 }
 
 // isHTTPv2 reports whether s is an HTTP request in payload format 2.0, and
-// not an authorizer's request in that format.
+// not an authorizer's request in that format. Payload format 2.0 carries the
+// method in requestContext.http, never a top-level httpMethod: a payload
+// with one is left to the REST kinds, so that no payload is of two kinds.
 func isHTTPv2(s *signature) bool {
-	return string(s.version) == "2.0" && s.contextHas("http") && !isAuthorizer(s)
+	return string(s.version) == "2.0" && s.contextHas("http") && !isAuthorizer(s) && !s.has("httpMethod")
 }
 
 // isAuthorizer reports whether s is the request of a Lambda authorizer: a

@@ -23,7 +23,7 @@ func init() {
 // is not one, nor is any payload with Records or an HTTP event's members.
 func isEventBridge(s *signature) bool {
 	return len(s.source) > 0 && len(s.detailType) > 0 && s.has("detail") &&
-		!s.has("Records") && !s.has("httpMethod") && !s.has("requestContext")
+		!s.records && !s.has("httpMethod") && !s.context
 }
 
 // isSchedule reports whether the EventBridge event s is a scheduled rule's.

@@ -3,8 +3,10 @@ package event
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -255,5 +257,47 @@ func TestPowertoolsSamples(t *testing.T) {
 	}
 	if seen != len(known) {
 		t.Errorf("found %d of the %d known samples", seen, len(known))
+	}
+}
+
+// matchingKinds returns every kind whose matcher accepts payload's
+// signature: at most one, since matchers must be mutually exclusive.
+func matchingKinds(payload []byte) []Kind {
+	sig := getSignature()
+	defer putSignature(sig)
+	scan(payload, sig)
+	var ks []Kind
+	for k := Kind(1); k < numKinds; k++ {
+		if specs[k].match(sig) {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+// TestMatchersExclusive: a payload that mixes the members of several kinds
+// is of one kind at most, even when the members that tell kinds apart come
+// after more top-level keys than the signature keeps.
+func TestMatchersExclusive(t *testing.T) {
+	var filler strings.Builder
+	for i := range maxKeys + 2 {
+		fmt.Fprintf(&filler, `"k%d": 0, `, i)
+	}
+	mixes := []string{
+		`"Records": [{"eventSource": "aws:sqs"}], "source": "a", "detail-type": "b", "detail": {}`,
+		`"Records": [{"eventSource": "aws:sqs"}], "version": "2.0", "requestContext": {"http": {}}`,
+		`"Records": [{"eventSource": "aws:s3"}], "httpMethod": "GET", "path": "/"`,
+		`"version": "2.0", "requestContext": {"http": {}}, "source": "a", "detail-type": "b", "detail": {}`,
+		`"httpMethod": "GET", "path": "/", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}`,
+		`"httpMethod": "GET", "path": "/", "requestContext": {"elb": {}}, "Records": [{"eventSource": "aws:kinesis"}]`,
+		`"httpMethod": "GET", "path": "/", "version": "2.0", "requestContext": {"http": {}}`,
+		`"httpMethod": "GET", "path": "/", "version": "2.0", "requestContext": {"http": {}, "domainName": "a.lambda-url.eu-west-1.on.aws"}`,
+	}
+	for _, mix := range mixes {
+		for _, payload := range []string{"{" + mix + "}", "{" + filler.String() + mix + "}", `{"detail": {}, ` + filler.String() + mix + "}"} {
+			if ks := matchingKinds([]byte(payload)); len(ks) > 1 {
+				t.Errorf("%.80s...: matched by %v", payload[max(0, len(payload)-len(mix)-1):], ks)
+			}
+		}
 	}
 }

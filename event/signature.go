@@ -17,6 +17,10 @@ const maxKeys = 48
 // nothing.
 type signature struct {
 	object bool // the payload is a JSON object
+	// records and context say whether the top level has a Records or a
+	// requestContext member, even when top has no room left for its name:
+	// matchers rule kinds out by them.
+	records, context bool
 
 	top   keys // top-level member names
 	reqCx keys // member names of requestContext, when it is an object
@@ -40,7 +44,7 @@ func putSignature(sig *signature) {
 	clear(sig.top.names[:sig.top.n])
 	clear(sig.reqCx.names[:sig.reqCx.n])
 	sig.top.n, sig.reqCx.n = 0, 0
-	sig.object = false
+	sig.object, sig.records, sig.context = false, false, false
 	sig.version, sig.domainName, sig.recordSource, sig.source, sig.detailType = nil, nil, nil, nil, nil
 	signatures.Put(sig)
 }
@@ -111,8 +115,10 @@ func scan(payload []byte, sig *signature) bool {
 		case "detail-type":
 			sig.detailType = s.stringValue()
 		case "requestContext":
+			sig.context = true
 			s.requestContext(sig)
 		case "Records":
+			sig.records = true
 			s.records(sig)
 		default:
 			s.skip()
