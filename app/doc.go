@@ -61,7 +61,9 @@
 //   - Any other event goes through the route table: a route is (kind, key)
 //     -> handler, and each kind finds an event's key from its source's name
 //     (an S3 event's bucket, by default mapped by [BucketPrefix]: the name
-//     up to its first '.'); [WithRouteKey] replaces that mapping per kind
+//     up to its first '.'; an SQS queue's, SNS topic's, DynamoDB stream's
+//     table's, Kinesis stream's or schedule rule's name, read from its ARN,
+//     as it is); [WithRouteKey] replaces that mapping per kind
 //     ([WithS3RouteKey] for S3). An S3 event goes to the route [HandleS3]
 //     (or the method [App.HandleS3]) registered for its key, with object
 //     keys URL-decoded. An event whose key has no route, records from more

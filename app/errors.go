@@ -70,12 +70,18 @@ type RouteError struct {
 	// Buckets lists the buckets of an S3 event whose records came from more
 	// than one.
 	Buckets []string
+	// Sources lists the sources (queues, topics, tables, streams, rules)
+	// of an event whose records came from more than one, or whose source
+	// has no name where the kind expects one ("" in the list).
+	Sources []string
 }
 
 func (e *RouteError) Error() string {
 	switch {
 	case len(e.Buckets) > 1:
 		return "app: no route: " + e.Kind + " event has records from more than one bucket: " + strings.Join(e.Buckets, ", ")
+	case len(e.Sources) > 1:
+		return "app: no route: " + e.Kind + " event has records from more than one source: " + strings.Join(e.Sources, ", ")
 	case e.Key != "":
 		return "app: no route: " + e.Kind + " route " + strconv.Quote(e.Key) + " is not registered"
 	default:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -166,4 +167,23 @@ func (a *App) serveEvent(ctx context.Context, ev *event.Event) (out []byte, key 
 	step = "handler"
 	out, err = h(ctx, ev)
 	return out, key, err
+}
+
+// oneSource returns the name of the one source that the n records of a
+// batch come from: arn(i) is record i's source ARN, whose name arnName
+// reads for service and typ. Records of more than one source, or of one
+// whose ARN names none, fail with a *RouteError: the route key would
+// choose one record's source for the others'.
+func oneSource(k event.Kind, n int, arn func(i int) string, service, typ string) (string, error) {
+	var names []string
+	for i := range n {
+		name, _ := arnName(arn(i), service, typ)
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	if len(names) != 1 || names[0] == "" {
+		return "", &RouteError{Kind: k.String(), Sources: names}
+	}
+	return names[0], nil
 }
