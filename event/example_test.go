@@ -66,3 +66,37 @@ func ExampleFromContext() {
 	}
 	// Output: s3 true
 }
+
+func ExampleDecode_sqs() {
+	payload := []byte(`{"Records": [
+		{"messageId": "m1", "body": "{\"id\":\"42\",\"status\":\"paid\"}", "eventSource": "aws:sqs",
+		 "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:order-events"},
+		{"messageId": "m2", "body": "{\"id\":\"43\",\"status\":\"shipped\"}", "eventSource": "aws:sqs",
+		 "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:order-events"}
+	]}`)
+	ev, err := event.Decode(payload)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	batch, _ := event.As[events.SQSEvent](ev)
+	for _, m := range batch.Records {
+		fmt.Println(ev.Kind, m.MessageId, m.Body)
+	}
+	// Output:
+	// sqs m1 {"id":"42","status":"paid"}
+	// sqs m2 {"id":"43","status":"shipped"}
+}
+
+func ExampleSniff_eventBridge() {
+	for _, payload := range []string{
+		`{"source": "aws.s3", "detail-type": "Object Created", "detail": {"bucket": {"name": "invoices"}}}`,
+		`{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "resources": ["arn:aws:events:eu-west-1:123456789012:rule/nightly"]}`,
+	} {
+		kind, err := event.Sniff([]byte(payload))
+		fmt.Println(kind, err)
+	}
+	// Output:
+	// eventbridge <nil>
+	// schedule <nil>
+}
