@@ -35,10 +35,11 @@ func (a *App) logger() *slog.Logger {
 // implements aws-lambda-go's lambda.Handler and is safe for concurrent use.
 //
 // An HTTP event always gets an HTTP response, errors included, as an error
-// envelope. A payload that is not an event of a known kind, an event no
-// route takes and a failing non-HTTP handler fail the invocation with an
-// error (an [*event.Error], a [*RouteError] or the handler's error), which
-// Lambda records as a function error.
+// envelope. Valid JSON of no known kind goes to the direct-invoke route,
+// if [HandleInvoke] registered one. Any other payload that is not an event
+// of a known kind, an event no route takes and a failing non-HTTP handler
+// fail the invocation with an error (an [*event.Error], a [*RouteError] or
+// the handler's error), which Lambda records as a function error.
 func (a *App) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	start := time.Now()
 	// Load first: after the first invocation the flag is only read, so
@@ -49,6 +50,9 @@ func (a *App) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 
 	ev, err := event.Decode(payload)
 	if err != nil {
+		if out, ok, err := a.invokeUnknown(ctx, payload, err, start); ok {
+			return out, err // a direct invoke (see HandleInvoke)
+		}
 		ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
 		log.LogAttrs(ctx, slog.LevelError, "invocation rejected",
 			slog.Int("bytes", len(payload)), slog.String("error", err.Error()))

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/funcify/funcify/event"
@@ -35,6 +36,27 @@ type keyedKind struct {
 	// key maps the source's name to the route key by default (BucketPrefix
 	// for S3); nil keeps the name as it is. [WithRouteKey] replaces it.
 	key func(name string) string
+	// second, when set, returns the second part of a two-part route key
+	// (an EventBridge event's detail-type), matched as it is. Either part
+	// of such a route may be registered as "*", and an event goes to the
+	// most specific route: (key, second), (key, *), (*, second), (*, *).
+	second func(ev *event.Event) string
+}
+
+// wildcard is the route key part that matches any value, in kinds whose
+// keyedKind has a second part.
+const wildcard = "*"
+
+// joinKey returns the route table's key of a two-part route. NUL joins
+// the parts: neither an EventBridge source nor a detail-type has one, so
+// no two pairs share a key.
+func joinKey(first, second string) string { return first + "\x00" + second }
+
+// showKey returns a two-part route key as logs and a *RouteError show it:
+// the parts joined by '/' ("com.example.orders/Order Shipped").
+func showKey(key string) string {
+	first, second, _ := strings.Cut(key, "\x00")
+	return first + "/" + second
 }
 
 // keyedKinds holds the kinds routed by key. Each kind's file fills its
@@ -59,6 +81,10 @@ type routeKey struct {
 // name, and key strips the rest. It runs on every invocation of kind k,
 // concurrently with itself; if it panics, the invocation fails like a
 // panicking handler.
+//
+// For [event.EventBridge] the name is the event's source; key maps it,
+// and the detail-type is matched as it is, so routes registered with
+// source "*" match whatever key returns.
 //
 // It panics, when the option is applied, if events of kind k are not
 // routed by key (HTTP kinds, or a kind the app does not route).
@@ -86,6 +112,9 @@ func (a *App) handle(k event.Kind, key string, h eventHandler) {
 	}
 	rk := routeKey{k, key}
 	if _, dup := a.routes[rk]; dup {
+		if keyedKinds[k].second != nil {
+			key = showKey(key)
+		}
 		panic("app: " + k.String() + " route " + strconv.Quote(key) + " registered twice")
 	}
 	if a.routes == nil {
@@ -122,7 +151,7 @@ func (a *App) routeKeyOf(kk keyedKind, ev *event.Event) (string, error) {
 func (a *App) invokeEvent(ctx context.Context, ev *event.Event, start time.Time) ([]byte, error) {
 	log := a.logger()
 	ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
-	kind := slog.String("event", ev.Kind.String())
+	kind := slog.String("event", kindName(ev.Kind))
 	log.LogAttrs(ctx, slog.LevelInfo, "invocation start", kind)
 	out, key, err := a.serveEvent(ctx, ev)
 	if err != nil {
@@ -137,26 +166,20 @@ func (a *App) invokeEvent(ctx context.Context, ev *event.Event, start time.Time)
 // serveEvent routes ev, runs the guard and the route's handler. A panic in
 // any of them (the route key function is the user's too) fails the
 // invocation with an error that names the kind and the step, never the
-// panic's value, which is logged with the stack.
+// panic's value, which is logged with the stack. An event of the Unknown
+// kind is a direct invoke, routed to the one route [HandleInvoke] set.
 func (a *App) serveEvent(ctx context.Context, ev *event.Event) (out []byte, key string, err error) {
 	step := "route key"
 	defer func() {
 		if v := recover(); v != nil {
 			a.logger().LogAttrs(ctx, slog.LevelError, "panic", slog.String("step", step),
 				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
-			out, err = nil, errors.New("app: internal error in the "+ev.Kind.String()+" "+step)
+			out, err = nil, errors.New("app: internal error in the "+kindName(ev.Kind)+" "+step)
 		}
 	}()
-	kk, ok := keyedKinds[ev.Kind]
-	if !ok {
-		return nil, "", &RouteError{Kind: ev.Kind.String()}
-	}
-	if key, err = a.routeKeyOf(kk, ev); err != nil {
+	h, key, err := a.route(ev)
+	if err != nil {
 		return nil, key, err
-	}
-	h, ok := a.routes[routeKey{ev.Kind, key}]
-	if !ok {
-		return nil, key, &RouteError{Kind: ev.Kind.String(), Key: key}
 	}
 	if g := a.opts.guard; g != nil {
 		step = "guard"
@@ -167,6 +190,77 @@ func (a *App) serveEvent(ctx context.Context, ev *event.Event) (out []byte, key 
 	step = "handler"
 	out, err = h(ctx, ev)
 	return out, key, err
+}
+
+// route returns ev's route and the key it was found by.
+func (a *App) route(ev *event.Event) (h eventHandler, key string, err error) {
+	if ev.Kind == event.Unknown {
+		if h, ok := a.routes[invokeRoute]; ok {
+			return h, "", nil
+		}
+		return nil, "", &RouteError{Kind: kindName(ev.Kind)}
+	}
+	kk, ok := keyedKinds[ev.Kind]
+	if !ok {
+		return nil, "", &RouteError{Kind: ev.Kind.String()}
+	}
+	if key, err = a.routeKeyOf(kk, ev); err != nil {
+		return nil, key, err
+	}
+	if kk.second == nil {
+		h, ok = a.routes[routeKey{ev.Kind, key}]
+	} else {
+		h, key, ok = a.lookupTwoPart(ev.Kind, key, kk.second(ev))
+	}
+	if !ok {
+		return nil, key, &RouteError{Kind: ev.Kind.String(), Key: key}
+	}
+	return h, key, nil
+}
+
+// kindName names ev's kind in log lines and errors: a payload of no
+// known kind that reached the direct-invoke route is an "invoke".
+func kindName(k event.Kind) string {
+	if k == event.Unknown {
+		return "invoke"
+	}
+	return k.String()
+}
+
+// lookupTwoPart returns the most specific route of kind k for the
+// two-part key (first, second) and the key it matched, shown as in logs;
+// when none matches, the key shown is the event's own.
+func (a *App) lookupTwoPart(k event.Kind, first, second string) (eventHandler, string, bool) {
+	for _, rk := range [...]string{
+		joinKey(first, second), joinKey(first, wildcard),
+		joinKey(wildcard, second), joinKey(wildcard, wildcard),
+	} {
+		if h, ok := a.routes[routeKey{k, rk}]; ok {
+			return h, showKey(rk), true
+		}
+	}
+	return nil, showKey(joinKey(first, second)), false
+}
+
+// The direct-invoke route takes the payloads no kind claims: valid JSON
+// that [event.Decode] finds of no known kind. It is stored in the route
+// table under the Unknown kind and an empty key, so that it runs the same
+// pipeline as the keyed kinds. See [HandleInvoke].
+var invokeRoute = routeKey{kind: event.Unknown}
+
+// invokeUnknown runs the direct-invoke route for payload, which
+// event.Decode rejected with err, if err says the payload is valid JSON of
+// no known kind and the app has such a route. Otherwise ok is false and
+// the invocation fails with err, as without the route: an empty payload,
+// one that is not JSON, and a known kind's malformed event are never
+// direct invokes.
+func (a *App) invokeUnknown(ctx context.Context, payload []byte, err error, start time.Time) (out []byte, ok bool, _ error) {
+	if _, has := a.routes[invokeRoute]; !has || !errors.Is(err, event.ErrUnknownKind) {
+		return nil, false, nil
+	}
+	ev := &event.Event{Kind: event.Unknown, Payload: payload}
+	out, err = a.invokeEvent(event.NewContext(ctx, ev), ev, start)
+	return out, true, err
 }
 
 // oneSource returns the name of the one source that the n records of a
