@@ -1,0 +1,246 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"sync"
+
+	"github.com/funcify/funcify/event"
+)
+
+// This file runs the records of a batch (SQS, Kinesis, DynamoDB Streams)
+// one by one and answers with the records that failed, in the shape
+// Lambda's partial batch responses take:
+//
+//	{"batchItemFailures":[{"itemIdentifier":"<message id or sequence number>"}]}
+//
+// Lambda reads that answer only when the event source mapping lists
+// ReportBatchItemFailures in its FunctionResponseTypes. Without it, Lambda
+// ignores the answer: a successful invocation deletes (SQS) or checkpoints
+// past (streams) every record of the batch, the failed ones included.
+
+// ErrBatchFailed is matched by the error of an invocation in which every
+// record of the batch failed, when its route was registered
+// [WithFailBatch].
+var ErrBatchFailed = errors.New("app: every record of the batch failed")
+
+// BatchOption configures a batch route: [HandleSQS], [HandleSQSJSON],
+// [HandleKinesis], [HandleDynamoDBStream].
+type BatchOption func(*batchOptions)
+
+type batchOptions struct {
+	concurrency int  // records of a standard queue handled at once, >= 1
+	failBatch   bool // fail the invocation when every record failed
+}
+
+// WithConcurrency lets up to n records of a standard SQS queue's batch be
+// handled at once, each in a goroutine of its own; the default, and any
+// n < 1, is 1: one after the other. The handler must then be safe for
+// concurrent use. Results stay per record. It has no effect on FIFO queues
+// and streams, whose records are handled in order.
+func WithConcurrency(n int) BatchOption {
+	return func(o *batchOptions) { o.concurrency = max(n, 1) }
+}
+
+// WithFailBatch makes an invocation in which every record failed fail with
+// an error matching [ErrBatchFailed] instead of answering with every record
+// in batchItemFailures.
+//
+// It is off by default because the two answers make Lambda redeliver the
+// same records, but a failed invocation also counts as a function error in
+// the Errors metric and alarms, is retried as a whole batch, and for
+// streams splits the batch when BisectBatchOnFunctionError is on. Turn it
+// on when you want a fully failing batch to show as a function error, for
+// example to let the event source mapping's failure handling or an alarm
+// on Errors react to a downstream that is down.
+func WithFailBatch() BatchOption {
+	return func(o *batchOptions) { o.failBatch = true }
+}
+
+func newBatchOptions(opts []BatchOption) batchOptions {
+	o := batchOptions{concurrency: 1}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// batchOrder says how the records of a batch are handled.
+type batchOrder int
+
+const (
+	// orderAny: standard SQS. Every record is handled, up to the
+	// concurrency at once, and each failed record is reported.
+	orderAny batchOrder = iota
+	// orderFIFO: in order, stopping at the first failure, which is reported with
+	// every later record: a FIFO queue must not deliver a group's later
+	// messages before an earlier one, and Lambda redelivers what is
+	// reported.
+	orderFIFO
+	// orderStream: in order, stopping at the first failure, which alone is
+	// reported: Lambda rewinds the shard to the lowest reported sequence
+	// number and sends every later record again.
+	orderStream
+)
+
+// batch is one invocation's batch of n records.
+type batch struct {
+	a     *App
+	kind  event.Kind
+	order batchOrder
+	opts  batchOptions
+	n     int
+	// id returns record i's item identifier: a message id or a sequence
+	// number.
+	id func(i int) string
+	// run handles record i.
+	run func(ctx context.Context, i int) error
+}
+
+// serve handles the batch's records and returns the invocation's answer.
+//
+// A record without an item identifier fails the invocation before any
+// record runs: it could not be named in batchItemFailures, so Lambda could
+// not redeliver it alone, and answering without it would delete or skip it.
+// The failed invocation makes Lambda retry the whole batch instead.
+func (b *batch) serve(ctx context.Context) ([]byte, error) {
+	for i := range b.n {
+		if b.id(i) == "" {
+			return nil, errors.New("app: " + b.kind.String() + " record " + strconv.Itoa(i) +
+				" has no item identifier: the batch cannot report it failed")
+		}
+	}
+	var failed []int // indexes of the reported records, in order
+	all := false     // every record failed
+	if b.order == orderAny {
+		failed = b.each(ctx)
+		all = len(failed) == b.n
+	} else {
+		k := b.inOrder(ctx)
+		switch {
+		case k == b.n:
+		case b.order == orderFIFO:
+			for i := k; i < b.n; i++ {
+				failed = append(failed, i)
+			}
+		default:
+			failed = []int{k}
+		}
+		all = k == 0
+	}
+	if all && b.opts.failBatch && b.n > 0 {
+		return nil, fmt.Errorf("%w (%s, %d records)", ErrBatchFailed, b.kind, b.n)
+	}
+	out := make([]byte, 0, 32+len(failed)*64)
+	out = append(out, `{"batchItemFailures":[`...)
+	for j, i := range failed {
+		if j > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `{"itemIdentifier":`...)
+		out = appendString(out, b.id(i))
+		out = append(out, '}')
+	}
+	return append(out, "]}"...), nil
+}
+
+// inOrder handles the records one after the other until one fails or ctx
+// ends, and returns the index of the first record that failed or was not
+// started (n when every record succeeded).
+func (b *batch) inOrder(ctx context.Context) int {
+	for i := range b.n {
+		if ctx.Err() != nil {
+			b.notStarted(ctx, b.n-i)
+			return i
+		}
+		if !b.record(ctx, i) {
+			return i
+		}
+	}
+	return b.n
+}
+
+// each handles every record, up to the concurrency at once, and returns the
+// indexes of the records that failed or were not started because ctx ended.
+func (b *batch) each(ctx context.Context) []int {
+	ok := make([]bool, b.n)
+	started := b.n
+	if b.opts.concurrency <= 1 {
+		for i := range b.n {
+			if ctx.Err() != nil {
+				started = i
+				break
+			}
+			ok[i] = b.record(ctx, i)
+		}
+	} else {
+		sem := make(chan struct{}, b.opts.concurrency)
+		var wg sync.WaitGroup
+		for i := range b.n {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				started = i
+				break
+			}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				ok[i] = b.record(ctx, i)
+			}()
+		}
+		// A slot taken just before ctx ended is released by nobody else.
+		wg.Wait()
+	}
+	if started < b.n {
+		b.notStarted(ctx, b.n-started)
+	}
+	var failed []int
+	for i, good := range ok {
+		if !good {
+			failed = append(failed, i)
+		}
+	}
+	return failed
+}
+
+// record handles record i and reports whether it succeeded. An error or a
+// panic fails this record only; it is logged with the record's item
+// identifier, never its content (a panic's value and stack are logged as
+// serveEvent logs them).
+func (b *batch) record(ctx context.Context, i int) (ok bool) {
+	log := b.a.logger()
+	defer func() {
+		if v := recover(); v != nil {
+			log.LogAttrs(ctx, slog.LevelError, "record panic", slog.String("event", b.kind.String()),
+				slog.String("item", b.id(i)), slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			ok = false
+		}
+	}()
+	err := b.run(ctx, i)
+	if err == nil {
+		return true
+	}
+	level, msg := slog.LevelError, "record failed"
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		// The invocation ran out of time or was cancelled: not the
+		// record's fault, nor a downstream failure.
+		level, msg = slog.LevelWarn, "record not done: invocation context ended"
+	}
+	log.LogAttrs(ctx, level, msg, slog.String("event", b.kind.String()),
+		slog.String("item", b.id(i)), slog.String("error", err.Error()))
+	return false
+}
+
+// notStarted logs that n records were not started because ctx ended; they
+// are reported failed, so Lambda delivers them again.
+func (b *batch) notStarted(ctx context.Context, n int) {
+	b.a.logger().LogAttrs(ctx, slog.LevelWarn, "records not started: invocation context ended",
+		slog.String("event", b.kind.String()), slog.Int("records", n))
+}
