@@ -88,7 +88,7 @@ func unmarshalTyped(what string, data []byte, v any) error {
 			msg += ": field " + p
 		}
 		if sem.JSONKind != 0 && sem.GoType != nil {
-			msg += ": cannot use JSON " + sem.JSONKind.String() + " as Go " + sem.GoType.String()
+			msg += ": cannot use JSON " + jsonKindName(sem.JSONKind) + " as Go " + sem.GoType.String()
 		} else if sem.Err != nil {
 			msg += ": " + sem.Err.Error()
 		}
@@ -96,6 +96,25 @@ func unmarshalTyped(what string, data []byte, v any) error {
 		msg += ": " + err.Error()
 	}
 	return &typedDecodeError{msg: msg, err: err}
+}
+
+// jsonKindName names a JSON value's kind as the Go type names it.
+func jsonKindName(k jsontext.Kind) string {
+	switch k {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return k.String()
 }
 
 // typedDecodeError is unmarshalTyped's error.
