@@ -70,7 +70,9 @@ func newFuncifyEventBridge() lambda.Handler {
 	// Logging stays on at Info, into io.Discard, so its cost is counted.
 	a := app.New(app.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))))
 	app.HandleEventBridge(a, "com.example.billing", "Invoice Issued",
-		func(ctx context.Context, e events.EventBridgeEvent, inv invoice) error { return handleInvoice(ctx, inv) })
+		func(ctx context.Context, e events.EventBridgeEvent, inv invoice) error {
+			return handleInvoice(ctx, inv)
+		})
 	return a
 }
 
