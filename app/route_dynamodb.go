@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/funcify/funcify/event"
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -87,8 +85,8 @@ func UnmarshalImage[T any](img map[string]events.DynamoDBAttributeValue) (T, err
 	if err != nil {
 		return v, err
 	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return v, errors.New("app: DynamoDB image does not decode into " + reflect.TypeFor[T]().String() + ": " + err.Error())
+	if err := unmarshalTyped("DynamoDB image", b, &v); err != nil {
+		return v, err
 	}
 	return v, nil
 }

@@ -2,12 +2,10 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/funcify/funcify/event"
-	"github.com/go-json-experiment/json"
 )
 
 // The route key of an SQS event's queue, the name its eventSourceARN ends with. Records from more than one fail with a
@@ -75,8 +73,8 @@ func HandleSQSJSON[T any](a *App, queue string, h func(ctx context.Context, v T)
 	}
 	handleSQS(a, queue, func(ctx context.Context, m *events.SQSMessage) error {
 		var v T
-		if err := json.Unmarshal([]byte(m.Body), &v); err != nil {
-			return fmt.Errorf("app: sqs message body does not decode into %T: %w", v, err)
+		if err := unmarshalTyped("sqs message body", []byte(m.Body), &v); err != nil {
+			return err
 		}
 		return h(ctx, v)
 	}, opts)
