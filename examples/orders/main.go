@@ -15,6 +15,9 @@
 //	GET  /orders/{id}  the order, or 404
 //	GET  /session      {"visits": N}: the caller's visits, counted in a sealed cookie
 //	S3   invoices.*    {"processed": [<object keys>]}
+//	SQS  order-events  {"id": "1", "status": "shipped"} per message sets an
+//	                   order's status; failed messages in batchItemFailures
+//	EventBridge schedule orders.nightly: logs a summary of the orders
 //
 // With ORDERS_JWT_ISSUER, ORDERS_JWT_AUDIENCE and ORDERS_JWKS_URL set, the
 // orders routes need a bearer token: reading needs the activity
@@ -47,6 +50,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/funcify/funcify/app"
+	"github.com/funcify/funcify/logging"
 	"github.com/funcify/funcify/session"
 )
 
@@ -95,6 +99,7 @@ func newApp(s *store, opts ...app.Option) *app.App {
 		}
 		return map[string][]string{"processed": keys}, nil
 	})
+	handleEvents(a, s, logging.New(os.Stderr))
 	return a
 }
 
@@ -148,6 +153,9 @@ type order struct {
 	ID       string `json:"id"`
 	Item     string `json:"item"`
 	Quantity int    `json:"quantity"`
+	// Status is set by the order-events queue (see events.go); empty
+	// until the first update.
+	Status string `json:"status,omitempty"`
 }
 
 // newOrder is the body of POST /orders. Pointers tell a missing field from
@@ -196,6 +204,18 @@ func (s *store) get(id string) (order, bool) {
 		return order{}, false
 	}
 	return s.orders[i], true
+}
+
+// setStatus sets the status of the order id and reports whether there is
+// such an order.
+func (s *store) setStatus(id, status string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.byID[id]
+	if ok {
+		s.orders[i].Status = status
+	}
+	return ok
 }
 
 func (s *store) list() []order {
