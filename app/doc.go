@@ -1,14 +1,18 @@
 // Package app is funcify's event pipeline: one Lambda function that answers
 // HTTP events from API Gateway REST APIs (payload 1.0), HTTP APIs (payload
 // 2.0), function URLs and Application Load Balancers with ordinary net/http
-// handlers, and routes events of other sources (S3 notifications, by
-// bucket) through one keyed route table.
+// handlers, and routes events of other sources (S3, SQS, SNS, EventBridge
+// and its schedules, DynamoDB Streams, Kinesis, direct invokes) through one
+// keyed route table.
 //
 //	func main() {
 //		a := app.New()
 //		a.HandleFunc("GET /orders/{id}", getOrder)
 //		a.HandleFunc("POST /orders", createOrder)
 //		app.HandleS3(a, "invoices", processInvoices)
+//		app.HandleSQSJSON(a, "order-events", updateOrder) // per message
+//		app.HandleEventBridge(a, "billing", "InvoiceIssued", recordInvoice)
+//		app.HandleSchedule(a, "nightly-report", report)
 //		a.Start()
 //	}
 //
@@ -66,7 +70,11 @@
 //     as it is); [WithRouteKey] replaces that mapping per kind
 //     ([WithS3RouteKey] for S3). An S3 event goes to the route [HandleS3]
 //     (or the method [App.HandleS3]) registered for its key, with object
-//     keys URL-decoded. An event whose key has no route, records from more
+//     keys URL-decoded. An EventBridge event's key is its source and
+//     detail-type, "*" standing for either in a route ([HandleEventBridge]:
+//     the most specific route wins). A payload of no known kind goes to the
+//     route [HandleInvoke] registered, if any: a direct invoke with a JSON
+//     payload of your own. An event whose key has no route, records from more
 //     than one bucket, or a kind the app routes no events of fail the
 //     invocation with a [*RouteError] naming the kind and the key; never a
 //     panic. Registering a (kind, key) twice panics at setup, as
@@ -84,6 +92,15 @@
 //     event's source belongs in the guard, which finds the event with
 //     [event.FromContext]. The handler's result is the invocation's
 //     response; its error fails the invocation.
+//   - SQS, Kinesis and DynamoDB Streams batches ([HandleSQS],
+//     [HandleSQSJSON], [HandleKinesis], [HandleDynamoDBStream]) are handled
+//     record by record: an error or a panic fails that record only, and the
+//     answer lists the failed ones as {"batchItemFailures": [...]}, so that
+//     Lambda retries only them. THE EVENT SOURCE MAPPING MUST HAVE
+//     ReportBatchItemFailures IN ITS FunctionResponseTypes: without it
+//     Lambda ignores the answer and takes the whole batch as done. A FIFO
+//     queue's batch stops at the first failure and reports every message
+//     from it on; a stream's reports the first failed sequence number.
 //
 // The raw event is in the request's context ([event.FromContext]), and so is
 // the Lambda context (lambdacontext.FromContext).
@@ -107,7 +124,8 @@
 // middleware's writer.
 //
 // A payload that is not an event of a known kind fails the invocation with
-// an [*event.Error]; the next invocation is unaffected. That includes API
+// an [*event.Error] unless a [HandleInvoke] route takes it (valid JSON of no
+// known kind only); the next invocation is unaffected. That includes API
 // Gateway authorizer requests, WebSocket messages, Bedrock agent action
 // groups and VPC Lattice requests: they look like HTTP requests but expect
 // another answer than an HTTP response, so funcify does not answer them as
