@@ -33,6 +33,12 @@ func arnName(arn, service, typ string) (string, bool) {
 			return "", false
 		}
 	}
+	if typ == "rule" {
+		// An EventBridge rule on a custom bus is rule/<bus>/<name>.
+		if i := strings.LastIndexByte(res, '/'); i >= 0 {
+			res = res[i+1:]
+		}
+	}
 	if i := strings.IndexAny(res, "/:"); i >= 0 {
 		res = res[:i]
 	}

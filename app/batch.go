@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/funcify/funcify/event"
 )
@@ -114,13 +115,46 @@ func (b *batch) serve(ctx context.Context) ([]byte, error) {
 				" has no item identifier: the batch cannot report it failed")
 		}
 	}
+	rctx, cancel := recordContext(ctx)
+	defer cancel()
+	res := &results{ok: make([]bool, b.n), done: make([]bool, b.n)}
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		if b.order == orderAny {
+			b.each(rctx, res)
+		} else {
+			b.inOrder(rctx, res)
+		}
+	}()
+	select {
+	case <-finished:
+	case <-rctx.Done():
+		// Answer now, while Lambda still takes the answer: a record not
+		// done by now is reported, whether its handler has not started or
+		// has not returned (a handler that ignores ctx runs on, and its
+		// message may be delivered again meanwhile).
+	}
+	ok, done := res.close()
+	if n := countFalse(done); n > 0 {
+		b.a.logger().LogAttrs(ctx, slog.LevelWarn, "records not done: the invocation's time ran out",
+			slog.String("event", b.kind.String()), slog.Int("records", n))
+	}
+
 	var failed []int // indexes of the reported records, in order
 	all := false     // every record failed
 	if b.order == orderAny {
-		failed = b.each(ctx)
+		for i := range b.n {
+			if !ok[i] {
+				failed = append(failed, i)
+			}
+		}
 		all = len(failed) == b.n
 	} else {
-		k := b.inOrder(ctx)
+		k := 0
+		for k < b.n && ok[k] {
+			k++
+		}
 		switch {
 		case k == b.n:
 		case b.order == orderFIFO:
@@ -148,66 +182,110 @@ func (b *batch) serve(ctx context.Context) ([]byte, error) {
 	return append(out, "]}"...), nil
 }
 
-// inOrder handles the records one after the other until one fails or ctx
-// ends, and returns the index of the first record that failed or was not
-// started (n when every record succeeded).
-func (b *batch) inOrder(ctx context.Context) int {
-	for i := range b.n {
-		if ctx.Err() != nil {
-			b.notStarted(ctx, b.n-i)
-			return i
-		}
-		if !b.record(ctx, i) {
-			return i
-		}
+// answerReserve bounds the time a batch keeps, before its invocation's
+// deadline, to answer: records run under a context that ends that much
+// earlier, a tenth of the time left, at least 50 ms and at most 500 ms.
+const (
+	minAnswerReserve = 50 * time.Millisecond
+	maxAnswerReserve = 500 * time.Millisecond
+)
+
+// recordContext returns the context the records of a batch run under: ctx,
+// ending early enough before ctx's deadline for the batch to answer (see
+// answerReserve). aws-lambda-go gives an invocation's context the
+// function's own timeout as its deadline: an answer sent at that deadline
+// is lost, and Lambda retries the whole batch, the records already handled
+// included.
+func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
 	}
-	return b.n
+	reserve := min(max(time.Until(dl)/10, minAnswerReserve), maxAnswerReserve)
+	return context.WithDeadline(ctx, dl.Add(-reserve))
 }
 
-// each handles every record, up to the concurrency at once, and returns the
-// indexes of the records that failed or were not started because ctx ended.
-func (b *batch) each(ctx context.Context) []int {
-	ok := make([]bool, b.n)
-	started := b.n
+// results holds the outcome of each record of a batch. Handlers that have
+// not returned when the batch answers may still report afterwards: close
+// takes the outcomes then and later reports are dropped.
+type results struct {
+	mu     sync.Mutex // guards ok, done and closed
+	ok     []bool
+	done   []bool
+	closed bool
+}
+
+func (r *results) set(i int, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed {
+		r.ok[i], r.done[i] = ok, true
+	}
+}
+
+// close stops taking outcomes and returns them: ok[i] is true only for a
+// record that succeeded, done[i] for one whose handler returned.
+func (r *results) close() (ok, done []bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	return r.ok, r.done
+}
+
+func countFalse(v []bool) int {
+	n := 0
+	for _, b := range v {
+		if !b {
+			n++
+		}
+	}
+	return n
+}
+
+// inOrder handles the records one after the other until one fails or ctx
+// ends.
+func (b *batch) inOrder(ctx context.Context, res *results) {
+	for i := range b.n {
+		if ctx.Err() != nil {
+			return
+		}
+		ok := b.record(ctx, i)
+		res.set(i, ok)
+		if !ok {
+			return
+		}
+	}
+}
+
+// each handles every record, up to the concurrency at once, until ctx
+// ends.
+func (b *batch) each(ctx context.Context, res *results) {
 	if b.opts.concurrency <= 1 {
 		for i := range b.n {
 			if ctx.Err() != nil {
-				started = i
-				break
+				return
 			}
-			ok[i] = b.record(ctx, i)
+			res.set(i, b.record(ctx, i))
 		}
-	} else {
-		sem := make(chan struct{}, b.opts.concurrency)
-		var wg sync.WaitGroup
-		for i := range b.n {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-			}
-			if ctx.Err() != nil {
-				started = i
-				break
-			}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				ok[i] = b.record(ctx, i)
-			}()
+		return
+	}
+	sem := make(chan struct{}, b.opts.concurrency)
+	var wg sync.WaitGroup
+	for i := range b.n {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
 		}
-		// A slot taken just before ctx ended is released by nobody else.
-		wg.Wait()
-	}
-	if started < b.n {
-		b.notStarted(ctx, b.n-started)
-	}
-	var failed []int
-	for i, good := range ok {
-		if !good {
-			failed = append(failed, i)
+		if ctx.Err() != nil {
+			break
 		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			res.set(i, b.record(ctx, i))
+		}()
 	}
-	return failed
+	wg.Wait()
 }
 
 // record handles record i and reports whether it succeeded. An error or a
@@ -236,11 +314,4 @@ func (b *batch) record(ctx context.Context, i int) (ok bool) {
 	log.LogAttrs(ctx, level, msg, slog.String("event", b.kind.String()),
 		slog.String("item", b.id(i)), slog.String("error", err.Error()))
 	return false
-}
-
-// notStarted logs that n records were not started because ctx ended; they
-// are reported failed, so Lambda delivers them again.
-func (b *batch) notStarted(ctx context.Context, n int) {
-	b.a.logger().LogAttrs(ctx, slog.LevelWarn, "records not started: invocation context ended",
-		slog.String("event", b.kind.String()), slog.Int("records", n))
 }

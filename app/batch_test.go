@@ -183,8 +183,29 @@ func TestSQSFIFO(t *testing.T) {
 // TestSQSFIFOSample: the FIFO sample's queue is recognised as FIFO.
 func TestSQSFIFOSample(t *testing.T) {
 	a := quietApp(nil)
-	HandleSQS(a, "invoices.fifo", func(ctx context.Context, m events.SQSMessage) error { return errors.New("boom") })
-	checkIDs(t, failures(t, a, invokeCtx(), batchSample(t, "sqs-fifo.json")), "c0ffee00-1234-4abc-8def-0123456789ab")
+	const first = "c0ffee00-1234-4abc-8def-0123456789ab"
+	// The sample's message, then a second one after it: the first fails,
+	// and on a queue taken as FIFO the second is reported unhandled too.
+	var e events.SQSEvent
+	if err := json.Unmarshal(batchSample(t, "sqs-fifo.json"), &e); err != nil || len(e.Records) != 1 {
+		t.Fatalf("sample: %v, %d records", err, len(e.Records))
+	}
+	second := e.Records[0]
+	second.MessageId = "second"
+	e.Records = append(e.Records, second)
+	payload, _ := json.Marshal(e)
+	ran := 0
+	HandleSQS(a, "invoices.fifo", func(ctx context.Context, m events.SQSMessage) error {
+		ran++
+		if m.MessageId == first {
+			return errors.New("boom")
+		}
+		return nil
+	})
+	checkIDs(t, failures(t, a, invokeCtx(), payload), first, "second")
+	if ran != 1 {
+		t.Errorf("ran %d messages, want 1: the FIFO batch stops at its first failure", ran)
+	}
 }
 
 // TestSQSConcurrency: WithConcurrency(4) runs four messages at once, never

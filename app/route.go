@@ -41,6 +41,10 @@ type keyedKind struct {
 	// of such a route may be registered as "*", and an event goes to the
 	// most specific route: (key, second), (key, *), (*, second), (*, *).
 	second func(ev *event.Event) string
+	// prepare, if set, readies a routed event before the guard sees it
+	// (S3 decodes its object keys), so that the guard and the handler see
+	// the same event.
+	prepare func(ev *event.Event) error
 }
 
 // wildcard is the route key part that matches any value, in kinds whose
@@ -180,6 +184,11 @@ func (a *App) serveEvent(ctx context.Context, ev *event.Event) (out []byte, key 
 	h, key, err := a.route(ev)
 	if err != nil {
 		return nil, key, err
+	}
+	if prepare := keyedKinds[ev.Kind].prepare; prepare != nil {
+		if err := prepare(ev); err != nil {
+			return nil, key, err
+		}
 	}
 	if g := a.opts.guard; g != nil {
 		step = "guard"

@@ -79,8 +79,16 @@ func HandleDynamoDBStream(a *App, table string, h func(ctx context.Context, r ev
 // into T once with github.com/go-json-experiment/json, whose field names
 // match exactly unless a tag says otherwise; members T has no field for are
 // ignored. A nil image decodes as an empty object.
-func UnmarshalImage[T any](img map[string]events.DynamoDBAttributeValue) (T, error) {
-	var v T
+func UnmarshalImage[T any](img map[string]events.DynamoDBAttributeValue) (v T, err error) {
+	defer func() {
+		// A value built in code rather than decoded (the zero
+		// DynamoDBAttributeValue, say) makes aws-lambda-go's accessors
+		// panic: it is an attribute value of no known type.
+		if p := recover(); p != nil {
+			var zero T
+			v, err = zero, errors.New("app: DynamoDB image: attribute value of unknown type")
+		}
+	}()
 	b, err := appendItem(make([]byte, 0, 256), img)
 	if err != nil {
 		return v, err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -84,7 +85,7 @@ func unmarshalTyped(what string, data []byte, v any) error {
 		msg += " at byte " + strconv.FormatInt(syn.ByteOffset, 10) + ": " + syn.Err.Error()
 	case errors.As(err, &sem):
 		msg += " at byte " + strconv.FormatInt(sem.ByteOffset, 10)
-		if p := string(sem.JSONPointer); p != "" {
+		if p := fieldPath(string(sem.JSONPointer), reflect.TypeOf(v).Elem()); p != "" {
 			msg += ": field " + p
 		}
 		if sem.JSONKind != 0 && sem.GoType != nil {
@@ -125,3 +126,54 @@ type typedDecodeError struct {
 
 func (e *typedDecodeError) Error() string { return e.msg }
 func (e *typedDecodeError) Unwrap() error { return e.err }
+
+// fieldPath returns the JSON pointer p as far as it names struct fields of
+// t, with "*" for a map key or an array index: map keys are data (an
+// account, an e-mail address) that a log must not carry, and the error is
+// logged.
+func fieldPath(p string, t reflect.Type) string {
+	if p == "" {
+		return ""
+	}
+	var b strings.Builder
+	for tok := range strings.SplitSeq(p[1:], "/") {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		b.WriteByte('/')
+		switch t.Kind() {
+		case reflect.Struct:
+			name := strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+			f, ok := structField(t, name)
+			if !ok {
+				b.WriteByte('*')
+				return b.String()
+			}
+			b.WriteString(tok)
+			t = f.Type
+		case reflect.Map, reflect.Slice, reflect.Array:
+			b.WriteByte('*')
+			t = t.Elem()
+		default:
+			b.WriteByte('*')
+			return b.String()
+		}
+	}
+	return b.String()
+}
+
+// structField finds the field of struct t that the JSON member name takes:
+// by its json tag's name, else by its Go name.
+func structField(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == name || (tag == "" && f.Name == name) {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}

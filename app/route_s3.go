@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	keyedKinds[event.S3] = keyedKind{source: s3Bucket, key: BucketPrefix}
+	keyedKinds[event.S3] = keyedKind{source: s3Bucket, key: BucketPrefix, prepare: decodeS3Keys}
 }
 
 // S3Handler handles the records of an S3 event notification, all from one
@@ -34,23 +34,29 @@ func HandleS3(a *App, name string, h S3Handler) {
 		panic("app: HandleS3 needs a name and a handler")
 	}
 	a.handle(event.S3, name, func(ctx context.Context, ev *event.Event) ([]byte, error) {
-		e := ev.Value.(*events.S3Event)
-		// S3 sends keys URL-encoded, '+' for space. The event is the
-		// invocation's own, so it is changed in place.
-		for i := range e.Records {
-			obj := &e.Records[i].S3.Object
-			k, err := url.QueryUnescape(obj.Key)
-			if err != nil {
-				return nil, &Error{Status: http.StatusBadRequest, Message: "malformed S3 object key", Step: "request", Err: err}
-			}
-			obj.Key, obj.URLDecodedKey = k, k
-		}
+		e := ev.Value.(*events.S3Event) // keys decoded by decodeS3Keys
 		res, err := h(ctx, *e)
 		if err != nil {
 			return nil, err
 		}
 		return json.Marshal(res)
 	})
+}
+
+// decodeS3Keys decodes the object keys of a routed S3 event, before the
+// guard sees it: S3 sends keys URL-encoded, '+' for space. The event is the
+// invocation's own, so it is changed in place.
+func decodeS3Keys(ev *event.Event) error {
+	e := ev.Value.(*events.S3Event)
+	for i := range e.Records {
+		obj := &e.Records[i].S3.Object
+		k, err := url.QueryUnescape(obj.Key)
+		if err != nil {
+			return &Error{Status: http.StatusBadRequest, Message: "malformed S3 object key", Step: "request", Err: err}
+		}
+		obj.Key, obj.URLDecodedKey = k, k
+	}
+	return nil
 }
 
 // HandleS3 registers h for S3 events whose bucket's route key is name; it

@@ -38,7 +38,9 @@ func handleEvents(a *app.App, s *store, log *slog.Logger) {
 			return fmt.Errorf("orders: a status update needs a non-empty \"id\" and \"status\"")
 		}
 		if !s.setStatus(u.ID, u.Status) {
-			return fmt.Errorf("%w: %q", errUnknownOrder, u.ID)
+			// Not the id: what a handler returns is logged, and a
+			// message's content stays out of the logs.
+			return errUnknownOrder
 		}
 		return nil
 	}
