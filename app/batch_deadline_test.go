@@ -43,7 +43,9 @@ func TestBatchAnswersWithoutHandlersIgnoringCtx(t *testing.T) {
 		}, WithConcurrency(conc))
 		ctx, cancel := context.WithTimeout(invokeCtx(), 200*time.Millisecond)
 		answered := make(chan []string, 1)
-		go func() { answered <- failures(t, a, ctx, sqsPayload(t, queueARN, 4, func(int) string { return "x" }, nil)) }()
+		go func() {
+			answered <- failures(t, a, ctx, sqsPayload(t, queueARN, 4, func(int) string { return "x" }, nil))
+		}()
 		select {
 		case ids := <-answered:
 			if len(ids) != 4 {
