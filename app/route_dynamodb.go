@@ -47,8 +47,9 @@ func dynamodbSource(ev *event.Event) (string, error) {
 // delivered again rather than skipped.
 //
 // An error or a panic in h fails its record, logged with its sequence
-// number (never its images). When the invocation's ctx ends, the first
-// record not started is reported. A batch whose every record failed (the
+// number (never its images). The records run under a ctx that ends shortly
+// before the invocation's deadline (see [HandleSQS]); the first record not
+// done by then is reported. A batch whose every record failed (the
 // first one failed) answers as any other unless the route was registered
 // [WithFailBatch]. [WithConcurrency] has no effect. A record without a
 // sequence number fails the invocation, as Lambda could not rewind to it.

@@ -32,9 +32,13 @@ func sqsSource(ev *event.Event) (string, error) {
 // ones included.
 //
 // Each message is handled on its own: an error or a panic in h fails that
-// message only, and is logged with its message id (never its body). When
-// the invocation's ctx ends, the messages not yet started are reported
-// failed, so Lambda delivers them again; those done are not.
+// message only, and is logged with its message id (never its body; but
+// what h's error says is logged as it is). The messages run under a ctx
+// that ends shortly before the invocation's deadline (a tenth of the time
+// left, 50 ms to 500 ms), so that the answer reaches Lambda in time: then
+// every message not done, not started or still running, is reported
+// failed, so Lambda delivers it again; those done are not. A handler that
+// ignores ctx runs on while its message may be delivered again.
 //
 //   - A standard queue's messages are handled one after the other, or up to
 //     n at once [WithConcurrency](n); every failed message is reported.
