@@ -205,7 +205,7 @@ func unknownKind(payload []byte, sig *signature) *Error {
 		e.Detail = "payload is a JSON " + kindName(jsontext.Value(payload).Kind()) + ", not an object"
 		return e
 	}
-	names := sig.top.list()
+	names := sig.names.list()
 	const show = 8
 	if len(names) > show {
 		names = append(names[:show], "...")

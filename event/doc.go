@@ -4,7 +4,10 @@
 // cost of a small invocation, so funcify decodes each payload exactly once:
 // [Sniff] finds the kind of a payload in one cheap pass over its top-level
 // keys (no full decode, no allocation), then [Decode] unmarshals it into the
-// matching type from github.com/aws/aws-lambda-go/events.
+// matching type from github.com/aws/aws-lambda-go/events. Sniff reads names
+// and values as the decoder does, so a payload is of the kind it decodes as
+// however it is spelled: "aws:sq\u0073" is "aws:sqs", and a member counts
+// wherever it comes in its object.
 //
 //	ev, err := event.Decode(payload)
 //	if err != nil {

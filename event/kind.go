@@ -104,7 +104,7 @@ func register(k Kind, s spec) {
 // payload that also carries a member only HTTP events have is of no kind
 // rather than of two.
 func recordsFrom(s *signature, source string) bool {
-	return string(s.recordSource) == source && !s.has("httpMethod") && !s.context
+	return string(s.recordSource) == source && !s.has(keyHTTPMethod) && !s.context
 }
 
 // kindOf returns the kind whose matcher accepts sig, or Unknown.

@@ -9,7 +9,7 @@ func init() {
 		// An ALB target group event has httpMethod and path at the top
 		// level and names its target group in requestContext.elb.
 		match: func(s *signature) bool {
-			return s.has("httpMethod") && s.has("path") && s.contextHas("elb")
+			return s.has(keyHTTPMethod) && s.has(keyPath) && s.contextHas(ctxELB)
 		},
 		decode: decodeAs[events.ALBTargetGroupRequest],
 	})

@@ -15,8 +15,8 @@ func init() {
 		// requestContext, but hand-written test events often leave it out,
 		// so it is not required.
 		match: func(s *signature) bool {
-			return s.has("httpMethod") && s.has("path") &&
-				!s.contextHas("elb") && !isAuthorizer(s) && !s.contextHas("connectionId")
+			return s.has(keyHTTPMethod) && s.has(keyPath) &&
+				!s.contextHas(ctxELB) && !isAuthorizer(s) && !s.contextHas(ctxConnectionID)
 		},
 		decode: decodeAs[events.APIGatewayProxyRequest],
 	})
@@ -37,7 +37,7 @@ func init() {
 // method in requestContext.http, never a top-level httpMethod: a payload
 // with one is left to the REST kinds, so that no payload is of two kinds.
 func isHTTPv2(s *signature) bool {
-	return string(s.version) == "2.0" && s.contextHas("http") && !isAuthorizer(s) && !s.has("httpMethod")
+	return string(s.version) == "2.0" && s.contextHas(ctxHTTP) && !isAuthorizer(s) && !s.has(keyHTTPMethod)
 }
 
 // isAuthorizer reports whether s is the request of a Lambda authorizer: a
@@ -47,5 +47,5 @@ func isHTTPv2(s *signature) bool {
 // fields. Authorizers name the ARN of the method or route they guard, and
 // their "type"; HTTP events have neither at the top level.
 func isAuthorizer(s *signature) bool {
-	return s.has("methodArn") || s.has("routeArn") || s.has("type")
+	return s.has(keyMethodARN) || s.has(keyRouteARN) || s.has(keyType)
 }

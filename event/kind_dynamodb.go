@@ -19,5 +19,5 @@ func init() {
 // isTimeWindow reports whether s is a stream batch of a tumbling window
 // (events.DynamoDBTimeWindowEvent, events.KinesisTimeWindowEvent).
 func isTimeWindow(s *signature) bool {
-	return s.has("window") || s.has("state")
+	return s.has(keyWindow) || s.has(keyState)
 }

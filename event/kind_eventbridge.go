@@ -22,8 +22,8 @@ func init() {
 // CloudWatch alarm's Lambda action, which has a source but no detail-type,
 // is not one, nor is any payload with Records or an HTTP event's members.
 func isEventBridge(s *signature) bool {
-	return len(s.source) > 0 && len(s.detailType) > 0 && s.has("detail") &&
-		!s.records && !s.has("httpMethod") && !s.context
+	return len(s.source) > 0 && len(s.detailType) > 0 && s.has(keyDetail) &&
+		!s.records && !s.has(keyHTTPMethod) && !s.context
 }
 
 // isSchedule reports whether the EventBridge event s is a scheduled rule's.
