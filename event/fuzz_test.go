@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,8 +12,9 @@ import (
 
 // FuzzDecode checks that no payload panics Sniff or Decode, that both agree
 // on the kind, that at most one kind's matcher accepts a payload, that every
-// failure is a typed *Error, and that the scanner never loses its way in a
-// valid JSON object.
+// failure is a typed *Error, that the kind does not change with escapes or
+// member order, and that the scanner never loses its way in a valid JSON
+// object.
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
 	for _, dir := range []string{"unhandled", "powertools"} {
@@ -37,11 +39,23 @@ func FuzzDecode(f *testing.F) {
 		`{"Records":[{"eventSource":"aws:sqs"}],"source":"a","detail-type":"b","detail":{},"httpMethod":"GET","path":"/","version":"2.0","requestContext":{"http":{}}}`} {
 		f.Add([]byte(s))
 	}
+	for _, tt := range escapedEvents {
+		f.Add([]byte(tt.payload))
+	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		if ks := matchingKinds(payload); len(ks) > 1 {
 			t.Fatalf("matched by %v: %q", ks, payload)
 		}
 		k, sniffErr := Sniff(payload)
+		// The kind does not depend on spelling or order: the canonical
+		// form of a valid object (escapes resolved, members sorted) is of
+		// the same kind.
+		canon := jsontext.Value(bytes.Clone(payload))
+		if canon.Canonicalize() == nil {
+			if kc, _ := Sniff(canon); kc != k {
+				t.Fatalf("Sniff = %v, but %v for the canonical form %s", k, kc, canon)
+			}
+		}
 		ev, err := Decode(payload)
 		if err != nil {
 			var e *Error
