@@ -43,13 +43,24 @@ type batchOptions struct {
 // n < 1, is 1: one after the other. The handler must then be safe for
 // concurrent use. Results stay per record. It has no effect on FIFO queues
 // and streams, whose records are handled in order.
+//
+// Whatever n, a handler must honour its ctx: a batch answers shortly
+// before the invocation's deadline without waiting for a handler still
+// running, which runs on, its record reported failed. Such a handler then
+// runs at the same time as the next invocation's handlers (a FIFO queue's
+// order included), and one that never returns keeps its goroutine for the
+// life of the process. The batch logs, at Warn, how many records were not
+// done.
 func WithConcurrency(n int) BatchOption {
 	return func(o *batchOptions) { o.concurrency = max(n, 1) }
 }
 
 // WithFailBatch makes an invocation in which every record failed fail with
 // an error matching [ErrBatchFailed] instead of answering with every record
-// in batchItemFailures.
+// in batchItemFailures. "Every record failed" means each ran and returned
+// an error or panicked (for a FIFO queue or a stream: the first one did,
+// which stops the batch); records not done when the invocation's time ran
+// out are no failure of a downstream, and the batch answers as usual.
 //
 // It is off by default because the two answers make Lambda redeliver the
 // same records, but a failed invocation also counts as a function error in
@@ -115,7 +126,7 @@ func (b *batch) serve(ctx context.Context) ([]byte, error) {
 				" has no item identifier: the batch cannot report it failed")
 		}
 	}
-	rctx, cancel := recordContext(ctx)
+	rctx, cancel, grace := recordContext(ctx)
 	defer cancel()
 	res := &results{ok: make([]bool, b.n), done: make([]bool, b.n)}
 	finished := make(chan struct{})
@@ -130,10 +141,17 @@ func (b *batch) serve(ctx context.Context) ([]byte, error) {
 	select {
 	case <-finished:
 	case <-rctx.Done():
-		// Answer now, while Lambda still takes the answer: a record not
-		// done by now is reported, whether its handler has not started or
-		// has not returned (a handler that ignores ctx runs on, and its
-		// message may be delivered again meanwhile).
+		// Give the handlers under way a moment to return, as those that
+		// honour ctx do, then answer while Lambda still takes the answer:
+		// a record not done by then is reported, whether its handler has
+		// not started or has not returned (a handler that ignores ctx runs
+		// on, and its message may be delivered again meanwhile).
+		t := time.NewTimer(grace)
+		select {
+		case <-finished:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 	ok, done := res.close()
 	if n := countFalse(done); n > 0 {
@@ -149,7 +167,9 @@ func (b *batch) serve(ctx context.Context) ([]byte, error) {
 				failed = append(failed, i)
 			}
 		}
-		all = len(failed) == b.n
+		// Every record failed: each ran and failed (a record not done
+		// for want of time is no failure of a downstream).
+		all = b.n > 0 && countFalse(ok) == b.n && countFalse(done) == 0
 	} else {
 		k := 0
 		for k < b.n && ok[k] {
@@ -164,7 +184,7 @@ func (b *batch) serve(ctx context.Context) ([]byte, error) {
 		default:
 			failed = []int{k}
 		}
-		all = k == 0
+		all = k == 0 && b.n > 0 && done[0]
 	}
 	if all && b.opts.failBatch && b.n > 0 {
 		return nil, fmt.Errorf("%w (%s, %d records)", ErrBatchFailed, b.kind, b.n)
@@ -196,14 +216,24 @@ const (
 // function's own timeout as its deadline: an answer sent at that deadline
 // is lost, and Lambda retries the whole batch, the records already handled
 // included.
-func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+//
+// grace is how long the batch waits, once that context has ended, for
+// handlers under way to return: half the reserve, or, without a deadline
+// (a cancelled ctx), noDeadlineGrace.
+func recordContext(ctx context.Context) (rctx context.Context, cancel context.CancelFunc, grace time.Duration) {
 	dl, ok := ctx.Deadline()
 	if !ok {
-		return context.WithCancel(ctx)
+		rctx, cancel = context.WithCancel(ctx)
+		return rctx, cancel, noDeadlineGrace
 	}
 	reserve := min(max(time.Until(dl)/10, minAnswerReserve), maxAnswerReserve)
-	return context.WithDeadline(ctx, dl.Add(-reserve))
+	rctx, cancel = context.WithDeadline(ctx, dl.Add(-reserve))
+	return rctx, cancel, reserve / 2
 }
+
+// noDeadlineGrace is how long a batch whose ctx has no deadline waits for
+// handlers under way once ctx is cancelled.
+const noDeadlineGrace = time.Second
 
 // results holds the outcome of each record of a batch. Handlers that have
 // not returned when the batch answers may still report afterwards: close

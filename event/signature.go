@@ -104,7 +104,7 @@ type signature struct {
 	unescaped []byte
 	buf       [256]byte
 	// name holds one escaped member name at a time, unescaped.
-	name [maxEscapedName + 2]byte
+	name [3 * (maxEscapedName + 2)]byte // room for a quoted name of maxEscapedName, each invalid byte unquoted as a 3-byte U+FFFD
 }
 
 // maxEscapedName is the longest escaped member name worth unescaping. Each
@@ -149,7 +149,7 @@ func (sig *signature) unescape(q []byte) []byte {
 // sig.name, valid until the next call, or nil when it is too long to be a
 // name the scan looks for.
 func (sig *signature) unescapeName(q []byte) []byte {
-	if len(q) > len(sig.name) {
+	if len(q) > maxEscapedName+2 {
 		return nil
 	}
 	out, _ := jsontext.AppendUnquote(sig.name[:0], q)
