@@ -186,6 +186,7 @@ func (a *App) serveEvent(ctx context.Context, ev *event.Event) (out []byte, key 
 		return nil, key, err
 	}
 	if prepare := keyedKinds[ev.Kind].prepare; prepare != nil {
+		step = "event"
 		if err := prepare(ev); err != nil {
 			return nil, key, err
 		}
