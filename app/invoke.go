@@ -74,15 +74,15 @@ func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time) 
 	r, err := newRequest(ev)
 	if err != nil {
 		ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
-		log.LogAttrs(ctx, slog.LevelInfo, "invocation start", slog.String("event", ev.Kind.String()))
+		log.LogAttrs(ctx, slog.LevelDebug, "invocation start", slog.String("event", ev.Kind.String()))
 		log.LogAttrs(ctx, slog.LevelWarn, "bad request", slog.String("error", err.Error()))
 		envelope.Write(w, envelope.Answer{Status: http.StatusBadRequest, Message: "bad request", Step: "request"}, a.opts.problem)
 	} else {
 		span := trace.Start(ctx, r.Header.Get("X-Amzn-Trace-Id"), start)
 		ctx = trace.NewContext(ctx, span)
 		r = r.WithContext(httperror.NewContext(ctx, a.respond))
-		if log.Enabled(ctx, slog.LevelInfo) {
-			log.LogAttrs(ctx, slog.LevelInfo, "invocation start", slog.String("event", ev.Kind.String()),
+		if log.Enabled(ctx, slog.LevelDebug) {
+			log.LogAttrs(ctx, slog.LevelDebug, "invocation start", slog.String("event", ev.Kind.String()),
 				slog.String("method", r.Method), slog.String("path", r.URL.Path))
 		}
 		h.ServeHTTP(w, r)
@@ -97,8 +97,14 @@ func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time) 
 	}
 	out := w.encode(make([]byte, 0, 256+w.body.Len()*4/3), ev, albMulti)
 	if log.Enabled(ctx, slog.LevelInfo) {
+		// The one line an invocation writes at Info: each line is a write
+		// to standard output, a system call.
+		method, path := "", ""
+		if r != nil {
+			method, path = r.Method, r.URL.Path
+		}
 		log.LogAttrs(ctx, slog.LevelInfo, "invocation end", slog.String("event", ev.Kind.String()),
-			slog.Int("status", w.status), durationMS(start))
+			slog.String("method", method), slog.String("path", path), slog.Int("status", w.status), durationMS(start))
 	}
 	return out, nil
 }

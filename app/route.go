@@ -156,7 +156,7 @@ func (a *App) invokeEvent(ctx context.Context, ev *event.Event, start time.Time)
 	log := a.logger()
 	ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
 	kind := slog.String("event", kindName(ev.Kind))
-	log.LogAttrs(ctx, slog.LevelInfo, "invocation start", kind)
+	log.LogAttrs(ctx, slog.LevelDebug, "invocation start", kind)
 	out, key, err := a.serveEvent(ctx, ev)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "invocation end", kind, slog.String("route", key),

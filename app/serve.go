@@ -37,8 +37,8 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx = trace.NewContext(ctx, trace.Start(ctx, r.Header.Get("X-Amzn-Trace-Id"), start))
 	r = r.WithContext(httperror.NewContext(ctx, a.respond))
 	log := a.logger()
-	if log.Enabled(ctx, slog.LevelInfo) {
-		log.LogAttrs(ctx, slog.LevelInfo, "invocation start", slog.String("event", "http"),
+	if log.Enabled(ctx, slog.LevelDebug) {
+		log.LogAttrs(ctx, slog.LevelDebug, "invocation start", slog.String("event", "http"),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path))
 	}
 
@@ -71,7 +71,7 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if log.Enabled(ctx, slog.LevelInfo) {
 		log.LogAttrs(ctx, slog.LevelInfo, "invocation end", slog.String("event", "http"),
-			slog.Int("status", status), durationMS(start))
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status), durationMS(start))
 	}
 }
 
