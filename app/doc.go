@@ -20,7 +20,10 @@
 //
 // [App.Invoke] decodes the payload once (package event finds its kind in one
 // cheap pass, then decodes it into the aws-lambda-go type), starts the trace
-// span and logs a start line, then:
+// span and logs a start line at Debug, then (the one line an invocation
+// writes at Info, the default level, is its end line: the kind, an HTTP
+// request's method, path and status, a route key, an error, the duration;
+// each line is a write system call):
 //
 //   - An HTTP event becomes an *http.Request: method, path, query, headers
 //     in canonical case, cookies (the 2.0 "cookies" array becomes a Cookie
@@ -79,7 +82,7 @@
 //     invocation with a [*RouteError] naming the kind and the key; never a
 //     panic. Registering a (kind, key) twice panics at setup, as
 //     [http.ServeMux] does.
-//   - Every such event runs one pipeline: a start line and the trace span,
+//   - Every such event runs one pipeline: a start line (Debug) and the trace span,
 //     then, under recover, the route key function, the guard
 //     ([WithGuard]) and the handler, then an end line with the route key
 //     and the error, if any. A panic in any of them fails the invocation
