@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -139,26 +138,9 @@ func TestCORS(t *testing.T) {
 // actual request, over real HTTP through the local server.
 func TestCORSPreflightThroughLocalServer(t *testing.T) {
 	a := corsApp()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.serve(ctx, ln, 5*time.Second) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not return")
-		}
-	})
+	ln := serveLocal(t, a)
 	client := &http.Client{Timeout: 10 * time.Second}
-	base := "http://" + ln.Addr().String()
+	base := "http://" + ln.String()
 
 	// What a browser sends before a fetch with credentials and a JSON body.
 	req, _ := http.NewRequest("OPTIONS", base+"/orders", nil)

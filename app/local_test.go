@@ -68,20 +68,8 @@ func TestLocalServer(t *testing.T) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Write([]byte{0, 1, 2, 0xff})
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.serve(ctx, ln, 5*time.Second) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	base := "http://" + ln.Addr().String()
+	ln := serveLocal(t, a)
+	base := "http://" + ln.String()
 
 	resp, err := http.Post(base+"/orders?x=1", "application/json", strings.NewReader(`{"item":"book"}`))
 	if err != nil {
@@ -133,20 +121,8 @@ func TestLocalServerForwardedHeaders(t *testing.T) {
 			"remoteAddr": r.RemoteAddr,
 		})
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.serve(ctx, ln, 5*time.Second) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
+	ln := serveLocal(t, a)
+	_, port, _ := net.SplitHostPort(ln.String())
 	for _, tt := range []struct {
 		name    string
 		headers map[string]string
@@ -157,7 +133,7 @@ func TestLocalServerForwardedHeaders(t *testing.T) {
 			"198.51.100.7, 127.0.0.1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/forwarded", nil)
+			r, _ := http.NewRequest("GET", "http://"+ln.String()+"/forwarded", nil)
 			for k, v := range tt.headers {
 				r.Header.Set(k, v)
 			}

@@ -1,10 +1,8 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -145,28 +143,11 @@ func TestLocalServerDecodesLikeAPIGateway(t *testing.T) {
 		}
 		JSON(w, r, 200, map[string]string{"rawPath": e.RawPath, "path": e.RequestContext.HTTP.Path, "rawQuery": e.RawQueryString})
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.serve(ctx, ln, 5*time.Second) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not return")
-		}
-	})
+	ln := serveLocal(t, a)
 	client := &http.Client{Timeout: 10 * time.Second}
 	get := func(path string) (int, string) {
 		t.Helper()
-		resp, err := client.Get("http://" + ln.Addr().String() + path)
+		resp, err := client.Get("http://" + ln.String() + path)
 		if err != nil {
 			t.Fatal(err)
 		}
