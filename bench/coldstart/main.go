@@ -20,26 +20,26 @@
 //
 // The binaries take turns run by run (ABAB...), so drift in the machine's load
 // spreads over all of them, after -warmup untimed runs each. The function's
-// environment is the one Lambda sets on provided.al2023 (see runtimeAPI.env),
+// environment is the one Lambda sets on provided.al2023 (see lambdaproc.Env),
 // with fake credentials. coldstart prints each binary's size, and the median,
 // minimum and 90th percentile of its cold starts in milliseconds, with each
 // median's ratio to the first binary's median.
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/funcify/funcify/bench/internal/lambdaproc"
+	"github.com/funcify/funcify/bench/internal/stats"
 )
 
 // defaultPackages are measured when no package is named.
@@ -93,7 +93,7 @@ func main() {
 func run(w io.Writer, dir string, pkgs []string, tags string, runs, warmup, memory int) error {
 	fns := make([]*function, len(pkgs))
 	for i, pkg := range pkgs {
-		bin, size, err := build(pkg, filepath.Join(dir, strconv.Itoa(i+1)), tags)
+		bin, size, err := lambdaproc.Build(pkg, filepath.Join(dir, strconv.Itoa(i+1)), tags)
 		if err != nil {
 			return err
 		}
@@ -120,67 +120,18 @@ func run(w io.Writer, dir string, pkgs []string, tags string, runs, warmup, memo
 	return nil
 }
 
-// build builds the main package pkg for Lambda into dir/bootstrap and returns
-// the binary's path and size.
-func build(pkg, dir, tags string) (string, int64, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", 0, err
-	}
-	bin := filepath.Join(dir, "bootstrap")
-	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-tags", tags, "-o", bin}
-	if main, imp, ok := strings.Cut(pkg, "+"); ok {
-		overlay, err := importOverlay(main, imp, dir)
-		if err != nil {
-			return "", 0, err
-		}
-		args = append(args, "-overlay", overlay)
-		pkg = main
-	}
-	cmd := exec.Command("go", append(args, pkg)...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", 0, fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
-	}
-	fi, err := os.Stat(bin)
-	if err != nil {
-		return "", 0, err
-	}
-	return bin, fi.Size(), nil
-}
-
-// importOverlay writes, in dir, a go build -overlay file that adds to the
-// main package pkg one more file, `import _ "imp"`, so that "pkg+imp"
-// measures what importing imp costs pkg without a copy of pkg's code.
-func importOverlay(pkg, imp, dir string) (string, error) {
-	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", pkg).Output()
-	if err != nil {
-		return "", fmt.Errorf("go list %s: %v", pkg, err)
-	}
-	src := filepath.Join(dir, "import.go")
-	if err := os.WriteFile(src, []byte("package main\n\nimport _ "+strconv.Quote(imp)+"\n"), 0o644); err != nil {
-		return "", err
-	}
-	target := filepath.Join(strings.TrimSpace(string(out)), "zz_coldstart_import.go")
-	b, err := json.Marshal(map[string]map[string]string{"Replace": {target: src}})
-	if err != nil {
-		return "", err
-	}
-	overlay := filepath.Join(dir, "overlay.json")
-	return overlay, os.WriteFile(overlay, b, 0o644)
-}
-
 func report(w io.Writer, fns []*function, runs, warmup, memory int) {
 	fmt.Fprintf(w, "cold start: process start to first %s\n", nextPath)
 	fmt.Fprintf(w, "%d timed runs per binary after %d warm-up, binaries alternating; %d MB; %s/%s, %d CPUs, %s\n\n",
 		runs, warmup, memory, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tpackage\tsize MB\tmedian ms\tmin ms\tp90 ms\tmedian ratio\t")
-	base := summarize(fns[0].samples).median
+	base := stats.Median(fns[0].samples)
 	for i, fn := range fns {
-		s := summarize(fn.samples)
+		s := stats.Summarize(fn.samples)
 		fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2fx\t\n",
-			i+1, fn.pkg, float64(fn.size)/1e6, millis(s.median), millis(s.min), millis(s.p90),
-			float64(s.median)/float64(base))
+			i+1, fn.pkg, float64(fn.size)/1e6, millis(s.Median), millis(s.Min), millis(s.P90),
+			float64(s.Median)/float64(base))
 	}
 	tw.Flush()
 }

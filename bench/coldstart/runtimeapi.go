@@ -1,15 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
+
+	"github.com/funcify/funcify/bench/internal/lambdaproc"
 )
 
 // nextPath is the Runtime API request a runtime makes once its init is done.
@@ -22,7 +21,7 @@ type runtimeAPI struct {
 	addr   string         // host:port, the value of AWS_LAMBDA_RUNTIME_API
 	srv    *http.Server   // serves on addr
 	next   chan time.Time // receives the arrival time of each next request
-	memory string         // AWS_LAMBDA_FUNCTION_MEMORY_SIZE
+	memory int            // AWS_LAMBDA_FUNCTION_MEMORY_SIZE
 }
 
 // startRuntimeAPI starts a runtimeAPI that tells functions they have memory
@@ -35,7 +34,7 @@ func startRuntimeAPI(memory int) (*runtimeAPI, error) {
 	a := &runtimeAPI{
 		addr:   l.Addr().String(),
 		next:   make(chan time.Time, 1),
-		memory: fmt.Sprint(memory),
+		memory: memory,
 	}
 	a.srv = &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
 	go a.srv.Serve(l)
@@ -69,67 +68,27 @@ func (a *runtimeAPI) measure(bin string, timeout time.Duration) (time.Duration, 
 	case <-a.next:
 	default:
 	}
-	var out bytes.Buffer
-	cmd := exec.Command(bin)
-	cmd.Env = a.env(filepath.Dir(bin))
-	cmd.Dir = filepath.Dir(bin)
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	exited := make(chan error, 1)
-
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	p, err := lambdaproc.Start(bin, lambdaproc.Env(a.addr, "coldstart", a.memory, filepath.Dir(bin)))
+	if err != nil {
 		return 0, err
 	}
-	go func() { exited <- cmd.Wait() }()
 
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	var d time.Duration
-	var err error
 	select {
 	case at := <-a.next:
-		d = at.Sub(start)
-	case werr := <-exited:
-		// out is complete: Wait has returned.
-		return 0, fmt.Errorf("%s exited before it asked for an invocation: %v\n%s", bin, werr, out.Bytes())
+		d = at.Sub(p.Started)
+	case <-p.Exited():
+		return 0, fmt.Errorf("%s exited before it asked for an invocation: %v\n%s", bin, p.Err(), p.Output())
 	case <-timer.C:
 		err = fmt.Errorf("%s did not ask for an invocation within %v", bin, timeout)
 	}
-	if kerr := cmd.Process.Kill(); kerr != nil && !errors.Is(kerr, os.ErrProcessDone) {
-		err = errors.Join(err, fmt.Errorf("kill %s: %w", bin, kerr))
+	if kerr := p.Kill(); kerr != nil {
+		err = errors.Join(err, kerr)
 	}
-	<-exited
 	if err != nil {
-		return 0, fmt.Errorf("%w\n%s", err, out.Bytes())
+		return 0, fmt.Errorf("%w\n%s", err, p.Output())
 	}
 	return d, nil
-}
-
-// env returns the environment Lambda gives a function on the provided.al2023
-// runtime whose code is in taskRoot, pointed at a.
-func (a *runtimeAPI) env(taskRoot string) []string {
-	return []string{
-		"AWS_LAMBDA_RUNTIME_API=" + a.addr,
-		"AWS_LAMBDA_FUNCTION_NAME=coldstart",
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + a.memory,
-		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
-		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/coldstart",
-		"AWS_LAMBDA_LOG_STREAM_NAME=2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef",
-		"AWS_REGION=us-east-1",
-		"AWS_DEFAULT_REGION=us-east-1",
-		"AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023",
-		// Fake credentials, as Lambda provides real ones: an SDK
-		// configuration loaded at init finds them without a network call.
-		"AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
-		"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-		"AWS_SESSION_TOKEN=coldstart",
-		"_HANDLER=bootstrap",
-		"LAMBDA_TASK_ROOT=" + taskRoot,
-		"LAMBDA_RUNTIME_DIR=/var/runtime",
-		"LANG=en_US.UTF-8",
-		"TZ=:UTC",
-		"PATH=/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-	}
 }

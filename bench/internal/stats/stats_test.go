@@ -1,4 +1,4 @@
-package main
+package stats
 
 import (
 	"math"
@@ -35,8 +35,8 @@ func TestPercentile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := percentile(tt.sorted, tt.p); got != tt.want {
-				t.Errorf("percentile(%v, %v) = %v, want %v", tt.sorted, tt.p, got, tt.want)
+			if got := Percentile(tt.sorted, tt.p); got != tt.want {
+				t.Errorf("Percentile(%v, %v) = %v, want %v", tt.sorted, tt.p, got, tt.want)
 			}
 		})
 	}
@@ -45,12 +45,22 @@ func TestPercentile(t *testing.T) {
 func TestSummarize(t *testing.T) {
 	samples := ms(9, 1, 5, 3, 7, 2, 10, 4, 8, 6)
 	orig := slices.Clone(samples)
-	got := summarize(samples)
-	want := summary{min: ms(1)[0], median: ms(5.5)[0], p90: ms(9.1)[0]}
+	got := Summarize(samples)
+	want := Summary{Min: ms(1)[0], Median: ms(5.5)[0], P90: ms(9.1)[0], Max: ms(10)[0]}
 	if got != want {
-		t.Errorf("summarize(%v) = %+v, want %+v", orig, got, want)
+		t.Errorf("Summarize(%v) = %+v, want %+v", orig, got, want)
 	}
 	if !slices.Equal(samples, orig) {
-		t.Errorf("summarize reordered its input: %v, want %v", samples, orig)
+		t.Errorf("Summarize reordered its input: %v, want %v", samples, orig)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	samples := ms(3, 1, 2)
+	if got, want := Median(samples), ms(2)[0]; got != want {
+		t.Errorf("Median(%v) = %v, want %v", samples, got, want)
+	}
+	if want := ms(3, 1, 2); !slices.Equal(samples, want) {
+		t.Errorf("Median reordered its input: %v, want %v", samples, want)
 	}
 }
