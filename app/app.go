@@ -27,6 +27,8 @@ type App struct {
 	once    sync.Once           // builds handler and respond on first use
 	handler http.Handler        // the whole HTTP pipeline
 	respond *httperror.Settings // what error answers need, put in each request's context
+
+	shutdown []func(context.Context) // OnShutdown's hooks, in order
 }
 
 // Guard decides whether an invocation may go on. A non-nil error stops it:
@@ -61,6 +63,7 @@ type options struct {
 	// key functions (see route.go).
 	routeKeys     map[event.Kind]func(name string) string
 	defaultLogger bool // logger is the default one, on standard output
+	awsLambdaGo   bool // run on aws-lambda-go's lambda.Start (see start.go)
 }
 
 // WithLogger sets the logger the app logs with. The default is

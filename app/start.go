@@ -27,14 +27,24 @@ import (
 	"github.com/funcify/funcify/event"
 	"github.com/funcify/funcify/internal/envelope"
 	"github.com/funcify/funcify/logging"
+	"github.com/funcify/funcify/runtimeapi"
 )
 
 // Start runs the app; it is the one call main makes after registering
 // routes, and it does not return.
 //
-// In Lambda (AWS_LAMBDA_RUNTIME_API is set) it runs aws-lambda-go's runtime
-// loop with the app as a raw-bytes handler, so each event is decoded once,
-// by funcify. Elsewhere it reads its own command-line flags:
+// In Lambda (AWS_LAMBDA_RUNTIME_API is set) it runs funcify's own runtime
+// loop (package runtimeapi) with the app as the handler, so each event is
+// decoded once, by funcify: one kept-alive connection to the Runtime API
+// per loop, AWS_LAMBDA_MAX_CONCURRENCY loops (default 1), the
+// [App.OnShutdown] hooks on SIGTERM. [WithAWSLambdaGo], or the environment
+// variable FUNCIFY_RUNTIME=aws-lambda-go, runs aws-lambda-go's lambda.Start
+// instead, for anyone who meets a difference between the two; any other
+// value of FUNCIFY_RUNTIME but "funcify" fails the init. The process exits
+// 1 when the loop fails (the Runtime API is unreachable, or a panic escaped
+// the app), so that Lambda starts a new execution environment.
+//
+// Elsewhere it reads its own command-line flags:
 //
 //	-addr host:port   serve the app on local HTTP (default 127.0.0.1:8080)
 //	-event FILE       invoke the app once with the event in FILE ("-" for
@@ -50,15 +60,110 @@ import (
 // request id and the -timeout deadline, and in the context the HTTP API 2.0
 // event API Gateway would send (event.FromContext), whose domain is a fixed
 // local one whatever Host the client named; the client's Host sets r.Host.
+// The [App.OnShutdown] hooks run when the local server stops (on Ctrl-C or
+// SIGTERM) and after an -event invocation.
 func (a *App) Start() {
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
-		lambda.Start(a)
+		a.startLambda()
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := a.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// runtimeEnv names the environment variable that picks the runtime loop.
+const runtimeEnv = "FUNCIFY_RUNTIME"
+
+// startLambda runs the app in Lambda on the runtime loop the options and
+// FUNCIFY_RUNTIME pick.
+func (a *App) startLambda() {
+	awsLambdaGo := a.opts.awsLambdaGo
+	switch v := os.Getenv(runtimeEnv); v {
+	case "", "funcify":
+	case "aws-lambda-go":
+		awsLambdaGo = true
+	default:
+		FailInit(fmt.Errorf("app: %s=%q: want funcify or aws-lambda-go", runtimeEnv, v))
+	}
+	if awsLambdaGo {
+		var opts []lambda.Option
+		if len(a.shutdown) > 0 {
+			opts = append(opts, lambda.WithEnableSIGTERM(func() { a.runShutdown() }))
+		}
+		lambda.StartWithOptions(a, opts...)
+		return
+	}
+	runtimeapi.Start(a, runtimeapi.Config{Logger: a.opts.logger, OnShutdown: a.shutdown})
+}
+
+// WithAWSLambdaGo makes [App.Start] run the app in Lambda on aws-lambda-go's
+// lambda.Start instead of funcify's own runtime loop, as the environment
+// variable FUNCIFY_RUNTIME=aws-lambda-go does: an escape hatch for anyone
+// who meets a difference between the two (please report it). The app, its
+// answers and its logs are the same; the loop costs more CPU per
+// invocation.
+func WithAWSLambdaGo() Option {
+	return func(o *options) { o.awsLambdaGo = true }
+}
+
+// OnShutdown adds f to the hooks that run when the function's process is
+// shut down: in Lambda on SIGTERM, which Lambda sends before it ends an
+// execution environment (funcify registers an internal extension for that,
+// only when a hook is set, since it costs a request at init); locally when
+// the server stops or after an -event invocation. Hooks run in the order
+// they were added, with a context that ends when the time Lambda gives runs
+// out (runtimeapi.ShutdownTimeout, under 500 ms): flush buffered metrics or
+// spans there, briefly. A hook that panics is logged and the next one runs.
+// Call OnShutdown before [App.Start], not concurrently with it.
+func (a *App) OnShutdown(f func(ctx context.Context)) {
+	if f == nil {
+		panic("app: OnShutdown with a nil hook")
+	}
+	a.shutdown = append(a.shutdown, f)
+}
+
+// runShutdown runs the shutdown hooks, as Lambda's SIGTERM would.
+func (a *App) runShutdown() {
+	if len(a.shutdown) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), runtimeapi.ShutdownTimeout)
+	defer cancel()
+	for _, f := range a.shutdown {
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					a.opts.logger.Error("app: a shutdown hook panicked", "panic", v)
+				}
+			}()
+			f(ctx)
+		}()
+	}
+}
+
+// FailInit ends a function that cannot start, for main to call when its
+// setup fails (a missing setting, a parameter it cannot load): in Lambda it
+// reports err to the Runtime API as the init error (POST
+// /runtime/init/error), so that the invocation waiting for the function
+// fails with err's message and Lambda starts a new execution environment;
+// elsewhere it prints err on standard error. Then it exits with status 1.
+// err's message reaches whoever invoked the function: keep secrets out of
+// it.
+func FailInit(err error) {
+	if err == nil {
+		err = errors.New("app: FailInit with a nil error")
+	}
+	fmt.Fprintf(os.Stderr, "funcify: the function cannot start: %v\n", err)
+	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if rerr := runtimeapi.ReportInitError(ctx, "", err); rerr != nil {
+			fmt.Fprintf(os.Stderr, "funcify: %v\n", rerr)
+		}
+		cancel()
+	}
+	os.Exit(1)
 }
 
 // Main runs the app outside Lambda with the given command-line arguments, as
@@ -87,6 +192,7 @@ func (a *App) Main(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 2
 	}
 	if *eventFile != "" {
+		defer a.runShutdown()
 		return a.invokeFile(ctx, *eventFile, *timeout, stdout, stderr)
 	}
 	ln, err := net.Listen("tcp", *addr)
@@ -95,7 +201,9 @@ func (a *App) Main(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 1
 	}
 	fmt.Fprintf(stderr, "funcify: serving on http://%s\n", ln.Addr())
-	if err := a.serve(ctx, ln, *timeout); err != nil {
+	err = a.serve(ctx, ln, *timeout)
+	a.runShutdown()
+	if err != nil {
 		fmt.Fprintf(stderr, "funcify: %v\n", err)
 		return 1
 	}

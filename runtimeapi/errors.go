@@ -1,0 +1,186 @@
+package runtimeapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"runtime"
+	"strings"
+)
+
+// errorBody is the body of a POST .../error or /init/error: the document
+// aws-lambda-go sends, which Lambda hands the invoker as the function error.
+type errorBody struct {
+	Message    string       `json:"errorMessage"`
+	Type       string       `json:"errorType"`
+	StackTrace []stackFrame `json:"stackTrace,omitempty"`
+}
+
+// stackFrame is one frame of a panic's stack, as aws-lambda-go reports it:
+// the file path from its module (or import path) on, the line, and the
+// function without its package path.
+type stackFrame struct {
+	Path  string `json:"path"`
+	Line  int32  `json:"line"`
+	Label string `json:"label"`
+}
+
+// shortMessage is how much of the message a shortened error body keeps.
+const shortMessage = 1 << 10
+
+// xrayCauseMax is the largest X-Ray error cause sent as a header, as
+// aws-lambda-go bounds it.
+const xrayCauseMax = 1 << 20
+
+// encode returns the JSON body and the X-Ray error cause for e. short drops
+// the stack and cuts the message to shortMessage bytes, for a Runtime API
+// that refused the whole; a body over MaxResponseSize is always cut so.
+func (e *errorBody) encode(cwd string, short bool) (body, cause []byte) {
+	if !short && len(e.Message) > MaxResponseSize/2 {
+		short = true
+	}
+	if short {
+		s := *e
+		s.StackTrace = nil
+		if len(s.Message) > shortMessage {
+			s.Message = strings.ToValidUTF8(s.Message[:shortMessage], "") + " ... (cut)"
+		}
+		e = &s
+	}
+	body, _ = json.Marshal(e)
+	cause, _ = json.Marshal(xrayCause(e, cwd))
+	if len(cause) >= xrayCauseMax {
+		cause = nil
+	}
+	return body, cause
+}
+
+// xrayError is the X-Ray error cause aws-lambda-go sends in the
+// Lambda-Runtime-Function-Xray-Error-Cause header, for X-Ray to show.
+type xrayError struct {
+	WorkingDirectory string          `json:"working_directory"`
+	Exceptions       []xrayException `json:"exceptions"`
+	Paths            []string        `json:"paths"`
+}
+
+type xrayException struct {
+	Type    string       `json:"type"`
+	Message string       `json:"message"`
+	Stack   []stackFrame `json:"stack"`
+}
+
+func xrayCause(e *errorBody, cwd string) *xrayError {
+	x := &xrayError{
+		WorkingDirectory: cwd,
+		Exceptions:       []xrayException{{Type: e.Type, Message: e.Message, Stack: e.StackTrace}},
+		Paths:            []string{},
+	}
+	if x.Exceptions[0].Stack == nil {
+		x.Exceptions[0].Stack = []stackFrame{}
+	}
+	for _, f := range e.StackTrace {
+		if !contains(x.Paths, f.Path) {
+			x.Paths = append(x.Paths, f.Path)
+		}
+	}
+	return x
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// functionError is the error body of a handler's error: its message and
+// the name of its type, as aws-lambda-go reports it.
+func functionError(err error) *errorBody {
+	return &errorBody{Message: err.Error(), Type: errorType(err)}
+}
+
+// invocationError is the error body of an invocation the loop could not
+// run.
+func invocationError(msg, typ string) *errorBody {
+	return &errorBody{Message: msg, Type: typ}
+}
+
+// tooLarge is the error body of a response over MaxResponseSize, worded as
+// Lambda words its own.
+func tooLarge(n int) *errorBody {
+	return &errorBody{
+		Message: fmt.Sprintf("Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", n, MaxResponseSize),
+		Type:    "Function.ResponseSizeTooLarge",
+	}
+}
+
+// errorType names v's type without its package, dereferencing one
+// pointer: "errorString" for errors.New's errors.
+func errorType(v any) string {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return "nil"
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n := t.Name(); n != "" {
+		return n
+	}
+	return t.String()
+}
+
+// maxFrames is how many frames of a panic's stack are reported.
+const maxFrames = 32
+
+// panicError is the error body of a panic with value v, called from the
+// deferred function that recovered it: the message is v printed with %v,
+// the type v's, and the stack starts at the function that panicked.
+func panicError(v any) *errorBody {
+	var pcs [maxFrames + 16]uintptr
+	n := runtime.Callers(1, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	var stack, all []stackFrame
+	for {
+		f, more := frames.Next()
+		if f.Function == "runtime.gopanic" {
+			stack = stack[:0] // the frames so far are the recovery's
+		} else if f.Function != "" {
+			stack = append(stack, frame(f))
+			all = append(all, frame(f))
+		}
+		if !more || len(stack) == maxFrames {
+			break
+		}
+	}
+	if len(stack) == 0 {
+		stack = all
+	}
+	return &errorBody{Message: fmt.Sprintf("%v", v), Type: errorType(v), StackTrace: stack}
+}
+
+// frame formats f: the path keeps as many trailing elements as the
+// function's import path has, plus the file name (so that a path under
+// GOPATH or a module cache reads from the import path on); the label drops
+// the package.
+func frame(f runtime.Frame) stackFrame {
+	label := f.Function
+	path := f.File
+	i := len(path)
+	for range strings.Count(label, "/") + 2 {
+		j := strings.LastIndexByte(path[:i], '/')
+		if j < 0 {
+			i = 0
+			break
+		}
+		i = j
+	}
+	if i > 0 {
+		path = path[i+1:]
+	}
+	label = label[strings.LastIndexByte(label, '/')+1:]
+	label = label[strings.IndexByte(label, '.')+1:]
+	return stackFrame{Path: path, Line: int32(f.Line), Label: label}
+}

@@ -1,0 +1,356 @@
+package runtimeapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// traceKey is the context key under which aws-lambda-go puts the
+// invocation's X-Ray trace header, and where funcify's trace package and
+// the X-Ray SDK look for it. It must be this plain string to be found there.
+const traceKey = "x-amzn-trace-id"
+
+// attempts is how many times in a row a request to the Runtime API may
+// fail to get an answer (a refused dial, a broken connection) before the
+// loop gives up; retryDelays are the waits before the second and later
+// attempts. The first retry is at once: the usual failure is a kept-alive
+// connection the server closed while the function was idle.
+const attempts = 5
+
+var retryDelays = [attempts - 1]time.Duration{0, 10 * time.Millisecond, 50 * time.Millisecond, 250 * time.Millisecond}
+
+// maxBadInvocations is how many invocations in a row may come without a
+// request id the loop can answer before it gives up on the Runtime API.
+const maxBadInvocations = 5
+
+// loop runs invocations one at a time on its own connection.
+type loop struct {
+	h       Handler
+	c       *client
+	log     *slog.Logger
+	setEnv  bool   // set _X_AMZN_TRACE_ID: the only loop of the process
+	cwd     string // for the X-Ray error cause
+	nextURL string
+
+	mu       sync.Mutex // guards waiting and stopping
+	waiting  bool       // in next: stop may interrupt it
+	stopping bool       // ask for no more invocations
+
+	inv  invocation // the invocation being run; reused
+	bad  int        // invocations in a row that could not be answered
+	arns string     // the last function ARN, reused while it does not change
+}
+
+// invocation is what a next answer carried.
+type invocation struct {
+	l             *loop
+	id            string
+	deadline      int64 // Unix milliseconds
+	deadlineOK    bool
+	arn           string
+	traceID       string
+	clientContext string
+	cognito       string
+	tenantID      string
+	payload       []byte
+}
+
+func (inv *invocation) reset() {
+	l := inv.l
+	*inv = invocation{l: l}
+}
+
+// header keeps the Lambda-Runtime-* headers of a next answer. The request
+// id and trace id are new strings each time; the function ARN, the same on
+// every invocation of a version, is reused.
+func (inv *invocation) header(name, value []byte) {
+	if len(name) < len("Lambda-Runtime-") || !equalFold(name[:len("Lambda-Runtime-")], "Lambda-Runtime-") {
+		return
+	}
+	switch name := name[len("Lambda-Runtime-"):]; {
+	case equalFold(name, "Aws-Request-Id"):
+		inv.id = string(value)
+	case equalFold(name, "Deadline-Ms"):
+		inv.deadline, inv.deadlineOK = parseDigits(value)
+	case equalFold(name, "Invoked-Function-Arn"):
+		if string(value) != inv.l.arns {
+			inv.l.arns = string(value)
+		}
+		inv.arn = inv.l.arns
+	case equalFold(name, "Trace-Id"):
+		inv.traceID = string(value)
+	case equalFold(name, "Client-Context"):
+		inv.clientContext = string(value)
+	case equalFold(name, "Cognito-Identity"):
+		inv.cognito = string(value)
+	case equalFold(name, "Aws-Tenant-Id"):
+		inv.tenantID = string(value)
+	}
+}
+
+// stop makes the loop ask for no more invocations, interrupting it when it
+// waits for one.
+func (l *loop) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopping = true
+	if l.waiting {
+		l.c.stop()
+	}
+}
+
+// run answers invocations until ctx ends or a fatal error.
+func (l *loop) run(ctx context.Context) error {
+	l.inv.l = l
+	base := context.WithoutCancel(ctx)
+	for {
+		l.mu.Lock()
+		if l.stopping {
+			l.mu.Unlock()
+			return nil
+		}
+		l.waiting = true
+		l.mu.Unlock()
+
+		err := l.next(ctx)
+
+		l.mu.Lock()
+		l.waiting = false
+		l.mu.Unlock()
+		if errors.Is(err, errStopped) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		l.c.resume() // stop may have raced with an answer that arrived
+		if err := l.invoke(base); err != nil {
+			return err
+		}
+	}
+}
+
+// next asks for the next invocation and reads it into l.inv.
+func (l *loop) next(ctx context.Context) error {
+	l.c.startHead("GET", l.nextURL)
+	a, err := l.exchange(ctx, nil, &l.inv, true)
+	if err != nil {
+		return err
+	}
+	if a.status != 200 {
+		return fatalf("runtimeapi: the Runtime API answered GET next with status %d: %s", a.status, a.body)
+	}
+	return nil
+}
+
+// exchange sends the request in l.c.head with body and reads the answer,
+// retrying on a new connection when one breaks (attempts in all). For next
+// (payload true) a 200 answer's body becomes l.inv.payload; other bodies
+// are kept in part in the answer, for the log.
+func (l *loop) exchange(ctx context.Context, body []byte, sink headerSink, payload bool) (*answer, error) {
+	n := len(l.c.head)
+	var err error
+	for attempt := 1; ; attempt++ {
+		if sink == &l.inv {
+			l.inv.reset()
+		}
+		l.c.head = l.c.head[:n]
+		var a *answer
+		if a, err = l.c.roundTrip(ctx, body, sink); err == nil {
+			if payload && a.status == 200 {
+				l.inv.payload, err = l.c.readBody()
+			} else {
+				err = l.c.discardBody()
+			}
+			if err == nil {
+				return a, nil
+			}
+		}
+		if errors.Is(err, errStopped) {
+			return nil, err
+		}
+		if attempt == attempts {
+			break
+		}
+		l.log.Warn("runtimeapi: the connection to the Runtime API failed; retrying on a new one",
+			"attempt", attempt, "error", err)
+		if d := retryDelays[attempt-1]; d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, errStopped
+			}
+		}
+	}
+	return nil, fatalf("runtimeapi: the Runtime API at %s failed %d times in a row: %w", l.c.addr, attempts, err)
+}
+
+// invoke runs l.inv and posts its result.
+func (l *loop) invoke(base context.Context) error {
+	inv := &l.inv
+	if !validRequestID(inv.id) {
+		l.bad++
+		l.log.Error("runtimeapi: the Runtime API sent an invocation without a usable request id; it cannot be answered",
+			"requestId", fmt.Sprintf("%.64q", inv.id))
+		if l.bad >= maxBadInvocations {
+			return fatalf("runtimeapi: %d invocations in a row came without a usable request id", l.bad)
+		}
+		return nil
+	}
+	l.bad = 0
+	lc := &lambdacontext.LambdaContext{
+		AwsRequestID:       inv.id,
+		InvokedFunctionArn: inv.arn,
+		TenantID:           inv.tenantID,
+	}
+	if !inv.deadlineOK {
+		return l.fail(invocationError("runtimeapi: the Runtime API sent no valid Lambda-Runtime-Deadline-Ms header", "Runtime.InvalidDeadline"))
+	}
+	if inv.clientContext != "" {
+		if err := json.Unmarshal([]byte(inv.clientContext), &lc.ClientContext); err != nil {
+			return l.fail(invocationError("runtimeapi: malformed Lambda-Runtime-Client-Context header: "+err.Error(), "Runtime.InvalidClientContext"))
+		}
+	}
+	if inv.cognito != "" {
+		if err := json.Unmarshal([]byte(inv.cognito), &lc.Identity); err != nil {
+			return l.fail(invocationError("runtimeapi: malformed Lambda-Runtime-Cognito-Identity header: "+err.Error(), "Runtime.InvalidCognitoIdentity"))
+		}
+	}
+
+	ctx, cancel := context.WithDeadline(base, time.UnixMilli(inv.deadline))
+	ctx = lambdacontext.NewContext(ctx, lc)
+	if l.setEnv {
+		os.Setenv("_X_AMZN_TRACE_ID", inv.traceID)
+	}
+	ctx = context.WithValue(ctx, traceKey, inv.traceID) //nolint:staticcheck // the key aws-lambda-go uses
+	out, err, p := call(ctx, l.h, inv.payload)
+	cancel()
+	inv.payload = nil
+
+	switch {
+	case p != nil:
+		l.log.Error("runtimeapi: a panic escaped the handler; the process exits after reporting it",
+			"requestId", inv.id, "panic", p.Message)
+		if ferr := l.fail(p); ferr != nil {
+			return ferr
+		}
+		return fatalf("runtimeapi: a panic escaped the handler: %s", p.Message)
+	case err != nil:
+		l.log.Debug("runtimeapi: the invocation failed", "requestId", inv.id, "errorType", errorType(err))
+		return l.fail(functionError(err))
+	case len(out) > MaxResponseSize:
+		return l.fail(tooLarge(len(out)))
+	}
+	return l.respond(out)
+}
+
+// call runs h, turning a panic into p.
+func call(ctx context.Context, h Handler, payload []byte) (out []byte, err error, p *errorBody) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = panicError(v)
+		}
+	}()
+	out, err = h.Invoke(ctx, payload)
+	return out, err, nil
+}
+
+// respond posts out as the response of l.inv.
+func (l *loop) respond(out []byte) error {
+	if out == nil {
+		out = []byte{}
+	}
+	l.c.startHead("POST", "/2018-06-01/runtime/invocation/", l.inv.id, "/response")
+	l.c.addHeader("Content-Type", "application/octet-stream")
+	a, err := l.exchange(context.Background(), out, nil, false)
+	if err != nil {
+		return err
+	}
+	switch {
+	case a.status/100 == 2:
+		return nil
+	case a.status == 413:
+		l.log.Error("runtimeapi: the Runtime API refused the response as too large; reporting a function error instead",
+			"requestId", l.inv.id, "status", a.status, "bytes", len(out), "answer", string(a.body))
+		return l.fail(tooLarge(len(out)))
+	case a.status >= 500:
+		return fatalf("runtimeapi: the Runtime API answered the response with status %d: %s", a.status, a.body)
+	}
+	l.log.Error("runtimeapi: the Runtime API refused the response",
+		"requestId", l.inv.id, "status", a.status, "answer", string(a.body))
+	return nil
+}
+
+// fail posts e as the error of l.inv. A body the Runtime API refuses as
+// too large is sent again shortened.
+func (l *loop) fail(e *errorBody) error {
+	for short := false; ; short = true {
+		body, cause := e.encode(l.cwd, short)
+		l.c.startHead("POST", "/2018-06-01/runtime/invocation/", l.inv.id, "/error")
+		l.c.addHeader("Content-Type", "application/json")
+		l.c.addHeader("Lambda-Runtime-Function-Error-Type", headerSafe(e.Type))
+		if cause != nil {
+			l.c.addHeader("Lambda-Runtime-Function-Xray-Error-Cause", string(cause))
+		}
+		a, err := l.exchange(context.Background(), body, nil, false)
+		if err != nil {
+			return err
+		}
+		switch {
+		case a.status/100 == 2:
+			return nil
+		case a.status == 413 && !short:
+			l.log.Warn("runtimeapi: the Runtime API refused the error as too large; sending it shortened",
+				"requestId", l.inv.id, "bytes", len(body))
+			continue
+		case a.status >= 500:
+			return fatalf("runtimeapi: the Runtime API answered the error with status %d: %s", a.status, a.body)
+		}
+		l.log.Error("runtimeapi: the Runtime API refused the error",
+			"requestId", l.inv.id, "status", a.status, "answer", string(a.body))
+		return nil
+	}
+}
+
+// validRequestID reports whether id can go in a request path: Lambda's are
+// UUIDs; letters, digits and -._: are taken, up to 256 bytes.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 256 {
+		return false
+	}
+	for i := range len(id) {
+		switch b := id[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == '-', b == '_', b == '.', b == ':':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// headerSafe keeps the printable ASCII of s, so that it can be a header
+// value.
+func headerSafe(s string) string {
+	for i := range len(s) {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			b := make([]byte, 0, len(s))
+			for j := range len(s) {
+				if s[j] >= 0x20 && s[j] < 0x7f {
+					b = append(b, s[j])
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
