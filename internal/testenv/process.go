@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -77,6 +78,28 @@ func (p *process) waitReady(addrs ...string) error {
 			return fmt.Errorf("%s exited before it accepted connections: %v", p.name, p.err)
 		case <-deadline.C:
 			return fmt.Errorf("%s did not accept connections on %v within %v", p.name, addrs, readyTimeout)
+		case <-tick.C:
+		}
+	}
+}
+
+// waitOutput waits until the process's output holds line at least n
+// times. It returns an error when the process exits first or readyTimeout
+// passes.
+func (p *process) waitOutput(line string, n int) error {
+	deadline := time.NewTimer(readyTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if strings.Count(p.out.String(), line) >= n {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited before it printed %q %d times: %v", p.name, line, n, p.err)
+		case <-deadline.C:
+			return fmt.Errorf("%s did not print %q %d times within %v", p.name, line, n, readyTimeout)
 		case <-tick.C:
 		}
 	}

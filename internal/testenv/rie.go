@@ -47,9 +47,17 @@ const rieAttempts = 3
 // pays the cold start, and serves one invocation at a time: invoke it from one
 // goroutine. A second invocation sent while one is running crashes this
 // version of the emulator (a nil dereference in its Invoke). Tests that want
-// parallelism start an emulator each. AWS_LAMBDA_MAX_CONCURRENCY is refused:
-// with it the emulator switches to its Managed Instances mode, which ignores
-// the binary it is given and looks for /var/task/bootstrap instead.
+// parallelism start an emulator each, or set AWS_LAMBDA_MAX_CONCURRENCY.
+//
+// With AWS_LAMBDA_MAX_CONCURRENCY=N in env the emulator runs in its Lambda
+// Managed Instances mode: it starts the function at once (not on the first
+// invocation), with N as its AWS_LAMBDA_MAX_CONCURRENCY, and serves
+// concurrent invocations. That mode runs only /var/task/bootstrap (or
+// /var/runtime/bootstrap, /opt/bootstrap) with /var/task as the working
+// directory, so RIE runs it in a private mount namespace (unshare(1), which
+// needs root) over a tmpfs on /var, where it copies the binary to
+// /var/task/bootstrap; the machine's own /var is not touched. Without root
+// or unshare, RIE skips the test, or fails it under [RequireServers].
 //
 // When aws-lambda-rie is not installed, or the system is not Linux, RIE
 // skips the test, or fails it under [RequireServers].
@@ -71,13 +79,26 @@ func RIE(t testing.TB, binary string, env ...string) (invokeURL string) {
 	if _, err := os.Stat(binary); err != nil {
 		t.Fatalf("testenv: RIE: function binary: %v", err)
 	}
+	concurrent, workers := false, 1
 	for _, kv := range env {
 		key, _, ok := strings.Cut(kv, "=")
 		if !ok {
 			t.Fatalf("testenv: RIE: environment entry %q is not KEY=value", kv)
 		}
 		if key == "AWS_LAMBDA_MAX_CONCURRENCY" {
-			t.Fatalf("testenv: RIE: AWS_LAMBDA_MAX_CONCURRENCY switches the emulator to a mode that ignores the function binary; start one emulator per concurrent invoker instead")
+			concurrent = true
+			n, err := strconv.Atoi(strings.TrimPrefix(kv, key+"="))
+			if err != nil || n < 1 {
+				t.Fatalf("testenv: RIE: %s is not a positive number", kv)
+			}
+			workers = n
+		}
+	}
+	unshare := ""
+	if concurrent {
+		if unshare = lookTool("unshare"); unshare == "" || os.Geteuid() != 0 {
+			unavailable(t, "testenv: RIE with AWS_LAMBDA_MAX_CONCURRENCY runs the emulator in a private mount namespace, which needs root and unshare(1) (Debian package util-linux)")
+			return ""
 		}
 	}
 	dir := filepath.Dir(binary)
@@ -86,6 +107,9 @@ func RIE(t testing.TB, binary string, env ...string) (invokeURL string) {
 		"AWS_REGION=us-east-1",
 		"AWS_DEFAULT_REGION=us-east-1",
 		"LAMBDA_TASK_ROOT=" + dir,
+	}
+	if concurrent {
+		base = append(base, "LOG_LEVEL=debug") // for the readiness line; env may override it
 	}
 	// The emulator forwards its own environment to the function.
 	fullEnv := append(base, env...)
@@ -97,8 +121,23 @@ func RIE(t testing.TB, binary string, env ...string) (invokeURL string) {
 			"--runtime-api-address", apiAddr,
 			binary,
 		}
-		p := start(t, "aws-lambda-rie", rie, args, fullEnv, dir)
+		path := rie
+		if concurrent {
+			// sh -c SCRIPT RIE BINARY INVOKE API: $0 is the emulator.
+			path = unshare
+			args = []string{"--mount", "--propagation", "private", "sh", "-c",
+				`mount -t tmpfs tmpfs /var && mkdir /var/task && cp "$1" /var/task/bootstrap && cd /var/task && ` +
+					`exec "$0" --runtime-interface-emulator-address "$2" --runtime-api-address "$3"`,
+				rie, binary, invokeAddr, apiAddr}
+		}
+		p := start(t, "aws-lambda-rie", path, args, fullEnv, dir)
 		err := p.waitReady(invokeAddr, apiAddr)
+		if err == nil && concurrent {
+			// The emulator starts the function now; it is ready when each
+			// of its loops has asked for an invocation, which the
+			// emulator logs at debug level (set below).
+			err = p.waitOutput("InvokeRouter: received runtime /next", workers)
+		}
 		if err == nil {
 			return "http://" + invokeAddr + "/2015-03-31/functions/function/invocations"
 		}
