@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"strconv"
@@ -19,7 +20,16 @@ import (
 )
 
 func main() {
+	if os.Getenv("FAIL_INIT") != "" {
+		app.FailInit(errors.New("asked to fail at init"))
+	}
 	a := app.New(app.WithLogger(logging.New(os.Stderr)))
+	if os.Getenv("SHUTDOWN_HOOK") != "" {
+		a.OnShutdown(func(ctx context.Context) {
+			_, ok := ctx.Deadline()
+			fmt.Printf("shutdown hook ran, deadline set: %v\n", ok)
+		})
+	}
 	a.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
 		app.JSON(w, r, http.StatusOK, map[string]string{"id": r.PathValue("id"), "item": "widget"})
 	})
