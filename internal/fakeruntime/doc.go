@@ -34,7 +34,9 @@
 //     invocation (or for [Server.Close]) and answers 200 with its payload and
 //     the Lambda-Runtime-* headers. Several connections may wait at once
 //     (AWS_LAMBDA_MAX_CONCURRENCY loops); each invocation goes to exactly one
-//     of them, and never to a connection its client has closed.
+//     of them, and never to a connection its client has closed. The answer
+//     is the same from any server for an invocation with its request id and
+//     deadline set (but for the Date header), for differential tests.
 //   - POST /2018-06-01/runtime/invocation/{id}/response and .../error answer
 //     202 {"status":"OK"}; an id never handed out gets 400 (InvalidRequestID),
 //     a second POST for an id whose first was accepted gets 403

@@ -3,9 +3,11 @@ package fakeruntime
 import (
 	"bufio"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -63,6 +65,11 @@ type Invocation struct {
 	// Deadline is sent as Lambda-Runtime-Deadline-Ms; the zero time means
 	// 30 s after the invocation is handed out.
 	Deadline time.Time
+
+	// The answer to next is a function of the fields above, but for a zero
+	// Deadline, a zero RequestID and the Date header: the trace id is
+	// derived from the request id. So a differential test that sets both
+	// gets the same answers from two servers.
 
 	// Header adds headers to the answer to next, or overrides the standard
 	// ones (Content-Type, Lambda-Runtime-Aws-Request-Id, -Deadline-Ms,
@@ -410,7 +417,7 @@ func (s *Server) wait(t testing.TB, what string, ready func() bool) {
 		select {
 		case <-ch:
 		case <-timer.C:
-			t.Fatalf("fakeruntime: no %s within %v; requests:\n%s", what, s.timeout, s.summary())
+			t.Fatalf("fakeruntime: waited %v for %s in vain; requests:\n%s", s.timeout, what, s.summary())
 		}
 	}
 }
@@ -496,7 +503,9 @@ func (c *conn) serve() {
 				c.answered(idx, m.status, "")
 				a := errorAnswer(m.status, "InvalidRequest", m.msg)
 				a.close = true
-				_ = a.write(c.nc)
+				if a.write(c.nc) == nil {
+					c.drain()
+				}
 			}
 			return
 		}
@@ -504,6 +513,19 @@ func (c *conn) serve() {
 			return
 		}
 	}
+}
+
+// drain ends the server's side of the connection and reads what the client
+// still sends, for a second at most, before end closes it: closing a socket
+// with unread bytes resets the connection, and a reset can destroy the
+// answer before the client reads it.
+func (c *conn) drain() {
+	tc, ok := c.nc.(*net.TCPConn)
+	if !ok || tc.CloseWrite() != nil {
+		return
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(time.Second))
+	_, _ = io.Copy(io.Discard, c.r.br)
 }
 
 // end closes the connection and notes that it ended.
@@ -682,7 +704,7 @@ func (p *invocation) nextAnswer() answer {
 		{headerRequestID, p.id},
 		{headerDeadline, strconv.FormatInt(deadline.UnixMilli(), 10)},
 		{headerFunctionARN, FunctionARN},
-		{headerTraceID, newTraceID()},
+		{headerTraceID, traceID(p.id)},
 	}
 	keys := make([]string, 0, len(p.Header))
 	for k := range p.Header {
@@ -842,7 +864,7 @@ func (c *conn) eventNext(idx int, req *Request) bool {
 		return false
 	}
 	c.s.mu.Unlock()
-	body := fmt.Sprintf(`{"eventType":"SHUTDOWN","shutdownReason":"spindown","deadlineMs":%d}`, time.Now().Add(2*time.Second).UnixMilli())
+	body := fmt.Sprintf(`{"eventType":"SHUTDOWN","shutdownReason":"SPINDOWN","deadlineMs":%d}`, time.Now().Add(2*time.Second).UnixMilli())
 	a := answer{
 		status: http.StatusOK,
 		header: [][2]string{{"Content-Type", "application/json"}, {headerExtEventID, newUUID()}},
@@ -880,9 +902,10 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// newTraceID returns an X-Ray trace header as Lambda sends it.
-func newTraceID() string {
-	var b [20]byte
-	rand.Read(b[:])
-	return fmt.Sprintf("Root=1-%08x-%x;Parent=%x;Sampled=1", time.Now().Unix(), b[:12], b[12:])
+// traceID returns an X-Ray trace header shaped as Lambda sends it, derived
+// from the request id so that the same invocation enqueued in two servers
+// (a differential test) gets the same one.
+func traceID(requestID string) string {
+	b := sha256.Sum256([]byte(requestID))
+	return fmt.Sprintf("Root=1-%x-%x;Parent=%x;Sampled=1", b[:4], b[4:16], b[16:24])
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,16 +61,22 @@ func (r *reader) line() ([]byte, error) {
 	return line[:len(line)-2], nil
 }
 
-// full reads exactly n bytes and appends them to dst.
+// full reads exactly n bytes and appends them to dst. It reads in pieces,
+// so that a length the client never sends costs no memory.
 func (r *reader) full(dst []byte, n int) ([]byte, error) {
-	start := len(r.raw)
-	r.raw = append(r.raw, make([]byte, n)...)
-	m, err := io.ReadFull(r.br, r.raw[start:])
-	r.raw = r.raw[:start+m]
-	if err != nil {
-		return dst, truncated(err)
+	for n > 0 {
+		k := min(n, maxLine)
+		start := len(r.raw)
+		r.raw = slices.Grow(r.raw, k)[:start+k]
+		m, err := io.ReadFull(r.br, r.raw[start:])
+		r.raw = r.raw[:start+m]
+		dst = append(dst, r.raw[start:]...)
+		n -= m
+		if err != nil {
+			return dst, truncated(err)
+		}
 	}
-	return append(dst, r.raw[start:]...), nil
+	return dst, nil
 }
 
 // truncated is the error for a connection that ended, or failed, in the
@@ -149,7 +156,7 @@ func (r *reader) readRequest(req *Request, cont func() error) error {
 	if req.Chunked {
 		return r.chunked(req)
 	}
-	req.Body, err = r.full(make([]byte, 0, n), int(n))
+	req.Body, err = r.full([]byte{}, int(n))
 	return err
 }
 
