@@ -180,7 +180,13 @@ func (l *loop) exchange(ctx context.Context, body []byte, sink headerSink, paylo
 		if attempt == attempts {
 			break
 		}
-		l.log.Warn("runtimeapi: the connection to the Runtime API failed; retrying on a new one",
+		// The first failure is usually a kept-alive connection the server
+		// closed while the function waited: worth a line only at Debug.
+		level := slog.LevelWarn
+		if attempt == 1 {
+			level = slog.LevelDebug
+		}
+		l.log.Log(ctx, level, "runtimeapi: the connection to the Runtime API failed; retrying on a new one",
 			"attempt", attempt, "error", err)
 		if d := retryDelays[attempt-1]; d > 0 {
 			t := time.NewTimer(d)
