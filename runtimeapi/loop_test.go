@@ -901,3 +901,26 @@ func TestRunClosesItsConnections(t *testing.T) {
 		})
 	}
 }
+
+// TestLongHeader: a header line longer than the loop's read buffer (a
+// large client context) is read whole.
+func TestLongHeader(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 1)
+	h := handlerFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
+		lc, _ := lambdacontext.FromContext(ctx)
+		got <- lc.ClientContext.Custom["big"]
+		return payload, nil
+	})
+	s := fakeruntime.Start(t)
+	startRun(t, s, h, runtimeapi.Config{})
+	big := strings.Repeat("0123456789", 4000)
+	id := s.Enqueue(fakeruntime.Invocation{
+		Payload: []byte(`{}`),
+		Header:  map[string]string{"Lambda-Runtime-Client-Context": `{"custom":{"big":"` + big + `"}}`},
+	})
+	wantResponse(t, s.Wait(t, id), id, []byte(`{}`))
+	if g := <-got; g != big {
+		t.Errorf("the client context's value is %d bytes, want %d", len(g), len(big))
+	}
+}
