@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
 )
 
 // errorBody is the body of a POST .../error or /init/error: the document
@@ -96,9 +98,26 @@ func contains(list []string, s string) bool {
 }
 
 // functionError is the error body of a handler's error: its message and
-// the name of its type, as aws-lambda-go reports it.
+// the name of its type, as aws-lambda-go reports it. An aws-lambda-go
+// messages.InvokeResponse_Error is the document itself, as lambda.Start
+// takes it: that is how a Go handler names its own errorType (which Step
+// Functions retry and catch on).
 func functionError(err error) *errorBody {
+	if e, ok := err.(messages.InvokeResponse_Error); ok {
+		return fromMessage(&e)
+	}
 	return &errorBody{Message: err.Error(), Type: errorType(err)}
+}
+
+// fromMessage copies aws-lambda-go's error document.
+func fromMessage(e *messages.InvokeResponse_Error) *errorBody {
+	b := &errorBody{Message: e.Message, Type: e.Type}
+	for _, f := range e.StackTrace {
+		if f != nil {
+			b.StackTrace = append(b.StackTrace, stackFrame{Path: f.Path, Line: f.Line, Label: f.Label})
+		}
+	}
+	return b
 }
 
 // invocationError is the error body of an invocation the loop could not
@@ -139,6 +158,9 @@ const maxFrames = 32
 // deferred function that recovered it: the message is v printed with %v,
 // the type v's, and the stack starts at the function that panicked.
 func panicError(v any) *errorBody {
+	if e, ok := v.(messages.InvokeResponse_Error); ok {
+		return fromMessage(&e)
+	}
 	var pcs [maxFrames + 16]uintptr
 	n := runtime.Callers(1, pcs[:])
 	frames := runtime.CallersFrames(pcs[:n])

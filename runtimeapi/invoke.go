@@ -109,6 +109,7 @@ func (l *loop) stop() {
 
 // run answers invocations until ctx ends or a fatal error.
 func (l *loop) run(ctx context.Context) error {
+	defer l.c.drop()
 	l.inv.l = l
 	base := context.WithoutCancel(ctx)
 	for {
@@ -329,10 +330,11 @@ func (l *loop) fail(e *errorBody) error {
 }
 
 // validRequestID reports whether id can go in a request path: Lambda's are
-// UUIDs; letters, digits and -._: are taken, up to 256 bytes.
+// UUIDs; letters, digits and -._: are taken, up to 256 bytes, but not a
+// dot segment.
 func validRequestID(id string) bool {
-	if id == "" || len(id) > 256 {
-		return false
+	if id == "" || len(id) > 256 || id == "." || id == ".." {
+		return false // ".." would climb the path
 	}
 	for i := range len(id) {
 		switch b := id[i]; {
