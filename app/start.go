@@ -115,7 +115,9 @@ func WithAWSLambdaGo() Option {
 // the server stops or after an -event invocation. Hooks run in the order
 // they were added, with a context that ends when the time Lambda gives runs
 // out (runtimeapi.ShutdownTimeout, under 500 ms): flush buffered metrics or
-// spans there, briefly. A hook that panics is logged and the next one runs.
+// spans there, briefly. A hook that panics is logged and the next one runs;
+// one that overruns the time is logged and the rest are skipped, so that
+// the process still exits in time.
 // Call OnShutdown before [App.Start], not concurrently with it.
 func (a *App) OnShutdown(f func(ctx context.Context)) {
 	if f == nil {
@@ -124,23 +126,10 @@ func (a *App) OnShutdown(f func(ctx context.Context)) {
 	a.shutdown = append(a.shutdown, f)
 }
 
-// runShutdown runs the shutdown hooks, as Lambda's SIGTERM would.
+// runShutdown runs the shutdown hooks, as Lambda's SIGTERM would, for
+// runtimeapi.ShutdownTimeout at most.
 func (a *App) runShutdown() {
-	if len(a.shutdown) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), runtimeapi.ShutdownTimeout)
-	defer cancel()
-	for _, f := range a.shutdown {
-		func() {
-			defer func() {
-				if v := recover(); v != nil {
-					a.opts.logger.Error("app: a shutdown hook panicked", "panic", v)
-				}
-			}()
-			f(ctx)
-		}()
-	}
+	runtimeapi.RunHooks(a.opts.logger, a.shutdown)
 }
 
 // FailInit ends a function that cannot start, for main to call when its

@@ -351,15 +351,27 @@ func (c *client) discardBody() error {
 		c.ans.body, err = c.readChunks(c.ans.body, keepBodyBytes)
 	case a.length >= 0:
 		c.ans.body, err = c.keep(c.ans.body, a.length)
-	default:
+	default: // ended by the server's close
 		a.close = true
-		c.ans.body, err = c.keep(c.ans.body, maxBodyBytes)
-		if err == io.ErrUnexpectedEOF {
-			err = nil
+		var n int64
+		n, err = io.Copy(&keepWriter{c}, io.LimitReader(c.r, maxBodyBytes+1))
+		if err == nil && n > maxBodyBytes {
+			err = fmt.Errorf("runtimeapi: the answer's body is over %d bytes", maxBodyBytes)
 		}
 	}
 	c.kept = c.ans.body[:0]
 	return c.finish(err)
+}
+
+// keepWriter keeps the first keepBodyBytes written to it in c.ans.body.
+type keepWriter struct{ c *client }
+
+func (w *keepWriter) Write(p []byte) (int, error) {
+	b := w.c.ans.body
+	if room := keepBodyBytes - len(b); room > 0 {
+		w.c.ans.body = append(b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
 }
 
 // keep reads n bytes, appending the first keepBodyBytes to dst.

@@ -1,6 +1,7 @@
 package runtimeapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -16,6 +17,8 @@ type errorBody struct {
 	Message    string       `json:"errorMessage"`
 	Type       string       `json:"errorType"`
 	StackTrace []stackFrame `json:"stackTrace,omitempty"`
+
+	panicked bool // it describes a panic
 }
 
 // stackFrame is one frame of a panic's stack, as aws-lambda-go reports it:
@@ -38,8 +41,11 @@ const xrayCauseMax = 1 << 20
 // the stack and cuts the message to shortMessage bytes, for a Runtime API
 // that refused the whole; a body over MaxResponseSize is always cut so.
 func (e *errorBody) encode(cwd string, short bool) (body, cause []byte) {
-	if !short && len(e.Message) > MaxResponseSize/2 {
-		short = true
+	if !short {
+		body, _ = json.Marshal(e)
+		if len(body) > MaxResponseSize {
+			short = true
+		}
 	}
 	if short {
 		s := *e
@@ -48,9 +54,11 @@ func (e *errorBody) encode(cwd string, short bool) (body, cause []byte) {
 			s.Message = strings.ToValidUTF8(s.Message[:shortMessage], "") + " ... (cut)"
 		}
 		e = &s
+		body, _ = json.Marshal(e)
 	}
-	body, _ = json.Marshal(e)
 	cause, _ = json.Marshal(xrayCause(e, cwd))
+	// JSON leaves DEL raw, and no HTTP field value may hold it: escape it.
+	cause = bytes.ReplaceAll(cause, []byte{0x7f}, []byte(`\u007f`))
 	if len(cause) >= xrayCauseMax {
 		cause = nil
 	}
@@ -120,6 +128,23 @@ func fromMessage(e *messages.InvokeResponse_Error) *errorBody {
 	return b
 }
 
+// describe returns the error document of a handler's error and whether
+// the process must exit after posting it (an aws-lambda-go
+// InvokeResponse_Error's ShouldExit). An Error method that panics (a typed
+// nil pointer returned as an error) is reported as a panic, which exits.
+func describe(err error) (e *errorBody, exit bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			e, exit = panicError(v), true
+			e.Message = "runtimeapi: the handler's error panicked when asked its message: " + e.Message
+		}
+	}()
+	if m, ok := err.(messages.InvokeResponse_Error); ok {
+		return fromMessage(&m), m.ShouldExit
+	}
+	return functionError(err), false
+}
+
 // invocationError is the error body of an invocation the loop could not
 // run.
 func invocationError(msg, typ string) *errorBody {
@@ -180,7 +205,7 @@ func panicError(v any) *errorBody {
 	if len(stack) == 0 {
 		stack = all
 	}
-	return &errorBody{Message: fmt.Sprintf("%v", v), Type: errorType(v), StackTrace: stack}
+	return &errorBody{Message: fmt.Sprintf("%v", v), Type: errorType(v), StackTrace: stack, panicked: true}
 }
 
 // frame formats f: the path keeps as many trailing elements as the

@@ -23,9 +23,10 @@ func ReportInitError(ctx context.Context, addr string, err error) error {
 		return errors.New("runtimeapi: no Runtime API address: AWS_LAMBDA_RUNTIME_API is not set")
 	}
 	cwd, _ := os.Getwd()
-	e := functionError(err)
+	e, _ := describe(err)
 	c := newClient(addr)
 	defer c.drop()
+	defer context.AfterFunc(ctx, c.stop)()
 	for short := false; ; short = true {
 		body, cause := e.encode(cwd, short)
 		c.startHead("POST", "/2018-06-01/runtime/init/error")
@@ -39,6 +40,9 @@ func ReportInitError(ctx context.Context, addr string, err error) error {
 			rerr = c.discardBody()
 		}
 		if rerr != nil {
+			if rerr == errStopped && ctx.Err() != nil {
+				rerr = ctx.Err()
+			}
 			return fmt.Errorf("runtimeapi: reporting the init error: %w", rerr)
 		}
 		switch {

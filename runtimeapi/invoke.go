@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
@@ -240,36 +241,60 @@ func (l *loop) invoke(base context.Context) error {
 		os.Setenv("_X_AMZN_TRACE_ID", inv.traceID)
 	}
 	ctx = context.WithValue(ctx, traceKey, inv.traceID) //nolint:staticcheck // the key aws-lambda-go uses
-	out, err, p := call(ctx, l.h, inv.payload)
+	returned := false
+	defer func() {
+		// call recovers panics: if it did not return, runtime.Goexit
+		// ended the handler's goroutine, which is this one. Report it,
+		// and let Run fail (see loopExited) as after a panic.
+		if !returned {
+			l.log.Error("runtimeapi: the handler called runtime.Goexit; the process exits after reporting it", "requestId", inv.id)
+			l.fail(invocationError("runtimeapi: the handler's goroutine exited (runtime.Goexit) before it returned", "Runtime.ExitError"))
+		}
+	}()
+	out, e, exit := call(ctx, l.h, inv.payload)
+	returned = true
 	cancel()
 	inv.payload = nil
 
 	switch {
-	case p != nil:
-		l.log.Error("runtimeapi: a panic escaped the handler; the process exits after reporting it",
-			"requestId", inv.id, "panic", p.Message)
-		if ferr := l.fail(p); ferr != nil {
+	case e != nil && exit:
+		l.log.Error("runtimeapi: the invocation failed in a way that ends the process; it exits after reporting it",
+			"requestId", inv.id, "errorType", e.Type)
+		if ferr := l.fail(e); ferr != nil {
 			return ferr
 		}
-		return fatalf("runtimeapi: a panic escaped the handler: %s", p.Message)
-	case err != nil:
-		l.log.Debug("runtimeapi: the invocation failed", "requestId", inv.id, "errorType", errorType(err))
-		return l.fail(functionError(err))
+		if e.panicked {
+			return fatalf("runtimeapi: a panic escaped the handler: %s", e.Message)
+		}
+		return fatalf("runtimeapi: the handler's error asks the process to exit: %s: %s", e.Type, e.Message)
+	case e != nil:
+		l.log.Debug("runtimeapi: the invocation failed", "requestId", inv.id, "errorType", e.Type)
+		return l.fail(e)
 	case len(out) > MaxResponseSize:
 		return l.fail(tooLarge(len(out)))
 	}
 	return l.respond(out)
 }
 
-// call runs h, turning a panic into p.
-func call(ctx context.Context, h Handler, payload []byte) (out []byte, err error, p *errorBody) {
+// call runs h and returns its response, or the error document to post and
+// whether the process must exit after it: a panic, as with aws-lambda-go,
+// exits (but an aws-lambda-go InvokeResponse_Error, returned or panicked,
+// exits exactly when its ShouldExit says so, as lambda.Start decides).
+func call(ctx context.Context, h Handler, payload []byte) (out []byte, e *errorBody, exit bool) {
 	defer func() {
 		if v := recover(); v != nil {
-			p = panicError(v)
+			out, e, exit = nil, panicError(v), true
+			if m, ok := v.(messages.InvokeResponse_Error); ok {
+				exit = m.ShouldExit
+			}
 		}
 	}()
-	out, err = h.Invoke(ctx, payload)
-	return out, err, nil
+	out, err := h.Invoke(ctx, payload)
+	if err != nil {
+		e, exit = describe(err)
+		return nil, e, exit
+	}
+	return out, nil, false
 }
 
 // respond posts out as the response of l.inv.

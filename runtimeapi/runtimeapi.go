@@ -44,8 +44,9 @@ type Config struct {
 
 	// OnShutdown are run, in order, when Lambda shuts the execution
 	// environment down (SIGTERM), with a context that ends when Lambda's
-	// time for that runs out ([ShutdownTimeout] after the signal); then
-	// Run returns nil. Lambda sends SIGTERM only to a function that
+	// time for that runs out ([ShutdownTimeout] after the signal), as
+	// [RunHooks] runs them (a hook that overruns is logged and the rest
+	// skipped); then Run returns nil. Lambda sends SIGTERM only to a function that
 	// registered an extension, so when OnShutdown is not empty Run
 	// registers an internal extension that asks for no events, as
 	// aws-lambda-go's lambda.WithEnableSIGTERM does; that costs a
@@ -128,9 +129,13 @@ func Run(ctx context.Context, h Handler, cfg Config) error {
 	var wg sync.WaitGroup
 	for _, l := range loops {
 		wg.Go(func() {
-			if err := l.run(ctx); err != nil {
-				cancel(err)
-			}
+			var err error = errGoexit // unless run returns: see loop.invoke
+			defer func() {
+				if err != nil {
+					cancel(err)
+				}
+			}()
+			err = l.run(ctx)
 		})
 	}
 	wg.Wait()
@@ -143,6 +148,10 @@ func Run(ctx context.Context, h Handler, cfg Config) error {
 	}
 	return err
 }
+
+// errGoexit ends Run when a handler ended its loop's goroutine with
+// runtime.Goexit.
+var errGoexit = &fatalError{errors.New("runtimeapi: a handler called runtime.Goexit, which ended its loop")}
 
 // errShutdown ends Run after the shutdown hooks ran.
 var errShutdown = errors.New("runtimeapi: shut down")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -39,11 +40,12 @@ func onShutdown(ctx context.Context, addr string, log *slog.Logger, hooks []func
 		case <-quit:
 			return
 		}
-		runHooks(log, hooks)
+		RunHooks(log, hooks)
 		done()
 	}()
 
 	ext := newClient(addr)
+	stopWatch := context.AfterFunc(ctx, ext.stop)
 	if id, err := register(ctx, ext); err != nil {
 		log.Warn("runtimeapi: cannot register the internal extension that enables SIGTERM; the shutdown hooks may not run",
 			"error", err)
@@ -69,6 +71,7 @@ func onShutdown(ctx context.Context, addr string, log *slog.Logger, hooks []func
 	return func() {
 		signal.Stop(sig)
 		close(quit)
+		stopWatch()
 		ext.stop()
 	}
 }
@@ -84,6 +87,9 @@ func register(ctx context.Context, c *client) (string, error) {
 		err = c.discardBody()
 	}
 	if err != nil {
+		if err == errStopped && ctx.Err() != nil {
+			err = ctx.Err()
+		}
 		return "", err
 	}
 	if a.status != 200 {
@@ -95,19 +101,49 @@ func register(ctx context.Context, c *client) (string, error) {
 	return id.id, nil
 }
 
-// runHooks runs hooks in order within ShutdownTimeout; a panicking hook is
-// logged and the next one runs.
-func runHooks(log *slog.Logger, hooks []func(context.Context)) {
+// RunHooks runs hooks in order, as [Run] does on SIGTERM, with a context
+// that ends ShutdownTimeout from now, and returns when they are done or
+// that time is up, whichever comes first: a hook that overruns is logged
+// (to logger, or slog.Default() when nil) and the hooks after it are
+// skipped, so that the process can exit before Lambda kills it. A hook that
+// panics is logged and the next one runs. app.OnShutdown's hooks run
+// through it outside funcify's loop too.
+func RunHooks(logger *slog.Logger, hooks []func(context.Context)) {
+	if len(hooks) == 0 {
+		return
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
-	for _, h := range hooks {
-		func() {
-			defer func() {
-				if v := recover(); v != nil {
-					log.Error("runtimeapi: a shutdown hook panicked", "panic", v)
-				}
+	var running atomic.Int32 // the hook running, from 1
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i, h := range hooks {
+			if ctx.Err() != nil {
+				return
+			}
+			running.Store(int32(i + 1))
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						logger.Error("runtimeapi: a shutdown hook panicked", "hook", i+1, "panic", v)
+					}
+				}()
+				h(ctx)
 			}()
-			h(ctx)
-		}()
+		}
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		select {
+		case <-done:
+		default:
+			logger.Warn("runtimeapi: a shutdown hook overran the time Lambda gives; the rest are skipped",
+				"hook", running.Load(), "of", len(hooks), "timeout", ShutdownTimeout)
+		}
 	}
 }
