@@ -297,4 +297,29 @@ func TestRuntimeLoop(t *testing.T) {
 	t.Run("ShutdownHooksOnSIGTERM", func(t *testing.T) { testShutdownHooksOnSIGTERM(t, bin) })
 	t.Run("NoShutdownHookNoExtension", func(t *testing.T) { testNoShutdownHookNoExtension(t, bin) })
 	t.Run("FailInit", func(t *testing.T) { testFailInit(t, bin) })
+	t.Run("Choice", func(t *testing.T) { testRuntimeChoice(t, bin) })
+}
+
+// testRuntimeChoice: WithAWSLambdaGo and FUNCIFY_RUNTIME pick the loop, and
+// the variable wins either way, so an operator can switch without a
+// rebuild.
+func testRuntimeChoice(t *testing.T, bin string) {
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{
+		{nil, "funcify/"},
+		{[]string{"FUNCIFY_RUNTIME=funcify"}, "funcify/"},
+		{[]string{"FUNCIFY_RUNTIME=aws-lambda-go"}, "aws-lambda-go/"},
+		{[]string{"WITH_AWS_LAMBDA_GO=1"}, "aws-lambda-go/"},
+		{[]string{"WITH_AWS_LAMBDA_GO=1", "FUNCIFY_RUNTIME=funcify"}, "funcify/"},
+	} {
+		t.Run(strings.Join(tc.env, ","), func(t *testing.T) {
+			f := startFunction(t, bin, t.TempDir(), tc.env...)
+			res := f.api.Wait(t, f.api.Enqueue(fakeruntime.Invocation{Payload: []byte(httpV2("GET", "/orders/1"))}))
+			if ua := res.Header.Get("User-Agent"); !strings.HasPrefix(ua, tc.want) {
+				t.Errorf("User-Agent %q, want %s...", ua, tc.want)
+			}
+		})
+	}
 }

@@ -39,8 +39,10 @@ import (
 // per loop, AWS_LAMBDA_MAX_CONCURRENCY loops (default 1), the
 // [App.OnShutdown] hooks on SIGTERM. [WithAWSLambdaGo], or the environment
 // variable FUNCIFY_RUNTIME=aws-lambda-go, runs aws-lambda-go's lambda.Start
-// instead, for anyone who meets a difference between the two; any other
-// value of FUNCIFY_RUNTIME but "funcify" fails the init. The process exits
+// instead, for anyone who meets a difference between the two;
+// FUNCIFY_RUNTIME=funcify runs funcify's loop even with WithAWSLambdaGo, so
+// that an operator can switch either way without a rebuild, and any other
+// value fails the init. The process exits
 // 1 when the loop fails (the Runtime API is unreachable, or a panic escaped
 // the app), so that Lambda starts a new execution environment.
 //
@@ -81,7 +83,9 @@ const runtimeEnv = "FUNCIFY_RUNTIME"
 func (a *App) startLambda() {
 	awsLambdaGo := a.opts.awsLambdaGo
 	switch v := os.Getenv(runtimeEnv); v {
-	case "", "funcify":
+	case "":
+	case "funcify":
+		awsLambdaGo = false
 	case "aws-lambda-go":
 		awsLambdaGo = true
 	default:
@@ -100,10 +104,11 @@ func (a *App) startLambda() {
 
 // WithAWSLambdaGo makes [App.Start] run the app in Lambda on aws-lambda-go's
 // lambda.Start instead of funcify's own runtime loop, as the environment
-// variable FUNCIFY_RUNTIME=aws-lambda-go does: an escape hatch for anyone
-// who meets a difference between the two (please report it). The app, its
-// answers and its logs are the same; the loop costs more CPU per
-// invocation.
+// variable FUNCIFY_RUNTIME=aws-lambda-go does (and FUNCIFY_RUNTIME=funcify
+// undoes): an escape hatch for anyone who meets a difference between the
+// two (please report it). The app and its answers are the same; the loop
+// costs more CPU per invocation, and aws-lambda-go also prints each
+// function error to standard error as a plain-text line of its own.
 func WithAWSLambdaGo() Option {
 	return func(o *options) { o.awsLambdaGo = true }
 }

@@ -529,10 +529,10 @@ func parseDigits(b []byte) (int64, bool) {
 	return n, true
 }
 
-// parseHex reads a chunk size: at most 7 hex digits, below maxBodyBytes'
-// order.
+// parseHex reads a chunk size: hex digits (leading zeros allowed, as
+// HTTP/1.1 allows them), at most maxBodyBytes.
 func parseHex(b []byte) (int, bool) {
-	if len(b) == 0 || len(b) > 7 {
+	if len(b) == 0 || len(b) > 16 {
 		return 0, false
 	}
 	n := 0
@@ -545,6 +545,9 @@ func parseHex(b []byte) (int, bool) {
 		case 'A' <= x && x <= 'F':
 			n = n<<4 | int(x-'A'+10)
 		default:
+			return 0, false
+		}
+		if n > maxBodyBytes {
 			return 0, false
 		}
 	}

@@ -29,7 +29,11 @@
 //     "stackTrace" for a panic), the Lambda-Runtime-Function-Error-Type
 //     header and the X-Ray error cause. A panic that escapes the handler is
 //     reported so, then [Run] returns an error and the process exits, as
-//     aws-lambda-go's does. [ReportInitError] posts /runtime/init/error.
+//     aws-lambda-go's does (its stack trace starts at the function that
+//     panicked, where aws-lambda-go's starts in its own recovery code); an
+//     aws-lambda-go messages.InvokeResponse_Error, returned or panicked, is
+//     posted as it is and ends the process when its ShouldExit says so.
+//     [ReportInitError] posts /runtime/init/error.
 //   - Answers with Content-Length, chunked, or ended by the connection's
 //     close; Connection: close and a broken connection are redialled (five
 //     attempts in a row, then Run fails with a clear error). A response over

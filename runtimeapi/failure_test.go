@@ -466,3 +466,25 @@ func TestRuntimeAPIGone(t *testing.T) {
 		}
 	})
 }
+
+// TestRefusalAfter413IsAWarning: after a 413 on a response, Lambda has
+// failed the invocation itself, so a 403 to the error the loop posts then
+// is expected: a Warn saying so, not an Error.
+func TestRefusalAfter413IsAWarning(t *testing.T) {
+	t.Parallel()
+	s := fakeruntime.Start(t)
+	r := startRun(t, s, echo, runtimeapi.Config{})
+	id := s.Enqueue(fakeruntime.Invocation{Payload: []byte(`"big"`), ResponseStatus: 413, ErrorStatus: 403})
+	waitPosts(t, s, id, 2)
+	s.Wait(t, s.Enqueue(fakeruntime.Invocation{Payload: []byte(`"next"`)}))
+	if err := r.stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	got := r.log.String()
+	if !strings.Contains(got, "level=WARN") || !strings.Contains(got, "had already failed the invocation") {
+		t.Errorf("want a warning that the Runtime API had already failed the invocation; log:\n%s", got)
+	}
+	if strings.Contains(got, "level=ERROR msg=\"runtimeapi: the Runtime API refused the error") {
+		t.Errorf("the expected 403 was logged as an error:\n%s", got)
+	}
+}

@@ -45,6 +45,9 @@ type loop struct {
 	waiting  bool       // in next: stop may interrupt it
 	stopping bool       // ask for no more invocations
 
+	retried bool // the last exchange needed more than one attempt
+	refused bool // the Runtime API refused this invocation's response (413)
+
 	inv  invocation // the invocation being run; reused
 	bad  int        // invocations in a row that could not be answered
 	arns string     // the last function ARN, reused while it does not change
@@ -165,6 +168,7 @@ func (l *loop) exchange(ctx context.Context, body []byte, sink headerSink, paylo
 			l.inv.reset()
 		}
 		l.c.head = l.c.head[:n]
+		l.retried = attempt > 1
 		var a *answer
 		if a, err = l.c.roundTrip(ctx, body, sink); err == nil {
 			if payload && a.status == 200 {
@@ -314,13 +318,31 @@ func (l *loop) respond(out []byte) error {
 	case a.status == 413:
 		l.log.Error("runtimeapi: the Runtime API refused the response as too large; reporting a function error instead",
 			"requestId", l.inv.id, "status", a.status, "bytes", len(out), "answer", string(a.body))
-		return l.fail(tooLarge(len(out)))
+		l.refused = true
+		err := l.fail(tooLarge(len(out)))
+		l.refused = false
+		return err
 	case a.status >= 500:
 		return fatalf("runtimeapi: the Runtime API answered the response with status %d: %s", a.status, a.body)
 	}
-	l.log.Error("runtimeapi: the Runtime API refused the response",
-		"requestId", l.inv.id, "status", a.status, "answer", string(a.body))
+	l.logRefusal("response", a)
 	return nil
+}
+
+// logRefusal logs that the Runtime API refused a post (what is the
+// response or the error). A 403 (the invocation is no longer open) is
+// expected when the post was sent again after a connection broke (the
+// first attempt was probably taken) or follows a 413 (the Runtime API
+// failed the invocation itself): a Warn then, an Error otherwise.
+func (l *loop) logRefusal(what string, a *answer) {
+	level, msg := slog.LevelError, "runtimeapi: the Runtime API refused the "+what
+	switch {
+	case a.status == 403 && l.retried:
+		level, msg = slog.LevelWarn, "runtimeapi: the Runtime API refused the "+what+" sent again after a broken connection; it had probably taken the first"
+	case a.status == 403 && l.refused:
+		level, msg = slog.LevelWarn, "runtimeapi: the Runtime API had already failed the invocation whose response it refused"
+	}
+	l.log.Log(context.Background(), level, msg, "requestId", l.inv.id, "status", a.status, "answer", string(a.body))
 }
 
 // fail posts e as the error of l.inv. A body the Runtime API refuses as
@@ -348,8 +370,7 @@ func (l *loop) fail(e *errorBody) error {
 		case a.status >= 500:
 			return fatalf("runtimeapi: the Runtime API answered the error with status %d: %s", a.status, a.body)
 		}
-		l.log.Error("runtimeapi: the Runtime API refused the error",
-			"requestId", l.inv.id, "status", a.status, "answer", string(a.body))
+		l.logRefusal("error", a)
 		return nil
 	}
 }

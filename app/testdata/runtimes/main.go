@@ -23,7 +23,11 @@ func main() {
 	if os.Getenv("FAIL_INIT") != "" {
 		app.FailInit(errors.New("asked to fail at init"))
 	}
-	a := app.New(app.WithLogger(logging.New(os.Stderr)))
+	opts := []app.Option{app.WithLogger(logging.New(os.Stderr))}
+	if os.Getenv("WITH_AWS_LAMBDA_GO") != "" {
+		opts = append(opts, app.WithAWSLambdaGo())
+	}
+	a := app.New(opts...)
 	if os.Getenv("SHUTDOWN_HOOK") != "" {
 		a.OnShutdown(func(ctx context.Context) {
 			_, ok := ctx.Deadline()
