@@ -13,7 +13,7 @@ import (
 	"github.com/funcify/funcify/runtimeapi"
 )
 
-// Review finding (issue 14): client.keep drops what it read when the body
+// Found in review (issue 14): client.keep drops what it read when the body
 // ends before keepBodyBytes: on io.ErrUnexpectedEOF it returns
 // dst[:len(dst)-k], cutting the bytes io.ReadFull did read, and
 // discardBody then takes the error for the normal end of a close-delimited
@@ -61,7 +61,7 @@ func answerOnce(t *testing.T, answer string) string {
 	return ln.Addr().String()
 }
 
-func TestReviewCloseDelimitedAnswerBodyKept(t *testing.T) {
+func TestCloseDelimitedAnswerBodyKept(t *testing.T) {
 	t.Parallel()
 	const reason = `{"errorMessage":"the sandbox is out of memory","errorType":"Runtime.OutOfMemory"}`
 	addr := answerOnce(t, "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"+reason)

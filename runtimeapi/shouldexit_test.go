@@ -11,7 +11,7 @@ import (
 	"github.com/funcify/funcify/runtimeapi"
 )
 
-// Review finding (issue 14): aws-lambda-go's lambda.Start decides whether
+// Found in review (issue 14): aws-lambda-go's lambda.Start decides whether
 // to exit after a failed invocation by the ShouldExit field of the
 // messages.InvokeResponse_Error it posts (invoke_loop.go, handleInvoke),
 // not by whether the handler panicked. A handler that returns
@@ -27,7 +27,7 @@ import (
 // or panicked, Run fails if and only if its ShouldExit is set; other
 // panics keep failing Run.
 
-func TestReviewInvokeResponseErrorShouldExit(t *testing.T) {
+func TestInvokeResponseErrorShouldExit(t *testing.T) {
 	t.Parallel()
 	t.Run("returned with ShouldExit", func(t *testing.T) {
 		t.Parallel()
@@ -38,7 +38,7 @@ func TestReviewInvokeResponseErrorShouldExit(t *testing.T) {
 			t.Fatalf("POST %s, want an error", res.Path)
 		}
 		// lambda.Start exits here; the loop asks for another invocation.
-		reviewReturnedOr(t, s, r, "Run to return or ask for the next invocation", func(reqs []fakeruntime.Request) bool {
+		returnedOr(t, s, r, "Run to return or ask for the next invocation", func(reqs []fakeruntime.Request) bool {
 			return len(reqs) == 3
 		})
 		if !r.returned() {
@@ -61,7 +61,7 @@ func TestReviewInvokeResponseErrorShouldExit(t *testing.T) {
 		}
 		// lambda.Start goes on serving here.
 		good := s.Enqueue(fakeruntime.Invocation{Payload: []byte(`"still serving"`)})
-		reviewReturnedOr(t, s, r, "Run to return or answer the next invocation", func(reqs []fakeruntime.Request) bool {
+		returnedOr(t, s, r, "Run to return or answer the next invocation", func(reqs []fakeruntime.Request) bool {
 			return len(postsFor(reqs, good)) == 1 && postsFor(reqs, good)[0].Status != 0
 		})
 		if r.returned() {
@@ -70,10 +70,10 @@ func TestReviewInvokeResponseErrorShouldExit(t *testing.T) {
 	})
 }
 
-// reviewReturnedOr waits until Run has returned or the server's requests
+// returnedOr waits until Run has returned or the server's requests
 // satisfy cond. Run's return is made a change the server sees (a
 // connection opened and closed), so that the wait wakes for it.
-func reviewReturnedOr(t *testing.T, s *fakeruntime.Server, r *running, what string, cond func([]fakeruntime.Request) bool) {
+func returnedOr(t *testing.T, s *fakeruntime.Server, r *running, what string, cond func([]fakeruntime.Request) bool) {
 	t.Helper()
 	go func() {
 		<-r.done

@@ -14,7 +14,7 @@ import (
 	"github.com/funcify/funcify/runtimeapi"
 )
 
-// Review finding (issue 14): the loop calls the handler's error's Error
+// Found in review (issue 14): the loop calls the handler's error's Error
 // method (functionError, in loop.invoke) outside the recover in call. An
 // error whose Error method panics, the classic one being a typed nil
 // pointer returned as an error (var e *MyError; return nil, e), panics the
@@ -44,25 +44,25 @@ func typedNil() error {
 
 const typedNilAddrEnv = "RUNTIMEAPI_REVIEW_TYPEDNIL_ADDR"
 
-// TestReviewTypedNilErrorChild is the function process of
-// TestReviewTypedNilError; it runs only as that test's child.
-func TestReviewTypedNilErrorChild(t *testing.T) {
+// TestTypedNilErrorChild is the function process of
+// TestTypedNilError; it runs only as that test's child.
+func TestTypedNilErrorChild(t *testing.T) {
 	addr := os.Getenv(typedNilAddrEnv)
 	if addr == "" {
-		t.Skip("run by TestReviewTypedNilError")
+		t.Skip("run by TestTypedNilError")
 	}
 	h := handlerFunc(func(context.Context, []byte) ([]byte, error) { return nil, typedNil() })
 	err := runtimeapi.Run(context.Background(), h, runtimeapi.Config{Address: addr, Concurrency: 1})
 	fmt.Printf("Run returned: %v\n", err)
 }
 
-func TestReviewTypedNilError(t *testing.T) {
+func TestTypedNilError(t *testing.T) {
 	t.Parallel()
 	t.Run("loop", func(t *testing.T) {
 		t.Parallel()
 		s := fakeruntime.Start(t)
 		id := s.Enqueue(fakeruntime.Invocation{Payload: []byte(`{}`)})
-		cmd := exec.Command(os.Args[0], "-test.run=^TestReviewTypedNilErrorChild$", "-test.count=1")
+		cmd := exec.Command(os.Args[0], "-test.run=^TestTypedNilErrorChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), typedNilAddrEnv+"="+s.Addr())
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out

@@ -14,7 +14,7 @@ import (
 	"github.com/funcify/funcify/runtimeapi"
 )
 
-// Review finding (issue 14): an error message holding a DEL byte (0x7f)
+// Found in review (issue 14): an error message holding a DEL byte (0x7f)
 // goes raw into the Lambda-Runtime-Function-Xray-Error-Cause header:
 // encoding/json escapes the control characters below 0x20 but not DEL, and
 // errorBody.encode copies the JSON into the header as it is. DEL is a
@@ -33,7 +33,7 @@ import (
 
 const delMessage = "no such object: \"invoices/a\x7fb.pdf\""
 
-func TestReviewErrorWithDELReachesRuntimeAPI(t *testing.T) {
+func TestErrorWithDELReachesRuntimeAPI(t *testing.T) {
 	t.Parallel()
 	t.Run("function error", func(t *testing.T) {
 		t.Parallel()

@@ -12,7 +12,7 @@ import (
 	"github.com/funcify/funcify/app"
 )
 
-// Review finding (issue 14): runShutdown waits for each hook to return,
+// Found in review (issue 14): runShutdown waits for each hook to return,
 // however long it takes, though OnShutdown says hooks run "with a context
 // that ends when the time Lambda gives runs out". A hook that does not
 // watch its ctx keeps Main from returning: after an -event invocation the
@@ -27,7 +27,7 @@ import (
 // hangBound only tells a hang from a return.
 const hangBound = 10 * time.Second
 
-func TestReviewLocalShutdownHookPastDeadline(t *testing.T) {
+func TestLocalShutdownHookPastDeadline(t *testing.T) {
 	t.Parallel()
 	a := app.New(app.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	release := make(chan struct{})

@@ -11,7 +11,7 @@ import (
 	"github.com/funcify/funcify/runtimeapi"
 )
 
-// Review finding (issue 14): runHooks calls each hook and waits for it to
+// Found in review (issue 14): runHooks calls each hook and waits for it to
 // return, however long it takes. Config.OnShutdown promises the hooks run
 // "with a context that ends when Lambda's time for that runs out
 // ([ShutdownTimeout] after the signal); then Run returns nil", and
@@ -26,7 +26,7 @@ import (
 
 // Not parallel: the test sends its own process SIGTERM (see
 // TestShutdownHooks).
-func TestReviewShutdownHookPastDeadline(t *testing.T) {
+func TestShutdownHookPastDeadline(t *testing.T) {
 	release := make(chan struct{})
 	overran := make(chan struct{})
 	hooks := []func(context.Context){

@@ -12,7 +12,7 @@ import (
 	"github.com/funcify/funcify/runtimeapi"
 )
 
-// Review finding (issue 14): the client honours a context only while it
+// Found in review (issue 14): the client honours a context only while it
 // dials (client.connect); once connected, writing the request and reading
 // the answer ignore ctx. So:
 //
@@ -86,7 +86,7 @@ func startSilentAPI(t *testing.T) *silentAPI {
 // expected back at once.
 const hangBound = 10 * time.Second
 
-func TestReviewContextEndsCallInFlight(t *testing.T) {
+func TestContextEndsCallInFlight(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string

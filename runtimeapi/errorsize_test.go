@@ -9,7 +9,7 @@ import (
 	"github.com/funcify/funcify/runtimeapi"
 )
 
-// Review finding (issue 14): errorBody.encode says "a body over
+// Found in review (issue 14): errorBody.encode says "a body over
 // MaxResponseSize is always cut so", but it judges by the message's raw
 // length (over MaxResponseSize/2), not by the body it encodes. JSON
 // escaping grows a message up to six times: '<', '>', '&' and the control
@@ -25,7 +25,7 @@ import (
 // MaxResponseSize, e.g. encode, then encode again short when len(body) >
 // MaxResponseSize.
 
-func TestReviewErrorBodyOverLimitIsCut(t *testing.T) {
+func TestErrorBodyOverLimitIsCut(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string

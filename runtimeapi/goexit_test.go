@@ -9,7 +9,7 @@ import (
 	"github.com/funcify/funcify/runtimeapi"
 )
 
-// Review finding (issue 14): a handler that ends its goroutine with
+// Found in review (issue 14): a handler that ends its goroutine with
 // runtime.Goexit (testing's FailNow, or a library that calls it) escapes
 // call's recover, which sees no panic: the loop's goroutine unwinds, its
 // WaitGroup slot is released, and no one posts anything for the
@@ -24,7 +24,7 @@ import (
 // treats it as a panic: it posts an error for the invocation and Run
 // returns an error.
 
-func TestReviewGoexitInHandler(t *testing.T) {
+func TestGoexitInHandler(t *testing.T) {
 	t.Parallel()
 	h := handlerFunc(func(context.Context, []byte) ([]byte, error) {
 		runtime.Goexit()
