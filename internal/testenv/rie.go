@@ -1,11 +1,14 @@
 package testenv
 
 import (
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -56,8 +59,13 @@ const rieAttempts = 3
 // /var/runtime/bootstrap, /opt/bootstrap) with /var/task as the working
 // directory, so RIE runs it in a private mount namespace (unshare(1), which
 // needs root) over a tmpfs on /var, where it copies the binary to
-// /var/task/bootstrap; the machine's own /var is not touched. Without root
-// or unshare, RIE skips the test, or fails it under [RequireServers].
+// /var/task/bootstrap; the machine's own /var is not touched. In that mode
+// the emulator logs at debug level (LOG_LEVEL is set so, whatever env says:
+// RIE waits for a line of its debug log that says each loop of the
+// function asked for an invocation) and LAMBDA_TASK_ROOT is /var/task.
+// Without root or unshare, or where the mount namespace is refused (root in
+// a container without CAP_SYS_ADMIN), RIE skips the test, or fails it under
+// [RequireServers].
 //
 // When aws-lambda-rie is not installed, or the system is not Linux, RIE
 // skips the test, or fails it under [RequireServers].
@@ -100,6 +108,10 @@ func RIE(t testing.TB, binary string, env ...string) (invokeURL string) {
 			unavailable(t, "testenv: RIE with AWS_LAMBDA_MAX_CONCURRENCY runs the emulator in a private mount namespace, which needs root and unshare(1) (Debian package util-linux)")
 			return ""
 		}
+		if err := probeNamespace(unshare); err != nil {
+			unavailable(t, "testenv: RIE with AWS_LAMBDA_MAX_CONCURRENCY runs the emulator in a private mount namespace, which this machine refuses (a container without CAP_SYS_ADMIN?): "+err.Error())
+			return ""
+		}
 	}
 	dir := filepath.Dir(binary)
 	base := []string{
@@ -108,11 +120,13 @@ func RIE(t testing.TB, binary string, env ...string) (invokeURL string) {
 		"AWS_DEFAULT_REGION=us-east-1",
 		"LAMBDA_TASK_ROOT=" + dir,
 	}
-	if concurrent {
-		base = append(base, "LOG_LEVEL=debug") // for the readiness line; env may override it
-	}
 	// The emulator forwards its own environment to the function.
 	fullEnv := append(base, env...)
+	if concurrent {
+		// Last, so they win: the readiness line is logged at debug level,
+		// and the function's code is in /var/task in this mode.
+		fullEnv = append(fullEnv, "LOG_LEVEL=debug", "LAMBDA_TASK_ROOT=/var/task")
+	}
 
 	for attempt := 1; ; attempt++ {
 		invokeAddr, apiAddr := freeAddrPair(t)
@@ -126,7 +140,9 @@ func RIE(t testing.TB, binary string, env ...string) (invokeURL string) {
 			// sh -c SCRIPT RIE BINARY INVOKE API: $0 is the emulator.
 			path = unshare
 			args = []string{"--mount", "--propagation", "private", "sh", "-c",
-				`mount -t tmpfs tmpfs /var && mkdir /var/task && cp "$1" /var/task/bootstrap && cd /var/task && ` +
+				// The binary is opened before the tmpfs hides /var, where it may be.
+				`exec 3<"$1" && mount -t tmpfs tmpfs /var && mkdir /var/task && cat <&3 >/var/task/bootstrap && ` +
+					`exec 3<&- && chmod 755 /var/task/bootstrap && cd /var/task && ` +
 					`exec "$0" --runtime-interface-emulator-address "$2" --runtime-api-address "$3"`,
 				rie, binary, invokeAddr, apiAddr}
 		}
@@ -165,4 +181,28 @@ func freeAddrPair(t testing.TB) (string, string) {
 
 func loopback(port int) string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+}
+
+// probeNamespace reports whether unshare can make a private mount
+// namespace here, trying once per process for each unshare command.
+func probeNamespace(unshare string) error {
+	namespaceProbes.mu.Lock()
+	defer namespaceProbes.mu.Unlock()
+	if err, ok := namespaceProbes.done[unshare]; ok {
+		return err
+	}
+	var err error
+	if out, cerr := exec.Command(unshare, "--mount", "--propagation", "private", "true").CombinedOutput(); cerr != nil {
+		err = fmt.Errorf("%s --mount: %v: %s", unshare, cerr, strings.TrimSpace(string(out)))
+	}
+	if namespaceProbes.done == nil {
+		namespaceProbes.done = make(map[string]error)
+	}
+	namespaceProbes.done[unshare] = err
+	return err
+}
+
+var namespaceProbes struct {
+	mu   sync.Mutex // guards done
+	done map[string]error
 }

@@ -60,7 +60,7 @@ func needNamespaces(t *testing.T, tools ...string) {
 	}
 }
 
-// TestReviewRIENamespaceRefused: RIE's doc says that with
+// TestRIENamespaceRefused (found in review, issue 14): RIE's doc says that with
 // AWS_LAMBDA_MAX_CONCURRENCY "Without root or unshare, RIE skips the test,
 // or fails it under RequireServers". It checks only that the effective
 // user is root and that unshare is in PATH. Root in a container does not
@@ -75,7 +75,7 @@ func needNamespaces(t *testing.T, tools ...string) {
 // Right: RIE finds out that it cannot make the namespace (a probe such as
 // `unshare --mount --propagation private true`, once per process) and
 // skips, saying why, as for a missing tool.
-func TestReviewRIENamespaceRefused(t *testing.T) {
+func TestRIENamespaceRefused(t *testing.T) {
 	needNamespaces(t, "setpriv")
 	t.Setenv(requireEnv, "")
 	bin := BuildFunction(t, "./testdata/echo")
@@ -98,7 +98,7 @@ func TestReviewRIENamespaceRefused(t *testing.T) {
 	}
 }
 
-// TestReviewRIEBinaryUnderVar: in Managed Instances mode RIE mounts a tmpfs
+// TestRIEBinaryUnderVar (found in review, issue 14): in Managed Instances mode RIE mounts a tmpfs
 // on /var and only then copies the binary to /var/task/bootstrap. A binary
 // under /var is hidden by then: with TMPDIR=/var/tmp (a common setting
 // where /tmp is a small tmpfs) BuildFunction's binary is
@@ -109,7 +109,7 @@ func TestReviewRIENamespaceRefused(t *testing.T) {
 // before the mount (exec 3<"$1", then cat <&3 >/var/task/bootstrap) or
 // copied first to a directory outside /var; the function then serves
 // invocations.
-func TestReviewRIEBinaryUnderVar(t *testing.T) {
+func TestRIEBinaryUnderVar(t *testing.T) {
 	needNamespaces(t)
 	if fi, err := os.Stat("/var/tmp"); err != nil || !fi.IsDir() {
 		t.Skip("needs /var/tmp")
@@ -127,5 +127,16 @@ func TestReviewRIEBinaryUnderVar(t *testing.T) {
 	}
 	if got := invoke(t, url, `{"n":1}`); got != `{"n":1}` {
 		t.Errorf("invoke = %s, want {\"n\":1}", got)
+	}
+}
+
+// TestRIELogLevelOfCaller: a caller's LOG_LEVEL does not hide the debug
+// line RIE waits for in Managed Instances mode.
+func TestRIELogLevelOfCaller(t *testing.T) {
+	needNamespaces(t)
+	bin := BuildFunction(t, "./testdata/echo")
+	url := RIE(t, bin, "AWS_LAMBDA_MAX_CONCURRENCY=2", "LOG_LEVEL=info")
+	if got := invoke(t, url, `{"n":2}`); got != `{"n":2}` {
+		t.Errorf("invoke = %s, want {\"n\":2}", got)
 	}
 }
