@@ -86,8 +86,8 @@ func write(w io.Writer, bin string) error {
 	return z.Close()
 }
 
-// checkELF reports an error unless bin is a Linux executable for one of
-// Lambda's architectures.
+// checkELF reports an error unless bin is a Linux executable (OS ABI System V
+// or GNU/Linux) for one of Lambda's architectures.
 func checkELF(bin string) error {
 	f, err := elf.Open(bin)
 	if err != nil {
@@ -96,6 +96,13 @@ func checkELF(bin string) error {
 	defer f.Close()
 	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
 		return fmt.Errorf("%s is an ELF %v, not an executable", bin, f.Type)
+	}
+	// The Go linker writes OS ABI System V (0) for Linux, other linkers
+	// GNU/Linux (3); FreeBSD, OpenBSD, NetBSD and the like write their own.
+	// Lambda could not run those: it would fail every init with an exec
+	// format error.
+	if f.OSABI != elf.ELFOSABI_NONE && f.OSABI != elf.ELFOSABI_LINUX {
+		return fmt.Errorf("%s is not a Linux executable: its OS ABI is %v (built without GOOS=linux?)", bin, f.OSABI)
 	}
 	if f.Machine != elf.EM_AARCH64 && f.Machine != elf.EM_X86_64 {
 		return fmt.Errorf("%s is for %v; Lambda runs arm64 (EM_AARCH64) and x86_64 (EM_X86_64)", bin, f.Machine)
