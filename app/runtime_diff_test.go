@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -298,6 +300,7 @@ func TestRuntimeLoop(t *testing.T) {
 	t.Run("NoShutdownHookNoExtension", func(t *testing.T) { testNoShutdownHookNoExtension(t, bin) })
 	t.Run("FailInit", func(t *testing.T) { testFailInit(t, bin) })
 	t.Run("Choice", func(t *testing.T) { testRuntimeChoice(t, bin) })
+	t.Run("LambdaOnly", testLambdaOnly)
 }
 
 // testRuntimeChoice: WithAWSLambdaGo and FUNCIFY_RUNTIME pick the loop, and
@@ -321,5 +324,35 @@ func testRuntimeChoice(t *testing.T, bin string) {
 				t.Errorf("User-Agent %q, want %s...", ua, tc.want)
 			}
 		})
+	}
+}
+
+// testLambdaOnly: a binary built with -tags funcify.lambdaonly runs in
+// Lambda as any other, and outside Lambda says it has no local server and
+// exits 2.
+func testLambdaOnly(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc,funcify.lambdaonly", "-o", bin, "./testdata/runtimes")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	f := startFunction(t, bin, t.TempDir())
+	res := f.api.Wait(t, f.api.Enqueue(fakeruntime.Invocation{Payload: []byte(httpV2("GET", "/orders/9"))}))
+	if res.Error || !bytes.Contains(res.Body, []byte(`\"id\":\"9\"`)) {
+		t.Errorf("in Lambda: %s %s, want the order's answer", res.Path, res.Body)
+	}
+
+	var stderr bytes.Buffer
+	local := exec.Command(bin, "-event", "-")
+	local.Stderr = &stderr
+	local.Env = []string{"PATH=" + os.Getenv("PATH")}
+	err := local.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Errorf("outside Lambda: %v, want exit status 2", err)
+	}
+	if !strings.Contains(stderr.String(), "funcify.lambdaonly") {
+		t.Errorf("outside Lambda it said %q, want a word on funcify.lambdaonly", stderr.String())
 	}
 }
