@@ -3,50 +3,105 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
-// event is the payload every invocation of a row gets, and the check every
+// event is what each invocation of a row is sent, and the check its
 // response must pass, so that a function that answers something else
 // cannot post a fast figure.
 type event struct {
-	name    string
-	payload []byte
-	check   func(response []byte) error
+	name string
+	// payload returns the payload of a process's invocation n, counting
+	// from 1.
+	payload func(n int) []byte
+	// check checks the response to invocation n.
+	check func(n int, response []byte) error
 }
 
 // eventNames are the events invokecpu knows, as -events names them.
 var eventNames = []string{"hello", "v1", "v2"}
 
-// orderNotFound is the body examples/orders answers GET /orders/42 with: its
-// store starts empty.
+// orderNotFound is the body examples/orders answers GET /orders/{id} with:
+// its store starts empty. It does not name the id.
 const orderNotFound = `{"error":"order not found","code":404,"step":"handler","ctx":{}}`
 
-// loadEvent returns the event named name, reading its payload from dataDir,
+// loadEvent returns the event named name, reading its fixture from dataDir,
 // the bench module's testdata directory:
 //
 //   - hello: the payload {}, answered with the JSON string "ok";
-//   - v1: an API Gateway REST API event for GET /orders/42
-//     (rest_v1.json), answered with 404, Content-Type application/json and
-//     orderNotFound;
+//   - v1: an API Gateway REST API event for GET /orders/{n}, invocation n
+//     of a process asking for order n (rest_v1.json, which asks for order
+//     42, with n in its place), answered with 404, Content-Type
+//     application/json and orderNotFound;
 //   - v2: the same for an HTTP API (http_v2.json).
+//
+// The order id changes with each invocation so that every invocation of a
+// process gets other bytes: a function cannot answer from a cache of the
+// events it has seen.
 func loadEvent(dataDir, name string) (*event, error) {
 	switch name {
 	case "hello":
-		return &event{name: name, payload: []byte("{}"), check: checkJSON(`"ok"`)}, nil
+		payload := []byte("{}")
+		return &event{
+			name:    name,
+			payload: func(int) []byte { return payload },
+			check:   ignoreN(checkJSON(`"ok"`)),
+		}, nil
 	case "v1", "v2":
 		file := map[string]string{"v1": "rest_v1.json", "v2": "http_v2.json"}[name]
 		b, err := os.ReadFile(filepath.Join(dataDir, file))
 		if err != nil {
 			return nil, err
 		}
-		return &event{name: name, payload: b, check: checkHTTP(http.StatusNotFound, orderNotFound)}, nil
+		parts, err := orderTemplate(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		return &event{
+			name:    name,
+			payload: func(n int) []byte { return bytes.Join(parts, []byte(strconv.Itoa(n))) },
+			check:   ignoreN(checkHTTP(http.StatusNotFound, orderNotFound)),
+		}, nil
 	}
 	return nil, fmt.Errorf("unknown event %q: want one of %s", name, strings.Join(eventNames, ", "))
+}
+
+// fixtureOrderID is the order id the fixtures ask for.
+const fixtureOrderID = "42"
+
+// orderIDSites are the places where an API Gateway fixture names its order
+// id, as the text before and after it: the ends of its paths (a REST API's
+// path and requestContext.path, an HTTP API's rawPath and
+// requestContext.http.path) and its pathParameters.
+var orderIDSites = [][2]string{{`/orders/`, `"`}, {`"id": "`, `"`}}
+
+// orderTemplate returns fixture, which must name the order id 42 in exactly
+// three places (see orderIDSites), split around them: joined with an id,
+// the parts are the fixture asking for that order.
+func orderTemplate(fixture []byte) ([][]byte, error) {
+	if bytes.IndexByte(fixture, 0) >= 0 {
+		return nil, errors.New("a NUL byte in the fixture")
+	}
+	for _, s := range orderIDSites {
+		fixture = bytes.ReplaceAll(fixture, []byte(s[0]+fixtureOrderID+s[1]), []byte(s[0]+"\x00"+s[1]))
+	}
+	parts := bytes.Split(fixture, []byte{0})
+	if len(parts) != 4 {
+		return nil, fmt.Errorf("the order id %s is named in %d places, want 3 (its paths and pathParameters)", fixtureOrderID, len(parts)-1)
+	}
+	return parts, nil
+}
+
+// ignoreN returns check as a check of any invocation's response: for events
+// whose answer does not depend on the invocation.
+func ignoreN(check func([]byte) error) func(int, []byte) error {
+	return func(_ int, response []byte) error { return check(response) }
 }
 
 // checkJSON returns a check that the response is want, but for white space

@@ -15,8 +15,10 @@
 // (function, event) pair. The events:
 //
 //	hello  the payload {}; the function must answer "ok"
-//	v1     an API Gateway REST API event for GET /orders/42 (testdata/rest_v1.json);
-//	       it must answer 404, Content-Type application/json and
+//	v1     an API Gateway REST API event for GET /orders/{n}, n the
+//	       invocation's number in its process, so that no two invocations
+//	       get the same bytes (testdata/rest_v1.json, which asks for order
+//	       42); it must answer 404, Content-Type application/json and
 //	       {"error":"order not found","code":404,"step":"handler","ctx":{}},
 //	       as examples/orders does
 //	v2     the same for an HTTP API event (testdata/http_v2.json)
@@ -24,15 +26,17 @@
 // With no function named, the rows are: aws-lambda-go's hello
 // (./invokecpu/hello) and funcify's (./invokecpu/funcifyhello, also with
 // FUNCIFY_RUNTIME=aws-lambda-go) with hello; a bare aws-lambda-go orders
-// function (./invokecpu/bareorders) and examples/orders, each with v1 and
-// v2.
+// function (./invokecpu/bareorders, with BAREORDERS_API=rest for v1 and
+// http for v2: a typed handler per API) and examples/orders, each with v1
+// and v2.
 //
 // Each round starts one process per row, the rows taking turns (ABCD ABCD
 // ...) so that drift in the machine's load spreads over all of them. A
 // process gets the environment Lambda gives on provided.al2023 and serves
 // -warmup invocations; then invokecpu reads its CPU clocks, serves
 // -invocations more, reads them again and kills it. Every response is
-// checked (see event): a function error or a wrong answer fails the run.
+// checked, each against its own invocation (see event): a function error or
+// a wrong answer fails the run.
 //
 // The report gives, per row, the median over rounds of: CPU time per
 // invocation (the process's scheduler clock, to the nanosecond, every
@@ -75,9 +79,9 @@ var defaultRows = []rowSpec{
 	{label: "aws-lambda-go hello", function: helloPkg, event: "hello"},
 	{label: "funcify hello", function: funcifyHelloPkg, event: "hello"},
 	{label: "funcify hello (FUNCIFY_RUNTIME=aws-lambda-go)", function: funcifyHelloPkg + "@FUNCIFY_RUNTIME=aws-lambda-go", event: "hello"},
-	{label: "bare aws-lambda-go orders", function: bareOrdersPkg, event: "v1"},
+	{label: "bare aws-lambda-go orders", function: bareOrdersPkg + "@BAREORDERS_API=rest", event: "v1"},
 	{label: "examples/orders", function: ordersPkg, event: "v1"},
-	{label: "bare aws-lambda-go orders", function: bareOrdersPkg, event: "v2"},
+	{label: "bare aws-lambda-go orders", function: bareOrdersPkg + "@BAREORDERS_API=http", event: "v2"},
 	{label: "examples/orders", function: ordersPkg, event: "v2"},
 }
 
@@ -235,7 +239,7 @@ func phaseTimeout(n int) time.Duration {
 // measure starts one process of rw's function, serves it cfg.warmup
 // invocations, then measures cfg.invocations more, and kills it.
 func measure(rw *row, cfg config) (sample, error) {
-	api, err := startRuntimeAPI(rw.ev, cfg.warmup+cfg.invocations)
+	api, err := startRuntimeAPI(rw.ev)
 	if err != nil {
 		return sample{}, err
 	}

@@ -8,15 +8,20 @@ import (
 	"time"
 )
 
-// TestRun builds aws-lambda-go's and funcify's hello and measures a few
-// invocations of each once, so the tool keeps working as its dependencies
-// change.
+// TestRun builds aws-lambda-go's and funcify's hello, the bare orders
+// function and examples/orders, and measures a few invocations of each
+// once, so the tool keeps working as its dependencies change: each function
+// answers every order id right.
 func TestRun(t *testing.T) {
 	var out, status bytes.Buffer
 	cfg := config{
 		rows: []rowSpec{
 			{label: "aws-lambda-go hello", function: "./hello", event: "hello"},
 			{label: "funcify hello", function: "./funcifyhello@FUNCIFY_RUNTIME=funcify", event: "hello"},
+			{label: "bare orders", function: "./bareorders@BAREORDERS_API=rest", event: "v1"},
+			{label: "examples/orders", function: ordersPkg, event: "v1"},
+			{label: "bare orders", function: "./bareorders@BAREORDERS_API=http", event: "v2"},
+			{label: "examples/orders", function: ordersPkg, event: "v2"},
 		},
 		dataDir:     "../testdata",
 		tags:        "lambda.norpc",
@@ -28,7 +33,7 @@ func TestRun(t *testing.T) {
 	if err := run(&out, &status, t.TempDir(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"aws-lambda-go hello", "funcify hello", "1.00x"} {
+	for _, want := range []string{"aws-lambda-go hello", "funcify hello", "bare orders", "examples/orders", "1.00x"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -61,7 +66,7 @@ func TestMeasureWrongFunction(t *testing.T) {
 			// route's struct{}: funcify reports a function error.
 			name:    "function error",
 			pkg:     "./funcifyhello",
-			ev:      &event{name: "array", payload: []byte("[]"), check: checkJSON(`"ok"`)},
+			ev:      fixedEvent("array", "[]", `"ok"`),
 			wantErr: []string{"function error", "the function's output ends with", "invocation end"},
 		},
 		{
@@ -69,8 +74,22 @@ func TestMeasureWrongFunction(t *testing.T) {
 			// init on a runtime it does not know.
 			name:    "init error",
 			pkg:     "./funcifyhello@FUNCIFY_RUNTIME=bogus",
-			ev:      &event{name: "hello", payload: []byte("{}"), check: checkJSON(`"ok"`)},
+			ev:      fixedEvent("hello", "{}", `"ok"`),
 			wantErr: []string{"init error", "FUNCIFY_RUNTIME"},
+		},
+		{
+			// The HTTP API's handler decodes a REST API event into
+			// nothing it routes.
+			name:    "bare orders for the other API",
+			pkg:     "./bareorders@BAREORDERS_API=http",
+			ev:      v1,
+			wantErr: []string{"the first response is wrong", `\"not found\"`},
+		},
+		{
+			name:    "bare orders with no API",
+			pkg:     "./bareorders",
+			ev:      v1,
+			wantErr: []string{"the function exited", "BAREORDERS_API"},
 		},
 	}
 	dir := t.TempDir()
@@ -94,6 +113,16 @@ func TestMeasureWrongFunction(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// fixedEvent returns an event that sends payload to every invocation and
+// wants the JSON answer want.
+func fixedEvent(name, payload, want string) *event {
+	return &event{
+		name:    name,
+		payload: func(int) []byte { return []byte(payload) },
+		check:   ignoreN(checkJSON(want)),
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	crand "crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -28,13 +27,12 @@ const (
 
 // runtimeAPI is a fake Lambda Runtime API on a loopback port for one
 // function process that runs one invocation at a time. It answers the
-// process's next requests with ev's payload while it has invocations
+// process's next requests with ev's payloads while it has invocations
 // granted, and holds the next request after the last one granted, so that
 // the process is idle and its CPU time can be read. It checks every
-// response: the first against ev, each later one against the first (and
-// against ev if it differs). A function error, an init error, a response
-// that fails the check or a response to another request id is a failure,
-// which ends the measurement.
+// response with ev's check for its invocation. A function error, an init
+// error, a response that fails the check or a response to another request
+// id is a failure, which ends the measurement.
 //
 // It is net/http's server: its CPU time is the bench's, not the measured
 // process's. It keeps the process's connection alive between invocations,
@@ -42,24 +40,24 @@ const (
 type runtimeAPI struct {
 	addr   string        // host:port, the value of AWS_LAMBDA_RUNTIME_API
 	srv    *http.Server  // serves on addr
-	ev     *event        // what every invocation sends and its response must be
-	tokens chan struct{} // one per granted invocation not yet answered
-	held   chan struct{} // receives when a next request waits for a grant
+	ev     *event        // what each invocation sends and how its response is checked
+	held   chan struct{} // holds a signal while a next request waits, every invocation granted used
 	failed chan struct{} // closed at the first failure
 
-	mu      sync.Mutex // guards the fields below
+	mu      sync.Mutex // guards the fields below, and sends on held
 	rnd     *rand.ChaCha8
+	granted int             // invocations granted so far
+	used    int             // invocations sent so far; the number of the last one
+	more    chan struct{}   // closed, and replaced, when more invocations are granted
 	current string          // request id of the invocation under way; "" between invocations
 	sent    time.Time       // when the current invocation's next was answered
-	first   []byte          // the first response, once it passed the check
 	timing  bool            // whether walls records invocations
 	walls   []time.Duration // from answering next to receiving the response, per invocation
 	err     error           // the first failure
 }
 
-// startRuntimeAPI starts a runtimeAPI on a loopback port that serves ev to
-// at most capacity invocations in all.
-func startRuntimeAPI(ev *event, capacity int) (*runtimeAPI, error) {
+// startRuntimeAPI starts a runtimeAPI on a loopback port that serves ev.
+func startRuntimeAPI(ev *event) (*runtimeAPI, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("runtime API: %w", err)
@@ -69,10 +67,10 @@ func startRuntimeAPI(ev *event, capacity int) (*runtimeAPI, error) {
 	a := &runtimeAPI{
 		addr:   l.Addr().String(),
 		ev:     ev,
-		tokens: make(chan struct{}, capacity),
 		held:   make(chan struct{}, 1),
 		failed: make(chan struct{}),
 		rnd:    rand.NewChaCha8(seed),
+		more:   make(chan struct{}),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+nextPath, a.next)
@@ -89,12 +87,20 @@ func (a *runtimeAPI) Close() error {
 	return a.srv.Close()
 }
 
-// grant lets the process have n more invocations. The total granted must
-// not exceed the capacity startRuntimeAPI was given.
+// grant lets the process have n more invocations, all at once: a next
+// request never finds some of them granted and the rest to come. A held
+// signal that await has not taken is dropped: the process is not idle any
+// more.
 func (a *runtimeAPI) grant(n int) {
-	for range n {
-		a.tokens <- struct{}{}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.granted += n
+	select {
+	case <-a.held:
+	default:
 	}
+	close(a.more)
+	a.more = make(chan struct{})
 }
 
 // startTiming records the wall time of the invocations from now on, of
@@ -135,7 +141,8 @@ type process interface {
 }
 
 // await waits until the process p has used every invocation granted and
-// its next request is held, and returns the failure, if any. It returns an
+// its next request is held, and returns the failure, if any. Only one
+// goroutine may await at a time. It returns an
 // error if p exits or timeout passes first.
 func (a *runtimeAPI) await(p process, timeout time.Duration) error {
 	timer := time.NewTimer(timeout)
@@ -156,21 +163,26 @@ func (a *runtimeAPI) await(p process, timeout time.Duration) error {
 }
 
 func (a *runtimeAPI) next(w http.ResponseWriter, r *http.Request) {
-	select {
-	case <-a.tokens:
-	default:
+	a.mu.Lock()
+	for a.used == a.granted {
+		// The process has used every invocation granted and waits: it
+		// is idle. Signalled under a.mu, so that grant drops the signal
+		// if it comes in between.
 		select {
 		case a.held <- struct{}{}:
 		default:
 		}
+		more := a.more
+		a.mu.Unlock()
 		select {
-		case <-a.tokens:
+		case <-more:
 		case <-r.Context().Done():
 			return // the process was killed
 		}
+		a.mu.Lock()
 	}
-
-	a.mu.Lock()
+	a.used++
+	n := a.used
 	if a.current != "" {
 		a.failLocked(fmt.Errorf("the function asked for an invocation before it answered %s", a.current))
 	}
@@ -180,15 +192,17 @@ func (a *runtimeAPI) next(w http.ResponseWriter, r *http.Request) {
 	a.sent = now
 	a.mu.Unlock()
 
+	payload := a.ev.payload(n)
+
 	h := w.Header()
 	h.Set("Lambda-Runtime-Aws-Request-Id", id)
 	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(now.Add(deadline).UnixMilli(), 10))
 	h.Set("Lambda-Runtime-Invoked-Function-Arn", functionARN)
 	h.Set("Lambda-Runtime-Trace-Id", traceID)
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(a.ev.payload)))
+	h.Set("Content-Length", strconv.Itoa(len(payload)))
 	w.WriteHeader(http.StatusOK)
-	w.Write(a.ev.payload)
+	w.Write(payload)
 }
 
 // newIDsLocked returns a fresh request id, in the UUID form Lambda uses,
@@ -222,16 +236,15 @@ func (a *runtimeAPI) response(w http.ResponseWriter, r *http.Request) {
 		a.failLocked(fmt.Errorf("reading a response: %w", err))
 	case len(body) > maxResponse:
 		a.failLocked(fmt.Errorf("a response over %d bytes", maxResponse))
-	case a.first == nil:
-		if err := a.ev.check(body); err != nil {
-			a.failLocked(fmt.Errorf("the first response is wrong: %w\n%s", err, body))
-			return
-		}
-		a.first = body
-	case !bytes.Equal(body, a.first):
-		// Responses may differ, in a way the check allows.
-		if err := a.ev.check(body); err != nil {
-			a.failLocked(fmt.Errorf("a response is wrong: %w\n%s", err, body))
+	default:
+		// Every response, not only those that differ from the first:
+		// invocations differ.
+		if err := a.ev.check(a.used, body); err != nil {
+			what := "the first response"
+			if a.used > 1 {
+				what = fmt.Sprintf("the response to invocation %d", a.used)
+			}
+			a.failLocked(fmt.Errorf("%s is wrong: %w\n%s", what, err, body))
 		}
 	}
 }

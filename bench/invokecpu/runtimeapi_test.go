@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -76,50 +77,71 @@ var (
 	traceIDPattern   = regexp.MustCompile(`^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$`)
 )
 
+// countingEvent sends invocation n the payload {"n":n} and wants the
+// answer n: each invocation's answer differs.
+func countingEvent() *event {
+	return &event{
+		name:    "counting",
+		payload: func(n int) []byte { return fmt.Appendf(nil, `{"n":%d}`, n) },
+		check: func(n int, response []byte) error {
+			return checkJSON(strconv.Itoa(n))(response)
+		},
+	}
+}
+
 // TestRuntimeAPI serves invocations to a function in the test process that
 // answers as each case says, and checks what the fake Runtime API sent and
 // whether it counted a failure.
 func TestRuntimeAPI(t *testing.T) {
 	const n = 5
-	right := `"ok"`
 	tests := []struct {
 		name string
-		// answer answers invocation i (from 0) whose request id is id:
-		// it returns the id to post to, the path's last element and the body.
-		answer  func(i int, id string) (postID, what, body string)
+		// answer answers invocation i (from 1) whose request id is id:
+		// it returns the id to post to, the path's last element and the
+		// body. right is the right answer.
+		answer  func(i int, id, right string) (postID, what, body string)
 		wantErr string // in the failure; "" for none
 	}{
 		{
 			name:   "right answers",
-			answer: func(i int, id string) (string, string, string) { return id, "response", right },
+			answer: func(i int, id, right string) (string, string, string) { return id, "response", right },
 		},
 		{
 			name: "right answers, spaced differently",
-			answer: func(i int, id string) (string, string, string) {
+			answer: func(i int, id, right string) (string, string, string) {
 				return id, "response", right + strings.Repeat("\n", i)
 			},
 		},
 		{
 			name: "first answer wrong",
-			answer: func(i int, id string) (string, string, string) {
+			answer: func(i int, id, right string) (string, string, string) {
 				return id, "response", `"not ok"`
 			},
 			wantErr: "the first response is wrong",
 		},
 		{
 			name: "a later answer wrong",
-			answer: func(i int, id string) (string, string, string) {
-				if i == 3 {
+			answer: func(i int, id, right string) (string, string, string) {
+				if i == 4 {
 					return id, "response", `"ko"`
 				}
 				return id, "response", right
 			},
-			wantErr: "a response is wrong",
+			wantErr: "the response to invocation 4 is wrong",
+		},
+		{
+			// Every response is checked against its own invocation,
+			// not against the first.
+			name: "the first answer replayed",
+			answer: func(i int, id, right string) (string, string, string) {
+				return id, "response", "1"
+			},
+			wantErr: "the response to invocation 2 is wrong",
 		},
 		{
 			name: "a function error",
-			answer: func(i int, id string) (string, string, string) {
-				if i == 2 {
+			answer: func(i int, id, right string) (string, string, string) {
+				if i == 3 {
 					return id, "error", `{"errorMessage":"boom","errorType":"errorString"}`
 				}
 				return id, "response", right
@@ -128,8 +150,8 @@ func TestRuntimeAPI(t *testing.T) {
 		},
 		{
 			name: "an answer to another request",
-			answer: func(i int, id string) (string, string, string) {
-				if i == 1 {
+			answer: func(i int, id, right string) (string, string, string) {
+				if i == 2 {
 					return "00000000-0000-4000-8000-000000000000", "response", right
 				}
 				return id, "response", right
@@ -138,7 +160,7 @@ func TestRuntimeAPI(t *testing.T) {
 		},
 		{
 			name: "an init error",
-			answer: func(i int, id string) (string, string, string) {
+			answer: func(i int, id, right string) (string, string, string) {
 				return "", "error", `{"errorMessage":"no config","errorType":"errorString"}`
 			},
 			wantErr: "init error (errorString)",
@@ -146,11 +168,7 @@ func TestRuntimeAPI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev, err := loadEvent("", "hello")
-			if err != nil {
-				t.Fatal(err)
-			}
-			api, err := startRuntimeAPI(ev, n)
+			api, err := startRuntimeAPI(countingEvent())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -164,7 +182,7 @@ func TestRuntimeAPI(t *testing.T) {
 			done := make(chan error, 1)
 			ids := make(chan string, n)
 			go func() {
-				for i := range n {
+				for i := 1; i <= n; i++ {
 					before := time.Now()
 					inv, err := c.next()
 					if err != nil {
@@ -176,13 +194,14 @@ func TestRuntimeAPI(t *testing.T) {
 						done <- err
 						return
 					}
-					if inv.payload != "{}" {
-						done <- fmt.Errorf("payload %q, want {}", inv.payload)
+					var p struct{ N int }
+					if err := json.Unmarshal([]byte(inv.payload), &p); err != nil || p.N != i {
+						done <- fmt.Errorf("invocation %d: payload %q, want {\"n\":%d}", i, inv.payload, i)
 						return
 					}
 					id := inv.header.Get("Lambda-Runtime-Aws-Request-Id")
 					ids <- id
-					if err := c.post(tt.answer(i, id)); err != nil {
+					if err := c.post(tt.answer(i, id, strconv.Itoa(p.N))); err != nil {
 						done <- err
 						return
 					}

@@ -98,6 +98,11 @@ func Env(runtimeAPI, name string, memory int, taskRoot string) []string {
 	}
 }
 
+// waitDelay is how long a Process waits for its output to end once the
+// process has exited: a child of the function that shares its standard
+// output keeps the pipe open after the function has exited.
+const waitDelay = time.Second
+
 // outputTail is how much of a process's output a Process keeps: the end,
 // where a crash or a failed measurement explains itself.
 const outputTail = 64 << 10
@@ -125,6 +130,9 @@ func Start(bin string, env []string) (*Process, error) {
 	// goroutine, so the tail needs no lock.
 	p.cmd.Stdout = &p.out
 	p.cmd.Stderr = &p.out
+	// Without it, Wait, and so Kill, would wait for every process that
+	// holds the pipe, not only the one started.
+	p.cmd.WaitDelay = waitDelay
 	p.Started = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		return nil, err
@@ -150,7 +158,10 @@ func (p *Process) Err() error { return p.err }
 // closed.
 func (p *Process) Output() []byte { return p.out.bytes() }
 
-// Kill kills the process, if it still runs, and waits for it to exit.
+// Kill kills the process, if it still runs, and waits for it to exit. It
+// does not kill the process's children: if one keeps the output pipe open,
+// Kill returns a second after the process has exited, and the output the
+// child writes after that is lost.
 func (p *Process) Kill() error {
 	var err error
 	if kerr := p.cmd.Process.Kill(); kerr != nil && !errors.Is(kerr, os.ErrProcessDone) {

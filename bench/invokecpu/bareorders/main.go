@@ -5,16 +5,21 @@
 // is missing. It logs one JSON line per invocation at Info to stdout with
 // log/slog, as examples/orders does.
 //
-// It takes REST API (payload format 1.0) and HTTP API (2.0) events: a user
-// would deploy one function per API, so it tells them apart by a cheap look
-// at the top-level "version" member before it decodes the event once with
-// encoding/json into aws-lambda-go's type for it.
+// A user deploys one function per API, each with a typed handler that
+// aws-lambda-go decodes the event into once. So does bareorders: the
+// environment variable BAREORDERS_API picks the handler, and with it the
+// event type:
+//
+//	rest  a REST API (payload format 1.0): events.APIGatewayProxyRequest
+//	http  an HTTP API (payload format 2.0): events.APIGatewayV2HTTPRequest
+//
+// Any other value, or none, stops the process before it starts its loop.
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -89,30 +94,25 @@ func errorAnswer(status int, msg string) answer {
 
 var jsonHeaders = map[string]string{"Content-Type": "application/json"}
 
-func (f *function) handle(ctx context.Context, payload json.RawMessage) (any, error) {
+// handleREST is the handler of a REST API's function.
+func (f *function) handleREST(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	start := time.Now()
-	var method, path string
-	var out any
-	var status int
-	if isHTTPAPI(payload) {
-		var req events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(payload, &req); err != nil {
-			return nil, err
-		}
-		method, path = req.RequestContext.HTTP.Method, req.RawPath
-		a := f.getOrder(method, path)
-		status = a.status
-		out = events.APIGatewayV2HTTPResponse{StatusCode: a.status, Headers: jsonHeaders, Body: a.body}
-	} else {
-		var req events.APIGatewayProxyRequest
-		if err := json.Unmarshal(payload, &req); err != nil {
-			return nil, err
-		}
-		method, path = req.HTTPMethod, req.Path
-		a := f.getOrder(method, path)
-		status = a.status
-		out = events.APIGatewayProxyResponse{StatusCode: a.status, Headers: jsonHeaders, Body: a.body}
-	}
+	a := f.getOrder(req.HTTPMethod, req.Path)
+	f.logRequest(ctx, start, req.HTTPMethod, req.Path, a.status)
+	return events.APIGatewayProxyResponse{StatusCode: a.status, Headers: jsonHeaders, Body: a.body}, nil
+}
+
+// handleHTTP is the handler of an HTTP API's function.
+func (f *function) handleHTTP(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	start := time.Now()
+	method := req.RequestContext.HTTP.Method
+	a := f.getOrder(method, req.RawPath)
+	f.logRequest(ctx, start, method, req.RawPath, a.status)
+	return events.APIGatewayV2HTTPResponse{StatusCode: a.status, Headers: jsonHeaders, Body: a.body}, nil
+}
+
+// logRequest logs the invocation's line.
+func (f *function) logRequest(ctx context.Context, start time.Time, method, path string, status int) {
 	var requestID string
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		requestID = lc.AwsRequestID
@@ -120,19 +120,18 @@ func (f *function) handle(ctx context.Context, payload json.RawMessage) (any, er
 	f.log.InfoContext(ctx, "request",
 		"aws_request_id", requestID, "method", method, "path", path, "status", status,
 		"duration_ms", float64(time.Since(start).Microseconds())/1000)
-	return out, nil
 }
 
-// isHTTPAPI reports whether payload is an HTTP API event: its "version"
-// member is "2.0". REST API events have no "version".
-func isHTTPAPI(payload []byte) bool {
-	i := bytes.Index(payload, []byte(`"version"`))
-	if i < 0 {
-		return false
+// handler returns the typed handler of the API that api names, as
+// BAREORDERS_API names it, for lambda.Start.
+func (f *function) handler(api string) (any, error) {
+	switch api {
+	case "rest":
+		return f.handleREST, nil
+	case "http":
+		return f.handleHTTP, nil
 	}
-	rest := bytes.TrimLeft(payload[i+len(`"version"`):], " \t\r\n")
-	rest, ok := bytes.CutPrefix(rest, []byte(":"))
-	return ok && bytes.HasPrefix(bytes.TrimLeft(rest, " \t\r\n"), []byte(`"2.0"`))
+	return nil, fmt.Errorf("BAREORDERS_API is %q, want rest (a REST API) or http (an HTTP API)", api)
 }
 
 func main() {
@@ -140,5 +139,10 @@ func main() {
 		store: &store{orders: make(map[string]order)},
 		log:   slog.New(slog.NewJSONHandler(os.Stdout, nil)),
 	}
-	lambda.Start(f.handle)
+	h, err := f.handler(os.Getenv("BAREORDERS_API"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bareorders:", err)
+		os.Exit(1)
+	}
+	lambda.Start(h)
 }

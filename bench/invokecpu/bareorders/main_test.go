@@ -6,68 +6,102 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-func TestIsHTTPAPI(t *testing.T) {
+func newFunction() *function {
+	return &function{
+		store: &store{orders: make(map[string]order)},
+		log:   slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	}
+}
+
+// TestHandle checks that each API's handler gives examples/orders' answer
+// to its event for GET /orders/42 with an empty store, and that the other
+// API's event gets no such answer (a row with the wrong BAREORDERS_API
+// fails invokecpu's check).
+func TestHandle(t *testing.T) {
+	const want = `{"error":"order not found","code":404,"step":"handler","ctx":{}}`
 	tests := []struct {
-		payload string
-		want    bool
+		api, file string
+		wantOK    bool
 	}{
-		{`{"version":"2.0","rawPath":"/"}`, true},
-		{"{\n  \"version\" :\t\"2.0\"}", true},
-		{`{"version":"1.0","path":"/"}`, false},
-		{`{"path":"/","httpMethod":"GET"}`, false},
-		{`{"version":2.0}`, false},
-		{`{"version"`, false},
+		{"rest", "rest_v1.json", true},
+		{"http", "http_v2.json", true},
+		{"rest", "http_v2.json", false},
+		{"http", "rest_v1.json", false},
 	}
 	for _, tt := range tests {
-		if got := isHTTPAPI([]byte(tt.payload)); got != tt.want {
-			t.Errorf("isHTTPAPI(%s) = %v, want %v", tt.payload, got, tt.want)
+		t.Run(tt.api+"/"+tt.file, func(t *testing.T) {
+			payload, err := os.ReadFile("../../testdata/" + tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := newFunction().handler(tt.api)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := lambda.NewHandler(h).Invoke(context.Background(), payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r struct {
+				StatusCode int               `json:"statusCode"`
+				Headers    map[string]string `json:"headers"`
+				Body       string            `json:"body"`
+			}
+			if err := json.Unmarshal(out, &r); err != nil {
+				t.Fatalf("answer %s: %v", out, err)
+			}
+			ok := r.StatusCode == 404 && r.Body == want && r.Headers["Content-Type"] == "application/json"
+			if ok != tt.wantOK {
+				t.Errorf("got %d, %q, Content-Type %q; want 404, %q, application/json: %v, want %v",
+					r.StatusCode, r.Body, r.Headers["Content-Type"], want, ok, tt.wantOK)
+			}
+		})
+	}
+}
+
+// TestHandleLogs checks the one log line per invocation.
+func TestHandleLogs(t *testing.T) {
+	payload, err := os.ReadFile("../../testdata/http_v2.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	f := newFunction()
+	f.log = slog.New(slog.NewJSONHandler(&buf, nil))
+	h, err := f.handler("http")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "r-1"})
+	if _, err := lambda.NewHandler(h).Invoke(ctx, payload); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("got %d log lines, want 1:\n%s", len(lines), buf.String())
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{"msg": "request", "aws_request_id": "r-1", "method": "GET", "path": "/orders/42", "status": 404.0} {
+		if line[k] != want {
+			t.Errorf("log %s = %v, want %v", k, line[k], want)
 		}
 	}
 }
 
-// TestHandle checks that both fixtures get examples/orders' answer to
-// GET /orders/42 with an empty store.
-func TestHandle(t *testing.T) {
-	const want = `{"error":"order not found","code":404,"step":"handler","ctx":{}}`
-	f := &function{
-		store: &store{orders: make(map[string]order)},
-		log:   slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	}
-	for _, file := range []string{"rest_v1.json", "http_v2.json"} {
-		t.Run(file, func(t *testing.T) {
-			payload, err := os.ReadFile("../../testdata/" + file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := f.handle(context.Background(), payload)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var status int
-			var body, contentType string
-			switch r := out.(type) {
-			case events.APIGatewayProxyResponse:
-				status, body, contentType = r.StatusCode, r.Body, r.Headers["Content-Type"]
-				if file != "rest_v1.json" {
-					t.Errorf("a REST API response to %s", file)
-				}
-			case events.APIGatewayV2HTTPResponse:
-				status, body, contentType = r.StatusCode, r.Body, r.Headers["Content-Type"]
-				if file != "http_v2.json" {
-					t.Errorf("an HTTP API response to %s", file)
-				}
-			default:
-				b, _ := json.Marshal(out)
-				t.Fatalf("answer %s of type %T", b, out)
-			}
-			if status != 404 || body != want || contentType != "application/json" {
-				t.Errorf("got %d, %q, Content-Type %q; want 404, %q, application/json", status, body, contentType, want)
-			}
-		})
+func TestHandlerUnknownAPI(t *testing.T) {
+	for _, api := range []string{"", "REST", "v1"} {
+		if _, err := newFunction().handler(api); err == nil || !strings.Contains(err.Error(), "BAREORDERS_API") {
+			t.Errorf("handler(%q) = %v, want an error naming BAREORDERS_API", api, err)
+		}
 	}
 }
