@@ -150,9 +150,10 @@ var errBoom = errors.New("store down")
 type faultyStore struct {
 	store.Store
 	gets, sets, deletes atomic.Int64
-	fail                atomic.Bool  // every call fails
-	failSets            atomic.Int64 // the next n CompareAndSets fail
-	lostReplies         atomic.Int64 // the next n CompareAndSets are applied and reported as conflicts
+	fail                atomic.Bool                        // every call fails
+	failSets            atomic.Int64                       // the next n CompareAndSets fail
+	lostReplies         atomic.Int64                       // the next n CompareAndSets are applied and reported as conflicts
+	cancelOnSet         atomic.Pointer[context.CancelFunc] // the next CompareAndSet calls it and fails with ctx's error
 }
 
 func (s *faultyStore) Get(ctx context.Context, key string) (store.Item, error) {
@@ -169,6 +170,10 @@ func (s *faultyStore) CompareAndSet(ctx context.Context, key string, version int
 	}
 	if countDown(&s.failSets) {
 		return 0, errBoom
+	}
+	if c := s.cancelOnSet.Swap(nil); c != nil {
+		(*c)() // the caller's context ends during the call
+		return 0, ctx.Err()
 	}
 	s.sets.Add(1)
 	v, err := s.Store.CompareAndSet(ctx, key, version, value, ttl)
@@ -367,7 +372,10 @@ func testWaiterRunsAfterFailure(t *testing.T, e *env) {
 	}
 	second := make(chan result, 1)
 	go func() {
-		s, err := idempotency.Do(context.Background(), g, key(t, "k"), func(ctx context.Context) (string, error) {
+		// A waiter that is never told would wait until the lease ends.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s, err := idempotency.Do(ctx, g, key(t, "k"), func(ctx context.Context) (string, error) {
 			return "second", nil
 		})
 		second <- result{s, err}
@@ -408,7 +416,17 @@ func testWaitDeadline(t *testing.T, e *env) {
 	e.clock.Advance(time.Hour)
 	ctx, cancel := context.WithDeadline(context.Background(), e.clock.Now().Add(time.Millisecond))
 	defer cancel()
-	_, err := idempotency.Do(ctx, g, key(t, "k"), mustNotRun)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := idempotency.Do(ctx, g, key(t, "k"), mustNotRun)
+		errc <- err
+	}()
+	var err error
+	select {
+	case err = <-errc:
+	case <-time.After(10 * time.Second): // a bound on a hang, not a timing
+		t.Fatal("Do waited past its deadline")
+	}
 	if !errors.Is(err, idempotency.ErrInProgress) || ctx.Err() != nil {
 		t.Fatalf("got %v (ctx %v), want ErrInProgress before the deadline", err, ctx.Err())
 	}
@@ -804,6 +822,20 @@ func testCanceled(t *testing.T, e *env) {
 	}
 	if n := e.store.gets.Load() + e.store.sets.Load() + e.store.deletes.Load(); n != 0 {
 		t.Fatalf("%d store calls with a done context, want 0", n)
+	}
+	// A context that ends during the take is the caller's, not an outage,
+	// under either policy.
+	for _, policy := range []idempotency.StorePolicy{idempotency.FailClosed, idempotency.RunWithout} {
+		g := e.guard(idempotency.Config{OnStoreError: policy})
+		ctx, cancel := context.WithCancel(context.Background())
+		e.store.cancelOnSet.Store(&cancel)
+		_, err := idempotency.Do(ctx, g, key(t, "k"), func(ctx context.Context) (string, error) {
+			runs.Add(1)
+			return "x", nil
+		})
+		if !errors.Is(err, context.Canceled) || errors.Is(err, idempotency.ErrStoreUnavailable) || runs.Load() != 0 {
+			t.Fatalf("%v, cancelled during the take: got %v, %d runs; want context.Canceled, no run", policy, err, runs.Load())
+		}
 	}
 	e.checkLogs(0, "")
 }

@@ -439,33 +439,30 @@ func (d *Doc) object() (int32, error) {
 }
 
 // compareUTF16 compares two UTF-8 strings as sequences of UTF-16 code
-// units, the order of RFC 8785.
+// units, the order of RFC 8785. UTF-8's byte order is code point order,
+// which is UTF-16's but for one case: UTF-16 puts the characters from
+// U+10000 up (surrogate pairs, D800-DFFF; UTF-8 lead bytes F0-F4) before
+// those from U+E000 to U+FFFF (lead bytes EE and EF).
 func compareUTF16(a, b []byte) int {
+	n := min(len(a), len(b))
 	i := 0
-	for i < len(a) && i < len(b) && a[i] == b[i] {
+	for i < n && a[i] == b[i] {
 		i++
 	}
-	if i == len(a) || i == len(b) {
+	if i == n {
 		return cmp.Compare(len(a), len(b))
 	}
-	for i > 0 && !utf8.RuneStart(a[i]) {
-		i--
+	x, y := a[i], b[i]
+	if x >= 0xee && y >= 0xee && (x >= 0xf0) != (y >= 0xf0) {
+		// Two lead bytes (valid UTF-8 that agrees up to here cannot differ
+		// in a continuation byte with one above EE and one above F0): one
+		// character from U+10000 up and one from U+E000 to U+FFFF.
+		if x >= 0xf0 {
+			return -1
+		}
+		return 1
 	}
-	ra, _ := utf8.DecodeRune(a[i:])
-	rb, _ := utf8.DecodeRune(b[i:])
-	return cmp.Compare(firstUnit(ra), firstUnit(rb))
-}
-
-// firstUnit returns a rune's first UTF-16 code unit, made unique per rune:
-// for a rune above U+FFFF its high surrogate, in the high bits, then the
-// rune itself, so that runes that share a high surrogate keep code point
-// order, as their low surrogates do.
-func firstUnit(r rune) int64 {
-	if r < 0x10000 {
-		return int64(r) << 21
-	}
-	hi, _ := utf16.EncodeRune(r)
-	return int64(hi)<<21 | int64(r)
+	return cmp.Compare(x, y)
 }
 
 // appendCanonicalString parses the string at d.pos and appends its
