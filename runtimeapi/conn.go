@@ -58,6 +58,11 @@ type client struct {
 	conn    net.Conn
 	stopped bool
 
+	// pending says that a request was written after the last one whose
+	// answer was read (HTTP/1.1 pipelining): its answer is next on conn.
+	// Only the goroutine using the client reads and sets it; drop clears it.
+	pending bool
+
 	r    *bufio.Reader
 	head []byte      // the request head being written
 	line []byte      // a header line longer than r's buffer
@@ -121,6 +126,7 @@ func (c *client) drop() {
 		c.conn.Close()
 		c.conn = nil
 	}
+	c.pending = false
 }
 
 // resume undoes stop, for the posts of an invocation whose next answer
@@ -163,9 +169,11 @@ func (c *client) addHeader(name, value string) {
 
 // roundTrip sends the request in c.head with body (a GET when body is nil)
 // and reads the answer's status and headers, handing each header to sink
-// when it is not nil. The caller reads the body with readBody or
-// discardBody. A failure leaves the connection dropped.
-func (c *client) roundTrip(ctx context.Context, body []byte, sink headerSink) (*answer, error) {
+// when it is not nil. tail, when not nil, is a whole request written right
+// after, in the same write (pipelined): its answer is read later with
+// readPending. The caller reads the body with readBody or discardBody. A
+// failure leaves the connection dropped.
+func (c *client) roundTrip(ctx context.Context, body []byte, sink headerSink, tail []byte) (*answer, error) {
 	if body != nil {
 		c.head = append(c.head, "Content-Length: "...)
 		c.head = strconv.AppendInt(c.head, int64(len(body)), 10)
@@ -178,14 +186,31 @@ func (c *client) roundTrip(ctx context.Context, body []byte, sink headerSink) (*
 	}
 	if len(body) <= inlineBody {
 		c.head = append(c.head, body...)
+		c.head = append(c.head, tail...)
 		_, err = conn.Write(c.head)
 	} else {
-		c.bufs = append(c.bufs[:0], c.head, body)
+		c.bufs = append(c.bufs[:0], c.head, body, tail)
 		_, err = c.bufs.WriteTo(conn)
 	}
+	c.pending = err == nil && tail != nil
 	if err == nil {
 		err = c.readHead(sink)
 	}
+	if err != nil {
+		c.drop()
+		if c.isStopped() {
+			return nil, errStopped
+		}
+		return nil, err
+	}
+	return &c.ans, nil
+}
+
+// readPending reads the status and headers of the answer to the request
+// roundTrip wrote as its tail, as roundTrip reads its own.
+func (c *client) readPending(sink headerSink) (*answer, error) {
+	c.pending = false
+	err := c.readHead(sink)
 	if err != nil {
 		c.drop()
 		if c.isStopped() {

@@ -3,9 +3,16 @@ package runtimeapi
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"testing"
+	"time"
+
+	"github.com/funcify/funcify/internal/fakeruntime"
 )
 
 func TestParseHex(t *testing.T) {
@@ -69,4 +76,62 @@ func FuzzAnswer(f *testing.F) {
 			t.Errorf("body %q, net/http reads %q", body, hbody)
 		}
 	})
+}
+
+// TestPipelinedNext: the request for the next invocation goes out with the
+// response it follows, in one write, before the answer to the response:
+// a server that answers the response only once it has the next request
+// serves the loop.
+func TestPipelinedNext(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan error, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(fakeruntime.WaitTimeout))
+		r := bufio.NewReader(conn)
+		if _, err := http.ReadRequest(r); err != nil { // the first next
+			served <- err
+			return
+		}
+		io.WriteString(conn, "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r1\r\nLambda-Runtime-Deadline-Ms: 4102444800000\r\nContent-Length: 2\r\n\r\n{}")
+		post, err := http.ReadRequest(r)
+		if err != nil {
+			served <- err
+			return
+		}
+		io.Copy(io.Discard, post.Body)
+		next, err := http.ReadRequest(r) // before the post is answered
+		if err != nil {
+			served <- fmt.Errorf("no next request before the answer to the response: %w", err)
+			return
+		}
+		if post.URL.Path != "/2018-06-01/runtime/invocation/r1/response" || next.URL.Path != "/2018-06-01/runtime/invocation/next" {
+			served <- fmt.Errorf("requests %s %s, %s %s", post.Method, post.URL, next.Method, next.URL)
+			return
+		}
+		io.WriteString(conn, "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+		served <- nil
+		io.Copy(io.Discard, r)
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, okHandler{out: []byte(`"ok"`)}, Config{Address: ln.Addr().String(), Concurrency: 1, Logger: slog.New(slog.DiscardHandler)})
+	}()
+	if err := <-served; err != nil {
+		t.Error(err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
 }

@@ -35,7 +35,7 @@ func ReportInitError(ctx context.Context, addr string, err error) error {
 		if cause != nil {
 			c.addHeader("Lambda-Runtime-Function-Xray-Error-Cause", string(cause))
 		}
-		a, rerr := c.roundTrip(ctx, body, nil)
+		a, rerr := c.roundTrip(ctx, body, nil, nil)
 		if rerr == nil {
 			rerr = c.discardBody()
 		}

@@ -40,6 +40,7 @@ type loop struct {
 	setEnv  bool   // set _X_AMZN_TRACE_ID: the only loop of the process
 	cwd     string // for the X-Ray error cause
 	nextURL string
+	nextReq []byte // the whole request for next, pipelined after a post
 
 	mu       sync.Mutex // guards waiting and stopping
 	waiting  bool       // in next: stop may interrupt it
@@ -143,10 +144,33 @@ func (l *loop) run(ctx context.Context) error {
 	}
 }
 
-// next asks for the next invocation and reads it into l.inv.
+// next asks for the next invocation and reads it into l.inv. When the last
+// post carried the request for it (pipelined), it only reads the answer;
+// if that fails (the server closed the connection after the post), it asks
+// again on a new connection.
 func (l *loop) next(ctx context.Context) error {
+	if l.c.pending {
+		l.inv.reset()
+		a, err := l.c.readPending(&l.inv)
+		if err == nil {
+			if a.status == 200 {
+				l.inv.payload, err = l.c.readBody()
+			} else {
+				err = l.c.discardBody()
+			}
+		}
+		switch {
+		case err == nil && a.status != 200:
+			return fatalf("runtimeapi: the Runtime API answered GET next with status %d: %s", a.status, a.body)
+		case err == nil:
+			return nil
+		case errors.Is(err, errStopped):
+			return err
+		}
+		l.log.Debug("runtimeapi: the answer to the pipelined next failed; asking again", "error", err)
+	}
 	l.c.startHead("GET", l.nextURL)
-	a, err := l.exchange(ctx, nil, &l.inv, true)
+	a, err := l.exchange(ctx, l.c, nil, &l.inv, true, nil)
 	if err != nil {
 		return err
 	}
@@ -156,25 +180,46 @@ func (l *loop) next(ctx context.Context) error {
 	return nil
 }
 
-// exchange sends the request in l.c.head with body and reads the answer,
-// retrying on a new connection when one breaks (attempts in all). For next
-// (payload true) a 200 answer's body becomes l.inv.payload; other bodies
-// are kept in part in the answer, for the log.
-func (l *loop) exchange(ctx context.Context, body []byte, sink headerSink, payload bool) (*answer, error) {
-	n := len(l.c.head)
+// nextRequest returns the request for the next invocation, to pipeline
+// after a post, or nil when the loop is stopping (it must not ask for an
+// invocation it would not run).
+func (l *loop) nextRequest(pipeline bool) []byte {
+	if !pipeline {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopping {
+		return nil
+	}
+	if l.nextReq == nil {
+		c := &client{addr: l.c.addr}
+		c.startHead("GET", l.nextURL)
+		l.nextReq = append(c.head, "\r\n"...)
+	}
+	return l.nextReq
+}
+
+// exchange sends the request in c.head with body (and tail, a request
+// pipelined after it) and reads the answer, retrying on a new connection
+// when one breaks (attempts in all). For next (payload true) a 200
+// answer's body becomes l.inv.payload; other bodies are kept in part in the
+// answer, for the log.
+func (l *loop) exchange(ctx context.Context, c *client, body []byte, sink headerSink, payload bool, tail []byte) (*answer, error) {
+	n := len(c.head)
 	var err error
 	for attempt := 1; ; attempt++ {
 		if sink == &l.inv {
 			l.inv.reset()
 		}
-		l.c.head = l.c.head[:n]
+		c.head = c.head[:n]
 		l.retried = attempt > 1
 		var a *answer
-		if a, err = l.c.roundTrip(ctx, body, sink); err == nil {
+		if a, err = c.roundTrip(ctx, body, sink, tail); err == nil {
 			if payload && a.status == 200 {
-				l.inv.payload, err = l.c.readBody()
+				l.inv.payload, err = c.readBody()
 			} else {
-				err = l.c.discardBody()
+				err = c.discardBody()
 			}
 			if err == nil {
 				return a, nil
@@ -204,7 +249,7 @@ func (l *loop) exchange(ctx context.Context, body []byte, sink headerSink, paylo
 			}
 		}
 	}
-	return nil, fatalf("runtimeapi: the Runtime API at %s failed %d times in a row: %w", l.c.addr, attempts, err)
+	return nil, fatalf("runtimeapi: the Runtime API at %s failed %d times in a row: %w", c.addr, attempts, err)
 }
 
 // invoke runs l.inv and posts its result.
@@ -226,16 +271,16 @@ func (l *loop) invoke(base context.Context) error {
 		TenantID:           inv.tenantID,
 	}
 	if !inv.deadlineOK {
-		return l.fail(invocationError("runtimeapi: the Runtime API sent no valid Lambda-Runtime-Deadline-Ms header", "Runtime.InvalidDeadline"))
+		return l.fail(invocationError("runtimeapi: the Runtime API sent no valid Lambda-Runtime-Deadline-Ms header", "Runtime.InvalidDeadline"), true)
 	}
 	if inv.clientContext != "" {
 		if err := json.Unmarshal([]byte(inv.clientContext), &lc.ClientContext); err != nil {
-			return l.fail(invocationError("runtimeapi: malformed Lambda-Runtime-Client-Context header: "+err.Error(), "Runtime.InvalidClientContext"))
+			return l.fail(invocationError("runtimeapi: malformed Lambda-Runtime-Client-Context header: "+err.Error(), "Runtime.InvalidClientContext"), true)
 		}
 	}
 	if inv.cognito != "" {
 		if err := json.Unmarshal([]byte(inv.cognito), &lc.Identity); err != nil {
-			return l.fail(invocationError("runtimeapi: malformed Lambda-Runtime-Cognito-Identity header: "+err.Error(), "Runtime.InvalidCognitoIdentity"))
+			return l.fail(invocationError("runtimeapi: malformed Lambda-Runtime-Cognito-Identity header: "+err.Error(), "Runtime.InvalidCognitoIdentity"), true)
 		}
 	}
 
@@ -252,7 +297,7 @@ func (l *loop) invoke(base context.Context) error {
 		// and let Run fail (see loopExited) as after a panic.
 		if !returned {
 			l.log.Error("runtimeapi: the handler called runtime.Goexit; the process exits after reporting it", "requestId", inv.id)
-			l.fail(invocationError("runtimeapi: the handler's goroutine exited (runtime.Goexit) before it returned", "Runtime.ExitError"))
+			l.fail(invocationError("runtimeapi: the handler's goroutine exited (runtime.Goexit) before it returned", "Runtime.ExitError"), false)
 		}
 	}()
 	out, e, exit := call(ctx, l.h, inv.payload)
@@ -264,7 +309,7 @@ func (l *loop) invoke(base context.Context) error {
 	case e != nil && exit:
 		l.log.Error("runtimeapi: the invocation failed in a way that ends the process; it exits after reporting it",
 			"requestId", inv.id, "errorType", e.Type)
-		if ferr := l.fail(e); ferr != nil {
+		if ferr := l.fail(e, false); ferr != nil {
 			return ferr
 		}
 		if e.panicked {
@@ -273,9 +318,9 @@ func (l *loop) invoke(base context.Context) error {
 		return fatalf("runtimeapi: the handler's error asks the process to exit: %s: %s", e.Type, e.Message)
 	case e != nil:
 		l.log.Debug("runtimeapi: the invocation failed", "requestId", inv.id, "errorType", e.Type)
-		return l.fail(e)
+		return l.fail(e, true)
 	case len(out) > MaxResponseSize:
-		return l.fail(tooLarge(len(out)))
+		return l.fail(tooLarge(len(out)), true)
 	}
 	return l.respond(out)
 }
@@ -301,14 +346,15 @@ func call(ctx context.Context, h Handler, payload []byte) (out []byte, e *errorB
 	return out, nil, false
 }
 
-// respond posts out as the response of l.inv.
+// respond posts out as the response of l.inv, with the request for the
+// next invocation pipelined after it.
 func (l *loop) respond(out []byte) error {
 	if out == nil {
 		out = []byte{}
 	}
 	l.c.startHead("POST", "/2018-06-01/runtime/invocation/", l.inv.id, "/response")
 	l.c.addHeader("Content-Type", "application/octet-stream")
-	a, err := l.exchange(context.Background(), out, nil, false)
+	a, err := l.exchange(context.Background(), l.c, out, nil, false, l.nextRequest(true))
 	if err != nil {
 		return err
 	}
@@ -319,7 +365,7 @@ func (l *loop) respond(out []byte) error {
 		l.log.Error("runtimeapi: the Runtime API refused the response as too large; reporting a function error instead",
 			"requestId", l.inv.id, "status", a.status, "bytes", len(out), "answer", string(a.body))
 		l.refused = true
-		err := l.fail(tooLarge(len(out)))
+		err := l.fail(tooLarge(len(out)), true)
 		l.refused = false
 		return err
 	case a.status >= 500:
@@ -345,18 +391,27 @@ func (l *loop) logRefusal(what string, a *answer) {
 	l.log.Log(context.Background(), level, msg, "requestId", l.inv.id, "status", a.status, "answer", string(a.body))
 }
 
-// fail posts e as the error of l.inv. A body the Runtime API refuses as
-// too large is sent again shortened.
-func (l *loop) fail(e *errorBody) error {
+// fail posts e as the error of l.inv, with the request for the next
+// invocation pipelined after it when pipeline is set. A body the Runtime
+// API refuses as too large is sent again shortened. When a next is already
+// pending on the loop's connection (the response it follows was refused),
+// the error goes on a connection of its own.
+func (l *loop) fail(e *errorBody, pipeline bool) error {
+	c := l.c
+	if c.pending {
+		c = newClient(l.c.addr)
+		defer c.drop()
+		pipeline = false
+	}
 	for short := false; ; short = true {
 		body, cause := e.encode(l.cwd, short)
-		l.c.startHead("POST", "/2018-06-01/runtime/invocation/", l.inv.id, "/error")
-		l.c.addHeader("Content-Type", "application/json")
-		l.c.addHeader("Lambda-Runtime-Function-Error-Type", headerSafe(e.Type))
+		c.startHead("POST", "/2018-06-01/runtime/invocation/", l.inv.id, "/error")
+		c.addHeader("Content-Type", "application/json")
+		c.addHeader("Lambda-Runtime-Function-Error-Type", headerSafe(e.Type))
 		if cause != nil {
-			l.c.addHeader("Lambda-Runtime-Function-Xray-Error-Cause", string(cause))
+			c.addHeader("Lambda-Runtime-Function-Xray-Error-Cause", string(cause))
 		}
-		a, err := l.exchange(context.Background(), body, nil, false)
+		a, err := l.exchange(context.Background(), c, body, nil, false, l.nextRequest(pipeline))
 		if err != nil {
 			return err
 		}
@@ -366,6 +421,11 @@ func (l *loop) fail(e *errorBody) error {
 		case a.status == 413 && !short:
 			l.log.Warn("runtimeapi: the Runtime API refused the error as too large; sending it shortened",
 				"requestId", l.inv.id, "bytes", len(body))
+			if c.pending {
+				c = newClient(l.c.addr)
+				defer c.drop()
+				pipeline = false
+			}
 			continue
 		case a.status >= 500:
 			return fatalf("runtimeapi: the Runtime API answered the error with status %d: %s", a.status, a.body)

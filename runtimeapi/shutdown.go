@@ -53,7 +53,7 @@ func onShutdown(ctx context.Context, addr string, log *slog.Logger, hooks []func
 		go func() {
 			ext.startHead("GET", "/2020-01-01/extension/event/next")
 			ext.addHeader("Lambda-Extension-Identifier", headerSafe(id))
-			a, err := ext.roundTrip(ctx, nil, nil)
+			a, err := ext.roundTrip(ctx, nil, nil, nil)
 			if err == nil {
 				err = ext.discardBody()
 			}
@@ -82,7 +82,7 @@ func register(ctx context.Context, c *client) (string, error) {
 	c.startHead("POST", "/2020-01-01/extension/register")
 	c.addHeader("Lambda-Extension-Name", extensionName)
 	c.addHeader("Content-Type", "application/json")
-	a, err := c.roundTrip(ctx, []byte(`{"events":[]}`), &id)
+	a, err := c.roundTrip(ctx, []byte(`{"events":[]}`), &id, nil)
 	if err == nil {
 		err = c.discardBody()
 	}

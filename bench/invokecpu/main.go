@@ -24,7 +24,8 @@
 //	v2     the same for an HTTP API event (testdata/http_v2.json)
 //
 // With no function named, the rows are: aws-lambda-go's hello
-// (./invokecpu/hello) and funcify's (./invokecpu/funcifyhello, also with
+// (./invokecpu/hello), funcify's loop alone (./invokecpu/runtimeapihello)
+// and funcify's (./invokecpu/funcifyhello, also with logs off and with
 // FUNCIFY_RUNTIME=aws-lambda-go) with hello; a bare aws-lambda-go orders
 // function (./invokecpu/bareorders, with BAREORDERS_API=rest for v1 and
 // http for v2: a typed handler per API) and examples/orders, each with v1
@@ -68,16 +69,19 @@ import (
 
 // The measured functions of the default rows.
 const (
-	helloPkg        = "github.com/funcify/funcify/bench/invokecpu/hello"
-	funcifyHelloPkg = "github.com/funcify/funcify/bench/invokecpu/funcifyhello"
-	bareOrdersPkg   = "github.com/funcify/funcify/bench/invokecpu/bareorders"
-	ordersPkg       = "github.com/funcify/funcify/examples/orders"
+	helloPkg           = "github.com/funcify/funcify/bench/invokecpu/hello"
+	funcifyHelloPkg    = "github.com/funcify/funcify/bench/invokecpu/funcifyhello"
+	runtimeapiHelloPkg = "github.com/funcify/funcify/bench/invokecpu/runtimeapihello"
+	bareOrdersPkg      = "github.com/funcify/funcify/bench/invokecpu/bareorders"
+	ordersPkg          = "github.com/funcify/funcify/examples/orders"
 )
 
 // defaultRows are measured when no function is named.
 var defaultRows = []rowSpec{
 	{label: "aws-lambda-go hello", function: helloPkg, event: "hello"},
+	{label: "runtimeapi hello (the loop alone)", function: runtimeapiHelloPkg, event: "hello"},
 	{label: "funcify hello", function: funcifyHelloPkg, event: "hello"},
+	{label: "funcify hello, logs off", function: funcifyHelloPkg + "@AWS_LAMBDA_LOG_LEVEL=WARN", event: "hello"},
 	{label: "funcify hello (FUNCIFY_RUNTIME=aws-lambda-go)", function: funcifyHelloPkg + "@FUNCIFY_RUNTIME=aws-lambda-go", event: "hello"},
 	{label: "bare aws-lambda-go orders", function: bareOrdersPkg + "@BAREORDERS_API=rest", event: "v1"},
 	{label: "examples/orders", function: ordersPkg, event: "v1"},
