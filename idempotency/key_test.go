@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/funcify/funcify/idempotency"
+	"github.com/funcify/funcify/internal/canonjson"
 	"github.com/funcify/funcify/store/memstore"
 )
 
@@ -165,4 +166,29 @@ func TestNewKeyPayload(t *testing.T) {
 	if idempotency.NewKey("r", "id", nil) != idempotency.NewKey("r", "id", []byte{}) {
 		t.Error("nil and empty payloads differ")
 	}
+}
+
+// FuzzKeyFromJSON: a payload and its canonical form give one key, which
+// NewKey gives from the canonical form as identity; a payload without a
+// canonical form is refused.
+func FuzzKeyFromJSON(f *testing.F) {
+	for _, s := range []string{`{"b":1,"a":[1.0,2]}`, `[]`, `"x"`, `{"a":1,"a":2}`, `1e999`, `{"id":"o-1","n":12345678901234567890}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		k, err := idempotency.KeyFromJSON("r", payload)
+		c, cerr := canonjson.Append(nil, payload)
+		if (err == nil) != (cerr == nil) {
+			t.Fatalf("KeyFromJSON: %v; canonical form: %v", err, cerr)
+		}
+		if err != nil {
+			return
+		}
+		if k2, err := idempotency.KeyFromJSON("r", c); err != nil || k2 != k {
+			t.Fatalf("the canonical form %q of %q gives another key (%v)", c, payload, err)
+		}
+		if idempotency.NewKey("r", string(c), payload) != k {
+			t.Fatalf("NewKey with the canonical form %q as identity differs", c)
+		}
+	})
 }

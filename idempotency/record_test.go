@@ -80,3 +80,38 @@ func TestRecordStrictDecode(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeRecord: decoding never panics, and a record that decodes is
+// the one its fields encode, byte for byte: no two stored forms of a record.
+func FuzzDecodeRecord(f *testing.F) {
+	tok, sum := [tokenLen]byte{1}, [sumLen]byte{2}
+	for _, b := range [][]byte{
+		encodeInProgress(&tok, &sum, 12345),
+		encodeCompleted(&tok, &sum, []byte(`{"a":1}`)),
+		encodeTooLarge(&tok, &sum, 400000),
+		encodeFailed(&tok, &sum, 409, "out of stock", "out of stock"),
+		nil,
+	} {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := decodeRecord(b)
+		if err != nil {
+			return
+		}
+		var again []byte
+		switch r.state {
+		case inProgress:
+			again = encodeInProgress(&r.token, &r.payload, r.leaseEnd)
+		case completed:
+			again = encodeCompleted(&r.token, &r.payload, r.result)
+		case tooLarge:
+			again = encodeTooLarge(&r.token, &r.payload, int(r.size))
+		case failed:
+			again = encodeFailed(&r.token, &r.payload, r.status, r.msg, r.public)
+		}
+		if !bytes.Equal(again, b) {
+			t.Fatalf("decoded %x as %+v, which encodes as %x", b, r, again)
+		}
+	})
+}
