@@ -1,6 +1,7 @@
 package idempotency
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -330,14 +332,38 @@ func runFn[T any](ctx context.Context, a *attempt, fn func(context.Context) (T, 
 		}
 		return res, err
 	}
-	b, err := json.Marshal(res)
-	if err != nil {
+	e := encoders.Get().(*resultEncoder)
+	defer e.put()
+	if err := e.enc.Encode(res); err != nil {
 		// The function's work is done: record that, so that it is not
 		// done again, as an error, since there is no result to replay.
 		a.finish(ctx, encodeFailed(&a.token, &a.payload, 500, "idempotency: the result could not be stored", ""))
 		return res, fmt.Errorf("idempotency: encode the result: %w", err)
 	}
-	return res, a.complete(ctx, b)
+	b := e.buf.Bytes()
+	return res, a.complete(ctx, b[:len(b)-1]) // without Encode's newline
+}
+
+// resultEncoder encodes results into a buffer that is reused, since the
+// record is a copy of it.
+type resultEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := new(resultEncoder)
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+func (e *resultEncoder) put() {
+	if e.buf.Cap() > 64<<10 {
+		return // let a large result's buffer go
+	}
+	e.buf.Reset()
+	encoders.Put(e)
 }
 
 // replayed returns the outcome of a completed record.
