@@ -168,9 +168,9 @@ func (d *Doc) lookup(ptr string) (int32, error) {
 		switch nd.kind {
 		case '{':
 			// Members are sorted: a binary search finds the name.
-			ms, want := d.kids[nd.a:nd.b], []byte(name)
-			i, ok := slices.BinarySearchFunc(ms, want, func(m member, want []byte) int {
-				return compareUTF16(d.keys[m.k0:m.k1], want)
+			ms := d.kids[nd.a:nd.b]
+			i, ok := slices.BinarySearchFunc(ms, name, func(m member, name string) int {
+				return compareUTF16(d.keys[m.k0:m.k1], name)
 			})
 			if ok {
 				n, found = ms[i].node, true
@@ -443,7 +443,7 @@ func (d *Doc) object() (int32, error) {
 // which is UTF-16's but for one case: UTF-16 puts the characters from
 // U+10000 up (surrogate pairs, D800-DFFF; UTF-8 lead bytes F0-F4) before
 // those from U+E000 to U+FFFF (lead bytes EE and EF).
-func compareUTF16(a, b []byte) int {
+func compareUTF16[A, B ~string | ~[]byte](a A, b B) int {
 	n := min(len(a), len(b))
 	i := 0
 	for i < n && a[i] == b[i] {
