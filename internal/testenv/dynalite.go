@@ -116,7 +116,10 @@ func StartDynalite(t testing.TB) *DynaliteServer {
 		if stopErr := p.stop(); stopErr != nil {
 			t.Errorf("testenv: %v", stopErr)
 		}
-		if attempt < dynaliteAttempts && strings.Contains(p.out.String(), "EADDRINUSE") {
+		// Another server took the port between FreePort and dynalite's
+		// bind: dynalite says EADDRINUSE, or has not said it yet while the
+		// other server answered the health check.
+		if attempt < dynaliteAttempts && (strings.Contains(p.out.String(), "EADDRINUSE") || errors.Is(err, errNotDynalite)) {
 			t.Logf("testenv: dynalite lost a port race (attempt %d), retrying with a new port", attempt)
 			continue
 		}
@@ -135,6 +138,9 @@ func (s *DynaliteServer) Stop() {
 	}
 }
 
+// errNotDynalite says that another server answers on dynalite's port.
+var errNotDynalite = errors.New("not dynalite")
+
 // healthy checks that the server at s.Endpoint is this dynalite: it answers
 // GET / with a health line, and the process still runs.
 func (s *DynaliteServer) healthy() error {
@@ -146,7 +152,7 @@ func (s *DynaliteServer) healthy() error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "healthy: dynamodb") {
-		return fmt.Errorf("%s is not dynalite: status %d, body %q", s.Endpoint, resp.StatusCode, body)
+		return fmt.Errorf("%w: %s answers status %d, body %q", errNotDynalite, s.Endpoint, resp.StatusCode, body)
 	}
 	if s.p.exited() {
 		return fmt.Errorf("dynalite exited: %v", s.p.err)
