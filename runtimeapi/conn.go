@@ -68,6 +68,7 @@ type client struct {
 	line []byte      // a header line longer than r's buffer
 	kept []byte      // what discardBody keeps of a body
 	bufs net.Buffers // the head and a large body, written with one writev
+	bufv [3][]byte   // bufs' backing array (WriteTo consumes bufs itself)
 	ans  answer
 }
 
@@ -189,7 +190,7 @@ func (c *client) roundTrip(ctx context.Context, body []byte, sink headerSink, ta
 		c.head = append(c.head, tail...)
 		_, err = conn.Write(c.head)
 	} else {
-		c.bufs = append(c.bufs[:0], c.head, body, tail)
+		c.bufs = append(net.Buffers(c.bufv[:0]), c.head, body, tail)
 		_, err = c.bufs.WriteTo(conn)
 	}
 	c.pending = err == nil && tail != nil

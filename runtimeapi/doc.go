@@ -12,10 +12,11 @@
 // system call and reading answers into reused buffers; on its steady path
 // it allocates only the payload and the strings the invocation's context
 // must hold. It sends the request for the next invocation in the same write
-// as the response (or error) it follows, as HTTP/1.1 pipelining allows: the
-// Runtime API answers them in order, and a loop saves a system call and a
-// wake-up per invocation. Where a post is refused or its connection closes,
-// the loop posts what it must on another connection or asks again. A funcify app's Start runs it; aws-lambda-go stays for event
+// as the response it follows (up to 16 KiB; not after an error), as
+// HTTP/1.1 pipelining allows: the Runtime API answers them in order, and a
+// loop saves a system call and a wake-up per invocation. Where that
+// response is refused or its connection closes, the loop posts what it
+// must on another connection or asks again. A funcify app's Start runs it; aws-lambda-go stays for event
 // types and lambdacontext, and its lambda.Start stays one option away
 // (app.WithAWSLambdaGo, or FUNCIFY_RUNTIME=aws-lambda-go).
 //

@@ -405,10 +405,11 @@ func TestRuntimeAPISaysExit(t *testing.T) {
 		{"next 500", fakeruntime.Invocation{NextStatus: 500}, "500", []string{"next 500"}},
 		{"next 403", fakeruntime.Invocation{NextStatus: 403}, "403", []string{"next 403"}},
 		{"next 500 with Connection: close", fakeruntime.Invocation{NextStatus: 500, NextConnectionClose: true}, "500", []string{"next 500"}},
-		// A post carries the request for the next invocation after it
+		// A response carries the request for the next invocation after it
 		// (pipelined): it arrives, and the loop exits without its answer.
+		// An error does not.
 		{"response 500", fakeruntime.Invocation{ResponseStatus: 500}, "500", []string{"next 200", "response 500", "next 0"}},
-		{"error 500", fakeruntime.Invocation{ErrorStatus: 500, Payload: []byte(`"fail"`)}, "500", []string{"next 200", "error 500", "next 0"}},
+		{"error 500", fakeruntime.Invocation{ErrorStatus: 500, Payload: []byte(`"fail"`)}, "500", []string{"next 200", "error 500"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

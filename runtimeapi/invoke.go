@@ -170,7 +170,7 @@ func (l *loop) next(ctx context.Context) error {
 		l.log.Debug("runtimeapi: the answer to the pipelined next failed; asking again", "error", err)
 	}
 	l.c.startHead("GET", l.nextURL)
-	a, err := l.exchange(ctx, l.c, nil, &l.inv, true, nil)
+	a, err := l.exchange(ctx, l.c, nil, &l.inv, true, false)
 	if err != nil {
 		return err
 	}
@@ -200,12 +200,12 @@ func (l *loop) nextRequest(pipeline bool) []byte {
 	return l.nextReq
 }
 
-// exchange sends the request in c.head with body (and tail, a request
-// pipelined after it) and reads the answer, retrying on a new connection
+// exchange sends the request in c.head with body (and, with pipeline, the
+// request for the next invocation after it) and reads the answer, retrying on a new connection
 // when one breaks (attempts in all). For next (payload true) a 200
 // answer's body becomes l.inv.payload; other bodies are kept in part in the
 // answer, for the log.
-func (l *loop) exchange(ctx context.Context, c *client, body []byte, sink headerSink, payload bool, tail []byte) (*answer, error) {
+func (l *loop) exchange(ctx context.Context, c *client, body []byte, sink headerSink, payload, pipeline bool) (*answer, error) {
 	n := len(c.head)
 	var err error
 	for attempt := 1; ; attempt++ {
@@ -214,6 +214,9 @@ func (l *loop) exchange(ctx context.Context, c *client, body []byte, sink header
 		}
 		c.head = c.head[:n]
 		l.retried = attempt > 1
+		// Asked again on each attempt: a loop told to stop while it waited
+		// must not ask for an invocation it will not run.
+		tail := l.nextRequest(pipeline)
 		var a *answer
 		if a, err = c.roundTrip(ctx, body, sink, tail); err == nil {
 			if payload && a.status == 200 {
@@ -271,16 +274,16 @@ func (l *loop) invoke(base context.Context) error {
 		TenantID:           inv.tenantID,
 	}
 	if !inv.deadlineOK {
-		return l.fail(invocationError("runtimeapi: the Runtime API sent no valid Lambda-Runtime-Deadline-Ms header", "Runtime.InvalidDeadline"), true)
+		return l.fail(invocationError("runtimeapi: the Runtime API sent no valid Lambda-Runtime-Deadline-Ms header", "Runtime.InvalidDeadline"))
 	}
 	if inv.clientContext != "" {
 		if err := json.Unmarshal([]byte(inv.clientContext), &lc.ClientContext); err != nil {
-			return l.fail(invocationError("runtimeapi: malformed Lambda-Runtime-Client-Context header: "+err.Error(), "Runtime.InvalidClientContext"), true)
+			return l.fail(invocationError("runtimeapi: malformed Lambda-Runtime-Client-Context header: "+err.Error(), "Runtime.InvalidClientContext"))
 		}
 	}
 	if inv.cognito != "" {
 		if err := json.Unmarshal([]byte(inv.cognito), &lc.Identity); err != nil {
-			return l.fail(invocationError("runtimeapi: malformed Lambda-Runtime-Cognito-Identity header: "+err.Error(), "Runtime.InvalidCognitoIdentity"), true)
+			return l.fail(invocationError("runtimeapi: malformed Lambda-Runtime-Cognito-Identity header: "+err.Error(), "Runtime.InvalidCognitoIdentity"))
 		}
 	}
 
@@ -297,7 +300,7 @@ func (l *loop) invoke(base context.Context) error {
 		// and let Run fail (see loopExited) as after a panic.
 		if !returned {
 			l.log.Error("runtimeapi: the handler called runtime.Goexit; the process exits after reporting it", "requestId", inv.id)
-			l.fail(invocationError("runtimeapi: the handler's goroutine exited (runtime.Goexit) before it returned", "Runtime.ExitError"), false)
+			l.fail(invocationError("runtimeapi: the handler's goroutine exited (runtime.Goexit) before it returned", "Runtime.ExitError"))
 		}
 	}()
 	out, e, exit := call(ctx, l.h, inv.payload)
@@ -309,7 +312,7 @@ func (l *loop) invoke(base context.Context) error {
 	case e != nil && exit:
 		l.log.Error("runtimeapi: the invocation failed in a way that ends the process; it exits after reporting it",
 			"requestId", inv.id, "errorType", e.Type)
-		if ferr := l.fail(e, false); ferr != nil {
+		if ferr := l.fail(e); ferr != nil {
 			return ferr
 		}
 		if e.panicked {
@@ -318,9 +321,9 @@ func (l *loop) invoke(base context.Context) error {
 		return fatalf("runtimeapi: the handler's error asks the process to exit: %s: %s", e.Type, e.Message)
 	case e != nil:
 		l.log.Debug("runtimeapi: the invocation failed", "requestId", inv.id, "errorType", e.Type)
-		return l.fail(e, true)
+		return l.fail(e)
 	case len(out) > MaxResponseSize:
-		return l.fail(tooLarge(len(out)), true)
+		return l.fail(tooLarge(len(out)))
 	}
 	return l.respond(out)
 }
@@ -354,7 +357,9 @@ func (l *loop) respond(out []byte) error {
 	}
 	l.c.startHead("POST", "/2018-06-01/runtime/invocation/", l.inv.id, "/response")
 	l.c.addHeader("Content-Type", "application/octet-stream")
-	a, err := l.exchange(context.Background(), l.c, out, nil, false, l.nextRequest(true))
+	// A large response is not pipelined: a Runtime API that refuses it
+	// (413) leaves the loop free to post the error before it asks again.
+	a, err := l.exchange(context.Background(), l.c, out, nil, false, len(out) <= inlineBody)
 	if err != nil {
 		return err
 	}
@@ -365,7 +370,7 @@ func (l *loop) respond(out []byte) error {
 		l.log.Error("runtimeapi: the Runtime API refused the response as too large; reporting a function error instead",
 			"requestId", l.inv.id, "status", a.status, "bytes", len(out), "answer", string(a.body))
 		l.refused = true
-		err := l.fail(tooLarge(len(out)), true)
+		err := l.fail(tooLarge(len(out)))
 		l.refused = false
 		return err
 	case a.status >= 500:
@@ -378,30 +383,33 @@ func (l *loop) respond(out []byte) error {
 // logRefusal logs that the Runtime API refused a post (what is the
 // response or the error). A 403 (the invocation is no longer open) is
 // expected when the post was sent again after a connection broke (the
-// first attempt was probably taken) or follows a 413 (the Runtime API
-// failed the invocation itself): a Warn then, an Error otherwise.
+// first attempt was probably taken), and a 403 or 400 (the invocation is
+// not the current one) after a 413 (the Runtime API failed the invocation
+// itself, and may have started the next): a Warn then, an Error otherwise.
 func (l *loop) logRefusal(what string, a *answer) {
 	level, msg := slog.LevelError, "runtimeapi: the Runtime API refused the "+what
 	switch {
 	case a.status == 403 && l.retried:
 		level, msg = slog.LevelWarn, "runtimeapi: the Runtime API refused the "+what+" sent again after a broken connection; it had probably taken the first"
-	case a.status == 403 && l.refused:
+	case (a.status == 403 || a.status == 400) && l.refused:
 		level, msg = slog.LevelWarn, "runtimeapi: the Runtime API had already failed the invocation whose response it refused"
 	}
 	l.log.Log(context.Background(), level, msg, "requestId", l.inv.id, "status", a.status, "answer", string(a.body))
 }
 
-// fail posts e as the error of l.inv, with the request for the next
-// invocation pipelined after it when pipeline is set. A body the Runtime
-// API refuses as too large is sent again shortened. When a next is already
-// pending on the loop's connection (the response it follows was refused),
-// the error goes on a connection of its own.
-func (l *loop) fail(e *errorBody, pipeline bool) error {
+// fail posts e as the error of l.inv. Errors are rare: the request for
+// the next invocation is not pipelined after them, so that a refusal
+// leaves the order of the protocol whole. A body the Runtime API refuses
+// as too large is sent again shortened. When a next is already pending on
+// the loop's connection (the small response it follows was refused), the
+// error goes on a connection of its own, and a refusal of it then (the
+// Runtime API may have failed the invocation itself and started the next)
+// is only a warning.
+func (l *loop) fail(e *errorBody) error {
 	c := l.c
 	if c.pending {
 		c = newClient(l.c.addr)
 		defer c.drop()
-		pipeline = false
 	}
 	for short := false; ; short = true {
 		body, cause := e.encode(l.cwd, short)
@@ -411,7 +419,7 @@ func (l *loop) fail(e *errorBody, pipeline bool) error {
 		if cause != nil {
 			c.addHeader("Lambda-Runtime-Function-Xray-Error-Cause", string(cause))
 		}
-		a, err := l.exchange(context.Background(), c, body, nil, false, l.nextRequest(pipeline))
+		a, err := l.exchange(context.Background(), c, body, nil, false, false)
 		if err != nil {
 			return err
 		}
@@ -421,11 +429,6 @@ func (l *loop) fail(e *errorBody, pipeline bool) error {
 		case a.status == 413 && !short:
 			l.log.Warn("runtimeapi: the Runtime API refused the error as too large; sending it shortened",
 				"requestId", l.inv.id, "bytes", len(body))
-			if c.pending {
-				c = newClient(l.c.addr)
-				defer c.drop()
-				pipeline = false
-			}
 			continue
 		case a.status >= 500:
 			return fatalf("runtimeapi: the Runtime API answered the error with status %d: %s", a.status, a.body)

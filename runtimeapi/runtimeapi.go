@@ -77,7 +77,9 @@ const MaxResponseSize = 6291556
 // environment.
 //
 // When ctx is done or one loop fails, every loop finishes the invocation it
-// is running, posts its result, and stops before asking for another.
+// is running, posts its result, and stops: it asks for no other, unless
+// its request for the next one had already gone out with the post it was
+// waiting on (the loop pipelines it), which it then leaves unread.
 func Run(ctx context.Context, h Handler, cfg Config) error {
 	if h == nil {
 		return errors.New("runtimeapi: nil handler")

@@ -9,7 +9,7 @@ import (
 	"github.com/funcify/funcify/internal/fakeruntime"
 )
 
-// TestReviewPipelineStopBeforeRetry (review of the pipelined next, issue
+// TestPipelineStopBeforeRetry (found in review of the pipelined next, issue
 // 14).
 //
 // What is wrong: respond and fail compute the pipelined next (nextRequest,
@@ -32,7 +32,7 @@ import (
 // already sent its next; that one cannot be taken back. It is the same
 // hang-up as a loop stopped while it waits in next, but Run's doc, "stops
 // before asking for another", no longer holds for it and should say so.)
-func TestReviewPipelineStopBeforeRetry(t *testing.T) {
+func TestPipelineStopBeforeRetry(t *testing.T) {
 	t.Parallel()
 	s := startWire(t)
 	l := &loop{

@@ -152,13 +152,17 @@ func wirePost(id, kind string) string { return "/2018-06-01/runtime/invocation/"
 // runWire runs Run(h) against s in a goroutine. The returned stop cancels
 // its ctx, closes the server and waits for Run to return (a loop cut off
 // in a post gives up after its retries); a cleanup calls it too.
-func runWire(t *testing.T, s *wireServer, h Handler) (stop func()) {
+func runWire(t *testing.T, s *wireServer, h Handler, log ...*slog.Logger) (stop func()) {
 	t.Helper()
+	logger := slog.New(slog.DiscardHandler)
+	if len(log) > 0 {
+		logger = log[0]
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		Run(ctx, h, Config{Address: s.addr(), Concurrency: 1, Logger: slog.New(slog.DiscardHandler)})
+		Run(ctx, h, Config{Address: s.addr(), Concurrency: 1, Logger: logger})
 	}()
 	var once sync.Once
 	stop = func() {
