@@ -25,7 +25,7 @@ var allowed = []string{
 	"github.com/funcify/funcify/",
 }
 
-var core = []string{"app", "event", "logging", "trace", "result", "store", "store/memstore", "breaker", "retry", "httpclient", "session", "pdp", "pip", "jwtauth", "token", "window", "httperror", "cors"}
+var core = []string{"app", "event", "logging", "trace", "result", "store", "store/memstore", "breaker", "retry", "httpclient", "session", "pdp", "pip", "jwtauth", "token", "window", "httperror", "cors", "runtimeapi", "idempotency"}
 
 func TestCoreDependencies(t *testing.T) {
 	args := []string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}
@@ -176,6 +176,25 @@ func TestAuthLinksNoLambdaRuntime(t *testing.T) {
 		if d == "github.com/funcify/funcify/app" || strings.HasPrefix(d, "github.com/aws/aws-lambda-go/") ||
 			d == "github.com/funcify/funcify/event" {
 			t.Errorf("%v depend on %s", pkgs, d)
+		}
+	}
+}
+
+// TestRuntimeLoopLinksNoNetHTTP: funcify's runtime loop speaks HTTP/1.1 by
+// hand on a net.Conn, which is why it costs a fraction of aws-lambda-go's
+// CPU per invocation; net/http's client must not creep back in, nor app.
+func TestRuntimeLoopLinksNoNetHTTP(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/funcify/funcify/runtimeapi").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/funcify/funcify/runtimeapi") || !slices.Contains(deps, "net") {
+		t.Fatalf("go list -deps did not list runtimeapi and net: %q", deps)
+	}
+	for _, d := range deps {
+		if d == "net/http" || d == "github.com/funcify/funcify/app" || d == "github.com/aws/aws-lambda-go/lambda" {
+			t.Errorf("runtimeapi depends on %s", d)
 		}
 	}
 }
