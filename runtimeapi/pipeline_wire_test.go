@@ -113,13 +113,6 @@ func (c *wireConn) must(method, path string) wireRequest {
 	return r
 }
 
-// readAsync reads the next request on c in a goroutine.
-func (c *wireConn) readAsync() <-chan wireRequest {
-	ch := make(chan wireRequest, 1)
-	go func() { ch <- c.read() }()
-	return ch
-}
-
 func (c *wireConn) write(s string) {
 	c.t.Helper()
 	if _, err := io.WriteString(c.nc, s); err != nil {
