@@ -1,0 +1,66 @@
+package idempotency
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Func returns fn made idempotent with g: a function of the same type, so
+// that it plugs in wherever fn did, such as app.HandleInvoke for direct
+// invokes (a Step Functions task, an asynchronous invoke that Lambda
+// retries) or a typed route. Calls whose inputs have the same identity on
+// route run fn once (see [Do]); the others get its result replayed, or
+// [ErrInProgress] while it runs (or wait for it, with Config.Wait).
+//
+// id returns the identity of an input: an order number, a request id,
+// whatever tells one call from another, never empty. A nil id makes the
+// whole input the identity: its JSON (encoding/json) in canonical form, so
+// that equal inputs are duplicates whatever their member order. An input is
+// the key's payload too, as its JSON, which Config.CheckPayload compares.
+// An input that encoding/json cannot encode, an error from id, or an empty
+// identity fails the call without running fn.
+//
+// Func panics if g or fn is nil. The function it returns is safe for
+// concurrent use if fn is.
+func Func[In, Out any](g *Guard, route string, id func(in In) (string, error), fn func(ctx context.Context, in In) (Out, error)) func(ctx context.Context, in In) (Out, error) {
+	if g == nil || fn == nil {
+		panic("idempotency: Func needs a Guard and a function")
+	}
+	return func(ctx context.Context, in In) (Out, error) {
+		key, err := funcKey(route, id, in)
+		if err != nil {
+			var zero Out
+			return zero, err
+		}
+		return Do(ctx, g, key, func(ctx context.Context) (Out, error) { return fn(ctx, in) })
+	}
+}
+
+// errEmptyID refuses an empty identity, which every call without one would
+// share.
+var errEmptyID = errors.New("idempotency: the identity is empty")
+
+// funcKey returns the key of Func's call with in.
+func funcKey[In any](route string, id func(In) (string, error), in In) (Key, error) {
+	if id == nil {
+		payload, err := json.Marshal(in)
+		if err != nil {
+			return Key{}, fmt.Errorf("idempotency: encode the input: %w", err)
+		}
+		return KeyFromJSON(route, payload)
+	}
+	s, err := id(in)
+	if err != nil {
+		return Key{}, fmt.Errorf("idempotency: the input's identity: %w", err)
+	}
+	if s == "" {
+		return Key{}, errEmptyID
+	}
+	payload, err := json.Marshal(in)
+	if err != nil {
+		return Key{}, fmt.Errorf("idempotency: encode the input: %w", err)
+	}
+	return NewKey(route, s, payload), nil
+}
