@@ -170,9 +170,9 @@ func sendLocal(t *testing.T, f *fixture, r req) resp {
 type fixture struct {
 	app     *app.App
 	server  *httptest.Server // serving app
-	orders  atomic.Int64 // runs of POST /orders
-	fails   atomic.Int64 // runs of POST /flaky
-	gets    atomic.Int64 // runs of GET /orders
+	orders  atomic.Int64     // runs of POST /orders
+	fails   atomic.Int64     // runs of POST /flaky
+	gets    atomic.Int64     // runs of /any
 	entered chan struct{}
 	release chan struct{}
 	logs    bytes.Buffer
@@ -333,8 +333,8 @@ func testHTTPReplay(t *testing.T, tr transport, newStore func(t *testing.T) stor
 	}
 }
 
-// testHTTPMismatch: the same key with another body, query or path... of
-// the same route gets 422, and the handler does not run again.
+// testHTTPMismatch: the same key with another body (by its bytes) or query
+// on the same route gets 422, and the handler does not run again.
 func testHTTPMismatch(t *testing.T, tr transport, newStore func(t *testing.T) store.Store) {
 	f := newFixture(t, newStore(t), idempotency.Config{})
 	if r := tr.send(t, f, post("/orders", `"k"`, `{"qty":1}`)); r.status != http.StatusCreated {
@@ -611,4 +611,157 @@ func TestHTTPBodyLimit(t *testing.T) {
 			t.Errorf("body of %d bytes: got %d, handler read %d; want %d, %d", tt.size, w.Code, got, tt.status, tt.read)
 		}
 	}
+}
+
+// TestHTTPRouteScope: wrapping a route's handler, the key's route is its
+// pattern: one key on /orders/1 and /orders/2 of "POST /orders/{id}" is one
+// key used with two requests (422). Wrapping the whole router, as App.Use
+// does (before routing, so without a pattern), the route is the path: two
+// paths are two keys.
+func TestHTTPRouteScope(t *testing.T) {
+	g, err := idempotency.New(idempotency.Config{Store: memstore.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs atomic.Int64
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runs.Add(1)
+		w.WriteHeader(http.StatusCreated)
+	})
+	perRoute := app.New(app.WithLogger(slog.New(slog.DiscardHandler)))
+	perRoute.Handle("POST /orders/{id}", idempotency.Middleware(g)(h))
+	global := app.New(app.WithLogger(slog.New(slog.DiscardHandler)))
+	global.Use(idempotency.Middleware(g))
+	global.Handle("POST /items/{id}", h)
+	for _, tt := range []struct {
+		name   string
+		a      *app.App
+		path   string
+		status int
+	}{
+		{"pattern, first", perRoute, "/orders/1", 201},
+		{"pattern, other path", perRoute, "/orders/2", 422},
+		{"path, first", global, "/items/1", 201},
+		{"path, other path", global, "/items/2", 201},
+		{"path, repeat", global, "/items/2", 201},
+	} {
+		f := &fixture{app: tt.a}
+		if r := sendHTTPAPI(t, f, post(tt.path, `"k"`, `{}`)); r.status != tt.status {
+			t.Errorf("%s: got %d %s, want %d", tt.name, r.status, r.body, tt.status)
+		}
+	}
+	if got := runs.Load(); got != 3 {
+		t.Errorf("handler ran %d times, want 3", got)
+	}
+}
+
+// TestHTTPStore: the store's round trips (a fresh request takes and
+// completes the key with two compare-and-sets; a replay conflicts once and
+// reads once), and its outage: 503 without the store's error text under
+// FailClosed, the handler run without idempotency under RunWithout.
+func TestHTTPStore(t *testing.T) {
+	s := &faultyStore{Store: memstore.New()}
+	f := newFixture(t, s, idempotency.Config{})
+	sendHTTPAPI(t, f, post("/orders", `"k"`, `{}`))
+	if gets, sets := s.gets.Load(), s.sets.Load(); gets != 0 || sets != 2 {
+		t.Errorf("fresh request: %d reads, %d compare-and-sets; want 0, 2", gets, sets)
+	}
+	sendHTTPAPI(t, f, post("/orders", `"k"`, `{}`))
+	if gets, sets := s.gets.Load(), s.sets.Load(); gets != 1 || sets != 3 {
+		t.Errorf("after a replay: %d reads, %d compare-and-sets; want 1, 3", gets, sets)
+	}
+
+	s.fail.Store(true)
+	r := sendHTTPAPI(t, f, post("/orders", `"k2"`, `{}`))
+	if r.status != http.StatusServiceUnavailable || strings.Contains(r.body, errBoom.Error()) {
+		t.Errorf("FailClosed: got %d %s, want 503 without the store's error", r.status, r.body)
+	}
+	if got := f.orders.Load(); got != 1 {
+		t.Errorf("FailClosed: handler ran %d times, want 1", got)
+	}
+	w := newFixture(t, s, idempotency.Config{OnStoreError: idempotency.RunWithout})
+	for range 2 {
+		if r := sendHTTPAPI(t, w, post("/orders", `"k"`, `{}`)); r.status != http.StatusCreated {
+			t.Errorf("RunWithout: got %d %s, want 201", r.status, r.body)
+		}
+	}
+	if got := w.orders.Load(); got != 2 {
+		t.Errorf("RunWithout: handler ran %d times, want 2", got)
+	}
+}
+
+// TestHTTPPanic: a handler that panics leaves no record: the app answers
+// 500, and the retry runs the handler.
+func TestHTTPPanic(t *testing.T) {
+	g, err := idempotency.New(idempotency.Config{Store: memstore.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs atomic.Int64
+	a := app.New(app.WithLogger(slog.New(slog.DiscardHandler)))
+	a.Handle("POST /orders", idempotency.Middleware(g)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if runs.Add(1) == 1 {
+			panic("boom")
+		}
+		w.WriteHeader(http.StatusCreated)
+	})))
+	f := &fixture{app: a}
+	for i, want := range []int{500, 201, 201} {
+		if r := sendHTTPAPI(t, f, post("/orders", `"k"`, `{}`)); r.status != want {
+			t.Errorf("request %d: got %d %s, want %d", i, r.status, r.body, want)
+		}
+	}
+	if got := runs.Load(); got != 2 {
+		t.Errorf("handler ran %d times, want 2", got)
+	}
+}
+
+// BenchmarkMiddleware measures a request through Middleware on memstore,
+// with a 1 KB body: a fresh key each time (take, run, complete), and a
+// replay.
+func BenchmarkMiddleware(b *testing.B) {
+	g, err := idempotency.New(idempotency.Config{Store: memstore.New()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"order":"o-1","status":"created"}`)
+	})
+	h := idempotency.Middleware(g)(next)
+	body := bytes.Repeat([]byte("x"), 1024)
+	// Without is the handler alone, and the recorder and request of each
+	// run: subtract it.
+	b.Run("Without", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r := httptest.NewRequest("POST", "/orders", bytes.NewReader(body))
+			r.Header.Set("Idempotency-Key", "k")
+			next.ServeHTTP(httptest.NewRecorder(), r)
+		}
+	})
+	serve := func(key string) {
+		r := httptest.NewRequest("POST", "/orders", bytes.NewReader(body))
+		r.Header.Set("Idempotency-Key", key)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusCreated {
+			b.Fatalf("got %d %s", w.Code, w.Body)
+		}
+	}
+	b.Run("Fresh", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			serve(strconv.Itoa(i))
+		}
+	})
+	b.Run("Replay", func(b *testing.B) {
+		serve("replayed")
+		b.ReportAllocs()
+		for b.Loop() {
+			serve("replayed")
+		}
+	})
 }
