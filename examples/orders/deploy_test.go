@@ -660,7 +660,8 @@ func TestDeployTemplateRole(t *testing.T) {
 // TestDeployBootstrap: scripts/build-bootstrap, as the README shows it,
 // makes for each of Lambda's architectures a zip that holds exactly one
 // file, bootstrap, executable, a static and stripped Linux executable for
-// that machine, built with the lambda.norpc tag and -trimpath.
+// that machine, built with the lambda.norpc and funcify.lambdaonly tags and
+// -trimpath.
 func TestDeployBootstrap(t *testing.T) {
 	script, err := filepath.Abs("../../scripts/build-bootstrap")
 	if err != nil {
@@ -737,7 +738,7 @@ func TestDeployBootstrap(t *testing.T) {
 			}
 			for k, want := range map[string]string{
 				"GOOS": "linux", "GOARCH": tt.arch, "CGO_ENABLED": "0",
-				"-tags": "lambda.norpc", "-trimpath": "true",
+				"-tags": "lambda.norpc,funcify.lambdaonly", "-trimpath": "true",
 			} { // -ldflags is not recorded under -trimpath: the sections show it
 				if got := settings[k]; got != want {
 					t.Errorf("bootstrap built with %s=%q, want %q", k, got, want)
