@@ -5,8 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
-	"errors"
+		"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -249,13 +248,13 @@ func (h *idemHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httperror.WriteAt(w, r, err, step)
 		return
 	}
-	ik := NewKey(h.route(r), h.id(r, key), h.payload(r, body))
+	ik := Key{route: h.route(r), id: h.id(r, key), payload: requestSum(r, body), ok: true}
 	ran := false
 	var rec *recorder
 	res, err := Do(r.Context(), h.g, ik, func(ctx context.Context) (response, error) {
 		ran = true
 		rec = &recorder{ResponseWriter: w, keep: h.o.headers, limit: h.bodyLimit()}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &bodyReader{Reader: bytes.NewReader(body)}
 		h.next.ServeHTTP(rec, r)
 		return rec.result()
 	})
@@ -287,28 +286,33 @@ func (h *idemHandler) route(r *http.Request) string {
 	return r.Method + " " + p
 }
 
-// id returns the key's identity: the caller's identity, if any, and key,
-// each after its length.
-func (h *idemHandler) id(r *http.Request, key string) string {
+// id returns the hash of the key's identity: the caller's identity, if
+// any, and key, each after its length, so that no caller's key is another
+// caller's.
+func (h *idemHandler) id(r *http.Request, key string) [sumLen]byte {
 	var caller string
 	if h.o.identity != nil {
 		caller = h.o.identity(r)
 	}
-	b := make([]byte, 0, 8+len(caller)+len(key))
-	b = binary.BigEndian.AppendUint32(b, uint32(len(caller)))
+	var a [512]byte
+	b := binary.BigEndian.AppendUint32(a[:0], uint32(len(caller)))
 	b = append(b, caller...)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(key)))
 	b = append(b, key...)
-	return string(b)
+	return sha256.Sum256(b)
 }
 
-// payload returns what stands for the request in the key's payload hash:
-// "http1:" and the hex SHA-256 of the method, escaped path, raw query and
-// body, each after its length. It is never JSON, so NewKey hashes it as it
-// is: the request's body is compared byte for byte.
-func (h *idemHandler) payload(r *http.Request, body []byte) []byte {
+// tagRequest starts the payload hash of an HTTP request, apart from those
+// of NewKey's payloads (tagJSON, tagBytes).
+const tagRequest = 'h'
+
+// requestSum returns the key's payload hash for r: the SHA-256 of
+// tagRequest and r's method, escaped path, raw query and body, each after
+// its length. The body counts byte for byte, never as canonical JSON.
+func requestSum(r *http.Request, body []byte) [sumLen]byte {
 	d := sha256.New()
 	var n [8]byte
+	d.Write([]byte{tagRequest})
 	for _, s := range []string{r.Method, r.URL.EscapedPath(), r.URL.RawQuery} {
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
 		d.Write(n[:])
@@ -317,9 +321,9 @@ func (h *idemHandler) payload(r *http.Request, body []byte) []byte {
 	binary.BigEndian.PutUint64(n[:], uint64(len(body)))
 	d.Write(n[:])
 	d.Write(body)
-	var sum [sha256.Size]byte
-	out := append(make([]byte, 0, 6+2*sha256.Size), "http1:"...)
-	return hex.AppendEncode(out, d.Sum(sum[:0]))
+	var sum [sumLen]byte
+	d.Sum(sum[:0])
+	return sum
 }
 
 // bodyLimit returns the largest body kept for the store: what fits in a
@@ -407,15 +411,23 @@ func readBody(r *http.Request) ([]byte, error) {
 		return nil, nil
 	}
 	defer r.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
-	if err != nil {
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= MaxBodyBytes {
+		buf.Grow(int(n) + bytes.MinRead) // room for ReadFrom to find EOF
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1)); err != nil {
 		return nil, &httperror.Error{Status: http.StatusBadRequest, Message: "cannot read the request body", Err: err}
 	}
-	if len(body) > MaxBodyBytes {
+	if buf.Len() > MaxBodyBytes {
 		return nil, httperror.New(http.StatusRequestEntityTooLarge, "request body too large")
 	}
-	return body, nil
+	return buf.Bytes(), nil
 }
+
+// bodyReader is the handler's copy of the request body.
+type bodyReader struct{ *bytes.Reader }
+
+func (bodyReader) Close() error { return nil }
 
 // recorder passes the handler's answer to the caller and keeps a copy:
 // the status, the headers of keep as they were when the status was
