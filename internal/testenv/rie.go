@@ -140,10 +140,13 @@ func RIE(t testing.TB, binary string, env ...string) (invokeURL string) {
 			// sh -c SCRIPT RIE BINARY INVOKE API: $0 is the emulator.
 			path = unshare
 			args = []string{"--mount", "--propagation", "private", "sh", "-c",
-				// The binary is opened before the tmpfs hides /var, where it may be.
-				`exec 3<"$1" && mount -t tmpfs tmpfs /var && mkdir /var/task && cat <&3 >/var/task/bootstrap && ` +
-					`exec 3<&- && chmod 755 /var/task/bootstrap && cd /var/task && ` +
-					`exec "$0" --runtime-interface-emulator-address "$2" --runtime-api-address "$3"`,
+				// The binary and the emulator are opened before the tmpfs
+				// hides /var, where either may be (a GOPATH under /var/lib),
+				// and copied into it.
+				`exec 3<"$1" 4<"$0" && mount -t tmpfs tmpfs /var && mkdir /var/task /var/rie && ` +
+					`cat <&3 >/var/task/bootstrap && cat <&4 >/var/rie/aws-lambda-rie && exec 3<&- 4<&- && ` +
+					`chmod 755 /var/task/bootstrap /var/rie/aws-lambda-rie && cd /var/task && ` +
+					`exec /var/rie/aws-lambda-rie --runtime-interface-emulator-address "$2" --runtime-api-address "$3"`,
 				rie, binary, invokeAddr, apiAddr}
 		}
 		p := start(t, "aws-lambda-rie", path, args, fullEnv, dir)
@@ -184,7 +187,8 @@ func loopback(port int) string {
 }
 
 // probeNamespace reports whether unshare can make a private mount
-// namespace here, trying once per process for each unshare command.
+// namespace here and mount a tmpfs on /var in it, trying once per process
+// for each unshare command.
 func probeNamespace(unshare string) error {
 	namespaceProbes.mu.Lock()
 	defer namespaceProbes.mu.Unlock()
@@ -192,7 +196,10 @@ func probeNamespace(unshare string) error {
 		return err
 	}
 	var err error
-	if out, cerr := exec.Command(unshare, "--mount", "--propagation", "private", "true").CombinedOutput(); cerr != nil {
+	// A namespace alone is not enough: a container may allow it and still
+	// refuse mounts (AppArmor's deny mount), so the probe mounts what RIE
+	// will.
+	if out, cerr := exec.Command(unshare, "--mount", "--propagation", "private", "mount", "-t", "tmpfs", "tmpfs", "/var").CombinedOutput(); cerr != nil {
 		err = fmt.Errorf("%s --mount: %v: %s", unshare, cerr, strings.TrimSpace(string(out)))
 	}
 	if namespaceProbes.done == nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestReviewRIEEmulatorUnderVar (found in review, issue 14): in Managed
+// TestRIEEmulatorUnderVar (found in review, issue 14): in Managed
 // Instances mode RIE opens the function's binary before the tmpfs hides
 // /var, but not the emulator itself: the script ends with exec "$0", and
 // $0 is the aws-lambda-rie that lookTool found. Where that is under /var
@@ -21,7 +21,7 @@ import (
 // Right: the emulator is reachable wherever it is (opened before the mount
 // as the binary is, or copied to the tmpfs from that descriptor), and the
 // function serves invocations.
-func TestReviewRIEEmulatorUnderVar(t *testing.T) {
+func TestRIEEmulatorUnderVar(t *testing.T) {
 	needNamespaces(t)
 	if fi, err := os.Stat("/var/tmp"); err != nil || !fi.IsDir() {
 		t.Skip("needs /var/tmp")
@@ -49,7 +49,7 @@ func TestReviewRIEEmulatorUnderVar(t *testing.T) {
 	}
 }
 
-// TestReviewRIEMountRefused (found in review, issue 14): the probe of
+// TestRIEMountRefused (found in review, issue 14): the probe of
 // Managed Instances mode runs `unshare --mount --propagation private true`,
 // which checks that a mount namespace can be made, not that a mount can be
 // made in it. Docker with --cap-add SYS_ADMIN and its default AppArmor
@@ -62,7 +62,7 @@ func TestReviewRIEEmulatorUnderVar(t *testing.T) {
 // an unshare that runs the real one (so that the probe is not the one this
 // process already cached). Right: the probe tries what the script does (a
 // tmpfs mounted in the private namespace) and RIE skips, saying why.
-func TestReviewRIEMountRefused(t *testing.T) {
+func TestRIEMountRefused(t *testing.T) {
 	needNamespaces(t)
 	t.Setenv(requireEnv, "")
 	bin := BuildFunction(t, "./testdata/echo")
