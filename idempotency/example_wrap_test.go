@@ -68,12 +68,12 @@ func ExampleSQS() {
 	// map[m1:1 m2:1]
 }
 
-func ExampleWithBodyKey() {
+func ExampleKeyByBody() {
 	g, _ := idempotency.New(idempotency.Config{Store: memstore.New()})
 	charge := idempotency.SQS(g, func(ctx context.Context, m events.SQSMessage) error {
 		fmt.Println("charging for", m.MessageId)
 		return nil
-	}, idempotency.WithBodyKey("/orderId"))
+	}, idempotency.KeyByBody("/orderId"))
 	// A producer that retried its send: two message ids, one order.
 	for _, m := range []events.SQSMessage{
 		{MessageId: "m1", Body: `{"orderId":"o-7","cents":990}`},

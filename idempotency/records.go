@@ -20,18 +20,19 @@ type recordOptions struct {
 	pointers []string // into the content, with byBody
 }
 
-// WithRecordRoute sets the route of the records' keys (see [NewKey]),
+// RecordRoute sets the route of the records' keys (see [NewKey]),
 // instead of the source's: "sqs/<queue>", "kinesis/<stream>" or
 // "dynamodb/<table>", the name read from each record's event source ARN.
 // Wrappers with the same route on Guards of the same Scope see each
-// other's records as duplicates: give one route to queues whose messages
-// should run once across them, such as a queue and the queue that replaced
-// it.
-func WithRecordRoute(route string) RecordOption {
+// other's records as duplicates: give one route to the queues (or streams)
+// whose records, keyed by their body ([KeyByBody]), should run once across
+// them, such as a queue and the queue that replaced it. Message and event
+// ids are unique to their queue or stream anyway.
+func RecordRoute(route string) RecordOption {
 	return func(o *recordOptions) { o.route = route }
 }
 
-// WithBodyKey keys each record by its content instead of its id: an SQS
+// KeyByBody keys each record by its content instead of its id: an SQS
 // message's body, a Kinesis record's data. Records with the same content
 // are then duplicates, even when they were sent twice and carry two ids (a
 // producer that retried a send). With pointers, the identity is the values
@@ -43,7 +44,7 @@ func WithRecordRoute(route string) RecordOption {
 //
 // A DynamoDB stream record has no content of its own: [DynamoDBStream]
 // panics with this option.
-func WithBodyKey(pointers ...string) RecordOption {
+func KeyByBody(pointers ...string) RecordOption {
 	return func(o *recordOptions) { o.byBody, o.pointers = true, pointers }
 }
 
@@ -60,8 +61,8 @@ func newRecordOptions(opts []RecordOption) recordOptions {
 //
 //	app.HandleSQS(a, "order-events", idempotency.SQS(guard, onOrderEvent))
 //
-// A message is keyed by its message id (or its body, [WithBodyKey]) on the
-// route "sqs/<queue>" (or [WithRecordRoute]), the payload being its body.
+// A message is keyed by its message id (or its body, [KeyByBody]) on the
+// route "sqs/<queue>" (or [RecordRoute]), the payload being its body.
 // So that a batch redelivered after a partial failure runs only the
 // messages that failed:
 //
@@ -101,8 +102,8 @@ func SQS(g *Guard, h func(ctx context.Context, m events.SQSMessage) error, opts 
 //	app.HandleKinesis(a, "clicks", idempotency.Kinesis(guard, countClick))
 //
 // A record is keyed by its event id, "shardId-...:<sequenceNumber>" (or its
-// data, [WithBodyKey]), on the route "kinesis/<stream>" (or
-// [WithRecordRoute]), the payload being its data. A record that completed
+// data, [KeyByBody]), on the route "kinesis/<stream>" (or
+// [RecordRoute]), the payload being its data. A record that completed
 // before returns nil without running h, one whose handler runs elsewhere
 // returns [ErrInProgress], and one whose handler failed runs h again, as
 // for [SQS]: when Lambda rewinds the shard to the first failed record and
@@ -131,18 +132,18 @@ func Kinesis(g *Guard, h func(ctx context.Context, r events.KinesisEventRecord) 
 //	app.HandleDynamoDBStream(a, "orders", idempotency.DynamoDBStream(guard, onOrderChange))
 //
 // A record is keyed by its event id on the route "dynamodb/<table>" (or
-// [WithRecordRoute]), the payload being its change (keys, images, sequence
+// [RecordRoute]), the payload being its change (keys, images, sequence
 // number) as JSON. Records are skipped, refused while in progress and run
 // again after a failure as for [Kinesis]. A record without an event id
 // fails without running h. DynamoDBStream panics if g or h is nil, or with
-// [WithBodyKey].
+// [KeyByBody].
 func DynamoDBStream(g *Guard, h func(ctx context.Context, r events.DynamoDBEventRecord) error, opts ...RecordOption) func(ctx context.Context, r events.DynamoDBEventRecord) error {
 	if g == nil || h == nil {
 		panic("idempotency: DynamoDBStream needs a Guard and a handler")
 	}
 	o := newRecordOptions(opts)
 	if o.byBody {
-		panic("idempotency: DynamoDBStream: a stream record has no body to key by (WithBodyKey)")
+		panic("idempotency: DynamoDBStream: a stream record has no body to key by (KeyByBody)")
 	}
 	return func(ctx context.Context, r events.DynamoDBEventRecord) error {
 		change, err := json.Marshal(r.Change)

@@ -369,24 +369,24 @@ func TestRecordKeys(t *testing.T) {
 		{"same id", nil, nil, msg(queueARN, "m1", "a"), msg(queueARN, "m1", "b"), true, ""},
 		{"another id", nil, nil, msg(queueARN, "m1", "a"), msg(queueARN, "m2", "a"), false, ""},
 		{"same id, another queue", nil, nil, msg(queueARN, "m1", "a"), msg(otherQueue, "m1", "a"), false, ""},
-		{"same id, another queue, one route", []idempotency.RecordOption{idempotency.WithRecordRoute("orders")}, []idempotency.RecordOption{idempotency.WithRecordRoute("orders")},
+		{"same id, another queue, one route", []idempotency.RecordOption{idempotency.RecordRoute("orders")}, []idempotency.RecordOption{idempotency.RecordRoute("orders")},
 			msg(queueARN, "m1", "a"), msg(otherQueue, "m1", "a"), true, ""},
-		{"the default route is sqs/<queue>", nil, []idempotency.RecordOption{idempotency.WithRecordRoute("sqs/order-events")},
+		{"the default route is sqs/<queue>", nil, []idempotency.RecordOption{idempotency.RecordRoute("sqs/order-events")},
 			msg(queueARN, "m1", "a"), msg(otherQueue, "m1", "a"), true, ""},
 		{"no message id", nil, nil, msg(queueARN, "m1", "a"), msg(queueARN, "", "a"), false, "without a message id"},
-		{"by body, JSON in another order", []idempotency.RecordOption{idempotency.WithBodyKey()}, []idempotency.RecordOption{idempotency.WithBodyKey()},
+		{"by body, JSON in another order", []idempotency.RecordOption{idempotency.KeyByBody()}, []idempotency.RecordOption{idempotency.KeyByBody()},
 			msg(queueARN, "m1", `{"a":1,"b":"x"}`), msg(queueARN, "m2", ` {"b":"x", "a":1.0}`), true, ""},
-		{"by body, another JSON", []idempotency.RecordOption{idempotency.WithBodyKey()}, []idempotency.RecordOption{idempotency.WithBodyKey()},
+		{"by body, another JSON", []idempotency.RecordOption{idempotency.KeyByBody()}, []idempotency.RecordOption{idempotency.KeyByBody()},
 			msg(queueARN, "m1", `{"a":1}`), msg(queueARN, "m2", `{"a":2}`), false, ""},
-		{"by body, bytes", []idempotency.RecordOption{idempotency.WithBodyKey()}, []idempotency.RecordOption{idempotency.WithBodyKey()},
+		{"by body, bytes", []idempotency.RecordOption{idempotency.KeyByBody()}, []idempotency.RecordOption{idempotency.KeyByBody()},
 			msg(queueARN, "m1", "not JSON"), msg(queueARN, "m2", "not JSON"), true, ""},
-		{"by body, bytes differ in spacing", []idempotency.RecordOption{idempotency.WithBodyKey()}, []idempotency.RecordOption{idempotency.WithBodyKey()},
+		{"by body, bytes differ in spacing", []idempotency.RecordOption{idempotency.KeyByBody()}, []idempotency.RecordOption{idempotency.KeyByBody()},
 			msg(queueARN, "m1", "not JSON"), msg(queueARN, "m2", "not  JSON"), false, ""},
-		{"by pointer", []idempotency.RecordOption{idempotency.WithBodyKey("/orderId")}, []idempotency.RecordOption{idempotency.WithBodyKey("/orderId")},
+		{"by pointer", []idempotency.RecordOption{idempotency.KeyByBody("/orderId")}, []idempotency.RecordOption{idempotency.KeyByBody("/orderId")},
 			msg(queueARN, "m1", `{"orderId":"o-1","at":1}`), msg(queueARN, "m2", `{"orderId":"o-1","at":2}`), true, ""},
-		{"by pointer, missing", []idempotency.RecordOption{idempotency.WithBodyKey("/orderId")}, []idempotency.RecordOption{idempotency.WithBodyKey("/orderId")},
+		{"by pointer, missing", []idempotency.RecordOption{idempotency.KeyByBody("/orderId")}, []idempotency.RecordOption{idempotency.KeyByBody("/orderId")},
 			msg(queueARN, "m1", `{"orderId":"o-1"}`), msg(queueARN, "m2", `{"order":"o-1"}`), false, "does not resolve"},
-		{"by pointer, not JSON", []idempotency.RecordOption{idempotency.WithBodyKey("/orderId")}, []idempotency.RecordOption{idempotency.WithBodyKey("/orderId")},
+		{"by pointer, not JSON", []idempotency.RecordOption{idempotency.KeyByBody("/orderId")}, []idempotency.RecordOption{idempotency.KeyByBody("/orderId")},
 			msg(queueARN, "m1", `{"orderId":"o-1"}`), msg(queueARN, "m2", `o-1`), false, "key from JSON"},
 	}
 	for _, tt := range tests {
@@ -414,7 +414,7 @@ func TestRecordKeys(t *testing.T) {
 
 // TestStreamRoutes: a stream record's default route is "kinesis/<stream>"
 // or "dynamodb/<table>", the name read from its ARN; Kinesis keys by data
-// with WithBodyKey.
+// with KeyByBody.
 func TestStreamRoutes(t *testing.T) {
 	g, _ := idempotency.New(idempotency.Config{Store: memstore.New()})
 	runs := 0
@@ -428,16 +428,16 @@ func TestStreamRoutes(t *testing.T) {
 	}{
 		{"kinesis", func() error { return idempotency.Kinesis(g, kh)(ctx, kinesisRecord(0)) }, 1},
 		{"kinesis on its route", func() error {
-			return idempotency.Kinesis(g, kh, idempotency.WithRecordRoute("kinesis/clicks"))(ctx, kinesisRecord(0))
+			return idempotency.Kinesis(g, kh, idempotency.RecordRoute("kinesis/clicks"))(ctx, kinesisRecord(0))
 		}, 1},
 		{"kinesis on another route", func() error {
-			return idempotency.Kinesis(g, kh, idempotency.WithRecordRoute("clicks"))(ctx, kinesisRecord(0))
+			return idempotency.Kinesis(g, kh, idempotency.RecordRoute("clicks"))(ctx, kinesisRecord(0))
 		}, 2},
 		{"kinesis by data, another record", func() error {
 			r := kinesisRecord(1)
 			r.Kinesis.Data = kinesisRecord(0).Kinesis.Data
-			idempotency.Kinesis(g, kh, idempotency.WithBodyKey())(ctx, kinesisRecord(0))
-			return idempotency.Kinesis(g, kh, idempotency.WithBodyKey())(ctx, r)
+			idempotency.Kinesis(g, kh, idempotency.KeyByBody())(ctx, kinesisRecord(0))
+			return idempotency.Kinesis(g, kh, idempotency.KeyByBody())(ctx, r)
 		}, 3},
 		{"kinesis without an event id", func() error {
 			r := kinesisRecord(4)
@@ -449,7 +449,7 @@ func TestStreamRoutes(t *testing.T) {
 		}, 3},
 		{"dynamodb", func() error { return idempotency.DynamoDBStream(g, dh)(ctx, dynamodbRecord(0)) }, 4},
 		{"dynamodb on its route", func() error {
-			return idempotency.DynamoDBStream(g, dh, idempotency.WithRecordRoute("dynamodb/orders"))(ctx, dynamodbRecord(0))
+			return idempotency.DynamoDBStream(g, dh, idempotency.RecordRoute("dynamodb/orders"))(ctx, dynamodbRecord(0))
 		}, 4},
 		{"dynamodb without an event id", func() error {
 			r := dynamodbRecord(4)

@@ -225,7 +225,7 @@ func TestWrappersPanicOnNil(t *testing.T) {
 		{"SQS without a handler", func() { idempotency.SQS(g, nil) }},
 		{"Kinesis without a Guard", func() { idempotency.Kinesis(nil, nopKinesis) }},
 		{"DynamoDBStream without a handler", func() { idempotency.DynamoDBStream(g, nil) }},
-		{"DynamoDBStream by body", func() { idempotency.DynamoDBStream(g, nopDynamoDB, idempotency.WithBodyKey()) }},
+		{"DynamoDBStream by body", func() { idempotency.DynamoDBStream(g, nopDynamoDB, idempotency.KeyByBody()) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
