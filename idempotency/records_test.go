@@ -528,3 +528,25 @@ func BenchmarkRecord(b *testing.B) {
 		}
 	})
 }
+
+// TestRecordPanic: a record whose handler panicked is reported failed, and
+// its redelivery runs the handler again.
+func TestRecordPanic(t *testing.T) {
+	g, _ := idempotency.New(idempotency.Config{Store: memstore.New()})
+	var c calls
+	a := app.New(quiet)
+	app.HandleSQS(a, "order-events", idempotency.SQS(g, func(ctx context.Context, m events.SQSMessage) error {
+		if c.add(m.MessageId) == 1 && m.MessageId == "m2" {
+			panic("nil map")
+		}
+		return nil
+	}))
+	src := sqsSource(queueARN)
+	for j, want := range []string{src.failures(1), src.failures()} {
+		out, err := a.Invoke(context.Background(), src.event([]int{0, 1, 2}))
+		if err != nil || string(out) != want {
+			t.Fatalf("delivery %d: got %s, %v; want %s", j, out, err, want)
+		}
+	}
+	c.check(t, &src, []int{1, 2, 1})
+}
