@@ -550,21 +550,3 @@ func TestUnmarshalImage(t *testing.T) {
 		t.Errorf("sample: got %+v, %v", got, err)
 	}
 }
-
-// TestLocalEventBatch: the local -event mode prints the batchItemFailures
-// the invocation would report.
-func TestLocalEventBatch(t *testing.T) {
-	a := quietApp(nil)
-	HandleSQS(a, "order-events", func(ctx context.Context, m events.SQSMessage) error {
-		if strings.HasSuffix(m.MessageId, "4") {
-			return errors.New("boom")
-		}
-		return nil
-	})
-	var stdout, stderr bytes.Buffer
-	code := a.Main(context.Background(), []string{"-event", filepath.Join("..", "event", "testdata", "sqs-batch-10.json")}, &stdout, &stderr)
-	want := `{"batchItemFailures":[{"itemIdentifier":"5b8e0d7a-1c2f-4e3a-9b6d-000000000004"}]}` + "\n"
-	if code != 0 || stdout.String() != want {
-		t.Errorf("got %d, %q (stderr %q), want 0, %q", code, stdout.String(), stderr.String(), want)
-	}
-}

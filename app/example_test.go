@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -142,22 +141,6 @@ func ExampleWithRouteKey() {
 		"s3": {"bucket": {"name": "staging-reports"}, "object": {"key": "a"}}}]}`))
 	fmt.Println(string(out), err)
 	// Output: "staging-reports" <nil>
-}
-
-func ExampleApp_Main() {
-	a := app.New(quiet)
-	a.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
-		app.JSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	file := filepath.Join(os.TempDir(), "funcify-example-event.json")
-	os.WriteFile(file, []byte(`{"version": "2.0", "rawPath": "/health", "requestContext": {"http": {"method": "GET"}}}`), 0o600)
-	defer os.Remove(file)
-
-	code := a.Main(context.Background(), []string{"-event", file}, os.Stdout, os.Stderr)
-	fmt.Println("exit", code)
-	// Output:
-	// {"statusCode":200,"headers":{"content-type":"application/json"},"body":"{\"status\":\"ok\"}","isBase64Encoded":false}
-	// exit 0
 }
 
 type newOrder struct {

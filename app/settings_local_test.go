@@ -1,3 +1,5 @@
+//go:build !funcify.lambdaonly
+
 package app
 
 import (

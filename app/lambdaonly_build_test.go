@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestReviewLambdaOnlyTestsBuild (found in review, issue 14): the README
+// TestLambdaOnlyTestsBuild (found in review, issue 14): the README
 // tells users to build the bootstrap they deploy with -tags
 // lambda.norpc,funcify.lambdaonly, but app's own tests do not compile with
 // that tag: local_test.go, settings_local_test.go, serve_test.go and
@@ -18,7 +18,7 @@ import (
 // Right: the tests that need the local server carry the same build
 // constraint as local.go (or sit in files that do), so that the package's
 // tests build, and those that do not need it run, under the tag.
-func TestReviewLambdaOnlyTestsBuild(t *testing.T) {
+func TestLambdaOnlyTestsBuild(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("needs the go command")
 	}
