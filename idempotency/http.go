@@ -5,7 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-		"errors"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
