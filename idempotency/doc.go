@@ -140,6 +140,25 @@
 // original error. The Warn lines name the key by the first 8 characters of
 // its hash, never the identity, the payload or the result.
 //
+// # Wrappers
+//
+// Do is the core; three shapes sit on it, each returning what funcify's app
+// takes for a route:
+//
+//   - [Func] wraps a typed function (app.HandleInvoke, a typed route): the
+//     identity is what its id function returns, or the whole input as
+//     canonical JSON.
+//   - [SQS], [Kinesis] and [DynamoDBStream] wrap a per-record handler
+//     (app.HandleSQS, HandleKinesis, HandleDynamoDBStream): each record is
+//     keyed by its message id or event id (or by its body, [KeyByBody]), so a
+//     batch redelivered after a partial failure runs only the records that
+//     failed; one in progress elsewhere fails its record (ErrInProgress), and
+//     the batch reports it for a later redelivery.
+//   - [Middleware] makes HTTP requests idempotent by their Idempotency-Key
+//     header (the IETF draft): the first request runs, a repeat gets the
+//     stored status, selected headers and body, a concurrent repeat 409,
+//     the same key with another request 422, a missing or bad key 400.
+//
 // # Concurrency
 //
 // A Guard is safe for concurrent use: build it once, at init, and share it
