@@ -471,6 +471,15 @@ func (rw *recorder) Write(b []byte) (int, error) {
 // Unwrap returns the caller's writer, for http.ResponseController.
 func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
 
+// Flush flushes the caller's writer, if it can, for handlers that stream
+// their answer and assert http.Flusher.
+func (rw *recorder) Flush() {
+	if rw.status == 0 {
+		rw.WriteHeader(http.StatusOK)
+	}
+	http.NewResponseController(rw.ResponseWriter).Flush()
+}
+
 func (rw *recorder) snapshot() {
 	hdr := rw.ResponseWriter.Header()
 	for _, k := range rw.keep {

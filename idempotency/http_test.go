@@ -229,7 +229,9 @@ func newFixture(t *testing.T, s store.Store, cfg idempotency.Config, opts ...ide
 	})))
 	a.Handle("POST /big", mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.orders.Add(1)
-		w.Write(bytes.Repeat([]byte("x"), 5000))
+		w.Write(bytes.Repeat([]byte("x"), 2500))
+		w.(http.Flusher).Flush() // the recorder is a Flusher
+		w.Write(bytes.Repeat([]byte("x"), 2500))
 	})))
 	a.Handle("/any", mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.gets.Add(1)
