@@ -6,6 +6,7 @@ import (
 
 	"github.com/funcify/funcify/app"
 	"github.com/funcify/funcify/cors"
+	"github.com/funcify/funcify/idempotency"
 )
 
 // envCORSOrigins lists the origins whose pages may call the API from a
@@ -19,8 +20,9 @@ const envCORSOrigins = "ORDERS_CORS_ORIGINS"
 
 // corsFromEnv returns the CORS option of the origins in ORDERS_CORS_ORIGINS,
 // or nil when it is unset or empty. Pages of those origins may send GET,
-// HEAD and POST with the Authorization and Content-Type headers, and read
-// the Location header; a preflight is cached for ten minutes. Cookies are
+// HEAD and POST with the Authorization, Content-Type and Idempotency-Key
+// headers, and read the Location and Idempotent-Replayed headers; a
+// preflight is cached for ten minutes. Cookies are
 // not sent cross-origin (no credentials): the API takes bearer tokens.
 // Origins that do not parse stop the function at start, with a message that
 // names the variable.
@@ -37,8 +39,8 @@ func corsFromEnv(getenv func(string) string) app.Option {
 	p, err := cors.New(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{"GET", "HEAD", "POST"},
-		AllowedHeaders: []string{"Authorization", "Content-Type"},
-		ExposedHeaders: []string{"Location"},
+		AllowedHeaders: []string{"Authorization", "Content-Type", idempotency.HeaderName},
+		ExposedHeaders: []string{"Location", idempotency.ReplayedHeader},
 		MaxAge:         10 * time.Minute,
 	})
 	if err != nil {

@@ -96,6 +96,20 @@ func TestEmulator(t *testing.T) {
 		}
 	}
 
+	// A POST retried with its Idempotency-Key: one order, the first answer.
+	var answers [2]response
+	for i := range answers {
+		out := rieInvoke(t, url, v2Event(exchange{"POST", "/orders", `{"item":"lamp","quantity":1}`, map[string]string{"Idempotency-Key": "rie-1"}}))
+		if err := json.Unmarshal(out, &answers[i]); err != nil {
+			t.Fatalf("POST with a key: got %s (%v)", out, err)
+		}
+	}
+	if first, retry := answers[0], answers[1]; first.StatusCode != 201 || retry.StatusCode != 201 || retry.Body != first.Body ||
+		retry.header("Location") != first.header("Location") || retry.header("Idempotent-Replayed") != "true" {
+		t.Errorf("POST retried with its key: got %d %v %s, then %d %v %s, want the first answer replayed",
+			first.StatusCode, first.Headers, first.Body, retry.StatusCode, retry.Headers, retry.Body)
+	}
+
 	var s3 events.S3Event
 	for _, key := range []string{"a+b%2Bc.pdf", "z.txt"} {
 		var rec events.S3EventRecord
@@ -190,6 +204,29 @@ func TestLocalHTTP(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 201 || created["item"] != "pen" {
 		t.Fatalf("create: got %d %v", resp.StatusCode, created)
+	}
+	// A POST retried with its Idempotency-Key: one order, the first answer.
+	var bodies [2]string
+	for i := range bodies {
+		req, _ := http.NewRequest("POST", base+"/orders", strings.NewReader(`{"item":"lamp","quantity":1}`))
+		req.Header.Set("Idempotency-Key", "local-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		bodies[i] = string(b)
+		want := "" // the first answer is not a replay
+		if i == 1 {
+			want = "true"
+		}
+		if replayed := resp.Header.Get("Idempotent-Replayed"); resp.StatusCode != 201 || replayed != want {
+			t.Errorf("POST %d with a key: got %d Idempotent-Replayed %q %s", i, resp.StatusCode, replayed, b)
+		}
+	}
+	if bodies[1] != bodies[0] {
+		t.Errorf("POST retried with its key: got %s, want the first answer %s", bodies[1], bodies[0])
 	}
 	for _, tt := range []struct {
 		method, path string

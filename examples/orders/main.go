@@ -11,6 +11,8 @@
 //
 //	GET  /health       {"status":"ok"}
 //	POST /orders       {"item": "book", "quantity": 2} -> 201 with the order
+//	                   and its Location; with an Idempotency-Key header, a
+//	                   retry creates no second order (see idempotency.go)
 //	GET  /orders       {"orders": [...]}
 //	GET  /orders/{id}  the order, or 404
 //	GET  /session      {"visits": N}: the caller's visits, counted in a sealed cookie
@@ -69,17 +71,22 @@ func newApp(s *store, opts ...app.Option) *app.App {
 		opts = append(opts, c)
 	}
 	a := app.New(opts...)
+	guard := newGuard()
 	a.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		app.JSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	a.Handle("POST /orders", auth.write(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// The token is checked before the idempotency key, so that a refused
+	// request takes no key.
+	a.Handle("POST /orders", auth.write(idempotent(guard)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, err := app.DecodeJSON[newOrder](r)
 		if err != nil {
 			app.WriteError(w, r, err)
 			return
 		}
-		app.JSON(w, r, http.StatusCreated, s.add(*in.Item, *in.Quantity))
-	})))
+		o := s.add(*in.Item, *in.Quantity)
+		w.Header().Set("Location", "/orders/"+o.ID)
+		app.JSON(w, r, http.StatusCreated, o)
+	}))))
 	a.Handle("GET /orders", auth.read(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		app.JSON(w, r, http.StatusOK, map[string][]order{"orders": s.list()})
 	})))
@@ -99,7 +106,7 @@ func newApp(s *store, opts ...app.Option) *app.App {
 		}
 		return map[string][]string{"processed": keys}, nil
 	})
-	handleEvents(a, s, logging.New(os.Stderr))
+	handleEvents(a, s, guard, logging.New(os.Stderr))
 	return a
 }
 
