@@ -18,7 +18,8 @@
 //	GET  /session      {"visits": N}: the caller's visits, counted in a sealed cookie
 //	S3   invoices.*    {"processed": [<object keys>]}
 //	SQS  order-events  {"id": "1", "status": "shipped"} per message sets an
-//	                   order's status; failed messages in batchItemFailures
+//	                   order's status; failed messages in batchItemFailures;
+//	                   a message redelivered after it succeeded is skipped
 //	EventBridge schedule orders.nightly: logs a summary of the orders
 //
 // With ORDERS_JWT_ISSUER, ORDERS_JWT_AUDIENCE and ORDERS_JWKS_URL set, the
