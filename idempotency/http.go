@@ -510,10 +510,15 @@ func (rw *recorder) result() (response, error) {
 
 // storable reports whether an answer of status is the outcome of its
 // request, to be replayed: not a server error, nor a status that asks the
-// client to try again.
+// client to try again, nor a refusal of its credentials (401, 403, 407).
 func storable(status int) bool {
 	switch status {
-	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests:
+	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests,
+		// The caller's credentials, not the request, decided these: a client
+		// that refreshes its token retries with the same key, as the draft
+		// says, and must not get the stale refusal back (nor may whoever
+		// learned a key plant one ahead of its owner).
+		http.StatusUnauthorized, http.StatusForbidden, http.StatusProxyAuthRequired:
 		return false
 	}
 	return status < 500

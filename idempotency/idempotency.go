@@ -322,8 +322,8 @@ func runFn[T any](ctx context.Context, a *attempt, fn func(context.Context) (T, 
 		}
 	}()
 	res, err := fn(ctx)
-	returned = true
 	if err != nil {
+		returned = true
 		if isFinal(err) {
 			ans := httperror.AnswerOf(err)
 			a.finish(ctx, encodeFailed(&a.token, &a.payload, ans.Status, err.Error(), ans.Message))
@@ -334,7 +334,9 @@ func runFn[T any](ctx context.Context, a *attempt, fn func(context.Context) (T, 
 	}
 	e := encoders.Get().(*resultEncoder)
 	defer e.put()
-	if err := e.enc.Encode(res); err != nil {
+	err = e.enc.Encode(res) // a MarshalJSON that panics releases the key, as fn's panic does
+	returned = true
+	if err != nil {
 		// The function's work is done: record that, so that it is not
 		// done again, as an error, since there is no result to replay.
 		a.finish(ctx, encodeFailed(&a.token, &a.payload, 500, "idempotency: the result could not be stored", ""))
@@ -385,7 +387,7 @@ func replayed[T any](r *record) (T, error) {
 // begin takes the key of k for a, or finds what holds it.
 func (g *Guard) begin(ctx context.Context, k *Key, a *attempt) (record, outcome, error) {
 	if !k.ok {
-		return record{}, refused, errors.New("idempotency: the zero Key")
+		return record{}, refused, errors.New("idempotency: the zero Key, or one made with an empty identity")
 	}
 	if err := ctx.Err(); err != nil {
 		return record{}, refused, err

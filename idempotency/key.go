@@ -29,8 +29,14 @@ type Key struct {
 // which Config.CheckPayload compares between duplicates: a payload that is
 // JSON is hashed in canonical form (see [KeyFromJSON]), so another member
 // order or spacing is the same payload; any other payload is hashed as its
-// bytes. An empty payload is a payload too.
+// bytes. An empty payload is a payload too; an empty id makes a key that Do
+// refuses, since every call whose id came out empty would share it.
 func NewKey(route, id string, payload []byte) Key {
+	if id == "" {
+		// Every call whose id came out empty would share this key, and get
+		// the first one's result: Do refuses it, as the zero Key.
+		return Key{}
+	}
 	k := Key{route: route, ok: true}
 	k.id = sha256.Sum256([]byte(id))
 	k.payload = payloadSum(payload)

@@ -119,8 +119,10 @@ func Parse(src []byte) (*Doc, error) {
 
 // Release returns d to a pool for reuse; d must not be used afterwards.
 func (d *Doc) Release() {
-	if cap(d.lit) > 1<<20 || cap(d.nodes) > 1<<16 {
-		return // let a large document's buffers go
+	const maxBytes, maxItems = 1 << 20, 1 << 16
+	if cap(d.lit) > maxBytes || cap(d.keys) > maxBytes || cap(d.tmp) > maxBytes ||
+		cap(d.nodes) > maxItems || cap(d.kids) > maxItems || cap(d.stack) > maxItems {
+		return // let a large document's buffers go: one hostile body must not stay pinned in the pool
 	}
 	d.nodes, d.kids, d.stack = d.nodes[:0], d.kids[:0], d.stack[:0]
 	d.keys, d.lit, d.tmp, d.src = d.keys[:0], d.lit[:0], d.tmp[:0], nil
