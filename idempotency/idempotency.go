@@ -79,7 +79,8 @@ type Config struct {
 	LeaseMargin time.Duration
 	// MinLease and MaxLease bound the lease: a caller close to its deadline
 	// still gets MinLease, and a caller without a deadline MaxLease.
-	// Defaults 5 seconds and 15 minutes, Lambda's longest timeout.
+	// Defaults 5 seconds, and 15 minutes (Lambda's longest timeout) plus
+	// LeaseMargin, so that the longest calls keep their margin.
 	MinLease, MaxLease time.Duration
 
 	// Wait makes duplicates that find the key in progress wait for the
@@ -168,7 +169,9 @@ func New(cfg Config) (*Guard, error) {
 		ttl:      or(cfg.TTL, DefaultTTL),
 		margin:   or(cfg.LeaseMargin, DefaultLeaseMargin),
 		minLease: or(cfg.MinLease, DefaultMinLease),
-		maxLease: or(cfg.MaxLease, DefaultMaxLease),
+		// By default the ceiling leaves the margin to a call with Lambda's
+		// longest timeout too.
+		maxLease: or(cfg.MaxLease, DefaultMaxLease+or(cfg.LeaseMargin, DefaultLeaseMargin)),
 		wait:     cfg.Wait,
 		check:    cfg.CheckPayload,
 		policy:   cfg.OnStoreError,
