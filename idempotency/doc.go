@@ -38,7 +38,12 @@
 // no store key shows an identity or a payload. The
 // payload's own SHA-256 goes into the record, for Config.CheckPayload:
 // a duplicate with the same key and another payload gets
-// [ErrPayloadMismatch], never the other payload's result.
+// [ErrPayloadMismatch], never the other payload's result. The wrappers
+// ([Func] with an id function, [SQS], [Kinesis], [DynamoDBStream] by id)
+// hash the payload only for a Guard that checks it, since its canonical
+// form costs several times what Do does; a record written without a hash
+// matches any payload, so turning CheckPayload on later refuses no
+// duplicate of a record written before.
 //
 // # Records and leases
 //

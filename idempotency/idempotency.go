@@ -452,7 +452,9 @@ func (g *Guard) inspect(ctx context.Context, a *attempt, version *int64) (record
 			}
 			return r, replay, nil
 		}
-		if g.check && r.payload != a.payload {
+		// A record without a payload hash (written by a Guard that does not
+		// check) matches any payload.
+		if g.check && r.payload != noPayloadSum && r.payload != a.payload {
 			return r, refused, ErrPayloadMismatch
 		}
 		if r.state != inProgress {
@@ -485,6 +487,9 @@ func (g *Guard) inspect(ctx context.Context, a *attempt, version *int64) (record
 		poll = min(2*poll, pollMax)
 	}
 }
+
+// noPayloadSum is the payload hash of a key made without one.
+var noPayloadSum [sumLen]byte
 
 // lease returns how long a call that starts at now holds its key.
 func (g *Guard) lease(ctx context.Context, now time.Time) time.Duration {

@@ -18,6 +18,7 @@ type recordOptions struct {
 	route    string   // "" for the source's default
 	byBody   bool     // key by the content, not the record's id
 	pointers []string // into the content, with byBody
+	check    bool     // the Guard compares payloads: hash them
 }
 
 // RecordRoute sets the route of the records' keys (see [NewKey]),
@@ -48,8 +49,8 @@ func KeyByBody(pointers ...string) RecordOption {
 	return func(o *recordOptions) { o.byBody, o.pointers = true, pointers }
 }
 
-func newRecordOptions(opts []RecordOption) recordOptions {
-	var o recordOptions
+func newRecordOptions(g *Guard, opts []RecordOption) recordOptions {
+	o := recordOptions{check: g.check}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -86,7 +87,7 @@ func SQS(g *Guard, h func(ctx context.Context, m events.SQSMessage) error, opts 
 	if g == nil || h == nil {
 		panic("idempotency: SQS needs a Guard and a handler")
 	}
-	o := newRecordOptions(opts)
+	o := newRecordOptions(g, opts)
 	return func(ctx context.Context, m events.SQSMessage) error {
 		key, err := o.key("sqs", m.EventSourceARN, sqsName, "a message id", m.MessageId, []byte(m.Body))
 		if err != nil {
@@ -116,7 +117,7 @@ func Kinesis(g *Guard, h func(ctx context.Context, r events.KinesisEventRecord) 
 	if g == nil || h == nil {
 		panic("idempotency: Kinesis needs a Guard and a handler")
 	}
-	o := newRecordOptions(opts)
+	o := newRecordOptions(g, opts)
 	return func(ctx context.Context, r events.KinesisEventRecord) error {
 		key, err := o.key("kinesis", r.EventSourceArn, kinesisName, "an event id", r.EventID, r.Kinesis.Data)
 		if err != nil {
@@ -141,14 +142,17 @@ func DynamoDBStream(g *Guard, h func(ctx context.Context, r events.DynamoDBEvent
 	if g == nil || h == nil {
 		panic("idempotency: DynamoDBStream needs a Guard and a handler")
 	}
-	o := newRecordOptions(opts)
+	o := newRecordOptions(g, opts)
 	if o.byBody {
 		panic("idempotency: DynamoDBStream: a stream record has no body to key by (KeyByBody)")
 	}
 	return func(ctx context.Context, r events.DynamoDBEventRecord) error {
-		change, err := json.Marshal(r.Change)
-		if err != nil {
-			return fmt.Errorf("idempotency: encode the record's change: %w", err)
+		var change []byte // the payload, only for a Guard that compares it
+		if o.check {
+			var err error
+			if change, err = json.Marshal(r.Change); err != nil {
+				return fmt.Errorf("idempotency: encode the record's change: %w", err)
+			}
 		}
 		key, err := o.key("dynamodb", r.EventSourceArn, dynamodbName, "an event id", r.EventID, change)
 		if err != nil {
@@ -177,6 +181,9 @@ func (o *recordOptions) key(kind, arn string, name func(string) string, what, id
 	}
 	if id == "" {
 		return Key{}, errors.New("idempotency: " + kind + " record without " + what)
+	}
+	if !o.check {
+		return uncheckedKey(route, id), nil // the body's canonical hash would go unused
 	}
 	return NewKey(route, id, body), nil
 }

@@ -29,7 +29,7 @@ func Func[In, Out any](g *Guard, route string, id func(in In) (string, error), f
 		panic("idempotency: Func needs a Guard and a function")
 	}
 	return func(ctx context.Context, in In) (Out, error) {
-		key, err := funcKey(route, id, in)
+		key, err := funcKey(route, id, in, g.check)
 		if err != nil {
 			var zero Out
 			return zero, err
@@ -43,7 +43,7 @@ func Func[In, Out any](g *Guard, route string, id func(in In) (string, error), f
 var errEmptyID = errors.New("idempotency: the identity is empty")
 
 // funcKey returns the key of Func's call with in.
-func funcKey[In any](route string, id func(In) (string, error), in In) (Key, error) {
+func funcKey[In any](route string, id func(In) (string, error), in In, check bool) (Key, error) {
 	if id == nil {
 		payload, err := json.Marshal(in)
 		if err != nil {
@@ -61,6 +61,9 @@ func funcKey[In any](route string, id func(In) (string, error), in In) (Key, err
 	payload, err := json.Marshal(in)
 	if err != nil {
 		return Key{}, fmt.Errorf("idempotency: encode the input: %w", err)
+	}
+	if !check {
+		return uncheckedKey(route, s), nil
 	}
 	return NewKey(route, s, payload), nil
 }
