@@ -84,3 +84,38 @@ func (l *syncLog) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestResponseReplyLost: the Runtime API takes a response and the
+// connection breaks before its answer arrives (a reply lost after the write
+// succeeded). The loop sends the response again on a new connection, with
+// the request for the next invocation after it; Lambda answers 403 (the
+// invocation is no longer open), which is then expected: a warning, not an
+// error, and the loop goes on to the next invocation on that connection.
+func TestResponseReplyLost(t *testing.T) {
+	t.Parallel()
+	var log syncLog
+	s := startWire(t)
+	stop := runWire(t, s, okHandler{out: []byte(`"ok"`)}, slog.New(slog.NewTextHandler(&log, nil)))
+	c1 := s.accept()
+	c1.must("GET", wireNext)
+	c1.write(invocationAnswer("r1", `{}`))
+	c1.must("POST", wirePost("r1", "response"))
+	c1.nc.Close() // taken, but the answer never goes out
+
+	c2 := s.accept()
+	c2.must("POST", wirePost("r1", "response"))
+	c2.must("GET", wireNext) // pipelined with the resent response
+	c2.write(statusAnswer(403, `{"errorMessage":"Invalid state transition","errorType":"InvalidStateTransition"}`))
+	c2.write(invocationAnswer("r2", `{}`))
+	c2.must("POST", wirePost("r2", "response"))
+	c2.write(statusAnswer(202, wireAccepted))
+	c2.must("GET", wireNext)
+	stop()
+	got := log.String()
+	if !strings.Contains(got, `level=WARN msg="runtimeapi: the Runtime API refused the response sent again after a broken connection`) {
+		t.Errorf("want the 403 to the resent response as a warning; log:\n%s", got)
+	}
+	if strings.Contains(got, "level=ERROR") {
+		t.Errorf("an error in the log for an expected refusal:\n%s", got)
+	}
+}
