@@ -2,6 +2,7 @@ package runtimeapi
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -431,7 +432,7 @@ func (c *client) readChunks(dst []byte, limit int) ([]byte, error) {
 		if err != nil {
 			return dst, err
 		}
-		if i := indexByte(line, ';'); i >= 0 {
+		if i := bytes.IndexByte(line, ';'); i >= 0 {
 			line = line[:i] // a chunk extension
 		}
 		size, ok := parseHex(trimSpace(line))
@@ -516,7 +517,7 @@ func equalFold(b []byte, s string) bool {
 // hasToken reports whether the comma-separated list v holds token.
 func hasToken(v []byte, token string) bool {
 	for len(v) > 0 {
-		i := indexByte(v, ',')
+		i := bytes.IndexByte(v, ',')
 		if i < 0 {
 			i = len(v)
 		}
@@ -529,15 +530,6 @@ func hasToken(v []byte, token string) bool {
 		v = v[i+1:]
 	}
 	return false
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // parseDigits reads a non-negative decimal integer of at most 18 digits.

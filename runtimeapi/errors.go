@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
@@ -89,20 +90,11 @@ func xrayCause(e *errorBody, cwd string) *xrayError {
 		x.Exceptions[0].Stack = []stackFrame{}
 	}
 	for _, f := range e.StackTrace {
-		if !contains(x.Paths, f.Path) {
+		if !slices.Contains(x.Paths, f.Path) {
 			x.Paths = append(x.Paths, f.Path)
 		}
 	}
 	return x
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // functionError is the error body of a handler's error: its message and
