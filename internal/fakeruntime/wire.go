@@ -123,6 +123,9 @@ func (r *reader) readRequest(req *Request, cont func() error) error {
 	}
 
 	te := req.Header.Values("Transfer-Encoding")
+	if proto == "HTTP/1.0" {
+		te = nil // HTTP/1.0 has no transfer codings: net/http ignores the field there too
+	}
 	cl := req.Header.Values("Content-Length")
 	switch {
 	case len(te) > 0 && len(cl) > 0:
