@@ -207,18 +207,16 @@ func panicError(v any) *errorBody {
 func frame(f runtime.Frame) stackFrame {
 	label := f.Function
 	path := f.File
+	// i ends on the slash before the kept elements, or at -1 when the path
+	// has fewer slashes than that: path[i+1:] then keeps it whole, and a
+	// path with exactly as many drops only its leading slash.
 	i := len(path)
 	for range strings.Count(label, "/") + 2 {
-		j := strings.LastIndexByte(path[:i], '/')
-		if j < 0 {
-			i = 0
+		if i = strings.LastIndexByte(path[:i], '/'); i < 0 {
 			break
 		}
-		i = j
 	}
-	if i > 0 {
-		path = path[i+1:]
-	}
+	path = path[i+1:]
 	label = label[strings.LastIndexByte(label, '/')+1:]
 	label = label[strings.IndexByte(label, '.')+1:]
 	return stackFrame{Path: path, Line: int32(f.Line), Label: label}
