@@ -299,23 +299,53 @@ const (
 // A ctx that is already done takes nothing: Do returns ctx's error. See the
 // package documentation for each failure in full.
 func Do[T any](ctx context.Context, g *Guard, key Key, fn func(ctx context.Context) (T, error)) (T, error) {
+	return do(ctx, g, &key, fn, jsonCodec[T]{})
+}
+
+// do is Do with the codec c of the stored results: JSON for Do,
+// Middleware's frame for its answers.
+func do[T any, C codec[T]](ctx context.Context, g *Guard, key *Key, fn func(ctx context.Context) (T, error), c C) (T, error) {
 	var zero T
 	var a attempt
-	r, o, err := g.begin(ctx, &key, &a)
+	r, o, err := g.begin(ctx, key, &a)
 	switch o {
 	case refused:
 		return zero, err
 	case replay:
-		return replayed[T](&r)
+		return replayed(&r, c)
 	case without:
 		return fn(ctx)
 	}
-	return runFn(ctx, &a, fn)
+	return runFn(ctx, &a, fn, c)
 }
 
+// A codec encodes the results of Do's function for the store and decodes
+// them for replays. Its implementations are empty structs, so that a type
+// parameter, not an interface value, carries them: no allocation.
+type codec[T any] interface {
+	// encode writes v's encoding, 1 byte or more, to e.buf. It may panic
+	// (a MarshalJSON that does), which releases the key.
+	encode(e *resultEncoder, v T) error
+	// decode decodes b, the bytes that encode wrote, into v.
+	decode(b []byte, v *T) error
+}
+
+// jsonCodec is Do's codec: encoding/json, without HTML escaping.
+type jsonCodec[T any] struct{}
+
+func (jsonCodec[T]) encode(e *resultEncoder, v T) error {
+	if err := e.enc.Encode(v); err != nil {
+		return err
+	}
+	e.buf.Truncate(e.buf.Len() - 1) // Encode's newline
+	return nil
+}
+
+func (jsonCodec[T]) decode(b []byte, v *T) error { return json.Unmarshal(b, v) }
+
 // runFn runs fn for the attempt that holds the key, and stores or drops its
-// outcome.
-func runFn[T any](ctx context.Context, a *attempt, fn func(context.Context) (T, error)) (T, error) {
+// outcome, encoded by c.
+func runFn[T any, C codec[T]](ctx context.Context, a *attempt, fn func(context.Context) (T, error), c C) (T, error) {
 	returned := false
 	defer func() {
 		if !returned {
@@ -337,7 +367,7 @@ func runFn[T any](ctx context.Context, a *attempt, fn func(context.Context) (T, 
 	}
 	e := encoders.Get().(*resultEncoder)
 	defer e.put()
-	err = e.enc.Encode(res) // a MarshalJSON that panics releases the key, as fn's panic does
+	err = c.encode(e, res) // a MarshalJSON that panics releases the key, as fn's panic does
 	returned = true
 	if err != nil {
 		// The function's work is done: record that, so that it is not
@@ -345,8 +375,7 @@ func runFn[T any](ctx context.Context, a *attempt, fn func(context.Context) (T, 
 		a.finish(ctx, encodeFailed(&a.token, &a.payload, 500, "idempotency: the result could not be stored", ""))
 		return res, fmt.Errorf("idempotency: encode the result: %w", err)
 	}
-	b := e.buf.Bytes()
-	return res, a.complete(ctx, b[:len(b)-1]) // without Encode's newline
+	return res, a.complete(ctx, e.buf.Bytes())
 }
 
 // resultEncoder encodes results into a buffer that is reused, since the
@@ -372,11 +401,11 @@ func (e *resultEncoder) put() {
 }
 
 // replayed returns the outcome of a completed record.
-func replayed[T any](r *record) (T, error) {
+func replayed[T any, C codec[T]](r *record, c C) (T, error) {
 	var v T
 	switch r.state {
 	case completed:
-		if err := json.Unmarshal(r.result, &v); err != nil {
+		if err := c.decode(r.result, &v); err != nil {
 			return v, fmt.Errorf("idempotency: decode the stored result: %w", err)
 		}
 		return v, nil
