@@ -64,6 +64,7 @@ type options struct {
 	routeKeys     map[event.Kind]func(name string) string
 	defaultLogger bool // logger is the default one, on standard output
 	awsLambdaGo   bool // run on aws-lambda-go's lambda.Start (see start.go)
+	observers     []Observer
 }
 
 // WithLogger sets the logger the app logs with. The default is
@@ -134,6 +135,11 @@ func New(opts ...Option) *App {
 			a.opts.logger = slog.New(logging.NewHandler(l.Handler()))
 		}
 	}
+	for _, o := range a.opts.observers {
+		if s, ok := o.(shutdowner); ok {
+			a.OnShutdown(s.Shutdown)
+		}
+	}
 	return a
 }
 
@@ -164,7 +170,7 @@ func (a *App) Use(mw ...func(http.Handler) http.Handler) {
 func (a *App) httpHandler() http.Handler {
 	a.once.Do(func() {
 		a.respond = &httperror.Settings{ProblemDetails: a.opts.problem, Logger: a.opts.logger, Step: "handler"}
-		var h http.Handler = routeHandler{mux: a.mux}
+		var h http.Handler = routeHandler{mux: a.mux, observed: len(a.opts.observers) > 0}
 		for i := len(a.middleware) - 1; i >= 0; i-- {
 			h = a.middleware[i](h)
 		}

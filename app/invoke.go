@@ -46,11 +46,25 @@ func (a *App) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	// concurrent invocations do not contend on writing it.
 	cold := coldStart.Load() && coldStart.Swap(false)
 	ctx = logging.WithColdStart(ctx, cold)
-	log := a.logger()
-
 	ev, err := event.Decode(payload)
+	if len(a.opts.observers) == 0 {
+		return a.invoke(ctx, payload, ev, err, start, nil)
+	}
+	inv := &Invocation{Start: start, ColdStart: cold, Event: ev}
+	if ev != nil {
+		inv.Kind, inv.HTTP = ev.Kind, ev.Kind.IsHTTP()
+	}
+	return a.observed(ctx, inv, func(ctx context.Context, inv *Invocation) ([]byte, error) {
+		return a.invoke(ctx, payload, ev, err, start, inv)
+	})
+}
+
+// invoke serves the event ev decoded from payload, or the payload that did
+// not decode (with err), filling in inv for the observers when not nil.
+func (a *App) invoke(ctx context.Context, payload []byte, ev *event.Event, err error, start time.Time, inv *Invocation) ([]byte, error) {
+	log := a.logger()
 	if err != nil {
-		if out, ok, err := a.invokeUnknown(ctx, payload, err, start); ok {
+		if out, ok, err := a.invokeUnknown(ctx, payload, err, start, inv); ok {
 			return out, err // a direct invoke (see HandleInvoke)
 		}
 		ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
@@ -60,12 +74,12 @@ func (a *App) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	ctx = event.NewContext(ctx, ev)
 	if ev.Kind.IsHTTP() {
-		return a.invokeHTTP(ctx, ev, start)
+		return a.invokeHTTP(ctx, ev, start, inv)
 	}
-	return a.invokeEvent(ctx, ev, start)
+	return a.invokeEvent(ctx, ev, start, inv)
 }
 
-func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time) ([]byte, error) {
+func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time, inv *Invocation) ([]byte, error) {
 	log := a.logger()
 	w := getWriter()
 	defer putWriter(w)
@@ -96,6 +110,12 @@ func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time) 
 		albMulti = alb.MultiValueHeaders != nil
 	}
 	out := w.encode(make([]byte, 0, 256+w.body.Len()*4/3), ev, albMulti)
+	if inv != nil {
+		inv.Status = w.status
+		if r != nil {
+			inv.Method, inv.Path = r.Method, r.URL.Path
+		}
+	}
 	if log.Enabled(ctx, slog.LevelInfo) {
 		// The one line an invocation writes at Info: each line is a write
 		// to standard output, a system call.

@@ -98,10 +98,14 @@ func parse(p Parser, next http.Handler) http.Handler {
 // if the app has any, so that a compression middleware encodes the envelope
 // as it would any answer. ServeMux's own text never reaches that writer.
 type routeHandler struct {
-	mux *http.ServeMux
+	mux      *http.ServeMux
+	observed bool // the app has observers: note the route r took
 }
 
 func (h routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.observed {
+		defer noteRoute(r) // ServeMux sets r.Pattern
+	}
 	rw, own := w.(*responseWriter)
 	if !own {
 		// A middleware's writer: ask first whether a route takes r,

@@ -152,12 +152,15 @@ func (a *App) routeKeyOf(kk keyedKind, ev *event.Event) (string, error) {
 // function's resource policy or event source mapping). A check of the
 // event's source belongs in the guard, which finds the event with
 // [event.FromContext].
-func (a *App) invokeEvent(ctx context.Context, ev *event.Event, start time.Time) ([]byte, error) {
+func (a *App) invokeEvent(ctx context.Context, ev *event.Event, start time.Time, inv *Invocation) ([]byte, error) {
 	log := a.logger()
 	ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
 	kind := slog.String("event", kindName(ev.Kind))
 	log.LogAttrs(ctx, slog.LevelDebug, "invocation start", kind)
 	out, key, err := a.serveEvent(ctx, ev)
+	if inv != nil {
+		inv.Route = key
+	}
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "invocation end", kind, slog.String("route", key),
 			durationMS(start), slog.String("error", err.Error()))
@@ -264,12 +267,15 @@ var invokeRoute = routeKey{kind: event.Unknown}
 // the invocation fails with err, as without the route: an empty payload,
 // one that is not JSON, and a known kind's malformed event are never
 // direct invokes.
-func (a *App) invokeUnknown(ctx context.Context, payload []byte, err error, start time.Time) (out []byte, ok bool, _ error) {
+func (a *App) invokeUnknown(ctx context.Context, payload []byte, err error, start time.Time, inv *Invocation) (out []byte, ok bool, _ error) {
 	if _, has := a.routes[invokeRoute]; !has || !errors.Is(err, event.ErrUnknownKind) {
 		return nil, false, nil
 	}
 	ev := &event.Event{Kind: event.Unknown, Payload: payload}
-	out, err = a.invokeEvent(event.NewContext(ctx, ev), ev, start)
+	if inv != nil {
+		inv.Event = ev
+	}
+	out, err = a.invokeEvent(event.NewContext(ctx, ev), ev, start, inv)
 	return out, true, err
 }
 

@@ -1,12 +1,14 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/funcify/funcify/event"
 	"github.com/funcify/funcify/httperror"
 	"github.com/funcify/funcify/logging"
 	"github.com/funcify/funcify/trace"
@@ -31,9 +33,26 @@ import (
 // has. Non-HTTP routes (S3 and the like) are not served here.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	h := a.httpHandler()
 	cold := coldStart.Load() && coldStart.Swap(false)
 	ctx := logging.WithColdStart(r.Context(), cold)
+	if len(a.opts.observers) == 0 {
+		a.serveHTTP(ctx, w, r, start, nil)
+		return
+	}
+	inv := &Invocation{Start: start, ColdStart: cold, HTTP: true}
+	if ev, ok := event.FromContext(ctx); ok {
+		inv.Kind, inv.Event = ev.Kind, ev
+	}
+	a.observed(ctx, inv, func(ctx context.Context, inv *Invocation) ([]byte, error) {
+		a.serveHTTP(ctx, w, r, start, inv)
+		return nil, nil
+	})
+}
+
+// serveHTTP is ServeHTTP on ctx, filling in inv for the observers when not
+// nil.
+func (a *App) serveHTTP(ctx context.Context, w http.ResponseWriter, r *http.Request, start time.Time, inv *Invocation) {
+	h := a.httpHandler()
 	ctx = trace.NewContext(ctx, trace.Start(ctx, r.Header.Get("X-Amzn-Trace-Id"), start))
 	r = r.WithContext(httperror.NewContext(ctx, a.respond))
 	log := a.logger()
@@ -50,6 +69,9 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rw.body.Reset() // as net/http: a HEAD answer has headers only
 	}
 	status, _ := rw.finish()
+	if inv != nil {
+		inv.Method, inv.Path, inv.Status = r.Method, r.URL.Path, status
+	}
 	dst := w.Header()
 	for k, vs := range rw.header {
 		switch {
