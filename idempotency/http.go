@@ -150,10 +150,13 @@ func ReplayMarker(name string) HTTPOption {
 // and is replayed, as the draft asks ("success or an error"): a request that
 // failed validation fails it again. A handler that panics leaves no record.
 //
-// An answer whose body does not fit in the store (Config.MaxResultBytes, less
-// the overhead of its encoding) reaches its caller, but cannot be replayed:
-// repeats get 500, rather than run the handler again, and the loss is
-// logged at Warn.
+// An answer is stored as it is, not as JSON: its record takes the body's
+// length, the kept headers' names and values, and 54 bytes more (a few
+// more per header). An answer whose record would be larger than
+// Config.MaxResultBytes reaches its caller, but cannot be replayed: repeats
+// get 500, rather than run the handler again, and the loss is logged at
+// Warn. With MaxResultBytes 4096 (a standard SSM parameter), a body of
+// about 4 KB less its headers is replayed.
 //
 // Middleware streams the first answer to the caller as the handler writes
 // it, keeping a copy; it reads the request body into memory to hash it, and
@@ -211,13 +214,6 @@ type idemHandler struct {
 // step names the step of Middleware's refusals in the error envelope.
 const step = "idempotency"
 
-// response is an answer as stored: status, headers and body.
-type response struct {
-	Status int                 `json:"s"`
-	Header map[string][]string `json:"h,omitempty"`
-	Body   []byte              `json:"b,omitempty"`
-}
-
 // errNotStored makes Do drop the record of an answer that is not stored.
 var errNotStored = errors.New("idempotency: answer not stored")
 
@@ -251,17 +247,17 @@ func (h *idemHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ik := Key{route: h.route(r), id: h.id(r, key), payload: requestSum(r, body), ok: true}
 	ran := false
 	var rec *recorder
-	res, err := Do(r.Context(), h.g, ik, func(ctx context.Context) (response, error) {
+	res, err := do(r.Context(), h.g, &ik, func(ctx context.Context) (response, error) {
 		ran = true
-		rec = &recorder{ResponseWriter: w, keep: h.o.headers, limit: h.bodyLimit()}
+		rec = &recorder{ResponseWriter: w, keep: h.o.headers, room: h.g.maxBytes - headerLen}
 		r.Body = &bodyReader{Reader: bytes.NewReader(body)}
 		h.next.ServeHTTP(rec, r)
 		return rec.result()
-	})
+	}, frameCodec{})
 	if ran {
 		// The handler answered the caller already; err only says what
 		// became of its answer.
-		if errors.Is(err, errTooLargeToReplay) {
+		if errors.Is(err, ErrResultTooLarge) {
 			h.g.log.LogAttrs(r.Context(), slog.LevelWarn, "idempotency: answer too large to store; repeats of the request get 500",
 				slog.Int("body_bytes", rec.size))
 		}
@@ -326,24 +322,17 @@ func requestSum(r *http.Request, body []byte) [sumLen]byte {
 	return sum
 }
 
-// bodyLimit returns the largest body kept for the store: what fits in a
-// record of Config.MaxResultBytes once base64-encoded in JSON, less room
-// for the status and headers.
-func (h *idemHandler) bodyLimit() int {
-	return max(0, (h.g.maxBytes-4096)/4*3)
-}
-
 // replay writes a stored answer.
 func (h *idemHandler) replay(w http.ResponseWriter, res *response) {
 	hdr := w.Header()
-	for k, v := range res.Header {
-		hdr[k] = v
+	for _, f := range res.header {
+		hdr[f.name] = f.values
 	}
 	if h.o.marker != "" {
 		hdr.Set(h.o.marker, "true")
 	}
-	w.WriteHeader(res.Status)
-	w.Write(res.Body)
+	w.WriteHeader(res.status)
+	w.Write(res.body)
 }
 
 // parseKey returns the key of the Idempotency-Key field values, or a
@@ -431,16 +420,17 @@ func (bodyReader) Close() error { return nil }
 
 // recorder passes the handler's answer to the caller and keeps a copy:
 // the status, the headers of keep as they were when the status was
-// written, and the body up to limit bytes.
+// written, and the body, as long as their frame fits in room bytes.
 type recorder struct {
 	http.ResponseWriter
 	keep   []string
-	limit  int
+	room   int // the size of the largest frame stored
+	limit  int // the size of the largest body stored, once the status is written
 	status int
-	header map[string][]string
+	header []field // in the order of keep
 	body   bytes.Buffer
 	size   int  // the body's length
-	over   bool // the body is longer than limit
+	over   bool // the frame is larger than room
 }
 
 func (rw *recorder) WriteHeader(code int) {
@@ -480,16 +470,17 @@ func (rw *recorder) Flush() {
 	http.NewResponseController(rw.ResponseWriter).Flush()
 }
 
+// snapshot keeps the headers of keep, and sets the body's limit: what
+// the frame leaves of room.
 func (rw *recorder) snapshot() {
 	hdr := rw.ResponseWriter.Header()
 	for _, k := range rw.keep {
 		if v := hdr[k]; len(v) > 0 {
-			if rw.header == nil {
-				rw.header = make(map[string][]string, len(rw.keep))
-			}
-			rw.header[k] = slices.Clone(v)
+			rw.header = append(rw.header, field{name: k, values: slices.Clone(v)})
 		}
 	}
+	rw.limit = rw.room - framePrefixLen(rw.header)
+	rw.over = rw.limit < 0
 }
 
 // result returns the answer to store, or the error that keeps it from
@@ -505,7 +496,7 @@ func (rw *recorder) result() (response, error) {
 	case rw.over:
 		return response{}, Final(errTooLargeToReplay)
 	}
-	return response{Status: rw.status, Header: rw.header, Body: rw.body.Bytes()}, nil
+	return response{status: rw.status, header: rw.header, body: rw.body.Bytes()}, nil
 }
 
 // storable reports whether an answer of status is the outcome of its
