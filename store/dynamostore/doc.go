@@ -28,7 +28,7 @@
 //	version        N  the item's version
 //	expires_at     N  expiry in Unix seconds, rounded up; absent: never
 //	expires_at_ms  N  expiry in Unix milliseconds; absent: never
-//	nonce          N  random, written by each CompareAndSet, and by the Add that creates a counter, to recognise its own write
+//	nonce          N  random, written by each CompareAndSet and Insert, and by the Add that creates a counter, to recognise its own write
 //	count          N  a counter's value (items written by Add), instead of value and version
 //
 // Set the table's time to live (TTL) attribute to expires_at, so that
@@ -47,6 +47,14 @@
 //	CompareAndSet, version v   PutItem     version = :v AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)
 //	Delete, version 0          DeleteItem  same as CompareAndSet with version 0
 //	Delete, version v          DeleteItem  same as CompareAndSet with version v
+//	Insert                     PutItem     same as CompareAndSet with version 0
+//
+// Insert ([store.Inserter]) asks with ReturnValuesOnConditionCheckFailure
+// ALL_OLD for the item that failed its condition: DynamoDB returns it with
+// the ConditionalCheckFailedException, so a caller that lost the race to
+// create a key learns who won in that one request. A server that returns
+// none (dynalite does not implement the parameter) costs a consistent
+// GetItem after it.
 //
 // A failed condition (ConditionalCheckFailedException) is [store.ErrConflict],
 // except for the store's own write. When DynamoDB applies a PutItem and its
@@ -85,7 +93,9 @@
 //
 // Every method takes the caller's context, and the SDK client honours its
 // deadline, retries included. Errors other than [store.ErrConflict] are the
-// SDK's, wrapped with the prefix "dynamostore: ". A function that must answer
+// SDK's, wrapped with the prefix "dynamostore: ". An item over DynamoDB's
+// limit of 400 KB (its attribute names and values together) is refused with
+// a ValidationException that the error wraps with [store.ErrTooLarge]. A function that must answer
 // quickly when DynamoDB is slow gives the call a context with a short
 // deadline, or the client a retryer with fewer attempts, and falls back to
 // local state on error.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,8 +67,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store   = (*Store)(nil)
-	_ store.Counter = (*Store)(nil)
+	_ store.Store    = (*Store)(nil)
+	_ store.Counter  = (*Store)(nil)
+	_ store.Inserter = (*Store)(nil)
 )
 
 // Option configures a [Store].
@@ -139,17 +141,7 @@ func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, va
 		next = rand.Int64N(1<<62) + 1
 	}
 	nonce := rand.Int64N(1<<62) + 1
-	item := map[string]types.AttributeValue{
-		attrKey:     &types.AttributeValueMemberS{Value: key},
-		attrValue:   &types.AttributeValueMemberB{Value: nonNil(value)},
-		attrVersion: number(next),
-		attrNonce:   number(nonce),
-	}
-	if ttl > 0 {
-		ms := expiryMillis(now.Add(ttl))
-		item[attrExpiresMs] = number(ms)
-		item[attrExpires] = number((ms + 999) / 1000) // rounded up: TTL must not delete it early
-	}
+	item := newItem(key, value, next, nonce, now, ttl)
 	cond, names, values := condition(version, now)
 	var attempts int
 	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
@@ -176,6 +168,91 @@ func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, va
 		return 0, writeError("compare-and-set", key, err)
 	}
 	return next, nil
+}
+
+// newItem returns the attributes of an item of value at key, written at now
+// with version and nonce, that expires after ttl (never for 0 or less).
+func newItem(key string, value []byte, version, nonce int64, now time.Time, ttl time.Duration) map[string]types.AttributeValue {
+	item := map[string]types.AttributeValue{
+		attrKey:     &types.AttributeValueMemberS{Value: key},
+		attrValue:   &types.AttributeValueMemberB{Value: nonNil(value)},
+		attrVersion: number(version),
+		attrNonce:   number(nonce),
+	}
+	if ttl > 0 {
+		ms := expiryMillis(now.Add(ttl))
+		item[attrExpiresMs] = number(ms)
+		item[attrExpires] = number((ms + 999) / 1000) // rounded up: TTL must not delete it early
+	}
+	return item
+}
+
+// insertRounds bounds the rounds of Insert on a server that returns no item
+// with a failed condition: a round ends without an item only when the item
+// that failed the condition was deleted, or expired, before the read after
+// it.
+const insertRounds = 8
+
+// Insert writes value at key if the key is absent or has expired, or
+// returns store.ErrConflict and the item that holds it; see
+// [store.Inserter.Insert]. It is one PutItem with the condition of
+// CompareAndSet with version 0 and ReturnValuesOnConditionCheckFailure
+// ALL_OLD: DynamoDB returns the item that failed the condition with the
+// error, so a conflict costs no more than the write. A server that returns
+// none (dynalite, other DynamoDB-compatible servers) costs a consistent
+// GetItem after the failed PutItem, and Insert is then two requests and
+// not atomic: when that read finds the key free again, Insert tries again.
+// As in CompareAndSet, a PutItem that the SDK retried and whose condition
+// failed on the item that its first attempt wrote (same version, same
+// nonce) succeeds.
+func (s *Store) Insert(ctx context.Context, key string, value []byte, ttl time.Duration) (int64, store.Item, error) {
+	for range insertRounds {
+		now := s.now()
+		next := rand.Int64N(1<<62) + 1
+		nonce := rand.Int64N(1<<62) + 1
+		cond, names, values := condition(0, now)
+		var attempts int
+		_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                           aws.String(s.table),
+			Item:                                newItem(key, value, next, nonce, now, ttl),
+			ConditionExpression:                 aws.String(cond),
+			ExpressionAttributeNames:            names,
+			ExpressionAttributeValues:           values,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}, countAttempts(&attempts))
+		var ccf *types.ConditionalCheckFailedException
+		if err == nil {
+			return next, store.Item{}, nil
+		}
+		if !errors.As(err, &ccf) {
+			return 0, store.Item{}, writeError("insert", key, err)
+		}
+		old := ccf.Item
+		if old == nil {
+			if old, err = s.read(ctx, key); err != nil {
+				return 0, store.Item{}, fmt.Errorf("dynamostore: insert %q: the key is taken, and the item that holds it could not be read: %w", key, err)
+			}
+		}
+		if attempts > 1 {
+			v, err1 := numberAttr(old, attrVersion)
+			n, err2 := numberAttr(old, attrNonce)
+			if err1 == nil && err2 == nil && v == next && n == nonce {
+				return next, store.Item{}, nil // this call's own write, retried
+			}
+		}
+		if old == nil {
+			continue // gone since the write failed
+		}
+		it, err := decode(old)
+		if err != nil {
+			return 0, store.Item{}, fmt.Errorf("dynamostore: insert %q: %w", key, err)
+		}
+		if !it.Expires.IsZero() && !s.now().Before(it.Expires) {
+			continue // expired since the write failed
+		}
+		return 0, it, store.ErrConflict
+	}
+	return 0, store.Item{}, fmt.Errorf("dynamostore: insert %q: the key was taken, then free again when read, %d times", key, insertRounds)
 }
 
 // wrote reports whether the item at key is the one a CompareAndSet wrote
@@ -350,14 +427,28 @@ func condition(version int64, now time.Time) (string, map[string]string, map[str
 		map[string]types.AttributeValue{":v": number(version), ":now": nowMs}
 }
 
-// writeError turns a failed condition into store.ErrConflict and wraps
-// every other error.
+// writeError turns a failed condition into store.ErrConflict, wraps
+// store.ErrTooLarge and err for an item over DynamoDB's size limit, and
+// wraps every other error.
 func writeError(op, key string, err error) error {
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return store.ErrConflict
 	}
+	if tooLarge(err) {
+		return fmt.Errorf("dynamostore: %s %q: %w: %w", op, key, store.ErrTooLarge, err)
+	}
 	return fmt.Errorf("dynamostore: %s %q: %w", op, key, err)
+}
+
+// tooLarge reports whether err is DynamoDB's refusal of an item over its
+// size limit (400 KB, attribute names included): a ValidationException
+// "Item size has exceeded the maximum allowed size". The exception's code
+// is shared with every malformed request, so its message tells them apart.
+func tooLarge(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationException" &&
+		strings.Contains(apiErr.ErrorMessage(), "Item size has exceeded the maximum allowed size")
 }
 
 // decode reads a stored item.

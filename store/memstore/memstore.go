@@ -14,8 +14,8 @@ import (
 	"github.com/funcify/funcify/store"
 )
 
-// Store is an in-memory [store.Store] and [store.Counter]. It is safe for
-// concurrent use; the zero value is not usable: call [New].
+// Store is an in-memory [store.Store], [store.Counter] and [store.Inserter].
+// It is safe for concurrent use; the zero value is not usable: call [New].
 type Store struct {
 	now func() time.Time
 
@@ -59,8 +59,9 @@ func New(opts ...Option) *Store {
 }
 
 var (
-	_ store.Store   = (*Store)(nil)
-	_ store.Counter = (*Store)(nil)
+	_ store.Store    = (*Store)(nil)
+	_ store.Counter  = (*Store)(nil)
+	_ store.Inserter = (*Store)(nil)
 )
 
 // live returns the entry at key if it exists and has not expired. It expects
@@ -109,12 +110,33 @@ func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, va
 		// this key cannot mistake the new one for it.
 		next = rand.Int64N(1<<62) + 1
 	}
-	n := entry{value: bytes.Clone(value), version: next}
+	return s.put(key, next, value, ttl), nil
+}
+
+// Insert writes value at key if the key is absent or has expired, or
+// returns store.ErrConflict and the item that holds it; see
+// [store.Inserter.Insert].
+func (s *Store) Insert(ctx context.Context, key string, value []byte, ttl time.Duration) (int64, store.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, store.Item{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.live(key); ok {
+		return 0, store.Item{Value: bytes.Clone(e.value), Version: e.version, Expires: e.expires}, store.ErrConflict
+	}
+	return s.put(key, rand.Int64N(1<<62)+1, value, ttl), store.Item{}, nil
+}
+
+// put stores value at key with version and ttl, and returns version. It
+// expects s.mu to be held.
+func (s *Store) put(key string, version int64, value []byte, ttl time.Duration) int64 {
+	n := entry{value: bytes.Clone(value), version: version}
 	if ttl > 0 {
 		n.expires = s.now().Add(ttl)
 	}
 	s.items[key] = n
-	return next, nil
+	return version
 }
 
 // Delete removes key if version is the stored one; see [store.Store.Delete].

@@ -2,6 +2,7 @@ package memstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -90,4 +91,15 @@ func ExampleStore_Add() {
 	// 1
 	// 2
 	// 3
+}
+
+func ExampleStore_Insert() {
+	s := memstore.New()
+	ctx := context.Background()
+	v, _, _ := s.Insert(ctx, "order/o-1", []byte("first"), time.Hour)
+	// The key is taken: the item that holds it comes back with the
+	// conflict, with no Get after it.
+	_, cur, err := s.Insert(ctx, "order/o-1", []byte("second"), time.Hour)
+	fmt.Println(errors.Is(err, store.ErrConflict), string(cur.Value), cur.Version == v)
+	// Output: true first true
 }

@@ -18,7 +18,7 @@
 // Each item is a Redis hash at the store's prefix (default "funcify:")
 // followed by the key, with three fields: "value", the bytes as given,
 // "version", the item's version in decimal, and "nonce", a random decimal
-// number that each CompareAndSet writes to recognise its own write (see
+// number that each CompareAndSet and Insert writes to recognise its own write (see
 // below). A TTL is the hash's own expiry
 // (PEXPIRE, to the millisecond; an item without TTL has none), so Redis
 // drops an expired item by itself, and an expired item reads as absent.
@@ -41,10 +41,16 @@
 // (PERSIST); Delete removes the hash. Otherwise they change nothing and
 // return [store.ErrConflict].
 //
+// Insert ([store.Inserter]) runs one script too: it writes as
+// CompareAndSet with version 0 does when the key holds no item, and
+// otherwise returns the item that holds it, value, version and remaining
+// TTL, in the same reply. A caller that lost the race to create a key thus
+// learns who won in one round trip, with no Get after it.
+//
 // go-redis sends a command again when its reply was lost (an EOF, a read
 // timeout; MaxRetries, 3 by default), so a script may run twice. The second
-// run of a CompareAndSet finds the version that the first wrote; the script
-// then returns the stored version and nonce, and CompareAndSet recognises
+// run of a CompareAndSet (or an Insert) finds the version that the first
+// wrote; the script then returns the stored version and nonce, and it recognises
 // its own write (same version, same nonce) and succeeds, instead of
 // reporting its own write as a conflict. A Delete leaves nothing to
 // recognise: when its reply was lost, the second run finds the key absent

@@ -226,3 +226,55 @@ func TestLostReply(t *testing.T) {
 		}
 	})
 }
+
+// TestInsertLostReply: Redis ran an Insert, its reply was lost, and
+// go-redis sent the script again, which found the item the first run
+// wrote. Insert recognises it by its nonce and succeeds; the retry of an
+// Insert that never reached Redis, finding another writer's item, gets
+// ErrConflict and that item.
+func TestInsertLostReply(t *testing.T) {
+	addr := testenv.Redis(t)
+	direct := New(newClient(t, addr))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, other := range []bool{false, true} {
+		name := "own write"
+		if other {
+			name = "other writer"
+		}
+		t.Run(name, func(t *testing.T) {
+			p := newReplyDropper(t, addr, insertScript.Hash())
+			s := New(newClient(t, p.ln.Addr().String()))
+			if _, _, err := s.Insert(ctx, testKey(t)+"/load", []byte("x"), 0); err != nil {
+				t.Fatal(err)
+			}
+			k := testKey(t)
+			if other {
+				p.swallow = func() {
+					if _, _, err := direct.Insert(ctx, k, []byte("theirs"), 0); err != nil {
+						t.Errorf("the other writer: %v", err)
+					}
+				}
+			}
+			before := p.seen.Load()
+			p.armed.Store(true)
+			v, cur, err := s.Insert(ctx, k, []byte("mine"), time.Minute)
+			if n := p.seen.Load() - before; n != 2 {
+				t.Fatalf("the proxy saw %d requests of the script, want 2; err %v", n, err)
+			}
+			it, gerr := direct.Get(ctx, k)
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			if other {
+				if !errors.Is(err, store.ErrConflict) || cur.Version != it.Version || string(cur.Value) != "theirs" {
+					t.Fatalf("Insert that lost to another writer: got %d, %+v, %v; want ErrConflict and their item %+v", v, cur, err, it)
+				}
+				return
+			}
+			if err != nil || v != it.Version || string(it.Value) != "mine" {
+				t.Fatalf("Insert whose reply was lost: got %d, %v (stored %+v); want its own version", v, err, it)
+			}
+		})
+	}
+}

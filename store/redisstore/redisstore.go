@@ -52,6 +52,26 @@ end
 return ARGV[3]
 `)
 
+// insertScript writes the item at KEYS[1] if the key holds none. ARGV[1] is
+// the value, ARGV[2] the new version, ARGV[3] the TTL in milliseconds, "0"
+// for none, and ARGV[4] the write's nonce. It returns the new version as a
+// string, or, when the key holds an item, {0, version, nonce, value, pttl}:
+// the item, as getScript reads it, and its nonce, so that a write sent again
+// after its reply was lost can recognise its own.
+var insertScript = redis.NewScript(`
+local cur = redis.call('HMGET', KEYS[1], 'version', 'nonce', 'value')
+if cur[1] then
+	return {0, cur[1], cur[2] or '', cur[3] or '', redis.call('PTTL', KEYS[1])}
+end
+redis.call('HSET', KEYS[1], 'value', ARGV[1], 'version', ARGV[2], 'nonce', ARGV[4])
+if ARGV[3] == '0' then
+	redis.call('PERSIST', KEYS[1])
+else
+	redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return ARGV[2]
+`)
+
 // deleteScript deletes the item at KEYS[1] if its stored version ("0" when
 // absent) is ARGV[1]. It returns 1, or 0 on a version mismatch.
 var deleteScript = redis.NewScript(`
@@ -88,8 +108,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store   = (*Store)(nil)
-	_ store.Counter = (*Store)(nil)
+	_ store.Store    = (*Store)(nil)
+	_ store.Counter  = (*Store)(nil)
+	_ store.Inserter = (*Store)(nil)
 )
 
 // Option configures a [Store].
@@ -186,6 +207,49 @@ func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, va
 		}
 	}
 	return 0, s.unexpected("compare-and-set", key, res)
+}
+
+// Insert writes value at key if the key holds no item, or returns
+// store.ErrConflict and the item that holds it, in one script (one EVALSHA
+// round trip); see [store.Inserter.Insert]. A ttl is kept to the
+// millisecond, rounded up. As with CompareAndSet, a run of the script that
+// go-redis sent again after its reply was lost recognises the item that
+// the first run wrote by its nonce, and Insert succeeds.
+func (s *Store) Insert(ctx context.Context, key string, value []byte, ttl time.Duration) (int64, store.Item, error) {
+	now := time.Now()
+	next := s.firstVersion()
+	nextStr := strconv.FormatInt(next, 10)
+	nonce := strconv.FormatInt(rand.Int64N(1<<62)+1, 10)
+	res, err := s.run(ctx, insertScript, key, value, nextStr, strconv.FormatInt(millis(ttl), 10), nonce)
+	if err != nil {
+		return 0, store.Item{}, s.wrap(ctx, "insert", key, err)
+	}
+	switch r := res.(type) {
+	case string:
+		if r == nextStr {
+			return next, store.Item{}, nil
+		}
+	case []any:
+		if len(r) != 5 || r[0] != int64(0) {
+			break
+		}
+		ver, ok1 := r[1].(string)
+		value, ok2 := r[3].(string)
+		pttl, ok3 := r[4].(int64)
+		version, err := strconv.ParseInt(ver, 10, 64)
+		if !ok1 || !ok2 || !ok3 || err != nil || version == 0 {
+			break
+		}
+		if ver == nextStr && r[2] == nonce {
+			return next, store.Item{}, nil // this call's own write, run twice
+		}
+		it := store.Item{Value: []byte(value), Version: version}
+		if pttl >= 0 {
+			it.Expires = now.Add(time.Duration(pttl) * time.Millisecond)
+		}
+		return 0, it, store.ErrConflict
+	}
+	return 0, store.Item{}, s.unexpected("insert", key, res)
 }
 
 // Delete removes key if version is the stored one; see [store.Store.Delete].

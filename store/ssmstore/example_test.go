@@ -11,6 +11,7 @@ import (
 
 	"github.com/funcify/funcify/internal/awsfake"
 	"github.com/funcify/funcify/ssmparam"
+	"github.com/funcify/funcify/store"
 	"github.com/funcify/funcify/store/ssmstore"
 )
 
@@ -53,9 +54,9 @@ func ExampleWithTier() {
 	// request. WithTier(types.ParameterTierAdvanced) gives 8 KB.
 	s := ssmstore.New(api, "/orders/prod/state", ssmstore.WithTier(types.ParameterTierStandard))
 	_, err = s.CompareAndSet(ctx, "big", 0, make([]byte, 5000), 0)
-	fmt.Println(errors.Is(err, ssmstore.ErrTooLarge))
+	fmt.Println(errors.Is(err, ssmstore.ErrTooLarge), errors.Is(err, store.ErrTooLarge))
 	fmt.Println(err)
 	// Output:
-	// true
+	// true true
 	// ssmstore: value too large for the parameter tier: key "big": 5000 bytes of value take up to 6725 bytes in a parameter, over the 4096 bytes of the Standard tier
 }

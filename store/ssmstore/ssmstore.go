@@ -39,10 +39,10 @@ const (
 
 // ErrTooLarge is returned, wrapped, by CompareAndSet for a value that does
 // not fit in a parameter of the store's tier once in its envelope. No
-// request is sent. It has a method TooLarge() bool that returns true, so
-// that code written for any store.Store (package token) can tell a value
-// that will never fit from a failure of the store without importing this
-// package.
+// request is sent. It matches [store.ErrTooLarge] (errors.Is), so that code
+// written for any store.Store (packages token and idempotency) can tell a
+// value that will never fit from a failure of the store without importing
+// this package; it also has a method TooLarge() bool that returns true.
 var ErrTooLarge error = &tooLargeError{}
 
 // ErrThrottled is returned, wrapped, by a write that Parameter Store kept
@@ -86,6 +86,10 @@ func (*tooLargeError) Error() string { return "ssmstore: value too large for the
 // TooLarge returns true: the value will never fit, whatever the store's
 // state; retrying is useless.
 func (*tooLargeError) TooLarge() bool { return true }
+
+// Is reports whether target is store.ErrTooLarge, which this error is an
+// instance of.
+func (*tooLargeError) Is(target error) bool { return target == store.ErrTooLarge }
 
 // Retries of a write refused with TooManyUpdates.
 const (

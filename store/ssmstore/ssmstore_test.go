@@ -252,8 +252,11 @@ func TestTooLargeRefusedUpFront(t *testing.T) {
 			srv := awsfake.New(t)
 			s := New(ssm.NewFromConfig(srv.Config()), "/funcify/test", tt.opts...)
 			_, err := s.CompareAndSet(ctx, "k", 0, make([]byte, tt.size), time.Hour)
-			if !errors.Is(err, ErrTooLarge) {
-				t.Fatalf("a %d-byte value: got %v, want ErrTooLarge", tt.size, err)
+			if !errors.Is(err, ErrTooLarge) || !errors.Is(err, store.ErrTooLarge) {
+				t.Fatalf("a %d-byte value: got %v, want ErrTooLarge, which is store.ErrTooLarge", tt.size, err)
+			}
+			if errors.Is(err, store.ErrConflict) {
+				t.Fatalf("a %d-byte value: got %v, which matches store.ErrConflict too", tt.size, err)
 			}
 			if n := srv.Count(awsfake.GetParameter) + srv.Count(awsfake.PutParameter); n != 0 {
 				t.Errorf("%d requests before refusing, want none", n)

@@ -1,7 +1,7 @@
 // Package storetest checks that a [store.Store] keeps the store contract:
 // absent keys, compare-and-set, conflicts, deletes, expiry, and no lost
 // update under concurrent writers; and, for a store that is also a
-// [store.Counter], the counter contract.
+// [store.Counter] or a [store.Inserter], the contract of each.
 //
 //	func TestContract(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() })
@@ -40,6 +40,16 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Run("Expiry", func(t *testing.T) { testCounterExpiry(t, c) })
 		t.Run("NoLostAdds", func(t *testing.T) { testNoLostAdds(t, c) })
 		t.Run("CanceledContext", func(t *testing.T) { testAddCanceled(t, c) })
+	})
+	t.Run("Inserter", func(t *testing.T) {
+		s := newStore(t)
+		if _, ok := s.(store.Inserter); !ok {
+			t.Skip("not a store.Inserter")
+		}
+		t.Run("Absent", func(t *testing.T) { testInsert(t, newStore(t)) })
+		t.Run("Expired", func(t *testing.T) { testInsertExpired(t, newStore(t)) })
+		t.Run("Concurrent", func(t *testing.T) { testConcurrentInserts(t, newStore(t)) })
+		t.Run("CanceledContext", func(t *testing.T) { testInsertCanceled(t, newStore(t)) })
 	})
 }
 
@@ -353,5 +363,164 @@ func testAddCanceled(t *testing.T, c store.Counter) {
 	cancel()
 	if _, err := c.Add(ctx, key(t), 1, 0); err == nil {
 		t.Error("Add with a canceled context: got no error")
+	}
+}
+
+// sameItem reports whether got is want, its expiry to the second (stores
+// compute it from a remaining TTL at the time of the read).
+func sameItem(got, want store.Item) bool {
+	d := got.Expires.Sub(want.Expires)
+	return got.Version == want.Version && bytes.Equal(got.Value, want.Value) &&
+		got.Expires.IsZero() == want.Expires.IsZero() && d > -2*time.Second && d < 2*time.Second
+}
+
+// testInsert checks Insert on an absent key, then on a present one: a
+// conflict that returns the item as Get reads it, and writes nothing.
+func testInsert(t *testing.T, s store.Store) {
+	ins := s.(store.Inserter)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name  string
+		value []byte
+		ttl   time.Duration
+	}{
+		{"forever", []byte("first"), 0},
+		{"with TTL", []byte("first"), time.Hour},
+		{"binary", []byte{0, 1, 0xff, '"', '\\'}, 0},
+		{"empty", []byte{}, time.Hour},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			k := key(t)
+			v, cur, err := ins.Insert(ctx, k, tt.value, tt.ttl)
+			if err != nil || v == 0 || cur.Version != 0 || cur.Value != nil {
+				t.Fatalf("Insert on an absent key: got %d, %+v, %v; want a version and a zero Item", v, cur, err)
+			}
+			want, err := s.Get(ctx, k)
+			if err != nil || want.Version != v || !bytes.Equal(want.Value, tt.value) || want.Expires.IsZero() != (tt.ttl <= 0) {
+				t.Fatalf("Get after Insert: got %+v, %v; want version %d, value %q", want, err, v, tt.value)
+			}
+			v2, cur, err := ins.Insert(ctx, k, []byte("second"), time.Minute)
+			if !errors.Is(err, store.ErrConflict) || v2 != 0 {
+				t.Fatalf("Insert on a present key: got %d, %v; want ErrConflict", v2, err)
+			}
+			if !sameItem(cur, want) {
+				t.Fatalf("Insert on a present key returned %+v, want the stored item %+v", cur, want)
+			}
+			if it, err := s.Get(ctx, k); err != nil || !sameItem(it, want) {
+				t.Fatalf("Get after a conflicting Insert: got %+v, %v; want %+v unchanged", it, err, want)
+			}
+			// The returned item is the caller's to keep and change.
+			if len(cur.Value) > 0 {
+				cur.Value[0] ^= 0xff
+				if it, _ := s.Get(ctx, k); !bytes.Equal(it.Value, tt.value) {
+					t.Fatalf("changing the returned value changed the stored one: %q", it.Value)
+				}
+			}
+			// Its version writes it, as Get's does.
+			if _, err := s.CompareAndSet(ctx, k, want.Version, []byte("third"), 0); err != nil {
+				t.Fatalf("CompareAndSet with the version Insert returned: %v", err)
+			}
+			// After a delete, the key is free again.
+			it, _ := s.Get(ctx, k)
+			if err := s.Delete(ctx, k, it.Version); err != nil {
+				t.Fatal(err)
+			}
+			v3, _, err := ins.Insert(ctx, k, []byte("fourth"), 0)
+			if err != nil || v3 == 0 || v3 == v || v3 == it.Version {
+				t.Fatalf("Insert after Delete: got %d, %v; want a new version (not %d or %d)", v3, err, v, it.Version)
+			}
+		})
+	}
+}
+
+// testInsertExpired waits, polling, for an item written with a short TTL to
+// expire, then inserts over it.
+func testInsertExpired(t *testing.T, s store.Store) {
+	ins := s.(store.Inserter)
+	ctx := context.Background()
+	k := key(t)
+	if _, _, err := ins.Insert(ctx, k, []byte("x"), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		v, cur, err := ins.Insert(ctx, k, []byte("y"), 0)
+		if err == nil {
+			if it, err := s.Get(ctx, k); err != nil || it.Version != v || string(it.Value) != "y" {
+				t.Fatalf("Get after Insert over an expired item: got %+v, %v; want version %d, value y", it, err, v)
+			}
+			return
+		}
+		if !errors.Is(err, store.ErrConflict) || cur.Version == 0 || string(cur.Value) != "x" {
+			t.Fatalf("Insert before expiry: got %+v, %v; want ErrConflict and the item", cur, err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("item with a 1s TTL still refuses Insert after 5s: %+v", cur)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// testConcurrentInserts has inserters race on one key, each with a value of
+// its own: exactly one wins, and every other gets ErrConflict with the
+// winner's item.
+func testConcurrentInserts(t *testing.T, s store.Store) {
+	ins := s.(store.Inserter)
+	ctx := context.Background()
+	k := key(t)
+	const n = 16
+	type result struct {
+		v   int64
+		cur store.Item
+		err error
+	}
+	results := make([]result, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			var r result
+			r.v, r.cur, r.err = ins.Insert(ctx, k, []byte(strconv.Itoa(i)), time.Hour)
+			results[i] = r
+		})
+	}
+	close(start)
+	wg.Wait()
+	winner := -1
+	for i, r := range results {
+		switch {
+		case r.err == nil:
+			if winner >= 0 {
+				t.Fatalf("inserters %d and %d both won", winner, i)
+			}
+			winner = i
+		case !errors.Is(r.err, store.ErrConflict):
+			t.Fatalf("inserter %d: %v", i, r.err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no inserter won")
+	}
+	it, err := s.Get(ctx, k)
+	if err != nil || it.Version != results[winner].v || string(it.Value) != strconv.Itoa(winner) {
+		t.Fatalf("Get: got %+v, %v; want the winner's value %d at version %d", it, err, winner, results[winner].v)
+	}
+	for i, r := range results {
+		if i != winner && !sameItem(r.cur, it) {
+			t.Errorf("inserter %d got %+v with ErrConflict, want the winner's item %+v", i, r.cur, it)
+		}
+	}
+}
+
+func testInsertCanceled(t *testing.T, s store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	k := key(t)
+	if _, _, err := s.(store.Inserter).Insert(ctx, k, []byte("x"), 0); err == nil || errors.Is(err, store.ErrConflict) {
+		t.Errorf("Insert with a canceled context: got %v, want the context's error", err)
+	}
+	if it, err := s.Get(context.Background(), k); err != nil || it.Version != 0 {
+		t.Errorf("Get after an Insert with a canceled context: got %+v, %v; want the key absent", it, err)
 	}
 }
