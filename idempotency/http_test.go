@@ -22,6 +22,7 @@ import (
 	"github.com/funcify/funcify/idempotency"
 	"github.com/funcify/funcify/internal/testenv"
 	"github.com/funcify/funcify/store"
+	"github.com/funcify/funcify/store/dynamostore"
 	"github.com/funcify/funcify/store/memstore"
 	"github.com/funcify/funcify/store/redisstore"
 )
@@ -233,6 +234,11 @@ func newFixture(t *testing.T, s store.Store, cfg idempotency.Config, opts ...ide
 		w.(http.Flusher).Flush() // the recorder is a Flusher
 		w.Write(bytes.Repeat([]byte("x"), 2500))
 	})))
+	a.Handle("POST /page", mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.orders.Add(1)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(page)
+	})))
 	a.Handle("/any", mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.gets.Add(1)
 		io.WriteString(w, `{"method":"`+r.Method+`"}`)
@@ -242,6 +248,20 @@ func newFixture(t *testing.T, s store.Store, cfg idempotency.Config, opts ...ide
 	t.Cleanup(f.server.Close)
 	return f
 }
+
+// page is a body of 3,000 bytes: printable ASCII, quotes, backslashes
+// and 2-byte UTF-8 characters, none of them in a run.
+var page = func() []byte {
+	b := make([]byte, 0, 3000)
+	for i := 0; len(b) < 3000; i++ {
+		if i%10 == 9 {
+			b = append(b, "é"...)
+		} else {
+			b = append(b, byte(' '+i%95))
+		}
+	}
+	return b[:3000]
+}()
 
 func memStore(t *testing.T) store.Store { return memstore.New() }
 
@@ -267,6 +287,14 @@ func TestHTTPRedis(t *testing.T) {
 	runHTTP(t, func(t *testing.T) store.Store { return redisstore.New(c) })
 }
 
+// TestHTTPDynalite runs the cases on DynamoDB's API (dynalite), all in
+// one table: each fixture has a Scope of its own.
+func TestHTTPDynalite(t *testing.T) {
+	c := testenv.DynamoDBClient(testenv.Dynalite(t))
+	table := newTable(t, c)
+	runHTTP(t, func(t *testing.T) store.Store { return dynamostore.New(c, table) })
+}
+
 func runHTTP(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -282,6 +310,7 @@ func runHTTP(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Wait20", testHTTPWait},
 		{"CallerIdentity", testHTTPIdentity},
 		{"TooLargeToReplay", testHTTPTooLarge},
+		{"Replay3000Bytes4KB", testHTTPReplay4KB},
 	}
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
@@ -583,6 +612,25 @@ func testHTTPTooLarge(t *testing.T, tr transport, newStore func(t *testing.T) st
 	defer f.logMu.Unlock()
 	if !strings.Contains(f.logs.String(), "answer too large to store") {
 		t.Errorf("logs %q: want the loss logged", f.logs.String())
+	}
+}
+
+// testHTTPReplay4KB: with MaxResultBytes 4096 (a standard SSM parameter),
+// an answer of 3,000 bytes is stored and replayed byte for byte.
+func testHTTPReplay4KB(t *testing.T, tr transport, newStore func(t *testing.T) store.Store) {
+	f := newFixture(t, newStore(t), idempotency.Config{MaxResultBytes: 4096})
+	first := tr.send(t, f, post("/page", `"k"`, `{}`))
+	again := tr.send(t, f, post("/page", `"k"`, `{}`))
+	for i, r := range []resp{first, again} {
+		if r.status != http.StatusOK || r.body != string(page) || r.header.Get("Content-Type") != "text/plain; charset=utf-8" {
+			t.Errorf("answer %d: got %d, %d bytes (equal: %t), %v; want 200 and the page", i, r.status, len(r.body), r.body == string(page), r.header)
+		}
+	}
+	if got := again.header.Get(idempotency.ReplayedHeader); got != "true" {
+		t.Errorf("repeat: got %s %q, want true", idempotency.ReplayedHeader, got)
+	}
+	if got := f.orders.Load(); got != 1 {
+		t.Errorf("handler ran %d times, want 1", got)
 	}
 }
 
