@@ -57,6 +57,12 @@ type Handler struct {
 	// WithGroup on. It is never appended to in place, as Handlers derived
 	// from one another share it.
 	goas []groupOrAttrs
+
+	// buf is the Buffer of a Handler made by [Buffer.Logger], nil
+	// otherwise; hold is then next's twin (made by the same function, with
+	// the same attributes added) that formats the lines buf holds.
+	buf  *Buffer
+	hold slog.Handler
 }
 
 // groupOrAttrs is a group opened by WithGroup or attributes added by
@@ -79,14 +85,31 @@ func newHandler(next slog.Handler, functionName string) *Handler {
 	return &Handler{next: next, functionName: functionName}
 }
 
-// Enabled reports whether the wrapped handler handles records at level.
+// Enabled reports whether the wrapped handler handles records at level. A
+// Handler made by [Buffer.Logger] also handles the levels its Buffer holds
+// or samples, for a context of an invocation the Buffer observes.
 func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
-	return h.next.Enabled(ctx, level)
+	if h.next.Enabled(ctx, level) {
+		return true
+	}
+	return h.buf != nil && h.buf.enabled(ctx, level)
 }
 
 // Handle adds the invocation attributes found in ctx to r and passes it to
-// the wrapped handler.
+// the wrapped handler. A Handler made by [Buffer.Logger] may hold r instead
+// (see [Buffer]).
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	if h.buf != nil {
+		if inv := h.buf.invocation(ctx); inv != nil {
+			return inv.handle(ctx, h, r)
+		}
+	}
+	return h.handle(ctx, h.next, r)
+}
+
+// handle adds the invocation attributes found in ctx to r and passes it to
+// next, h.next or h.hold.
+func (h *Handler) handle(ctx context.Context, next slog.Handler, r slog.Record) error {
 	var buf [maxAdded]slog.Attr
 	added := h.invocationAttrs(ctx, buf[:0])
 	if len(h.goas) == 0 {
@@ -94,12 +117,12 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			r = r.Clone() // the caller may hold a copy of r
 			r.AddAttrs(added...)
 		}
-		return h.next.Handle(ctx, r)
+		return next.Handle(ctx, r)
 	}
 	nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 	nr.AddAttrs(h.nest(r)...)
 	nr.AddAttrs(added...)
-	return h.next.Handle(ctx, nr)
+	return next.Handle(ctx, nr)
 }
 
 // invocationAttrs appends to dst the attributes of the invocation in ctx.
@@ -160,6 +183,9 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	h2 := *h
 	if len(h.goas) == 0 {
 		h2.next = h.next.WithAttrs(attrs)
+		if h.hold != nil {
+			h2.hold = h.hold.WithAttrs(attrs)
+		}
 	} else {
 		h2.goas = append(slices.Clip(h.goas), groupOrAttrs{attrs: attrs})
 	}

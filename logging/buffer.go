@@ -1,0 +1,369 @@
+package logging
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/funcify/funcify/observe"
+)
+
+// DefaultBufferBytes is the number of bytes of lines a [Buffer] holds per
+// invocation when [BufferSettings] leaves MaxBytes zero.
+const DefaultBufferBytes = 64 << 10
+
+// SampleRateEnv is the environment variable that [NewBuffer] reads the
+// fraction of invocations to log at Debug in full from, when
+// [BufferSettings] leaves SampleRate zero: a number from 0 to 1, such as
+// 0.01 for one invocation in a hundred.
+const SampleRateEnv = "FUNCIFY_LOG_SAMPLE_RATE"
+
+// BufferSettings configures a [Buffer]. The zero value holds Debug lines,
+// up to DefaultBufferBytes per invocation, samples invocations at the rate
+// that SampleRateEnv sets (none if it is unset) and writes JSON as [New]
+// does.
+type BufferSettings struct {
+	// MaxBytes is how many bytes of lines an invocation holds at most;
+	// the lines that come once it is reached are dropped, and counted in
+	// one line written after the held ones. Zero means DefaultBufferBytes;
+	// a negative value holds nothing, for sampling alone.
+	MaxBytes int
+
+	// Info holds Info lines too (levels from slog.LevelDebug up to, not
+	// including, slog.LevelWarn), rather than Debug lines only (from
+	// slog.LevelDebug up to slog.LevelInfo). TRACE lines are never held.
+	Info bool
+
+	// SampleRate is the fraction of invocations, from 0 to 1, that log at
+	// Debug in full: their lines from slog.LevelDebug up are written as
+	// they come, none held. Zero means the value of SampleRateEnv, or no
+	// sampling when that is unset or not a number from 0 to 1.
+	SampleRate float64
+
+	// Handler makes the handler that formats and writes the lines to the
+	// writer it is given. It is called twice by NewBuffer: once for the
+	// lines written as they come, once for those held, which must thus
+	// look alike; the handler must write each record with one call to
+	// Write, as slog's handlers do. Nil means JSON as [New] writes it,
+	// at the level of [LevelFromEnv].
+	Handler func(w io.Writer) slog.Handler
+}
+
+// Buffer keeps the Debug lines of an invocation until they matter. It is an
+// [observe.Observer] (give it to app.WithObserver) and its [Buffer.Logger]
+// is the logger that the invocations log with (give it to app.WithLogger):
+//
+//	logs := logging.NewBuffer(os.Stdout, logging.BufferSettings{})
+//	a := app.New(app.WithLogger(logs.Logger()), app.WithObserver(logs))
+//
+// For a context of an invocation it observes, the logger holds the lines at
+// the held levels (see [BufferSettings]) in memory, formatted, whatever the
+// logger's own level. When the invocation logs at slog.LevelError or above,
+// the lines held so far and that line are written in one write, in the
+// order they were logged, and the rest of the invocation's lines from
+// slog.LevelDebug up are written as they come. When the invocation ends
+// having failed (its Err is set, [observe.ErrPanicked] included, or it
+// answered a status of 500 or more), the held lines are written then, in
+// one write; otherwise they are dropped. No line is held past the end of
+// its invocation. A held line, once written, is what the line would have
+// been if written as it came, with the time it was logged.
+//
+// Lines logged with a context of no invocation (at init, or in the
+// background), and lines at the levels not held, are written as the
+// logger's level says, as by a logger of [New].
+//
+// The state of an invocation is in its context, so that invocations running
+// at once each hold their own lines. Formatting a held line takes a lock
+// that the Buffer's invocations share. A Buffer and its loggers are safe for
+// concurrent use.
+type Buffer struct {
+	maxBytes  int
+	holdBelow slog.Level // lines from slog.LevelDebug up to holdBelow are held
+	rate      float64
+	rand      func() float64
+
+	out lockedWriter
+
+	capMu   sync.Mutex // guards capture and formatting into it
+	capture capture
+
+	root *Handler
+}
+
+// NewBuffer returns a Buffer whose loggers write to w. It panics if w is
+// nil, if s.SampleRate is not from 0 to 1, or if s.Handler returns nil.
+func NewBuffer(w io.Writer, s BufferSettings) *Buffer {
+	return newBuffer(w, s, os.Getenv, rand.Float64)
+}
+
+// newBuffer is NewBuffer with the environment read through getenv and the
+// sampling drawn from random, a number in [0, 1).
+func newBuffer(w io.Writer, s BufferSettings, getenv func(string) string, random func() float64) *Buffer {
+	if w == nil {
+		panic("logging: NewBuffer called with a nil writer")
+	}
+	if !(s.SampleRate >= 0 && s.SampleRate <= 1) {
+		panic("logging: BufferSettings.SampleRate is not from 0 to 1")
+	}
+	b := &Buffer{maxBytes: s.MaxBytes, holdBelow: slog.LevelInfo, rate: s.SampleRate, rand: random}
+	switch {
+	case b.maxBytes == 0:
+		b.maxBytes = DefaultBufferBytes
+	case b.maxBytes < 0:
+		b.holdBelow = slog.LevelDebug // nothing
+	}
+	if s.Info && b.maxBytes > 0 {
+		b.holdBelow = slog.LevelWarn
+	}
+	if b.rate == 0 {
+		b.rate = sampleRateFrom(getenv)
+	}
+	b.out.w = w
+	mk := s.Handler
+	if mk == nil {
+		opts := &slog.HandlerOptions{Level: levelFrom(getenv), ReplaceAttr: ReplaceAttr}
+		mk = func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, opts) }
+	}
+	next, hold := mk(&b.out), mk(&b.capture)
+	if next == nil || hold == nil {
+		panic("logging: BufferSettings.Handler returned nil")
+	}
+	b.root = newHandler(next, lambdacontext.FunctionName)
+	b.root.buf, b.root.hold = b, hold
+	return b
+}
+
+// sampleRateFrom returns the rate SampleRateEnv sets in getenv, or 0.
+func sampleRateFrom(getenv func(string) string) float64 {
+	v, err := strconv.ParseFloat(strings.TrimSpace(getenv(SampleRateEnv)), 64)
+	if err != nil || math.IsNaN(v) || v < 0 || v > 1 {
+		return 0
+	}
+	return v
+}
+
+// Logger returns a logger that writes to the Buffer's writer, holding the
+// lines of the invocations the Buffer observes. Its handler is a [*Handler].
+func (b *Buffer) Logger() *slog.Logger {
+	return slog.New(b.root)
+}
+
+// invocationKey is the context key of an observed invocation's state.
+type invocationKey struct{}
+
+// Begin starts holding the lines of an invocation, or decides that it logs
+// at Debug in full, and returns a context that carries that state.
+func (b *Buffer) Begin(ctx context.Context, _ *observe.Invocation) context.Context {
+	inv := &invocation{b: b, sampled: b.rate > 0 && b.rand() < b.rate}
+	return context.WithValue(ctx, invocationKey{}, inv)
+}
+
+// End writes the lines the invocation holds if it failed (o.Err is set or
+// o.Status is 500 or more), drops them otherwise, and makes the lines it
+// logs later, if any, be written as without a Buffer.
+func (b *Buffer) End(ctx context.Context, o *observe.Invocation) {
+	inv := b.invocation(ctx)
+	if inv == nil {
+		return
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.ended.Load() {
+		return
+	}
+	if !inv.flushed.Load() && o != nil && (o.Err != nil || o.Status >= 500) {
+		_ = inv.flush(ctx, nil, nil) // nowhere to report a failed write
+	}
+	inv.release()
+	inv.ended.Store(true)
+}
+
+// invocation returns the state of the invocation of ctx that b observes,
+// or nil.
+func (b *Buffer) invocation(ctx context.Context) *invocation {
+	if ctx == nil {
+		return nil
+	}
+	inv, _ := ctx.Value(invocationKey{}).(*invocation)
+	if inv == nil || inv.b != b {
+		return nil
+	}
+	return inv
+}
+
+// enabled reports whether the logger handles records at level, for ctx,
+// beyond what its level lets through: the held levels, and from
+// slog.LevelDebug up once the invocation is sampled or has logged an error.
+func (b *Buffer) enabled(ctx context.Context, level slog.Level) bool {
+	if level < slog.LevelDebug {
+		return false
+	}
+	inv := b.invocation(ctx)
+	if inv == nil || inv.ended.Load() {
+		return false
+	}
+	return inv.sampled || level < b.holdBelow || inv.flushed.Load()
+}
+
+// invocation is the state of one invocation that a Buffer observes.
+type invocation struct {
+	b       *Buffer
+	sampled bool // log at Debug in full, hold nothing
+
+	flushed atomic.Bool // an error was logged: lines are written as they come
+	ended   atomic.Bool // End was called
+
+	mu       sync.Mutex // guards held, dropped and dropTime; held during a flush's write
+	held     *[]byte    // the lines held, from bufPool; nil when none
+	dropped  int        // the lines dropped for want of room
+	dropTime time.Time  // when the first of them was logged
+}
+
+// handle holds r, writes it, or writes it after the held lines, for h.
+func (inv *invocation) handle(ctx context.Context, h *Handler, r slog.Record) error {
+	b := inv.b
+	held := r.Level >= slog.LevelDebug && r.Level < b.holdBelow
+	if inv.sampled || (!held && r.Level < slog.LevelError) {
+		return h.handle(ctx, h.next, r)
+	}
+	inv.mu.Lock()
+	if inv.ended.Load() || inv.flushed.Load() {
+		ended := inv.ended.Load()
+		inv.mu.Unlock()
+		if ended && !h.next.Enabled(ctx, r.Level) {
+			return nil // as without a Buffer
+		}
+		return h.handle(ctx, h.next, r)
+	}
+	defer inv.mu.Unlock()
+	if held {
+		inv.hold(ctx, h, r)
+		return nil
+	}
+	inv.flushed.Store(true)
+	return inv.flush(ctx, h, &r)
+}
+
+// hold formats r into the held lines, or counts it as dropped when it does
+// not fit. inv.mu is held.
+func (inv *invocation) hold(ctx context.Context, h *Handler, r slog.Record) {
+	if inv.dropped > 0 {
+		// Once a line is dropped, all later ones are: the lines written
+		// are those logged first, with none missing between them.
+		inv.dropped++
+		return
+	}
+	if inv.held == nil {
+		inv.held = bufPool.Get().(*[]byte)
+	}
+	b := inv.b
+	b.capMu.Lock()
+	b.capture.p = *inv.held
+	n := len(b.capture.p)
+	err := h.handle(ctx, h.hold, r)
+	p := b.capture.p
+	b.capture.p = nil
+	b.capMu.Unlock()
+	if err != nil || len(p) > b.maxBytes {
+		p = p[:n]
+		inv.dropped, inv.dropTime = 1, r.Time
+	}
+	*inv.held = p
+}
+
+// flush writes the held lines, then a line saying how many were dropped if
+// any were, then r if it is not nil, in one write, and empties the held
+// lines. inv.mu is held.
+func (inv *invocation) flush(ctx context.Context, h *Handler, r *slog.Record) error {
+	if inv.held == nil && inv.dropped == 0 {
+		if r == nil {
+			return nil
+		}
+		return h.handle(ctx, h.next, *r)
+	}
+	b := inv.b
+	var p []byte
+	if inv.held != nil {
+		p = *inv.held
+	}
+	var err error
+	b.capMu.Lock()
+	b.capture.p = p
+	if inv.dropped > 0 {
+		d := slog.NewRecord(inv.dropTime, slog.LevelWarn, "log lines dropped", 0)
+		d.AddAttrs(slog.Int("dropped", inv.dropped), slog.Int("max_bytes", b.maxBytes))
+		err = b.root.handle(ctx, b.root.hold, d)
+	}
+	if r != nil {
+		if e := h.handle(ctx, h.hold, *r); err == nil {
+			err = e
+		}
+	}
+	p = b.capture.p
+	b.capture.p = nil
+	b.capMu.Unlock()
+	if _, e := b.out.Write(p); err == nil {
+		err = e
+	}
+	if inv.held != nil {
+		*inv.held = p
+	}
+	inv.release()
+	return err
+}
+
+// release gives the held lines' memory back and forgets them. inv.mu is
+// held.
+func (inv *invocation) release() {
+	if p := inv.held; p != nil {
+		inv.held = nil
+		if cap(*p) <= maxPooled {
+			*p = (*p)[:0]
+			bufPool.Put(p)
+		}
+	}
+	inv.dropped = 0
+}
+
+// maxPooled is the largest buffer of held lines kept for reuse.
+const maxPooled = 4 * DefaultBufferBytes
+
+// bufPool holds buffers for held lines, shared by every Buffer.
+var bufPool = sync.Pool{New: func() any {
+	p := make([]byte, 0, 4<<10)
+	return &p
+}}
+
+// capture is the writer of the handler that formats held lines: it appends
+// what it is given to p.
+type capture struct {
+	p []byte
+}
+
+func (c *capture) Write(p []byte) (int, error) {
+	c.p = append(c.p, p...)
+	return len(p), nil
+}
+
+// lockedWriter serializes the writes of the lines written as they come and
+// of the held lines.
+type lockedWriter struct {
+	mu sync.Mutex // guards writes to w
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
