@@ -155,8 +155,10 @@ func ReplayMarker(name string) HTTPOption {
 // more per header). An answer whose record would be larger than
 // Config.MaxResultBytes reaches its caller, but cannot be replayed: repeats
 // get 500, rather than run the handler again, and the loss is logged at
-// Warn. With MaxResultBytes 4096 (a standard SSM parameter), a body of
-// about 4 KB less its headers is replayed.
+// Warn. With MaxResultBytes 4096, a body of 4 KB less its headers and
+// about 60 bytes is replayed. (A store may hold less than its limit
+// suggests: store/ssmstore keeps a binary value, as records are, in
+// base64, so a standard parameter holds a record of about 2.9 KB.)
 //
 // Middleware streams the first answer to the caller as the handler writes
 // it, keeping a copy; it reads the request body into memory to hash it, and

@@ -615,8 +615,9 @@ func testHTTPTooLarge(t *testing.T, tr transport, newStore func(t *testing.T) st
 	}
 }
 
-// testHTTPReplay4KB: with MaxResultBytes 4096 (a standard SSM parameter),
-// an answer of 3,000 bytes is stored and replayed byte for byte.
+// testHTTPReplay4KB: with MaxResultBytes 4096, an answer of 3,000 bytes
+// is stored and replayed byte for byte (a JSON record, which reserved
+// 4,096 bytes for all but the body, kept no body at all).
 func testHTTPReplay4KB(t *testing.T, tr transport, newStore func(t *testing.T) store.Store) {
 	f := newFixture(t, newStore(t), idempotency.Config{MaxResultBytes: 4096})
 	first := tr.send(t, f, post("/page", `"k"`, `{}`))
