@@ -83,28 +83,44 @@ func runContract(t *testing.T, newStore newStoreFunc) {
 		{"CompletionNotStored", testCompletionNotStored},
 		{"DeleteFails", testDeleteFails},
 		{"ResultTooLarge", testTooLarge},
+		{"ResultTooLargeForStore", testTooLargeForStore},
 		{"RoundTrips", testRoundTrips},
 		{"LostReplies", testLostReplies},
 		{"CanceledContext", testCanceled},
 		{"MinLeaseNearDeadline", testMinLease},
 		{"UndecodableRecord", testUndecodable},
 	}
+	// Each test runs twice: with the store's Insert, which takes a key and
+	// returns what holds it in one round trip, and without it, as on a
+	// store that is not a store.Inserter.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := &clock{t: time.Now()}
-			s := &faultyStore{Store: newStore(t, clk.Now)}
-			tt.test(t, &env{t: t, clock: clk, store: s, scope: t.Name() + "/" + strconv.FormatInt(time.Now().UnixNano(), 36)})
+			for _, insert := range []bool{true, false} {
+				name := "Insert"
+				if !insert {
+					name = "CompareAndSet"
+				}
+				t.Run(name, func(t *testing.T) {
+					clk := &clock{t: time.Now()}
+					s := &faultyStore{Store: newStore(t, clk.Now)}
+					if _, ok := s.Store.(store.Inserter); insert && !ok {
+						t.Fatalf("%T is not a store.Inserter", s.Store)
+					}
+					tt.test(t, &env{t: t, clock: clk, store: s, insert: insert, scope: t.Name() + "/" + strconv.FormatInt(time.Now().UnixNano(), 36)})
+				})
+			}
 		})
 	}
 }
 
 // env is what a contract test works with.
 type env struct {
-	t     *testing.T
-	clock *clock
-	store *faultyStore
-	scope string
-	logs  logRecorder
+	t      *testing.T
+	clock  *clock
+	store  *faultyStore
+	insert bool // Guards use the store's Insert (through faultyInserter)
+	scope  string
+	logs   logRecorder
 }
 
 // guard returns a Guard on the env's store, scope, clock and logger, with
@@ -113,6 +129,9 @@ func (e *env) guard(cfg idempotency.Config) *idempotency.Guard {
 	e.t.Helper()
 	if cfg.Store == nil {
 		cfg.Store = e.store
+		if e.insert {
+			cfg.Store = &faultyInserter{e.store}
+		}
 	}
 	cfg.Scope = e.scope
 	cfg.Logger = slog.New(&e.logs)
@@ -146,14 +165,54 @@ var errBoom = errors.New("store down")
 
 // faultyStore wraps a store: it counts the calls that reach it, fails them
 // with errBoom on demand, and can report a write it applied as a conflict,
-// as a store whose client retried a write after a lost reply does.
+// as a store whose client retried a write after a lost reply does. It is
+// not a store.Inserter, whatever the store it wraps: faultyInserter adds
+// Insert.
 type faultyStore struct {
 	store.Store
-	gets, sets, deletes atomic.Int64
-	fail                atomic.Bool                        // every call fails
-	failSets            atomic.Int64                       // the next n CompareAndSets fail
-	lostReplies         atomic.Int64                       // the next n CompareAndSets are applied and reported as conflicts
-	cancelOnSet         atomic.Pointer[context.CancelFunc] // the next CompareAndSet calls it and fails with ctx's error
+	gets, sets, deletes, inserts atomic.Int64
+	fail                         atomic.Bool                        // every call fails
+	failSets                     atomic.Int64                       // the next n CompareAndSets fail
+	lostReplies                  atomic.Int64                       // the next n writes (CompareAndSet, Insert) are applied and reported as conflicts
+	cancelOnSet                  atomic.Pointer[context.CancelFunc] // the next write calls it and fails with ctx's error
+	maxValue                     atomic.Int64                       // if positive, writes of longer values fail with store.ErrTooLarge
+}
+
+// errTooLarge is the store's refusal of a value longer than maxValue.
+var errTooLarge = fmt.Errorf("faulty: %w", store.ErrTooLarge)
+
+// tooLarge reports whether the store refuses value for its size.
+func (s *faultyStore) tooLarge(value []byte) bool {
+	n := s.maxValue.Load()
+	return n > 0 && int64(len(value)) > n
+}
+
+// faultyInserter is a faultyStore that passes Insert through to the store
+// it wraps, which must be a store.Inserter, and counts it.
+type faultyInserter struct{ *faultyStore }
+
+func (s *faultyInserter) Insert(ctx context.Context, key string, value []byte, ttl time.Duration) (int64, store.Item, error) {
+	if s.fail.Load() {
+		return 0, store.Item{}, errBoom
+	}
+	if c := s.cancelOnSet.Swap(nil); c != nil {
+		(*c)()
+		return 0, store.Item{}, ctx.Err()
+	}
+	if s.tooLarge(value) {
+		return 0, store.Item{}, errTooLarge
+	}
+	s.inserts.Add(1)
+	v, cur, err := s.Store.(store.Inserter).Insert(ctx, key, value, ttl)
+	if err == nil && countDown(&s.lostReplies) {
+		// The insert sent again after a lost reply finds its own item.
+		it, gerr := s.Store.Get(ctx, key)
+		if gerr != nil {
+			return 0, store.Item{}, gerr
+		}
+		return 0, it, store.ErrConflict
+	}
+	return v, cur, err
 }
 
 func (s *faultyStore) Get(ctx context.Context, key string) (store.Item, error) {
@@ -174,6 +233,9 @@ func (s *faultyStore) CompareAndSet(ctx context.Context, key string, version int
 	if c := s.cancelOnSet.Swap(nil); c != nil {
 		(*c)() // the caller's context ends during the call
 		return 0, ctx.Err()
+	}
+	if s.tooLarge(value) {
+		return 0, errTooLarge
 	}
 	s.sets.Add(1)
 	v, err := s.Store.CompareAndSet(ctx, key, version, value, ttl)
@@ -208,6 +270,7 @@ func (s *faultyStore) resetCounts() {
 	s.gets.Store(0)
 	s.sets.Store(0)
 	s.deletes.Store(0)
+	s.inserts.Store(0)
 }
 
 // logRecorder is a slog.Handler that keeps what it is given.
@@ -642,7 +705,7 @@ func testOutageFailClosed(t *testing.T, e *env) {
 	})
 	defer close(release)
 	<-held
-	g2 := e.guard(idempotency.Config{Store: &getFailingStore{faultyStore: e.store}})
+	g2 := e.guard(idempotency.Config{Store: &getFailingStore{Store: e.store}})
 	_, err = idempotency.Do(context.Background(), g2, key(t, "k2"), func(ctx context.Context) (string, error) {
 		runs.Add(1)
 		return "x", nil
@@ -653,8 +716,9 @@ func testOutageFailClosed(t *testing.T, e *env) {
 	e.checkLogs(0, "")
 }
 
-// getFailingStore fails Get only.
-type getFailingStore struct{ *faultyStore }
+// getFailingStore fails Get only. It is not a store.Inserter, so that a
+// conflict is read with Get.
+type getFailingStore struct{ store.Store }
 
 func (s *getFailingStore) Get(context.Context, string) (store.Item, error) {
 	return store.Item{}, errBoom
@@ -756,18 +820,66 @@ func testTooLarge(t *testing.T, e *env) {
 	}
 }
 
+// testRoundTrips counts the store calls of each kind of call. The take is
+// an Insert on a store.Inserter, else a CompareAndSet: a replay is then one
+// round trip (an Insert that conflicts and returns the record), or two (a
+// CompareAndSet that conflicts, then a Get).
+// testTooLargeForStore: the store refuses the completion for its size
+// (a limit of its own, under Config.MaxResultBytes): Do returns the result
+// with an error that wraps ErrResultTooLarge, and records the call as done
+// without a result, so that a duplicate gets ErrResultTooLarge, neither a
+// second run nor ErrInProgress until the lease ends.
+func testTooLargeForStore(t *testing.T, e *env) {
+	g := e.guard(idempotency.Config{Wait: true})
+	e.store.maxValue.Store(200)
+	big := strings.Repeat("x", 200)
+	var runs atomic.Int64
+	fn := func(ctx context.Context) (string, error) {
+		runs.Add(1)
+		return big, nil
+	}
+	got, err := idempotency.Do(context.Background(), g, key(t, "k"), fn)
+	if got != big || !errors.Is(err, idempotency.ErrResultTooLarge) || !errors.Is(err, store.ErrTooLarge) {
+		t.Fatalf("got %d bytes, %v; want the result with ErrResultTooLarge, wrapping the store's error", len(got), err)
+	}
+	e.checkLogs(0, "")
+	got, err = idempotency.Do(context.Background(), g, key(t, "k"), fn)
+	if got != "" || !errors.Is(err, idempotency.ErrResultTooLarge) || errors.Is(err, idempotency.ErrInProgress) || runs.Load() != 1 {
+		t.Fatalf("duplicate: got %q, %v, %d runs; want ErrResultTooLarge and no second run", got, err, runs.Load())
+	}
+	// A Final error whose record the store refuses: recorded as done too.
+	final := func(ctx context.Context) (string, error) {
+		runs.Add(1)
+		return "", idempotency.Final(errors.New(strings.Repeat("no ", 100)))
+	}
+	if _, err := idempotency.Do(context.Background(), g, key(t, "final"), final); err == nil || errors.Is(err, idempotency.ErrResultTooLarge) {
+		t.Fatalf("Final error: got %v, want the handler's error", err)
+	}
+	if _, err := idempotency.Do(context.Background(), g, key(t, "final"), final); !errors.Is(err, idempotency.ErrResultTooLarge) || runs.Load() != 2 {
+		t.Fatalf("duplicate of a Final error: got %v, %d runs; want ErrResultTooLarge and no second run", err, runs.Load())
+	}
+	// A result the store takes is stored and replayed.
+	small := strings.Repeat("y", 100)
+	for range 2 {
+		if got, err := idempotency.Do(context.Background(), g, key(t, "small"), func(ctx context.Context) (string, error) { return small, nil }); err != nil || got != small {
+			t.Fatalf("a small result: got %q, %v", got, err)
+		}
+	}
+}
+
 func testRoundTrips(t *testing.T, e *env) {
 	g := e.guard(idempotency.Config{})
 	ok := func(ctx context.Context) (order, error) { return order{ID: "o-1"}, nil }
+	type counts struct{ gets, sets, inserts, deletes int64 }
 	tests := []struct {
-		name                string
-		fn                  func(context.Context) (order, error)
-		gets, sets, deletes int64
+		name            string
+		fn              func(context.Context) (order, error)
+		insert, casOnly counts
 	}{
-		{"fresh", ok, 0, 2, 0},  // take, complete
-		{"replay", ok, 1, 1, 0}, // the take conflicts, then one read
-		{"failed", func(ctx context.Context) (order, error) { return order{}, errors.New("no") }, 0, 1, 1}, // on a new key
-		{"final", func(ctx context.Context) (order, error) { return order{}, idempotency.Final(errors.New("no")) }, 0, 2, 0},
+		{"fresh", ok, counts{0, 1, 1, 0}, counts{0, 2, 0, 0}},                                                                             // take, complete
+		{"replay", ok, counts{0, 0, 1, 0}, counts{1, 1, 0, 0}},                                                                            // the take conflicts (and, without Insert, a read)
+		{"failed", func(ctx context.Context) (order, error) { return order{}, errors.New("no") }, counts{0, 0, 1, 1}, counts{0, 1, 0, 1}}, // on a new key
+		{"final", func(ctx context.Context) (order, error) { return order{}, idempotency.Final(errors.New("no")) }, counts{0, 1, 1, 0}, counts{0, 2, 0, 0}},
 	}
 	for _, tt := range tests {
 		id := "k"
@@ -776,8 +888,14 @@ func testRoundTrips(t *testing.T, e *env) {
 		}
 		e.store.resetCounts()
 		idempotency.Do(context.Background(), g, key(t, id), tt.fn)
-		if g, s, d := e.store.gets.Load(), e.store.sets.Load(), e.store.deletes.Load(); g != tt.gets || s != tt.sets || d != tt.deletes {
-			t.Errorf("%s: %d Get, %d CompareAndSet, %d Delete; want %d, %d, %d", tt.name, g, s, d, tt.gets, tt.sets, tt.deletes)
+		want := tt.casOnly
+		if e.insert {
+			want = tt.insert
+		}
+		got := counts{e.store.gets.Load(), e.store.sets.Load(), e.store.inserts.Load(), e.store.deletes.Load()}
+		if got != want {
+			t.Errorf("%s: %d Get, %d CompareAndSet, %d Insert, %d Delete; want %d, %d, %d, %d",
+				tt.name, got.gets, got.sets, got.inserts, got.deletes, want.gets, want.sets, want.inserts, want.deletes)
 		}
 	}
 }
@@ -820,7 +938,7 @@ func testCanceled(t *testing.T, e *env) {
 	if !errors.Is(err, context.Canceled) || errors.Is(err, idempotency.ErrStoreUnavailable) || runs.Load() != 0 {
 		t.Fatalf("got %v, %d runs; want context.Canceled, no run", err, runs.Load())
 	}
-	if n := e.store.gets.Load() + e.store.sets.Load() + e.store.deletes.Load(); n != 0 {
+	if n := e.store.gets.Load() + e.store.sets.Load() + e.store.inserts.Load() + e.store.deletes.Load(); n != 0 {
 		t.Fatalf("%d store calls with a done context, want 0", n)
 	}
 	// A context that ends during the take is the caller's, not an outage,

@@ -101,10 +101,11 @@ type Config struct {
 
 	// MaxResultBytes is the size of the largest record stored: a result
 	// whose record (its JSON and a 50-byte header) is larger is not stored,
-	// and Do returns it with an error that wraps ErrResultTooLarge.
-	// Default 350 KB, under DynamoDB's 400 KB item limit; with
-	// store/ssmstore, whose parameters hold 4 KB (8 KB advanced), set it
-	// lower.
+	// and Do returns it with an error that wraps ErrResultTooLarge. So
+	// does a result whose record the store refuses for its size (an error
+	// that matches store.ErrTooLarge). Default 350 KB, under DynamoDB's
+	// 400 KB item limit; with store/ssmstore, whose parameters hold 4 KB
+	// (8 KB advanced), set it lower, or leave the store to refuse.
 	MaxResultBytes int
 
 	// Logger receives the Warn lines of failures that Do does not return:
@@ -429,12 +430,26 @@ func (g *Guard) begin(ctx context.Context, k *Key, a *attempt) (record, outcome,
 	binary.LittleEndian.PutUint64(a.token[:8], rand.Uint64())
 	binary.LittleEndian.PutUint64(a.token[8:], rand.Uint64())
 	a.payload = k.payload
+	// A store that inserts returns the record that holds the key with the
+	// conflict: a duplicate then reads it in the request that failed to
+	// take the key.
+	ins, _ := g.store.(store.Inserter)
 	version := int64(0) // take an absent key
 	for range maxTakes {
 		now := g.now()
 		lease := g.lease(ctx, now)
 		a.leaseEnd = now.Add(lease).UnixNano()
-		v, err := g.store.CompareAndSet(ctx, a.key, version, encodeInProgress(&a.token, &a.payload, a.leaseEnd), lease)
+		rec := encodeInProgress(&a.token, &a.payload, a.leaseEnd)
+		var (
+			v   int64
+			cur store.Item
+			err error
+		)
+		if version == 0 && ins != nil {
+			v, cur, err = ins.Insert(ctx, a.key, rec, lease)
+		} else {
+			v, err = g.store.CompareAndSet(ctx, a.key, version, rec, lease)
+		}
 		if err == nil {
 			a.version = v
 			g.answered()
@@ -443,7 +458,11 @@ func (g *Guard) begin(ctx context.Context, k *Key, a *attempt) (record, outcome,
 		if !errors.Is(err, store.ErrConflict) {
 			return g.outage(ctx, a, err)
 		}
-		r, o, err := g.inspect(ctx, a, &version)
+		var first *store.Item
+		if cur.Version != 0 {
+			first = &cur
+		}
+		r, o, err := g.inspect(ctx, a, &version, first)
 		if o != retake {
 			return r, o, err
 		}
@@ -454,14 +473,21 @@ func (g *Guard) begin(ctx context.Context, k *Key, a *attempt) (record, outcome,
 }
 
 // inspect reads what holds a's key after a lost compare-and-set, and
-// waits for it with Config.Wait. It returns retake with *version set to try
-// the key again.
-func (g *Guard) inspect(ctx context.Context, a *attempt, version *int64) (record, outcome, error) {
+// waits for it with Config.Wait. first, if not nil, is what holds the key,
+// returned by the write that lost (store.Inserter): the first look then
+// reads nothing; later ones, while waiting, read the store. It returns
+// retake with *version set to try the key again.
+func (g *Guard) inspect(ctx context.Context, a *attempt, version *int64, first *store.Item) (record, outcome, error) {
 	poll := pollFirst
 	for waited := false; ; waited = true {
-		it, err := g.store.Get(ctx, a.key)
-		if err != nil {
-			return g.outage(ctx, a, err)
+		var it store.Item
+		if first != nil {
+			it, first = *first, nil
+		} else {
+			var err error
+			if it, err = g.store.Get(ctx, a.key); err != nil {
+				return g.outage(ctx, a, err)
+			}
 		}
 		g.answered()
 		if it.Version == 0 {
@@ -554,31 +580,45 @@ func (g *Guard) answered() {
 
 // complete stores the result's JSON as the attempt's outcome. It returns
 // an error, wrapping ErrResultTooLarge, only when the result is too large
-// to store; other failures are logged.
+// to store, for Config.MaxResultBytes or for the store; other failures are
+// logged.
 func (a *attempt) complete(ctx context.Context, result []byte) error {
 	rec := encodeCompleted(&a.token, &a.payload, result)
 	if len(rec) > a.g.maxBytes {
 		a.finish(ctx, encodeTooLarge(&a.token, &a.payload, len(result)))
 		return fmt.Errorf("%w: a record of %d bytes, more than %d", ErrResultTooLarge, len(rec), a.g.maxBytes)
 	}
-	a.finish(ctx, rec)
-	return nil
+	return a.finish(ctx, rec)
 }
 
 // finish replaces the attempt's record in progress with rec, the outcome,
-// if the attempt still holds the key (fencing).
-func (a *attempt) finish(ctx context.Context, rec []byte) {
+// if the attempt still holds the key (fencing). When the store refuses rec
+// for its size (store.ErrTooLarge), finish writes in its place a record
+// that says so, so that duplicates get ErrResultTooLarge rather than find
+// the key in progress until the lease ends, and returns an error that wraps
+// ErrResultTooLarge and the store's error; it returns nil otherwise, and
+// logs the other failures.
+func (a *attempt) finish(ctx context.Context, rec []byte) error {
 	g := a.g
 	version := a.version
+	var refused error // the store's refusal of the outcome for its size
 	for range 2 {
 		_, err := a.cas(ctx, version, rec, g.ttl)
+		if refused == nil && errors.Is(err, store.ErrTooLarge) {
+			// The store cannot hold the outcome, whatever its state:
+			// record over the same version that the call is done
+			// without it.
+			refused = err
+			rec = encodeTooLarge(&a.token, &a.payload, len(rec)-headerLen)
+			_, err = a.cas(ctx, version, rec, g.ttl)
+		}
 		if err == nil {
-			return
+			return tooLargeForStore(refused)
 		}
 		if !errors.Is(err, store.ErrConflict) {
 			g.log.LogAttrs(ctx, slog.LevelWarn, "idempotency: result not stored; the key stays in progress until its lease ends",
 				a.logKey(), slog.Time("lease_end", time.Unix(0, a.leaseEnd)), slog.Any("err", err))
-			return
+			return tooLargeForStore(refused)
 		}
 		// Read what holds the key now.
 		wctx, cancel := afterCtx(ctx)
@@ -587,7 +627,7 @@ func (a *attempt) finish(ctx context.Context, rec []byte) {
 		if err != nil {
 			g.log.LogAttrs(ctx, slog.LevelWarn, "idempotency: result not stored: the key changed hands and could not be read",
 				a.logKey(), slog.Any("err", err))
-			return
+			return tooLargeForStore(refused)
 		}
 		if it.Version == 0 {
 			// The record expired (the lease ended) and nobody took the
@@ -598,7 +638,8 @@ func (a *attempt) finish(ctx context.Context, rec []byte) {
 		r, err := decodeRecord(it.Value)
 		if err == nil && r.token == a.token {
 			if r.state != inProgress {
-				return // this write, applied although reported as a conflict
+				// This write, applied although reported as a conflict.
+				return tooLargeForStore(refused)
 			}
 			version = it.Version
 			continue
@@ -607,6 +648,16 @@ func (a *attempt) finish(ctx context.Context, rec []byte) {
 	}
 	g.log.LogAttrs(ctx, slog.LevelWarn, "idempotency: lease lost: another call took the key; result not stored",
 		a.logKey(), slog.Time("lease_end", time.Unix(0, a.leaseEnd)))
+	return tooLargeForStore(refused)
+}
+
+// tooLargeForStore returns nil for a nil err, else the error of a result
+// that the store refused for its size: it wraps ErrResultTooLarge and err.
+func tooLargeForStore(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: the store refused its record: %w", ErrResultTooLarge, err)
 }
 
 // abandon deletes the attempt's record, so that a retry runs the function.
