@@ -3,6 +3,8 @@ package dynamostore_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -48,5 +50,26 @@ func ExampleStore_Add() {
 	s := dynamostore.New(db, "funcify-state")
 	if _, err := s.Add(ctx, "counter/"+time.Now().UTC().Format(time.DateOnly), 1, 24*time.Hour); err != nil {
 		return // DynamoDB is unreachable: carry on with local state
+	}
+}
+
+// Claim a job once across instances with Insert: one conditional PutItem,
+// which on DynamoDB also returns the item of the instance that claimed it
+// first. Compiled but not run: it needs a DynamoDB table.
+func ExampleStore_Insert() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	db, err := dynamostore.DefaultClient(ctx)
+	if err != nil {
+		return // no AWS configuration in the environment
+	}
+	s := dynamostore.New(db, "funcify-state")
+	host, _ := os.Hostname()
+	_, cur, err := s.Insert(ctx, "job/nightly-report", []byte(host), time.Hour)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		fmt.Printf("already claimed by %s\n", cur.Value)
+	case err == nil:
+		fmt.Println("claimed: running the job")
 	}
 }

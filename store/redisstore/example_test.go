@@ -65,3 +65,25 @@ func ExampleStore_Add() {
 	}
 	log.Printf("call %d today", n)
 }
+
+// Claim a job once across instances: the instance that inserts first runs
+// it, the others learn who holds it from the same reply, with no read
+// after it. Compiled, not run: it needs a Redis server at $REDIS_ADDR.
+func ExampleStore_Insert() {
+	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("REDIS_ADDR"), ContextTimeoutEnabled: true})
+	defer rdb.Close()
+	s := redisstore.New(rdb, redisstore.WithPrefix("orders:"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	host, _ := os.Hostname()
+	_, cur, err := s.Insert(ctx, "job/nightly-report", []byte(host), time.Hour)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		log.Printf("already claimed by %s", cur.Value)
+	case err != nil:
+		log.Fatal(err)
+	default:
+		log.Print("claimed: running the job")
+	}
+}
