@@ -42,6 +42,24 @@
 // (on one line). [Secret] keeps a value such as a password or token out of the
 // logs.
 //
+// # Debug lines kept until they matter
+//
+// A [Buffer] holds each invocation's Debug lines (and Info lines with
+// [BufferSettings].Info) in memory, formatted, and writes them only if the
+// invocation logs an error, panics, fails or answers 5xx; otherwise it drops
+// them when the invocation ends. It is an observer of the app's invocations
+// and makes the logger they log with:
+//
+//	logs := logging.NewBuffer(os.Stdout, logging.BufferSettings{})
+//	a := app.New(app.WithLogger(logs.Logger()), app.WithObserver(logs))
+//
+// Each invocation holds up to [BufferSettings].MaxBytes (64 KiB by default);
+// a line says how many more were dropped. A fraction of the invocations,
+// [BufferSettings].SampleRate or the environment variable
+// FUNCIFY_LOG_SAMPLE_RATE, logs at Debug in full instead. Holding and
+// dropping a line costs its formatting, less than writing it; the held lines
+// of an invocation are written in one write.
+//
 // Handlers and loggers from this package are safe for concurrent use, as
 // several invocations may run at once in one process.
 package logging
