@@ -88,3 +88,23 @@ type nopObserver struct{}
 
 func (nopObserver) Begin(ctx context.Context, _ *observe.Invocation) context.Context { return ctx }
 func (nopObserver) End(context.Context, *observe.Invocation)                         {}
+
+// BenchmarkBufferDisabled: a Debug line at level INFO with no invocation
+// in its context, through New's logger and a Buffer's.
+func BenchmarkBufferDisabled(b *testing.B) {
+	ctx := invocation() // not observed
+	b.Run("New", func(b *testing.B) {
+		logger := slog.New(logging.NewHandler(infoJSON(io.Discard)))
+		b.ReportAllocs()
+		for b.Loop() {
+			logger.DebugContext(ctx, "order step", "order_id", 42)
+		}
+	})
+	b.Run("Buffer", func(b *testing.B) {
+		logger := logging.NewBuffer(io.Discard, logging.BufferSettings{Handler: infoJSON}).Logger()
+		b.ReportAllocs()
+		for b.Loop() {
+			logger.DebugContext(ctx, "order step", "order_id", 42)
+		}
+	})
+}
