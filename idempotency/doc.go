@@ -114,7 +114,13 @@
 //   - The result is larger than Config.MaxResultBytes: Do returns it with
 //     an error wrapping [ErrResultTooLarge], and records the call as done
 //     without a result: duplicates get an error wrapping ErrResultTooLarge
-//     rather than run the function again. A result that encoding/json
+//     rather than run the function again. The same holds when the store
+//     refuses the record for its size (an error that matches
+//     store.ErrTooLarge: ssmstore over its tier, DynamoDB over 400 KB): Do
+//     returns the result with an error wrapping ErrResultTooLarge and the
+//     store's, and records the call as done without a result, so that
+//     duplicates neither run again nor find the key in progress. A result
+//     that encoding/json
 //     cannot encode is returned with an error, and recorded as a failure
 //     that duplicates get back as a [*ReplayedError].
 //   - A stored result that does not decode into the duplicate's T (a type
@@ -127,14 +133,19 @@
 //
 // # Store round trips
 //
-// Do takes the key with a compare-and-set first and reads only when that
-// conflicts, since most calls are not duplicates: a fresh call makes two
-// compare-and-sets (take, complete) and no read; a duplicate finding a
-// completed record makes one compare-and-set (which conflicts) and one
-// read; a failed call, a compare-and-set and a delete; a waiting duplicate,
-// one read per poll. A store that reports a write it applied as a conflict
-// (a lost reply, retried by its client) costs a read more: the call
-// recognises its own token there.
+// Do takes the key with a write first and reads only when that conflicts,
+// since most calls are not duplicates: a fresh call makes two writes (take,
+// complete) and no read. On a store that is a store.Inserter (memstore,
+// redisstore, dynamostore) the take is an Insert, which returns the record
+// that holds the key with the conflict: a duplicate finding a completed
+// record costs that one round trip (one EVALSHA on Redis; one PutItem on
+// DynamoDB, plus a read on servers that do not return the old item, such as
+// dynalite). On other stores (ssmstore) the take is a compare-and-set and a
+// duplicate reads after it: two round trips. A failed call is a take and a
+// delete; a waiting duplicate, one read per poll after its first look. A
+// store that reports a write it applied as a conflict (a lost reply,
+// retried by its client) costs a read more: the call recognises its own
+// token there.
 //
 // # HTTP answers and logs
 //
