@@ -116,8 +116,8 @@
 // the response's size (four thirds of it, sealed). Package store/ssmstore's
 // Standard tier holds an access token of about 3.7 KB, 2.7 KB sealed; its
 // Advanced tier about 7.8 KB, 5.8 KB sealed; Redis and DynamoDB hold far
-// more. A store that refuses a value as too large (its error has a method
-// TooLarge() bool that returns true, as ssmstore.ErrTooLarge has) is not
+// more. A store that refuses a value as too large (its error matches
+// store.ErrTooLarge, as ssmstore's and dynamostore's do) is not
 // taken for down: the Source logs once, at Error, that the token does not
 // fit, gives its lease back, and from then on still reads the store but
 // takes no lease and writes no token: each instance grants its own.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/funcify/funcify/internal/redact"
+	"github.com/funcify/funcify/store"
 )
 
 // storeRetry is how long a Source goes on without a failed store
@@ -66,9 +67,14 @@ func (s *Source) fits() bool {
 }
 
 // tooLarge reports whether err says that a value can never fit the store:
-// an error in its chain has a method TooLarge() bool that returns true, as
-// ssmstore.ErrTooLarge has. Retrying would fail the same.
+// it matches store.ErrTooLarge (ssmstore over its tier, DynamoDB over
+// 400 KB), or an error in its chain has a method TooLarge() bool that
+// returns true (a user's store written before ErrTooLarge). Retrying would
+// fail the same.
 func tooLarge(err error) bool {
+	if errors.Is(err, store.ErrTooLarge) {
+		return true
+	}
 	var e interface{ TooLarge() bool }
 	return errors.As(err, &e) && e.TooLarge()
 }
