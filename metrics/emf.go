@@ -188,6 +188,9 @@ func (e *Emitter) appendColdTail(dst []byte, function string) []byte {
 // appendFloat appends v as a JSON number that parses back to v exactly,
 // in the form encoding/json chooses.
 func appendFloat(dst []byte, v float64) []byte {
+	if i := int64(v); float64(i) == v && i > -1<<53 && i < 1<<53 && (i != 0 || !math.Signbit(v)) {
+		return strconv.AppendInt(dst, i, 10) // a count: the common case, and faster
+	}
 	format := byte('f')
 	if a := math.Abs(v); a != 0 && (a < 1e-6 || a >= 1e21) {
 		format = 'e'

@@ -68,6 +68,9 @@ func short(s string) string {
 // empty, over 255 characters, not UTF-8, with a control character, blank,
 // or EMF's own "_aws".
 func checkMetricName(name string) error {
+	if plainASCII(name) && len(name) <= maxNameLen && name != reserved {
+		return nil // the common case, checked in one pass
+	}
 	switch {
 	case name == "":
 		return invalid("empty metric name")
@@ -83,6 +86,22 @@ func checkMetricName(name string) error {
 		return invalid("metric name %q is EMF's own member", name)
 	}
 	return nil
+}
+
+// plainASCII reports whether s is printable ASCII with a character other
+// than a space.
+func plainASCII(s string) bool {
+	blank := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f {
+			return false
+		}
+		if c != ' ' {
+			blank = false
+		}
+	}
+	return !blank
 }
 
 // checkASCII says why CloudWatch would refuse s as a dimension's name or
