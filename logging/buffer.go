@@ -47,7 +47,9 @@ type BufferSettings struct {
 	// SampleRate is the fraction of invocations, from 0 to 1, that log at
 	// Debug in full: their lines from slog.LevelDebug up are written as
 	// they come, none held. Zero means the value of SampleRateEnv, or no
-	// sampling when that is unset or not a number from 0 to 1.
+	// sampling when that is unset or not a number from 0 to 1. The held
+	// levels are held whatever the logger's level: to write every Debug
+	// line, as level DEBUG does without a Buffer, set SampleRate to 1.
 	SampleRate float64
 
 	// Handler makes the handler that formats and writes the lines to the
@@ -84,8 +86,9 @@ type BufferSettings struct {
 //
 // The state of an invocation is in its context, so that invocations running
 // at once each hold their own lines. Formatting a held line takes a lock
-// that the Buffer's invocations share. A Buffer and its loggers are safe for
-// concurrent use.
+// that the Buffer's invocations share, and a logger derived with With adds
+// its attributes to two handlers, one for each way a line goes. A Buffer and
+// its loggers are safe for concurrent use.
 type Buffer struct {
 	maxBytes  int
 	holdBelow slog.Level // lines from slog.LevelDebug up to holdBelow are held
