@@ -18,6 +18,10 @@ import (
 	"github.com/funcify/funcify/observe"
 )
 
+// TimeoutMargin is how long before an invocation's deadline a [Buffer]
+// writes the lines the invocation holds.
+const TimeoutMargin = 100 * time.Millisecond
+
 // DefaultBufferBytes is the number of bytes of lines a [Buffer] holds per
 // invocation when [BufferSettings] leaves MaxBytes zero.
 const DefaultBufferBytes = 64 << 10
@@ -80,6 +84,11 @@ type BufferSettings struct {
 // its invocation. A held line, once written, is what the line would have
 // been if written as it came, with the time it was logged.
 //
+// An invocation that times out is never told to end: Lambda stops the
+// process. So when an invocation's context has a deadline, the lines it
+// holds are written [TimeoutMargin] before it, and its later lines as they
+// come.
+//
 // Lines logged with a context of no invocation (at init, or in the
 // background), and lines at the levels not held, are written as the
 // logger's level says, as by a logger of [New].
@@ -94,6 +103,9 @@ type Buffer struct {
 	holdBelow slog.Level // lines from slog.LevelDebug up to holdBelow are held
 	rate      float64
 	rand      func() float64
+	// afterFunc calls f in its own goroutine after d, unless the function
+	// it returns is called first (time.AfterFunc).
+	afterFunc func(d time.Duration, f func()) (stop func() bool)
 
 	out lockedWriter
 
@@ -118,7 +130,8 @@ func newBuffer(w io.Writer, s BufferSettings, getenv func(string) string, random
 	if !(s.SampleRate >= 0 && s.SampleRate <= 1) {
 		panic("logging: BufferSettings.SampleRate is not from 0 to 1")
 	}
-	b := &Buffer{maxBytes: s.MaxBytes, holdBelow: slog.LevelInfo, rate: s.SampleRate, rand: random}
+	b := &Buffer{maxBytes: s.MaxBytes, holdBelow: slog.LevelInfo, rate: s.SampleRate, rand: random,
+		afterFunc: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }}
 	switch {
 	case b.maxBytes == 0:
 		b.maxBytes = DefaultBufferBytes
@@ -168,7 +181,11 @@ type invocationKey struct{}
 // at Debug in full, and returns a context that carries that state.
 func (b *Buffer) Begin(ctx context.Context, _ *observe.Invocation) context.Context {
 	inv := &invocation{b: b, sampled: b.rate > 0 && b.rand() < b.rate}
-	return context.WithValue(ctx, invocationKey{}, inv)
+	ctx = context.WithValue(ctx, invocationKey{}, inv)
+	if deadline, ok := ctx.Deadline(); ok && !inv.sampled && b.holdBelow > slog.LevelDebug {
+		inv.stop = b.afterFunc(time.Until(deadline)-TimeoutMargin, func() { inv.timeout(ctx) })
+	}
+	return ctx
 }
 
 // End writes the lines the invocation holds if it failed (o.Err is set or
@@ -178,6 +195,9 @@ func (b *Buffer) End(ctx context.Context, o *observe.Invocation) {
 	inv := b.invocation(ctx)
 	if inv == nil {
 		return
+	}
+	if inv.stop != nil {
+		inv.stop()
 	}
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
@@ -221,7 +241,8 @@ func (b *Buffer) enabled(ctx context.Context, level slog.Level) bool {
 // invocation is the state of one invocation that a Buffer observes.
 type invocation struct {
 	b       *Buffer
-	sampled bool // log at Debug in full, hold nothing
+	sampled bool        // log at Debug in full, hold nothing
+	stop    func() bool // stops the timer of the deadline, if any
 
 	flushed atomic.Bool // an error was logged: lines are written as they come
 	ended   atomic.Bool // End was called
@@ -255,6 +276,18 @@ func (inv *invocation) handle(ctx context.Context, h *Handler, r slog.Record) er
 	}
 	inv.flushed.Store(true)
 	return inv.flush(ctx, h, &r)
+}
+
+// timeout writes the held lines when the invocation of ctx is about to
+// time out, as if it had logged an error.
+func (inv *invocation) timeout(ctx context.Context) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.ended.Load() || inv.flushed.Load() {
+		return
+	}
+	inv.flushed.Store(true)
+	_ = inv.flush(ctx, nil, nil) // nowhere to report a failed write
 }
 
 // hold formats r into the held lines, or counts it as dropped when it does

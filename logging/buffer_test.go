@@ -653,3 +653,122 @@ func TestBufferConcurrentLinesOfOneInvocation(t *testing.T) {
 		t.Errorf("%d lines, want %d", got, 8*50+1)
 	}
 }
+
+// fakeTimer stands in for time.AfterFunc: it records the call and fires
+// only when told.
+type fakeTimer struct {
+	calls   int
+	d       time.Duration
+	f       func()
+	stopped bool
+}
+
+func (ft *fakeTimer) afterFunc(d time.Duration, f func()) func() bool {
+	ft.calls++
+	ft.d, ft.f = d, f
+	return func() bool { ft.stopped = true; return true }
+}
+
+// TestBufferDeadline: the held lines of an invocation whose context has a
+// deadline are written TimeoutMargin before it, since an invocation that
+// times out never ends; its later lines are written as they come.
+func TestBufferDeadline(t *testing.T) {
+	const timeout = time.Hour
+	deadline := func(t *testing.T) context.Context {
+		ctx, cancel := context.WithTimeout(invocationContext(), timeout)
+		t.Cleanup(cancel)
+		return ctx
+	}
+
+	t.Run("fires", func(t *testing.T) {
+		b, w := newTestBuffer(BufferSettings{})
+		ft := new(fakeTimer)
+		b.afterFunc = ft.afterFunc
+		log := b.Logger()
+		inv := &observe.Invocation{}
+		ctx := b.Begin(deadline(t), inv)
+		if ft.calls != 1 {
+			t.Fatalf("%d timers, want 1", ft.calls)
+		}
+		if ft.d > timeout-TimeoutMargin || ft.d < timeout-TimeoutMargin-time.Minute {
+			t.Errorf("timer in %v, want the deadline less %v", ft.d, TimeoutMargin)
+		}
+		log.DebugContext(ctx, "d1")
+		log.DebugContext(ctx, "d2")
+		ft.f()
+		if got, want := w.messages(t), []string{"d1", "d2"}; !slices.Equal(got, want) || w.numWrites() != 1 {
+			t.Errorf("lines %q in %d writes, want %q in 1", got, w.numWrites(), want)
+		}
+		log.DebugContext(ctx, "d3")
+		b.End(ctx, inv)
+		if got, want := w.messages(t), []string{"d1", "d2", "d3"}; !slices.Equal(got, want) {
+			t.Errorf("lines %q, want %q", got, want)
+		}
+		if !ft.stopped {
+			t.Error("End did not stop the timer")
+		}
+	})
+	t.Run("ended first", func(t *testing.T) {
+		b, w := newTestBuffer(BufferSettings{})
+		ft := new(fakeTimer)
+		b.afterFunc = ft.afterFunc
+		inv := &observe.Invocation{}
+		ctx := b.Begin(deadline(t), inv)
+		b.Logger().DebugContext(ctx, "d1")
+		b.End(ctx, inv)
+		if !ft.stopped {
+			t.Error("End did not stop the timer")
+		}
+		ft.f() // a timer that fires as it is stopped
+		if got := w.lines(); len(got) != 0 {
+			t.Errorf("lines %q, want none", got)
+		}
+	})
+	for _, tt := range []struct {
+		name string
+		s    BufferSettings
+		ctx  func(t *testing.T) context.Context
+	}{
+		{"no deadline", BufferSettings{}, func(*testing.T) context.Context { return invocationContext() }},
+		{"sampled", BufferSettings{SampleRate: 1}, deadline},
+		{"nothing held", BufferSettings{MaxBytes: -1}, deadline},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b, _ := newTestBuffer(tt.s)
+			ft := new(fakeTimer)
+			b.afterFunc = ft.afterFunc
+			inv := &observe.Invocation{}
+			b.End(b.Begin(tt.ctx(t), inv), inv)
+			if ft.calls != 0 {
+				t.Errorf("%d timers, want none", ft.calls)
+			}
+		})
+	}
+}
+
+// TestBufferDeadlinePassed: with a real timer that fires at once, while the
+// invocation logs, each line is written once, in order, whether the timer
+// or End writes it.
+func TestBufferDeadlinePassed(t *testing.T) {
+	for range 20 {
+		b, w := newTestBuffer(BufferSettings{})
+		ctx, cancel := context.WithTimeout(context.Background(), -time.Second)
+		inv := &observe.Invocation{}
+		ctx = b.Begin(ctx, inv)
+		for i := range 50 {
+			b.Logger().DebugContext(ctx, "step", "i", i)
+		}
+		inv.Err = context.DeadlineExceeded
+		b.End(ctx, inv)
+		cancel()
+		lines := w.lines()
+		if len(lines) != 50 {
+			t.Fatalf("%d lines, want 50", len(lines))
+		}
+		for i, l := range lines {
+			if n := decode(t, []byte(l))["i"]; n != float64(i) {
+				t.Fatalf("line %d has i %v", i, n)
+			}
+		}
+	}
+}

@@ -46,8 +46,9 @@
 //
 // A [Buffer] holds each invocation's Debug lines (and Info lines with
 // [BufferSettings].Info) in memory, formatted, and writes them only if the
-// invocation logs an error, panics, fails or answers 5xx; otherwise it drops
-// them when the invocation ends. It is an observer of the app's invocations
+// invocation logs an error, panics, fails, answers 5xx or nears its deadline
+// (a timeout never ends the invocation); otherwise it drops them when the
+// invocation ends. It is an observer of the app's invocations
 // and makes the logger they log with:
 //
 //	logs := logging.NewBuffer(os.Stdout, logging.BufferSettings{})
