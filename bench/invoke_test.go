@@ -19,6 +19,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/funcify/funcify/app"
+	"github.com/funcify/funcify/metrics"
 )
 
 // Every adapter serves GET /orders/{id} with the same answer for the same event.
@@ -99,6 +100,21 @@ func newFuncify() lambda.Handler {
 	return a
 }
 
+// newFuncifyMetrics is newFuncify with CloudWatch metrics on: the handler
+// adds one, and each invocation writes its EMF document, into io.Discard.
+func newFuncifyMetrics() lambda.Handler {
+	m, err := metrics.New(metrics.WithNamespace("Bench"), metrics.WithService("orders"), metrics.WithWriter(io.Discard))
+	if err != nil {
+		panic(err)
+	}
+	a := app.New(app.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))), app.WithObserver(m))
+	a.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+		metrics.Add(r.Context(), "OrdersRead", 1, metrics.Count)
+		getOrder(w, r)
+	})
+	return a
+}
+
 // adapter is one way of turning a Lambda event into the order response.
 type adapter struct {
 	name    string // sub-benchmark name: library/payload format
@@ -118,6 +134,10 @@ var adapters = []adapter{
 	{
 		name: "funcify/v1", fixture: fixtureV1,
 		new: newFuncify,
+	},
+	{
+		name: "funcify+metrics/v1", fixture: fixtureV1,
+		new: newFuncifyMetrics,
 	},
 	{
 		// Auto-detect, the default: algnhsa tries the HTTP API type first,
@@ -142,6 +162,10 @@ var adapters = []adapter{
 	{
 		name: "funcify/v2", fixture: fixtureV2,
 		new: newFuncify,
+	},
+	{
+		name: "funcify+metrics/v2", fixture: fixtureV2,
+		new: newFuncifyMetrics,
 	},
 	{
 		name: "apiproxy/v2", fixture: fixtureV2, pooled: true,
