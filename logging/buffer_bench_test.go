@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/funcify/funcify/logging"
 	"github.com/funcify/funcify/observe"
@@ -16,7 +17,8 @@ import (
 // with holding them and dropping them at the end, and holding them and
 // writing them at the end (one write). Lambda writes each line to standard
 // output with a system call, so the lines go to an *os.File: /dev/null (the
-// system call alone) and a pipe drained by another goroutine.
+// system call alone) and a pipe drained by another goroutine (as Lambda's
+// standard output is, at some 10-20 us a line).
 func BenchmarkBuffer(b *testing.B) {
 	const lines = 10
 	sinks := []struct {
@@ -45,8 +47,12 @@ func BenchmarkBuffer(b *testing.B) {
 	debugJSON := func(w io.Writer) slog.Handler {
 		return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: logging.ReplaceAttr})
 	}
+	// An invocation's context has a deadline, as in Lambda: the Buffer
+	// sets a timer for it.
+	base, cancel := context.WithTimeout(invocation(), time.Hour)
+	defer cancel()
 	logLines := func(logger *slog.Logger, inv *observe.Invocation, o observe.Observer) {
-		ctx := o.Begin(invocation(), inv)
+		ctx := o.Begin(base, inv)
 		for i := range lines {
 			logger.DebugContext(ctx, "order step", "order_id", 42, "step", i, "currency", "EUR")
 		}
