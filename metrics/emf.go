@@ -6,13 +6,19 @@ import (
 	"unicode/utf8"
 )
 
+// maxDocBytes is the size past which a document of several metrics is
+// split further: CloudWatch Logs takes events of 256 KB at most, and
+// Lambda adds a little to each line.
+const maxDocBytes = 200 << 10
+
 // docHead opens every document, up to its timestamp.
 const docHead = `{"_aws":{"Timestamp":`
 
 // appendDocs appends the EMF documents of s's metrics to dst, one a line:
 // the cold-start document if due, then the metrics in rounds, round r
 // holding the values 100r to 100r+99 of each metric that has them, split
-// in documents of 100 metrics at most. A set without values appends
+// in documents of 100 metrics at most, and fewer when a document would
+// pass maxDocBytes (long names and values). A set without values appends
 // nothing.
 func (e *Emitter) appendDocs(dst []byte, s *set) []byte {
 	ts := s.start.UnixMilli()
@@ -32,15 +38,22 @@ func (e *Emitter) appendDocs(dst []byte, s *set) []byte {
 				break
 			}
 			found = true
-			j, k := i, 0
-			for j < n && k < maxMetricsPerDoc {
-				if len(s.metrics[j].values) > lo {
-					k++
+			for limit := maxMetricsPerDoc; ; limit /= 2 {
+				j, k := i, 0
+				for j < n && k < limit {
+					if len(s.metrics[j].values) > lo {
+						k++
+					}
+					j++
 				}
-				j++
+				mark := len(dst)
+				dst = e.appendDoc(dst, s, ts, s.metrics[i:j], lo)
+				if len(dst)-mark <= maxDocBytes || k == 1 {
+					i = j
+					break
+				}
+				dst = dst[:mark] // too big for a log event: fewer metrics
 			}
-			dst = e.appendDoc(dst, s, ts, s.metrics[i:j], lo)
-			i = j
 		}
 		if !found {
 			return dst

@@ -440,3 +440,33 @@ func TestSetsAreNotShared(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitBySize: 100 metrics of long names with 100 long values each
+// would pass the 256 KB of a log event in one document; they are split
+// further, every value kept.
+func TestSplitBySize(t *testing.T) {
+	e, w := newEmitter(t)
+	want := map[string][]float64{}
+	invocation(e, false, func(ctx context.Context) {
+		for i := range 120 {
+			name := fmt.Sprintf("%0255d", i)
+			for k := range 150 {
+				v := -1.2345678901234567e-100 * float64(k+1)
+				mustAdd(t, ctx, name, v, metrics.Seconds)
+				want[name] = append(want[name], v)
+			}
+		}
+		if err := metrics.AddMetadata(ctx, "big", strings.Repeat("x", 60<<10)); err != nil {
+			t.Fatal(err)
+		}
+		if err := metrics.AddMetadata(ctx, "more", strings.Repeat("x", 5<<10)); !errors.Is(err, metrics.ErrInvalid) {
+			t.Errorf("metadata past 64 KiB: %v", err)
+		}
+	})
+	out, n := w.take()
+	docs := parseOutput(t, out) // each within 256 KB
+	if n != 1 || len(docs) < 4 {
+		t.Errorf("%d writes, %d documents", n, len(docs))
+	}
+	checkValues(t, valuesByName(t, docs, map[string]string{"service": "orders"}), want)
+}

@@ -49,6 +49,10 @@ type metadatum struct {
 	start, end int
 }
 
+// maxMetadataBytes bounds an invocation's metadata, which every one of
+// its documents carries.
+const maxMetadataBytes = 64 << 10
+
 // linearMax is the number of metrics up to which finding one by name scans
 // them rather than a map.
 const linearMax = 16
@@ -297,8 +301,9 @@ func AddDimension(ctx context.Context, name, value string) error {
 // AddMetadata returns [ErrNoMetrics] when ctx carries no running
 // invocation's metrics, and an error matching [ErrInvalid] (adding nothing)
 // when key is empty, not UTF-8, "_aws", or the name of a metric or
-// dimension of the invocation, or when value has no JSON form (a NaN, a
-// channel, a failing MarshalJSON).
+// dimension of the invocation, when value has no JSON form (a NaN, a
+// channel, a failing MarshalJSON), or when the invocation's metadata would
+// pass 64 KiB (every document carries it, and must fit in a log event).
 //
 // AddMetadata is safe for concurrent use.
 func AddMetadata(ctx context.Context, key string, value any) error {
@@ -324,6 +329,13 @@ func AddMetadata(ctx context.Context, key string, value any) error {
 		if s.meta[i].key == key {
 			s.meta[i].key = "" // replaced
 		}
+	}
+	n := len(raw)
+	if str, ok := value.(string); ok {
+		n = len(str)
+	}
+	if len(s.metaBuf)+n > maxMetadataBytes {
+		return invalid("metadata %s: the invocation's metadata would pass %d KiB; a document must fit in a log event", short(key), maxMetadataBytes>>10)
 	}
 	start := len(s.metaBuf)
 	if str, ok := value.(string); ok {
