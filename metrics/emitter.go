@@ -88,7 +88,9 @@ func WithColdStart() Option {
 // and writes them as CloudWatch EMF documents when the invocation ends.
 // Give it to app.WithObserver; [Add] and its kin then record into the
 // invocation's context. An Emitter is safe for concurrent use: each
-// invocation has its own set of metrics.
+// invocation has its own set of metrics. Make one with [New]: the zero
+// Emitter is not usable. With two Emitters among an app's observers, Add
+// and its kin record into the one given last.
 type Emitter struct {
 	namespace string
 	dims      []dimension // the default dimensions, service first
