@@ -52,7 +52,9 @@
 // document's _aws.Timestamp is the invocation's start (observe.Invocation's
 // Start), so that all of an invocation's metrics fall in the same period.
 // [WithColdStart] adds a ColdStart metric to the first invocation of the
-// process, in a document of its own.
+// process, in a document of its own. [Emitter.Shutdown], which package app
+// runs on SIGTERM, writes the metrics of invocations still running then,
+// such as one cut short by its timeout, whose End never comes.
 //
 // # Concurrency
 //
