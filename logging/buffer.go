@@ -37,10 +37,13 @@ const SampleRateEnv = "FUNCIFY_LOG_SAMPLE_RATE"
 // that SampleRateEnv sets (none if it is unset) and writes JSON as [New]
 // does.
 type BufferSettings struct {
-	// MaxBytes is how many bytes of lines an invocation holds at most;
-	// the lines that come once it is reached are dropped, and counted in
-	// one line written after the held ones. Zero means DefaultBufferBytes;
-	// a negative value holds nothing, for sampling alone.
+	// MaxBytes is how many bytes of text of lines an invocation holds at
+	// most: the lines that do not fit, the first and all later ones, are
+	// dropped, and counted in one line written after the held ones. Zero
+	// means DefaultBufferBytes; a negative value holds nothing, for
+	// sampling alone. A line not yet formatted is counted by what its
+	// text has at least (message, keys and strings) and takes more memory
+	// than its text will: about twice for a usual line.
 	MaxBytes int
 
 	// Info holds Info lines too (levels from slog.LevelDebug up to, not
@@ -73,8 +76,9 @@ type BufferSettings struct {
 //	a := app.New(app.WithLogger(logs.Logger()), app.WithObserver(logs))
 //
 // For a context of an invocation it observes, the logger holds the lines at
-// the held levels (see [BufferSettings]) in memory, formatted, whatever the
-// logger's own level. When the invocation logs at slog.LevelError or above,
+// the held levels (see [BufferSettings]) in memory, whatever the logger's
+// own level: most as records, formatted only if they are written, which
+// makes holding and dropping a line cost a fraction of writing it. When the invocation logs at slog.LevelError or above,
 // the lines held so far and that line are written in one write, in the
 // order they were logged, and the rest of the invocation's lines from
 // slog.LevelDebug up are written as they come. When the invocation ends
@@ -247,10 +251,21 @@ type invocation struct {
 	flushed atomic.Bool // an error was logged: lines are written as they come
 	ended   atomic.Bool // End was called
 
-	mu       sync.Mutex // guards held, dropped and dropTime; held during a flush's write
-	held     *[]byte    // the lines held, from bufPool; nil when none
+	mu       sync.Mutex // guards the fields below; held during a flush's write
+	lines    *[]line    // the lines held, in order, from linePool; nil when none
+	text     *[]byte    // the formatted lines' text, from textPool; nil when none
+	size     int        // the text of the lines held, counted against maxBytes: at least as long as the lines not yet formatted
 	dropped  int        // the lines dropped for want of room
 	dropTime time.Time  // when the first of them was logged
+}
+
+// line is a held line: a record to format when the line is written, or a
+// line formatted when it was logged, whose text ends at end in the
+// invocation's text.
+type line struct {
+	h   *Handler    // the handler the record was logged with; nil for a formatted line
+	r   slog.Record // the record, with the invocation attributes added; only its time for a formatted line
+	end int
 }
 
 // handle holds r, writes it, or writes it after the held lines, for h.
@@ -290,8 +305,16 @@ func (inv *invocation) timeout(ctx context.Context) {
 	_ = inv.flush(ctx, nil, nil) // nowhere to report a failed write
 }
 
-// hold formats r into the held lines, or counts it as dropped when it does
+// hold keeps r among the held lines, or counts it as dropped when it does
 // not fit. inv.mu is held.
+//
+// Most records are kept as they are, to be formatted only if they are
+// written: that is what makes holding and dropping a line cheaper than
+// writing it. A record is formatted at once when its output could change
+// before it is written: when it has a value that may refer to memory the
+// program changes later (a slice, a map, a pointer in an any) or that is
+// computed when it is output (a slog.LogValuer), and when h has groups,
+// whose attributes it keeps itself.
 func (inv *invocation) hold(ctx context.Context, h *Handler, r slog.Record) {
 	if inv.dropped > 0 {
 		// Once a line is dropped, all later ones are: the lines written
@@ -299,61 +322,161 @@ func (inv *invocation) hold(ctx context.Context, h *Handler, r slog.Record) {
 		inv.dropped++
 		return
 	}
-	if inv.held == nil {
-		inv.held = bufPool.Get().(*[]byte)
-	}
 	b := inv.b
+	if inv.lines == nil {
+		inv.lines = linePool.Get().(*[]line)
+	}
+	if len(h.goas) == 0 && stableAttrs(r) {
+		var buf [maxAdded]slog.Attr
+		added := h.invocationAttrs(ctx, buf[:0])
+		// The line's text is not known until it is formatted: count what
+		// it has at least, its message and its keys and strings. flush
+		// drops the lines that do not fit once formatted.
+		size := minLineSize + len(r.Message) + textSize(added)
+		r.Attrs(func(a slog.Attr) bool {
+			size += attrText(a)
+			return true
+		})
+		if inv.size+size > b.maxBytes {
+			inv.dropped, inv.dropTime = 1, r.Time
+			return
+		}
+		r = r.Clone() // the caller may hold a copy of r
+		r.AddAttrs(added...)
+		*inv.lines = append(*inv.lines, line{h: h, r: r})
+		inv.size += size
+		return
+	}
+	if inv.text == nil {
+		inv.text = textPool.Get().(*[]byte)
+	}
 	b.capMu.Lock()
-	b.capture.p = *inv.held
+	b.capture.p = *inv.text
 	n := len(b.capture.p)
 	err := h.handle(ctx, h.hold, r)
 	p := b.capture.p
 	b.capture.p = nil
 	b.capMu.Unlock()
-	if err != nil || len(p) > b.maxBytes {
+	if err != nil || inv.size+len(p)-n > b.maxBytes {
 		p = p[:n]
 		inv.dropped, inv.dropTime = 1, r.Time
+	} else {
+		*inv.lines = append(*inv.lines, line{r: slog.Record{Time: r.Time}, end: len(p)})
+		inv.size += len(p) - n
 	}
-	*inv.held = p
+	*inv.text = p
+}
+
+// stableAttrs reports whether r's output cannot change between when it is
+// logged and when it is written: its values are strings, numbers, booleans,
+// times, durations, errors or Secrets, in groups or not.
+func stableAttrs(r slog.Record) bool {
+	ok := true
+	r.Attrs(func(a slog.Attr) bool {
+		ok = stableValue(a.Value)
+		return ok
+	})
+	return ok
+}
+
+func stableValue(v slog.Value) bool {
+	switch v.Kind() {
+	case slog.KindAny:
+		_, ok := v.Any().(error)
+		return ok
+	case slog.KindLogValuer:
+		_, ok := v.Any().(Secret)
+		return ok
+	case slog.KindGroup:
+		for _, a := range v.Group() {
+			if !stableValue(a.Value) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// minLineSize is the least text a formatted line has besides its message,
+// keys and strings: a level and a newline.
+const minLineSize = 16
+
+// attrText is the length of a's key and, for a string, its value, or 1 for
+// any other value: what a's text has at least.
+func attrText(a slog.Attr) int {
+	n := len(a.Key)
+	switch a.Value.Kind() {
+	case slog.KindString:
+		n += len(a.Value.String())
+	case slog.KindGroup:
+		n += textSize(a.Value.Group())
+	default:
+		n++
+	}
+	return n
+}
+
+func textSize(as []slog.Attr) int {
+	n := 0
+	for _, a := range as {
+		n += attrText(a)
+	}
+	return n
 }
 
 // flush writes the held lines, then a line saying how many were dropped if
 // any were, then r if it is not nil, in one write, and empties the held
 // lines. inv.mu is held.
 func (inv *invocation) flush(ctx context.Context, h *Handler, r *slog.Record) error {
-	if inv.held == nil && inv.dropped == 0 {
+	if inv.lines == nil && inv.dropped == 0 {
 		if r == nil {
 			return nil
 		}
 		return h.handle(ctx, h.next, *r)
 	}
 	b := inv.b
-	var p []byte
-	if inv.held != nil {
-		p = *inv.held
-	}
+	out := textPool.Get().(*[]byte)
 	var err error
-	b.capMu.Lock()
-	b.capture.p = p
-	if inv.dropped > 0 {
-		d := slog.NewRecord(inv.dropTime, slog.LevelWarn, "log lines dropped", 0)
-		d.AddAttrs(slog.Int("dropped", inv.dropped), slog.Int("max_bytes", b.maxBytes))
-		err = b.root.handle(ctx, b.root.hold, d)
-	}
-	if r != nil {
-		if e := h.handle(ctx, h.hold, *r); err == nil {
+	note := func(e error) {
+		if err == nil {
 			err = e
 		}
 	}
-	p = b.capture.p
+	b.capMu.Lock()
+	b.capture.p = *out
+	if inv.lines != nil {
+		lines, start := *inv.lines, 0
+		for i, l := range lines {
+			before := len(b.capture.p)
+			if l.h == nil {
+				b.capture.p = append(b.capture.p, (*inv.text)[start:l.end]...)
+				start = l.end
+			} else {
+				note(l.h.hold.Handle(ctx, l.r))
+			}
+			if len(b.capture.p) > b.maxBytes {
+				// The text of this line and the later ones does not fit.
+				b.capture.p = b.capture.p[:before]
+				inv.dropped += len(lines) - i
+				inv.dropTime = l.r.Time
+				break
+			}
+		}
+	}
+	if inv.dropped > 0 {
+		d := slog.NewRecord(inv.dropTime, slog.LevelWarn, "log lines dropped", 0)
+		d.AddAttrs(slog.Int("dropped", inv.dropped), slog.Int("max_bytes", b.maxBytes))
+		note(b.root.handle(ctx, b.root.hold, d))
+	}
+	if r != nil {
+		note(h.handle(ctx, h.hold, *r))
+	}
+	*out = b.capture.p
 	b.capture.p = nil
 	b.capMu.Unlock()
-	if _, e := b.out.Write(p); err == nil {
-		err = e
-	}
-	if inv.held != nil {
-		*inv.held = p
-	}
+	_, e := b.out.Write(*out)
+	note(e)
+	putText(out)
 	inv.release()
 	return err
 }
@@ -361,24 +484,46 @@ func (inv *invocation) flush(ctx context.Context, h *Handler, r *slog.Record) er
 // release gives the held lines' memory back and forgets them. inv.mu is
 // held.
 func (inv *invocation) release() {
-	if p := inv.held; p != nil {
-		inv.held = nil
-		if cap(*p) <= maxPooled {
+	if p := inv.lines; p != nil {
+		inv.lines = nil
+		clear(*p) // let go of the records
+		if cap(*p) <= maxPooledLines {
 			*p = (*p)[:0]
-			bufPool.Put(p)
+			linePool.Put(p)
 		}
 	}
-	inv.dropped = 0
+	if p := inv.text; p != nil {
+		inv.text = nil
+		putText(p)
+	}
+	inv.size, inv.dropped = 0, 0
 }
 
-// maxPooled is the largest buffer of held lines kept for reuse.
-const maxPooled = 4 * DefaultBufferBytes
+// putText gives p back to textPool unless it grew too large to keep.
+func putText(p *[]byte) {
+	if cap(*p) <= maxPooledText {
+		*p = (*p)[:0]
+		textPool.Put(p)
+	}
+}
 
-// bufPool holds buffers for held lines, shared by every Buffer.
-var bufPool = sync.Pool{New: func() any {
-	p := make([]byte, 0, 4<<10)
-	return &p
-}}
+// The largest buffers of held lines kept for reuse.
+const (
+	maxPooledText  = 4 * DefaultBufferBytes
+	maxPooledLines = 1024
+)
+
+// Buffers for held lines, shared by every Buffer.
+var (
+	linePool = sync.Pool{New: func() any {
+		p := make([]line, 0, 16)
+		return &p
+	}}
+	textPool = sync.Pool{New: func() any {
+		p := make([]byte, 0, 4<<10)
+		return &p
+	}}
+)
 
 // capture is the writer of the handler that formats held lines: it appends
 // what it is given to p.

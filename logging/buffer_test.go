@@ -307,6 +307,18 @@ func TestBufferNoInvocation(t *testing.T) {
 // attributes and groups of the logger, the invocation's attributes and the
 // time it was logged at, not the time it was written.
 func TestBufferHeldLineAsWritten(t *testing.T) {
+	t.Run("formatted when written", func(t *testing.T) {
+		testHeldLineAsWritten(t, func(l *slog.Logger) *slog.Logger { return l.With("service", "orders") }, "service", "items", "card")
+	})
+	t.Run("formatted when logged", func(t *testing.T) {
+		// A logger with a group formats its lines when they are logged.
+		testHeldLineAsWritten(t, func(l *slog.Logger) *slog.Logger {
+			return l.With("service", "orders").WithGroup("order").With("id", "o-17")
+		}, "service", "order")
+	})
+}
+
+func testHeldLineAsWritten(t *testing.T, derive func(*slog.Logger) *slog.Logger, keys ...string) {
 	logged := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
 	line := func(sampled bool) string {
 		w := new(writes)
@@ -317,7 +329,7 @@ func TestBufferHeldLineAsWritten(t *testing.T) {
 		b := newBuffer(w, BufferSettings{SampleRate: 0.5}, infoEnv, random)
 		inv := &observe.Invocation{}
 		ctx := b.Begin(invocationContext(), inv)
-		h := b.Logger().With("service", "orders").WithGroup("order").With("id", "o-17").Handler()
+		h := derive(b.Logger()).Handler()
 		r := slog.NewRecord(logged, slog.LevelDebug, "loaded", 0)
 		r.AddAttrs(slog.Int("items", 3), slog.Any("card", Secret("4111")))
 		if err := h.Handle(ctx, r); err != nil {
@@ -342,7 +354,7 @@ func TestBufferHeldLineAsWritten(t *testing.T) {
 	if got, want := m["timestamp"], logged.Format(time.RFC3339Nano); got != want {
 		t.Errorf("timestamp %v, want the time logged %v", got, want)
 	}
-	for _, key := range []string{RequestIDKey, ColdStartKey, TraceIDKey, SpanIDKey, "service", "order"} {
+	for _, key := range append([]string{RequestIDKey, ColdStartKey, TraceIDKey, SpanIDKey}, keys...) {
 		if _, ok := m[key]; !ok {
 			t.Errorf("held line has no %s: %s", key, held)
 		}
@@ -770,5 +782,85 @@ func TestBufferDeadlinePassed(t *testing.T) {
 				t.Fatalf("line %d has i %v", i, n)
 			}
 		}
+	}
+}
+
+// current is a slog.LogValuer whose value is what *c is when it is logged.
+type current struct{ c *int }
+
+func (c current) LogValue() slog.Value { return slog.IntValue(*c.c) }
+
+// TestBufferValuesAsLogged: a held line shows its values as they were when
+// it was logged, not when it is written, also for values that refer to
+// memory the program changes later and for LogValuers; lines formatted
+// when logged and lines formatted when written keep their order.
+func TestBufferValuesAsLogged(t *testing.T) {
+	b, w := newTestBuffer(BufferSettings{})
+	log := b.Logger()
+	inv := &observe.Invocation{}
+	ctx := b.Begin(invocationContext(), inv)
+	items := []string{"a", "b"}
+	m := map[string]int{"n": 1}
+	n := 1
+	type order struct{ ID *string }
+	id := "o-17"
+	log.DebugContext(ctx, "slice", "items", items)
+	log.DebugContext(ctx, "plain", "n", n)
+	log.DebugContext(ctx, "map", "m", m)
+	log.DebugContext(ctx, "pointer", "order", order{&id})
+	log.DebugContext(ctx, "logvaluer", "n", current{&n})
+	log.DebugContext(ctx, "group", slog.Group("g", "items", items))
+	log.DebugContext(ctx, "error", "err", errors.New("boom"))
+	items[0], m["n"], n, id = "changed", 2, 2, "changed"
+	log.ErrorContext(ctx, "failed")
+	b.End(ctx, inv)
+
+	want := []string{
+		`"message":"slice","items":["a","b"]`,
+		`"message":"plain","n":1`,
+		`"message":"map","m":{"n":1}`,
+		`"message":"pointer","order":{"ID":"o-17"}`,
+		`"message":"logvaluer","n":1`,
+		`"message":"group","g":{"items":["a","b"]}`,
+		`"message":"error","err":"boom"`,
+		`"message":"failed"`,
+	}
+	lines := w.lines()
+	if len(lines) != len(want) {
+		t.Fatalf("lines %q, want %d", lines, len(want))
+	}
+	for i, l := range lines {
+		if !strings.Contains(l, want[i]) {
+			t.Errorf("line %d: %s\nwant it to have %s", i, l, want[i])
+		}
+	}
+}
+
+// TestBufferCapByText: the lines held are counted by their text once
+// formatted, however long their values make it: numbers here.
+func TestBufferCapByText(t *testing.T) {
+	noTime := func(w io.Writer) slog.Handler {
+		return slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: removeTime})
+	}
+	logLines := func(b *Buffer, inv *observe.Invocation) context.Context {
+		ctx := b.Begin(invocationContext(), inv)
+		for i := range 10 {
+			b.Logger().DebugContext(ctx, "x", "a", 1e15+i, "b", 2e15+i, "c", 3e15+i, "d", 4e15+i)
+		}
+		return ctx
+	}
+	b, w := newTestBuffer(BufferSettings{Handler: noTime})
+	inv := &observe.Invocation{Err: errors.New("failed")}
+	b.End(logLines(b, inv), inv)
+	size := len(w.lines()[0]) + 1
+
+	b, w = newTestBuffer(BufferSettings{Handler: noTime, MaxBytes: 3 * size})
+	b.End(logLines(b, inv), inv)
+	lines := w.lines()
+	if len(lines) != 4 {
+		t.Fatalf("%d lines, want 3 and the dropped line: %q", len(lines), lines)
+	}
+	if m := decode(t, []byte(lines[3])); m["dropped"] != float64(7) {
+		t.Errorf("dropped line %s, want dropped=7", lines[3])
 	}
 }

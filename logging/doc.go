@@ -45,7 +45,7 @@
 // # Debug lines kept until they matter
 //
 // A [Buffer] holds each invocation's Debug lines (and Info lines with
-// [BufferSettings].Info) in memory, formatted, and writes them only if the
+// [BufferSettings].Info) in memory and writes them only if the
 // invocation logs an error, panics, fails, answers 5xx or nears its deadline
 // (a timeout never ends the invocation); otherwise it drops them when the
 // invocation ends. It is an observer of the app's invocations
@@ -57,9 +57,10 @@
 // Each invocation holds up to [BufferSettings].MaxBytes (64 KiB by default);
 // a line says how many more were dropped. A fraction of the invocations,
 // [BufferSettings].SampleRate or the environment variable
-// FUNCIFY_LOG_SAMPLE_RATE, logs at Debug in full instead. Holding and
-// dropping a line costs its formatting, less than writing it; the held lines
-// of an invocation are written in one write.
+// FUNCIFY_LOG_SAMPLE_RATE, logs at Debug in full instead. A line is
+// formatted only if it is written, so that holding and dropping it costs a
+// fraction of writing it; the held lines of an invocation are written in one
+// write.
 //
 // Handlers and loggers from this package are safe for concurrent use, as
 // several invocations may run at once in one process.
