@@ -2,6 +2,7 @@ package otelspan
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -263,7 +264,7 @@ func (o *Observer) record(span trace.Span, inv *observe.Invocation) {
 // app, else what semconv.ErrorType makes of it (an ErrorType method, or the
 // type's name).
 func errorType(err error) string {
-	if err == observe.ErrPanicked {
+	if errors.Is(err, observe.ErrPanicked) {
 		return "panic"
 	}
 	return semconv.ErrorType(err).Value.AsString()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/funcify/funcify/app"
+	"github.com/funcify/funcify/event"
 )
 
 const (
@@ -450,4 +452,62 @@ func newApp(o *Observer) *app.App {
 
 func appHandleSQS(a *app.App) {
 	app.HandleSQS(a, "orders", func(ctx context.Context, m sqsMessage) error { return nil })
+}
+
+// TestFlushTooLate: an invocation past its deadline does not flush.
+func TestFlushTooLate(t *testing.T) {
+	p := &blockingProvider{TracerProvider: sdktrace.NewTracerProvider(), release: make(chan struct{}),
+		deadline: make(chan time.Time, 1), ctxs: make(chan context.Context, 1)}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	o := New(p, withEnv(lambdaEnv()), withClock(func() time.Time { return deadline.Add(time.Millisecond) }))
+	ctx = o.Begin(ctx, &appInvocation{})
+	o.End(ctx, &appInvocation{})
+	select {
+	case <-p.deadline:
+		t.Error("End flushed after the deadline")
+	default:
+	}
+}
+
+// TestPanicSpan: an invocation whose panic escapes the app (inv.Err is
+// observe.ErrPanicked) ends with error.type panic.
+func TestPanicSpan(t *testing.T) {
+	o, exp := newMemory(t)
+	inv := &appInvocation{Start: time.Now()}
+	ctx := o.Begin(invokeCtx(t, xrayHeader1), inv)
+	inv.Err = app.ErrPanicked
+	o.End(ctx, inv)
+	s := onlySpan(t, exp)
+	if s.Status.Code != codes.Error || attrs(s)["error.type"].AsString() != "panic" {
+		t.Errorf("status %v, error.type %v; want error, panic", s.Status, attrs(s)["error.type"])
+	}
+}
+
+// TestServeHTTPSpan: an app served as an http.Handler has spans too.
+func TestServeHTTPSpan(t *testing.T) {
+	o, exp := newMemory(t)
+	a := newApp(o)
+	a.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/items/7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	s := onlySpan(t, exp)
+	if s.Name != "GET /items/{id}" || s.SpanKind != trace.SpanKindServer {
+		t.Errorf("span %q of kind %v, want a server span GET /items/{id}", s.Name, s.SpanKind)
+	}
+	checkAttrs(t, s, map[string]any{"faas.trigger": "http", "http.response.status_code": int64(200), "url.path": "/items/7"})
+}
+
+func decodeEvent(tb testing.TB, payload []byte) *event.Event {
+	ev, err := event.Decode(payload)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ev
 }
