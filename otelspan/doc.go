@@ -42,6 +42,8 @@
 // or the parent when no X-Ray header came or with [PreferTraceparent] (the
 // X-Ray context is then the link). X-Ray is the default because it is what
 // Lambda always sends, and what ties the span to Lambda's own segments.
+// Without either, a span already in the context is the parent (that of a
+// server mounting the app through app.App.ServeHTTP).
 //
 // Whether a span is recorded is the provider's sampler's decision. The
 // SDK's default, ParentBased(AlwaysSample), follows Sampled: a function

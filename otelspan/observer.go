@@ -185,13 +185,11 @@ func (o *Observer) Begin(ctx context.Context, inv *observe.Invocation) context.C
 	if other.IsValid() && (!parent.IsValid() || other.TraceID() != parent.TraceID()) {
 		links = append(links, trace.Link{SpanContext: other})
 	}
+	// Without either, a span already in ctx is the parent: that of a
+	// server that mounts the app (see app.App.ServeHTTP), say.
 	pctx := ctx
 	if parent.IsValid() {
 		pctx = trace.ContextWithRemoteSpanContext(ctx, parent)
-	} else {
-		// No parent of ours: not one that a caller's context happens to
-		// carry from a previous invocation either.
-		pctx = trace.ContextWithSpanContext(ctx, trace.SpanContext{})
 	}
 	start := inv.Start
 	if start.IsZero() {

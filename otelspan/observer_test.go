@@ -511,3 +511,17 @@ func decodeEvent(tb testing.TB, payload []byte) *event.Event {
 	}
 	return ev
 }
+
+// TestParentInContext: without a trace header, a span already in the
+// context (an outer server's) is the parent.
+func TestParentInContext(t *testing.T) {
+	o, exp := newMemory(t)
+	outer, span := o.tp.Tracer("outer").Start(context.Background(), "outer")
+	ctx := o.Begin(outer, &appInvocation{Start: time.Now(), HTTP: true})
+	o.End(ctx, &appInvocation{HTTP: true, Method: "GET", Status: 200})
+	span.End()
+	s := exp.GetSpans()[0]
+	if s.Parent.SpanID() != span.SpanContext().SpanID() {
+		t.Errorf("parent %v, want the outer span %v", s.Parent.SpanID(), span.SpanContext().SpanID())
+	}
+}
