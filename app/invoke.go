@@ -110,8 +110,12 @@ func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time, 
 		albMulti = alb.MultiValueHeaders != nil
 	}
 	out := w.encode(make([]byte, 0, 256+w.body.Len()*4/3), ev, albMulti)
+	status := w.status
+	if status == 0 {
+		status = http.StatusOK // as encode answered: the handler wrote nothing
+	}
 	if inv != nil {
-		inv.Status = w.status
+		inv.Status = status
 		if r != nil {
 			inv.Method, inv.Path = r.Method, r.URL.Path
 		}
@@ -124,7 +128,7 @@ func (a *App) invokeHTTP(ctx context.Context, ev *event.Event, start time.Time, 
 			method, path = r.Method, r.URL.Path
 		}
 		log.LogAttrs(ctx, slog.LevelInfo, "invocation end", slog.String("event", ev.Kind.String()),
-			slog.String("method", method), slog.String("path", path), slog.Int("status", w.status), durationMS(start))
+			slog.String("method", method), slog.String("path", path), slog.Int("status", status), durationMS(start))
 	}
 	return out, nil
 }

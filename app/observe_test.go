@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -232,3 +233,21 @@ type observerFunc func(inv *Invocation)
 
 func (f observerFunc) Begin(ctx context.Context, inv *Invocation) context.Context { return ctx }
 func (f observerFunc) End(ctx context.Context, inv *Invocation)                   { f(inv) }
+
+// TestObserverStatusOfSilentHandler: a handler that writes nothing answers
+// 200, and the observers and the end line say 200, not 0.
+func TestObserverStatusOfSilentHandler(t *testing.T) {
+	obs, _ := newObservers("o")
+	var logs bytes.Buffer
+	a := quietApp(&logs, WithObserver(obs[0]))
+	a.HandleFunc("GET /silent", func(w http.ResponseWriter, r *http.Request) {})
+	if r := invoke(t, a, httpV2("GET", "/silent", "")); r.StatusCode != 200 {
+		t.Fatalf("status %d", r.StatusCode)
+	}
+	if e := obs[0].ends[0]; e.Status != 200 {
+		t.Errorf("End status %d, want 200", e.Status)
+	}
+	if !strings.Contains(logs.String(), `"status":200`) {
+		t.Errorf("the end line does not say status 200:\n%s", logs.String())
+	}
+}
