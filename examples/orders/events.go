@@ -59,10 +59,16 @@ func handleEvents(a *app.App, s *store, g *idempotency.Guard, log *slog.Logger) 
 	// records never meet.
 	onMessage := idempotency.SQS(g, func(ctx context.Context, m events.SQSMessage) error {
 		var u statusUpdate
-		if err := json.Unmarshal([]byte(m.Body), &u); err != nil {
-			return errMalformed
+		err := json.Unmarshal([]byte(m.Body), &u)
+		if err != nil {
+			err = errMalformed
+		} else {
+			err = update(ctx, u)
 		}
-		return update(ctx, u)
+		if err != nil {
+			count(ctx, "OrderEventsFailed")
+		}
+		return err
 	})
 	app.HandleSQS(a, "order-events", onMessage)
 	// The FIFO queue of the same name: handled in order, the first

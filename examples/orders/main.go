@@ -45,6 +45,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strconv"
@@ -54,11 +56,60 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/funcify/funcify/app"
 	"github.com/funcify/funcify/logging"
+	"github.com/funcify/funcify/metrics"
 	"github.com/funcify/funcify/session"
 )
 
 func main() {
-	newApp(newStore()).Start()
+	obs, err := newObservers(os.Stdout)
+	if err != nil {
+		app.FailInit(err)
+	}
+	newApp(newStore(), obs...).Start()
+}
+
+// metricsNamespace is the CloudWatch namespace of the function's metrics
+// when POWERTOOLS_METRICS_NAMESPACE does not name one.
+const metricsNamespace = "FuncifyOrders"
+
+// newObservers returns the app options that make the function observable,
+// writing to w (standard output in Lambda, where CloudWatch Logs reads it):
+//
+//   - logs through a logging.Buffer: an invocation's Debug lines are held
+//     and written only if it logs an error, fails or answers 5xx
+//     (FUNCIFY_LOG_SAMPLE_RATE=0.1 writes them in full for a tenth of the
+//     invocations);
+//   - CloudWatch metrics in the Embedded Metric Format (package metrics):
+//     OrdersCreated and OrderEventsFailed, and ColdStart, in the namespace
+//     POWERTOOLS_METRICS_NAMESPACE names (FuncifyOrders without it), with
+//     the dimension service (POWERTOOLS_SERVICE_NAME).
+//
+// Spans (OpenTelemetry) are added by otel.go, built with -tags funcify.otel.
+func newObservers(w io.Writer) ([]app.Option, error) {
+	var opts []metrics.Option
+	if os.Getenv("POWERTOOLS_METRICS_NAMESPACE") == "" {
+		opts = append(opts, metrics.WithNamespace(metricsNamespace))
+	}
+	if os.Getenv("POWERTOOLS_SERVICE_NAME") == "" {
+		opts = append(opts, metrics.WithService("orders"))
+	}
+	m, err := metrics.New(append(opts, metrics.WithWriter(w), metrics.WithColdStart())...)
+	if err != nil {
+		return nil, err
+	}
+	logs := logging.NewBuffer(w, logging.BufferSettings{})
+	obs := []app.Option{app.WithLogger(logs.Logger()), app.WithObserver(logs, m)}
+	return append(obs, tracing()...), nil
+}
+
+// count adds 1 to the invocation's metric name. Without a metrics observer
+// (some tests build the app without one) it does nothing: a metric is
+// never worth failing an order for, and a name the metrics package refuses
+// is a bug, logged.
+func count(ctx context.Context, name string) {
+	if err := metrics.Add(ctx, name, 1, metrics.Count); err != nil && !errors.Is(err, metrics.ErrNoMetrics) {
+		slog.Default().WarnContext(ctx, "metric not recorded", slog.String("metric", name), slog.String("error", err.Error()))
+	}
 }
 
 // newApp builds the function's app around store, with the JWT settings of
@@ -85,6 +136,7 @@ func newApp(s *store, opts ...app.Option) *app.App {
 			return
 		}
 		o := s.add(*in.Item, *in.Quantity)
+		count(r.Context(), "OrdersCreated")
 		w.Header().Set("Location", "/orders/"+o.ID)
 		app.JSON(w, r, http.StatusCreated, o)
 	}))))
