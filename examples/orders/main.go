@@ -61,7 +61,14 @@ import (
 )
 
 func main() {
-	obs, err := newObservers(os.Stdout)
+	// In Lambda, logs and metrics go to standard output, which CloudWatch
+	// Logs reads; run locally, to standard error, so that -event prints the
+	// answer alone, as the app's default logger does.
+	out := os.Stderr
+	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		out = os.Stdout
+	}
+	obs, err := newObservers(out)
 	if err != nil {
 		app.FailInit(err)
 	}
