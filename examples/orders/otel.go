@@ -1,0 +1,35 @@
+//go:build funcify.otel
+
+package main
+
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/funcify/funcify/app"
+	"github.com/funcify/funcify/otelspan"
+)
+
+// tracing returns the option that gives every invocation an OpenTelemetry
+// span (package otelspan), exported over OTLP/HTTP to the collector that
+// OTEL_EXPORTER_OTLP_ENDPOINT names (http://localhost:4318 without it: the
+// AWS Distro for OpenTelemetry's Lambda layer listens there), and flushed
+// before each answer leaves. Every invocation is recorded, whether or not
+// X-Ray active tracing sampled it (Lambda sends Sampled=0 without it).
+//
+// Built only with -tags funcify.otel: without the tag, notrace.go's
+// tracing adds nothing and the binary links no OpenTelemetry.
+func tracing() []app.Option {
+	exp, err := otlptracehttp.New(context.Background()) // connects on the first export, not here
+	if err != nil {
+		app.FailInit(err)
+	}
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(exp),
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample(),
+			sdktrace.WithRemoteParentNotSampled(sdktrace.AlwaysSample()))),
+	)
+	return []app.Option{app.WithObserver(otelspan.New(tp))}
+}
