@@ -41,8 +41,27 @@ func startRuntimeAPI(memory int) (*runtimeAPI, error) {
 	return a, nil
 }
 
+// The Extensions API requests of a function that registers an internal
+// extension (to get SIGTERM for its shutdown hooks), as Lambda answers
+// them: the registration at once, event/next never before the process is
+// killed. Without them, such a function's registration would fail and be
+// logged, which costs it more than Lambda's answer does.
+const (
+	registerPath  = "/2020-01-01/extension/register"
+	extensionNext = "/2020-01-01/extension/event/next"
+)
+
 func (a *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet || r.URL.Path != nextPath {
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == registerPath:
+		w.Header().Set("Lambda-Extension-Identifier", "3c4a5e0b-6c0d-4d62-9a3e-0c9b5d2f1a7e")
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"functionName":"coldstart","functionVersion":"$LATEST","handler":"bootstrap"}`)
+		return
+	case r.Method == http.MethodGet && r.URL.Path == extensionNext:
+		<-r.Context().Done()
+		return
+	case r.Method != http.MethodGet || r.URL.Path != nextPath:
 		http.Error(w, "coldstart: this fake Runtime API only records "+nextPath, http.StatusNotImplemented)
 		return
 	}
