@@ -243,27 +243,3 @@ func TestSortKey(t *testing.T) {
 		}
 	}
 }
-
-// BenchmarkAppend1KSorted is BenchmarkAppend1K on the payload's canonical
-// form: members already in order, nothing to move.
-func BenchmarkAppend1KSorted(b *testing.B) {
-	src, err := Append(nil, payload1K)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, bm := range []struct {
-		name string
-		f    func(dst, src []byte) ([]byte, error)
-	}{{"new", Append}, {"reference", refAppend}} {
-		b.Run(bm.name, func(b *testing.B) {
-			b.SetBytes(int64(len(src)))
-			b.ReportAllocs()
-			var dst []byte
-			for b.Loop() {
-				if dst, err = bm.f(dst[:0], src); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
