@@ -162,22 +162,23 @@ func (d *Doc) Append(dst []byte) []byte { return append(dst, d.canon...) }
 // JSON pointer ptr ("" is the whole text, "/a/0" the first element of the
 // member "a") to dst. A pointer that does not resolve is an error.
 func (d *Doc) AppendPointer(dst []byte, ptr string) ([]byte, error) {
-	a, err := d.lookup(ptr)
+	a, b, err := d.lookup(ptr)
 	if err != nil {
 		return dst, err
 	}
-	return append(dst, d.canon[a:skipValue(d.canon, a)]...), nil
+	return append(dst, d.canon[a:b]...), nil
 }
 
-// lookup returns where the value at ptr starts in the canonical form.
-func (d *Doc) lookup(ptr string) (int, error) {
+// lookup returns the span of the canonical form that holds the value at
+// ptr.
+func (d *Doc) lookup(ptr string) (int, int, error) {
 	c := d.canon
-	a := 0
+	a, b := 0, len(c)
 	if ptr == "" {
-		return a, nil
+		return a, b, nil
 	}
 	if ptr[0] != '/' {
-		return 0, fmt.Errorf("canonjson: pointer %q does not start with /", ptr)
+		return 0, 0, fmt.Errorf("canonjson: pointer %q does not start with /", ptr)
 	}
 	rest := ptr[1:]
 	for {
@@ -190,30 +191,30 @@ func (d *Doc) lookup(ptr string) (int, error) {
 		}
 		name, err := unescapeToken(tok)
 		if err != nil {
-			return 0, fmt.Errorf("canonjson: pointer %q: %v", ptr, err)
+			return 0, 0, fmt.Errorf("canonjson: pointer %q: %v", ptr, err)
 		}
 		found := false
 		switch c[a] {
 		case '{':
-			a, found = d.member(a, name)
+			a, b, found = d.member(a, name)
 		case '[':
 			if i, ok := arrayIndex(name); ok {
-				a, found = element(c, a, i)
+				a, b, found = element(c, a, i)
 			}
 		}
 		if !found {
-			return 0, fmt.Errorf("canonjson: pointer %q does not resolve", ptr)
+			return 0, 0, fmt.Errorf("canonjson: pointer %q does not resolve", ptr)
 		}
 		if last {
-			return a, nil
+			return a, b, nil
 		}
 		rest = more
 	}
 }
 
-// member returns where the value of the member name of the object at
-// canon[i] starts.
-func (d *Doc) member(i int, name string) (int, bool) {
+// member returns the span of the value of the member name of the object at
+// canon[i].
+func (d *Doc) member(i int, name string) (int, int, bool) {
 	c := d.canon
 	i++ // {
 	for c[i] == '"' {
@@ -225,35 +226,38 @@ func (d *Doc) member(i int, name string) (int, bool) {
 		}
 		order := compareUTF16(k, name)
 		if order > 0 {
-			return 0, false // members are sorted: name is not further on
+			return 0, 0, false // members are sorted: name is not further on
 		}
 		a := j + 1 // :
-		if order == 0 {
-			return a, true
-		}
 		b := skipValue(c, a)
+		if order == 0 {
+			return a, b, true
+		}
 		if c[b] != ',' {
-			return 0, false
+			return 0, 0, false
 		}
 		i = b + 1
 	}
-	return 0, false
+	return 0, 0, false
 }
 
-// element returns where element n of the array at canon[i] starts.
-func element(c []byte, i, n int) (int, bool) {
+// element returns the span of element n of the array at canon[i].
+func element(c []byte, i, n int) (int, int, bool) {
 	i++ // [
 	if c[i] == ']' {
-		return 0, false
+		return 0, 0, false
 	}
-	for ; n > 0; n-- {
+	for {
 		j := skipValue(c, i)
-		if c[j] != ',' {
-			return 0, false
+		if n == 0 {
+			return i, j, true
 		}
+		if c[j] != ',' {
+			return 0, 0, false
+		}
+		n--
 		i = j + 1
 	}
-	return i, true
 }
 
 // skipValue returns the end of the canonical value at c[i].
@@ -378,13 +382,15 @@ func (d *Doc) errorf(format string, args ...any) error {
 }
 
 func (d *Doc) skipSpace() {
-	for d.pos < len(d.src) && space[d.src[d.pos]] {
-		d.pos++
+	for d.pos < len(d.src) {
+		switch d.src[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
 	}
 }
-
-// space tells JSON's whitespace bytes.
-var space = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
 
 // value writes the value at d.pos.
 func (d *Doc) value() error {
