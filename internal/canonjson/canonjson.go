@@ -28,13 +28,9 @@
 package canonjson
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
-	"math/bits"
 	"slices"
 	"strconv"
 	"sync"
@@ -58,52 +54,43 @@ func (e *Error) Error() string {
 	return "canonjson: " + e.Msg + " at offset " + strconv.Itoa(e.Offset)
 }
 
-// Append appends the canonical form of the JSON text src to dst. It writes
-// the canonical form as it parses, into dst itself, so dst's spare capacity
-// must not hold src; on an error it returns dst as it was (its spare
-// capacity may have been written).
+// Append appends the canonical form of the JSON text src to dst.
 func Append(dst, src []byte) ([]byte, error) {
-	if len(src) >= 1<<31-1 {
-		return dst, &Error{Offset: 0, Msg: "text too large"}
-	}
-	d := docs.Get().(*Doc)
-	out, err := d.canonicalize(dst, src)
-	d.Release()
+	d, err := Parse(src)
 	if err != nil {
 		return dst, err
 	}
-	return out, nil
+	dst = d.Append(dst)
+	d.Release()
+	return dst, nil
 }
 
 // Doc is a parsed JSON text, ready to write in canonical form as a whole or
 // in parts. A Doc is not safe for concurrent use; Release it when done.
-//
-// A Doc holds the canonical form of the whole text, which it writes in one
-// pass over the text: an object's members go out as they come, and are
-// moved into order when the object ends, if they were not in order. Parts
-// are found by walking the canonical form.
 type Doc struct {
-	canon []byte   // the canonical form of the text, Parse's
-	out   []byte   // where the text is being written: canon, or Append's dst
-	mems  []member // the members of the objects being written
-	names []byte   // the decoded names, of those members, that have escapes
-	tmp   []byte   // scratch: an object's members being reordered, a number's digits, a name
+	nodes []node   // nodes[0] is the root
+	kids  []member // the members of containers, each container's contiguous
+	stack []member // children of the containers being parsed
+	keys  []byte   // decoded member names
+	lit   []byte   // canonical scalars
+	tmp   []byte   // scratch for a number's digits
 
 	src   []byte
 	pos   int
 	depth int
-	key   uint64 // the sort key of the string str wrote last, if keyOK
-	keyOK bool
 }
 
-// member is an object's member being written: its name, colon and value
-// are out[start:end]; its decoded name is out[n0:n1] if it had no escape
-// (it is its own canonical form then), else names[n0:n1].
+// node is a value: a scalar, lit[a:b], or a container, kids[a:b].
+type node struct {
+	kind byte // 's' scalar, '[' array, '{' object
+	a, b int32
+}
+
+// member is a container's child: the node, and for an object its name,
+// keys[k0:k1].
 type member struct {
-	key        uint64 // the order of the name's first 8 bytes (see sortKey)
-	start, end int32
-	n0, n1     int32
-	esc        bool
+	k0, k1 int32
+	node   int32
 }
 
 var docs = sync.Pool{New: func() any { return new(Doc) }}
@@ -114,72 +101,57 @@ func Parse(src []byte) (*Doc, error) {
 		return nil, &Error{Offset: 0, Msg: "text too large"}
 	}
 	d := docs.Get().(*Doc)
-	canon, err := d.canonicalize(d.canon[:0], src)
-	d.canon = canon
-	if err != nil {
+	d.src, d.pos, d.depth = src, 0, 0
+	d.skipSpace()
+	if _, err := d.value(); err != nil {
 		d.Release()
 		return nil, err
 	}
-	return d, nil
-}
-
-// canonicalize appends the canonical form of src to dst.
-func (d *Doc) canonicalize(dst, src []byte) ([]byte, error) {
-	d.out, d.src, d.pos, d.depth = dst, src, 0, 0
-	err := d.text()
-	out := d.out
-	d.out, d.src = nil, nil
-	return out, err
-}
-
-// text writes the text: a value between spaces.
-func (d *Doc) text() error {
-	d.skipSpace()
-	if err := d.value(); err != nil {
-		return err
-	}
 	d.skipSpace()
 	if d.pos != len(d.src) {
-		return d.errorf("text after the value")
+		err := d.errorf("text after the value")
+		d.Release()
+		return nil, err
 	}
-	return nil
+	d.src = nil
+	return d, nil
 }
 
 // Release returns d to a pool for reuse; d must not be used afterwards.
 func (d *Doc) Release() {
 	const maxBytes, maxItems = 1 << 20, 1 << 16
-	if cap(d.canon) > maxBytes || cap(d.names) > maxBytes || cap(d.tmp) > maxBytes || cap(d.mems) > maxItems {
+	if cap(d.lit) > maxBytes || cap(d.keys) > maxBytes || cap(d.tmp) > maxBytes ||
+		cap(d.nodes) > maxItems || cap(d.kids) > maxItems || cap(d.stack) > maxItems {
 		return // let a large document's buffers go: one hostile body must not stay pinned in the pool
 	}
-	d.canon, d.out, d.mems, d.names, d.tmp, d.src = d.canon[:0], nil, d.mems[:0], d.names[:0], d.tmp[:0], nil
+	d.nodes, d.kids, d.stack = d.nodes[:0], d.kids[:0], d.stack[:0]
+	d.keys, d.lit, d.tmp, d.src = d.keys[:0], d.lit[:0], d.tmp[:0], nil
 	docs.Put(d)
 }
 
 // Append appends the canonical form of the whole text to dst.
-func (d *Doc) Append(dst []byte) []byte { return append(dst, d.canon...) }
+func (d *Doc) Append(dst []byte) []byte { return d.emit(dst, 0) }
 
 // AppendPointer appends the canonical form of the value at the RFC 6901
 // JSON pointer ptr ("" is the whole text, "/a/0" the first element of the
 // member "a") to dst. A pointer that does not resolve is an error.
 func (d *Doc) AppendPointer(dst []byte, ptr string) ([]byte, error) {
-	a, b, err := d.lookup(ptr)
+	n, err := d.lookup(ptr)
 	if err != nil {
 		return dst, err
 	}
-	return append(dst, d.canon[a:b]...), nil
+	return d.emit(dst, n), nil
 }
 
-// lookup returns the span of the canonical form that holds the value at
-// ptr.
-func (d *Doc) lookup(ptr string) (int, int, error) {
-	c := d.canon
-	a, b := 0, len(c)
+// lookup returns the node at ptr.
+func (d *Doc) lookup(ptr string) (int32, error) {
 	if ptr == "" {
-		return a, b, nil
+		return 0, nil
 	}
 	if ptr[0] != '/' {
-		return 0, 0, fmt.Errorf("canonjson: pointer %q does not start with /", ptr)
+		return 0, fmt.Errorf("canonjson: pointer %q does not start with /", ptr)
 	}
+	n := int32(0)
 	rest := ptr[1:]
 	for {
 		tok, more, last := rest, "", true
@@ -191,147 +163,33 @@ func (d *Doc) lookup(ptr string) (int, int, error) {
 		}
 		name, err := unescapeToken(tok)
 		if err != nil {
-			return 0, 0, fmt.Errorf("canonjson: pointer %q: %v", ptr, err)
+			return 0, fmt.Errorf("canonjson: pointer %q: %v", ptr, err)
 		}
+		nd := d.nodes[n]
 		found := false
-		switch c[a] {
+		switch nd.kind {
 		case '{':
-			a, b, found = d.member(a, name)
+			// Members are sorted: a binary search finds the name.
+			ms := d.kids[nd.a:nd.b]
+			i, ok := slices.BinarySearchFunc(ms, name, func(m member, name string) int {
+				return compareUTF16(d.keys[m.k0:m.k1], name)
+			})
+			if ok {
+				n, found = ms[i].node, true
+			}
 		case '[':
-			if i, ok := arrayIndex(name); ok {
-				a, b, found = element(c, a, i)
+			if i, ok := arrayIndex(name); ok && i < int(nd.b-nd.a) {
+				n, found = d.kids[int(nd.a)+i].node, true
 			}
 		}
 		if !found {
-			return 0, 0, fmt.Errorf("canonjson: pointer %q does not resolve", ptr)
+			return 0, fmt.Errorf("canonjson: pointer %q does not resolve", ptr)
 		}
 		if last {
-			return a, b, nil
+			return n, nil
 		}
 		rest = more
 	}
-}
-
-// member returns the span of the value of the member name of the object at
-// canon[i].
-func (d *Doc) member(i int, name string) (int, int, bool) {
-	c := d.canon
-	i++ // {
-	for c[i] == '"' {
-		j := skipString(c, i)
-		k := c[i+1 : j-1]
-		if bytes.IndexByte(k, '\\') >= 0 {
-			d.tmp = decodeCanonical(d.tmp[:0], k)
-			k = d.tmp
-		}
-		order := compareUTF16(k, name)
-		if order > 0 {
-			return 0, 0, false // members are sorted: name is not further on
-		}
-		a := j + 1 // :
-		b := skipValue(c, a)
-		if order == 0 {
-			return a, b, true
-		}
-		if c[b] != ',' {
-			return 0, 0, false
-		}
-		i = b + 1
-	}
-	return 0, 0, false
-}
-
-// element returns the span of element n of the array at canon[i].
-func element(c []byte, i, n int) (int, int, bool) {
-	i++ // [
-	if c[i] == ']' {
-		return 0, 0, false
-	}
-	for {
-		j := skipValue(c, i)
-		if n == 0 {
-			return i, j, true
-		}
-		if c[j] != ',' {
-			return 0, 0, false
-		}
-		n--
-		i = j + 1
-	}
-}
-
-// skipValue returns the end of the canonical value at c[i].
-func skipValue(c []byte, i int) int {
-	switch c[i] {
-	case '"':
-		return skipString(c, i)
-	case '{', '[':
-		depth := 0
-		for {
-			switch c[i] {
-			case '"':
-				i = skipString(c, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-	}
-	for i < len(c) && c[i] != ',' && c[i] != '}' && c[i] != ']' {
-		i++
-	}
-	return i
-}
-
-// skipString returns the end of the canonical string at c[i], after its
-// closing quote.
-func skipString(c []byte, i int) int {
-	for i++; ; i++ {
-		switch c[i] {
-		case '"':
-			return i + 1
-		case '\\':
-			i++ // the escaped character; the hex digits of \u00XX are not quotes
-		}
-	}
-}
-
-// decodeCanonical appends the characters of the content of a canonical
-// string, s, to dst.
-func decodeCanonical(dst, s []byte) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			continue
-		}
-		i++
-		switch s[i] {
-		case 'b':
-			c = '\b'
-		case 'f':
-			c = '\f'
-		case 'n':
-			c = '\n'
-		case 'r':
-			c = '\r'
-		case 't':
-			c = '\t'
-		case 'u':
-			r, _ := hex4(s[i+1:])
-			c = byte(r)
-			i += 4
-		default:
-			c = s[i] // " or \
-		}
-		dst = append(dst, c)
-	}
-	return dst
 }
 
 // unescapeToken decodes a pointer's reference token: ~1 is /, ~0 is ~.
@@ -377,6 +235,34 @@ func arrayIndex(s string) (int, bool) {
 	return n, true
 }
 
+// emit appends the canonical form of node n to dst.
+func (d *Doc) emit(dst []byte, n int32) []byte {
+	nd := d.nodes[n]
+	switch nd.kind {
+	case '[':
+		dst = append(dst, '[')
+		for i, m := range d.kids[nd.a:nd.b] {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = d.emit(dst, m.node)
+		}
+		return append(dst, ']')
+	case '{':
+		dst = append(dst, '{')
+		for i, m := range d.kids[nd.a:nd.b] {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendString(dst, d.keys[m.k0:m.k1])
+			dst = append(dst, ':')
+			dst = d.emit(dst, m.node)
+		}
+		return append(dst, '}')
+	}
+	return append(dst, d.lit[nd.a:nd.b]...)
+}
+
 func (d *Doc) errorf(format string, args ...any) error {
 	return &Error{Offset: d.pos, Msg: fmt.Sprintf(format, args...)}
 }
@@ -392,10 +278,10 @@ func (d *Doc) skipSpace() {
 	}
 }
 
-// value writes the value at d.pos.
-func (d *Doc) value() error {
+// value parses the value at d.pos and returns its node.
+func (d *Doc) value() (int32, error) {
 	if d.pos >= len(d.src) {
-		return d.errorf("unexpected end of text")
+		return 0, d.errorf("unexpected end of text")
 	}
 	switch c := d.src[d.pos]; {
 	case c == '{':
@@ -403,276 +289,155 @@ func (d *Doc) value() error {
 	case c == '[':
 		return d.array()
 	case c == '"':
-		_, err := d.str(false)
-		return err
+		a := len(d.lit)
+		var err error
+		d.lit, err = d.appendCanonicalString(d.lit)
+		if err != nil {
+			return 0, err
+		}
+		return d.scalar(a), nil
 	case c == '-' || (c >= '0' && c <= '9'):
-		return d.number()
+		a := len(d.lit)
+		if err := d.number(); err != nil {
+			return 0, err
+		}
+		return d.scalar(a), nil
 	default:
 		for _, lit := range [...]string{"true", "false", "null"} {
 			if len(d.src)-d.pos >= len(lit) && string(d.src[d.pos:d.pos+len(lit)]) == lit {
-				d.out = append(d.out, lit...)
+				a := len(d.lit)
+				d.lit = append(d.lit, lit...)
 				d.pos += len(lit)
-				return nil
+				return d.scalar(a), nil
 			}
 		}
-		return d.errorf("invalid character %q looking for a value", c)
+		return 0, d.errorf("invalid character %q looking for a value", c)
 	}
 }
 
-// enter counts the array or object at d.pos in the nesting depth.
-func (d *Doc) enter() error {
+func (d *Doc) scalar(a int) int32 {
+	d.nodes = append(d.nodes, node{kind: 's', a: int32(a), b: int32(len(d.lit))})
+	return int32(len(d.nodes) - 1)
+}
+
+// container reserves the node of an array or object about to be parsed.
+func (d *Doc) container(kind byte) (int32, error) {
 	if d.depth++; d.depth > MaxDepth {
-		return d.errorf("nesting deeper than %d", MaxDepth)
+		return 0, d.errorf("nesting deeper than %d", MaxDepth)
 	}
-	return nil
+	d.nodes = append(d.nodes, node{kind: kind})
+	return int32(len(d.nodes) - 1), nil
 }
 
-func (d *Doc) array() error {
-	if err := d.enter(); err != nil {
-		return err
+// close moves the children on the stack from base into kids, where they
+// stay contiguous, and records them as node n's.
+func (d *Doc) close(n int32, base int) {
+	a := len(d.kids)
+	d.kids = append(d.kids, d.stack[base:]...)
+	d.stack = d.stack[:base]
+	d.nodes[n].a, d.nodes[n].b = int32(a), int32(len(d.kids))
+	d.depth--
+}
+
+func (d *Doc) array() (int32, error) {
+	n, err := d.container('[')
+	if err != nil {
+		return 0, err
 	}
-	d.out = append(d.out, '[')
+	base := len(d.stack)
 	d.pos++ // [
 	d.skipSpace()
 	if d.pos < len(d.src) && d.src[d.pos] == ']' {
 		d.pos++
-		d.out = append(d.out, ']')
-		d.depth--
-		return nil
+		d.close(n, base)
+		return n, nil
 	}
 	for {
-		if err := d.value(); err != nil {
-			return err
+		c, err := d.value()
+		if err != nil {
+			return 0, err
 		}
+		d.stack = append(d.stack, member{node: c})
 		d.skipSpace()
 		if d.pos >= len(d.src) {
-			return d.errorf("unexpected end of text in an array")
+			return 0, d.errorf("unexpected end of text in an array")
 		}
 		switch d.src[d.pos] {
 		case ',':
-			d.out = append(d.out, ',')
 			d.pos++
 			d.skipSpace()
 		case ']':
-			d.out = append(d.out, ']')
 			d.pos++
-			d.depth--
-			return nil
+			d.close(n, base)
+			return n, nil
 		default:
-			return d.errorf("invalid character %q after an array element", d.src[d.pos])
+			return 0, d.errorf("invalid character %q after an array element", d.src[d.pos])
 		}
 	}
 }
 
-func (d *Doc) object() error {
-	if err := d.enter(); err != nil {
-		return err
+func (d *Doc) object() (int32, error) {
+	n, err := d.container('{')
+	if err != nil {
+		return 0, err
 	}
-	start, open := d.pos, len(d.out)
-	base, nbase := len(d.mems), len(d.names)
-	d.out = append(d.out, '{')
+	base := len(d.stack)
+	start := d.pos
 	d.pos++ // {
 	d.skipSpace()
 	if d.pos < len(d.src) && d.src[d.pos] == '}' {
 		d.pos++
-		d.out = append(d.out, '}')
-		d.depth--
-		return nil
+		d.close(n, base)
+		return n, nil
 	}
 	for {
 		if d.pos >= len(d.src) || d.src[d.pos] != '"' {
-			return d.errorf("expected a member name")
+			return 0, d.errorf("expected a member name")
 		}
-		mstart := len(d.out)
-		esc, err := d.str(true)
-		if err != nil {
-			return err
+		k0 := len(d.keys)
+		if d.keys, err = d.appendDecodedString(d.keys); err != nil {
+			return 0, err
 		}
-		n0, n1 := mstart+1, len(d.out)-1
-		name := d.out[n0:n1]
-		if esc {
-			n0 = len(d.names)
-			d.names = decodeCanonical(d.names, name)
-			n1 = len(d.names)
-			name = d.names[n0:n1]
-		}
-		key := d.key
-		if !d.keyOK {
-			key = sortKey(name)
-		}
+		k1 := len(d.keys)
 		d.skipSpace()
 		if d.pos >= len(d.src) || d.src[d.pos] != ':' {
-			return d.errorf("expected : after a member name")
+			return 0, d.errorf("expected : after a member name")
 		}
-		d.out = append(d.out, ':')
 		d.pos++
 		d.skipSpace()
-		if err := d.value(); err != nil {
-			return err
+		c, err := d.value()
+		if err != nil {
+			return 0, err
 		}
-		if len(d.out) > math.MaxInt32 {
-			// A text under 2 GB whose canonical form is not (numbers grow
-			// up to 21 bytes from 4): not worth wider offsets.
-			return d.errorf("canonical form too large")
-		}
-		// Field by field: a member built whole on the stack and copied
-		// would be read back, in wide loads, before its narrow stores
-		// reach the cache, which stalls.
-		d.mems = append(d.mems, member{})
-		m := &d.mems[len(d.mems)-1]
-		m.key, m.start, m.end, m.n0, m.n1, m.esc = key, int32(mstart), int32(len(d.out)), int32(n0), int32(n1), esc
+		d.stack = append(d.stack, member{k0: int32(k0), k1: int32(k1), node: c})
 		d.skipSpace()
 		if d.pos >= len(d.src) {
-			return d.errorf("unexpected end of text in an object")
+			return 0, d.errorf("unexpected end of text in an object")
 		}
 		switch d.src[d.pos] {
 		case ',':
-			d.out = append(d.out, ',')
 			d.pos++
 			d.skipSpace()
 			continue
 		case '}':
 			d.pos++
 		default:
-			return d.errorf("invalid character %q after an object member", d.src[d.pos])
+			return 0, d.errorf("invalid character %q after an object member", d.src[d.pos])
 		}
 		break
 	}
-	ms := d.mems[base:]
-	if sorted, dup := d.sort(ms); dup {
-		for i := 1; i < len(ms); i++ {
-			if d.compare(ms[i-1], ms[i]) == 0 {
-				return &Error{Offset: start, Msg: fmt.Sprintf("duplicate member name %q in the object", d.name(ms[i]))}
-			}
-		}
-	} else if !sorted {
-		d.reorder(open, ms)
+	ms := d.stack[base:]
+	byName := func(x, y member) int { return compareUTF16(d.keys[x.k0:x.k1], d.keys[y.k0:y.k1]) }
+	if !slices.IsSortedFunc(ms, byName) {
+		slices.SortFunc(ms, byName)
 	}
-	d.out = append(d.out, '}')
-	d.mems, d.names = d.mems[:base], d.names[:nbase]
-	d.depth--
-	return nil
-}
-
-// name returns the decoded name of m.
-func (d *Doc) name(m member) []byte {
-	if m.esc {
-		return d.names[m.n0:m.n1]
-	}
-	return d.out[m.n0:m.n1]
-}
-
-// sort sorts ms by name, and reports whether they were sorted already and
-// whether two have the same name. Members are few, and most often sorted:
-// an insertion sort, which compares each member to the one before once when
-// they are sorted, and sees any two with the same name, since they end up
-// side by side.
-func (d *Doc) sort(ms []member) (sorted, dup bool) {
-	if len(ms) > 12 {
-		sorted = true
-		for i := 1; i < len(ms) && sorted; i++ {
-			sorted = d.compare(ms[i-1], ms[i]) < 0
-		}
-		if !sorted {
-			slices.SortFunc(ms, d.compare)
-		}
-		for i := 1; i < len(ms) && !dup; i++ {
-			dup = d.compare(ms[i-1], ms[i]) == 0
-		}
-		return sorted, dup
-	}
-	sorted = true
 	for i := 1; i < len(ms); i++ {
-		m := ms[i]
-		j := i
-		for ; j > 0; j-- {
-			c := cmp.Compare(ms[j-1].key, m.key)
-			if c == 0 {
-				c = d.compare(ms[j-1], m)
-			}
-			if c <= 0 {
-				dup = dup || c == 0
-				break
-			}
-			ms[j] = ms[j-1]
-		}
-		if j != i {
-			ms[j], sorted = m, false
+		if byName(ms[i-1], ms[i]) == 0 {
+			return 0, &Error{Offset: start, Msg: fmt.Sprintf("duplicate member name %q in the object", d.keys[ms[i].k0:ms[i].k1])}
 		}
 	}
-	return sorted, dup
-}
-
-// compare orders two members by name.
-func (d *Doc) compare(x, y member) int {
-	if x.key != y.key {
-		return cmp.Compare(x.key, y.key)
-	}
-	return compareUTF16(d.name(x), d.name(y))
-}
-
-// sortKey returns a number whose order is the order of the names that
-// start with the first eight bytes of name: those bytes, their order as
-// compareUTF16 sees them (see utf16Order), in big-endian order, padded with
-// zeros. Names whose keys are equal need to be compared in full.
-func sortKey(name []byte) uint64 {
-	var k uint64
-	n := min(len(name), 8)
-	for _, c := range name[:n] {
-		k = k<<8 | uint64(utf16Order[c])
-	}
-	return k << (8 * (8 - n))
-}
-
-// utf16Order maps a byte of UTF-8 to its rank in the order of
-// compareUTF16: its own value but for the lead bytes of the characters
-// from U+10000 up (F0-F4), which come before those from U+E000 to U+FFFF
-// (EE and EF). Two names that differ first in one byte differ there in
-// ranks as compareUTF16 orders them.
-var utf16Order = func() (t [256]byte) {
-	for c := range t {
-		switch {
-		case c == 0xee || c == 0xef:
-			t[c] = byte(c + 5) // F3, F4
-		case c >= 0xf0 && c <= 0xf4:
-			t[c] = byte(c - 2) // EE-F2
-		default:
-			t[c] = byte(c)
-		}
-	}
-	return t
-}()
-
-// reorder rewrites the members of the object whose { is out[open], ms,
-// in the order of ms. The names of ms that point into out are stale
-// afterwards.
-func (d *Doc) reorder(open int, ms []member) {
-	// The members go to tmp in order, then back. They are short: they are
-	// copied a word at a time, up to 7 bytes past their end, which the next
-	// member takes, or the spare word grown here past the end of tmp; they
-	// are read past their end as far, within out's capacity, which str
-	// grew or which is grown here.
-	n := len(d.out) - open - 1
-	d.out = slices.Grow(d.out, 8)
-	d.tmp = slices.Grow(d.tmp[:0], n+8)
-	out, tmp := d.out[:cap(d.out)], d.tmp[:cap(d.tmp)]
-	w := 0
-	for i, m := range ms {
-		if i > 0 {
-			tmp[w] = ','
-			w++
-		}
-		a, b := int(m.start), int(m.end)
-		if b-a > 64 {
-			w += copy(tmp[w:], out[a:b])
-			continue
-		}
-		for k := a; k < b; k += 8 {
-			binary.LittleEndian.PutUint64(tmp[w+k-a:], binary.LittleEndian.Uint64(out[k:]))
-		}
-		w += b - a
-	}
-	copy(d.out[open+1:], tmp[:n])
+	d.close(n, base)
+	return n, nil
 }
 
 // compareUTF16 compares two UTF-8 strings as sequences of UTF-16 code
@@ -702,124 +467,110 @@ func compareUTF16[A, B ~string | ~[]byte](a A, b B) int {
 	return cmp.Compare(x, y)
 }
 
-// str writes the string at d.pos in canonical form, and reports whether it
-// had escapes. It checks the text between escapes as UTF-8 when it meets
-// the next escape or the closing quote, and reports invalid UTF-8 there: at
-// the opening quote of a value without escapes, as the two passes this
-// replaced did (name tells a member name).
-func (d *Doc) str(name bool) (esc bool, err error) {
-	src := d.src
-	open := d.pos
-	// The canonical form of a string is never longer than its text (an
-	// escape is written in as many bytes or fewer), so with the room for the
-	// rest of the text and a word more, the string is copied as it is
-	// scanned, a word at a time, past the end of out if need be.
-	if room := len(src) - open + 8; cap(d.out)-len(d.out) < room {
-		d.out = slices.Grow(d.out, room)
-	}
-	buf := d.out[:cap(d.out)]
-	w := len(d.out)
-	buf[w] = '"'
-	w++
-	i := open + 1
-	start, ascii := i, true
-	// The first word, if its bytes are plain up to the string's end, is its
-	// sort key (see sortKey); reading it from out again would stall on the
-	// stores that wrote it.
-	d.keyOK = false
-	if name && i+8 <= len(src) {
-		x := binary.LittleEndian.Uint64(src[i:])
-		t := notPlain8(x)
-		if k := uint(bits.TrailingZeros64(t)) / 8; t == 0 || src[i+int(k)] == '"' {
-			d.key, d.keyOK = bits.ReverseBytes64(x)&^(1<<(8*(8-k))-1), true
+// appendCanonicalString parses the string at d.pos and appends its
+// canonical form, quoted.
+func (d *Doc) appendCanonicalString(dst []byte) ([]byte, error) {
+	// The common case, a string without escapes nor control characters,
+	// is its own canonical form.
+	i, ascii := d.pos+1, true
+	for i < len(d.src) {
+		c := d.src[i]
+		if plain[c] {
+			i++
+			continue
 		}
-	}
-	for {
-		for i+8 <= len(src) {
-			x := binary.LittleEndian.Uint64(src[i:])
-			binary.LittleEndian.PutUint64(buf[w:w+8], x)
-			if t := notPlain8(x); t != 0 {
-				k := bits.TrailingZeros64(t) / 8
-				i, w = i+k, w+k
-				break
-			}
-			i, w = i+8, w+8
-		}
-		if i >= len(src) {
-			d.out = buf[:w]
-			d.pos = len(src)
-			return esc, d.errorf("unexpected end of text in a string")
-		}
-		switch c := src[i]; {
-		case c == '"':
-			if !ascii && !utf8.Valid(src[start:i]) {
-				d.out = buf[:w]
-				d.pos = i
-				if !esc && !name {
-					d.pos = open
-				}
-				return esc, d.errorf("string is not valid UTF-8")
-			}
-			buf[w] = '"'
-			d.out = buf[:w+1]
-			d.pos = i + 1
-			return esc, nil
-		case c == '\\':
-			d.out = buf[:w]
-			d.pos = i
-			if !ascii && !utf8.Valid(src[start:i]) {
-				return esc, d.errorf("string is not valid UTF-8")
-			}
-			if err := d.escape(); err != nil {
-				return esc, err
-			}
-			buf, w = d.out[:cap(d.out)], len(d.out)
-			i, start, ascii, esc = d.pos, d.pos, true, true
-		case plain[c]:
-			buf[w] = c
-			i, w = i+1, w+1
-		case c >= utf8.RuneSelf:
-			buf[w] = c
-			i, w = i+1, w+1
+		if c >= utf8.RuneSelf {
 			ascii = false
+			i++
+			continue
+		}
+		if c != '"' {
+			break // an escape or a control character
+		}
+		if !ascii && !utf8.Valid(d.src[d.pos+1:i]) {
+			return dst, d.errorf("string is not valid UTF-8")
+		}
+		dst = append(dst, d.src[d.pos:i+1]...)
+		d.pos = i + 1
+		return dst, nil
+	}
+	k := len(d.tmp)
+	var err error
+	d.tmp, err = d.appendDecodedString(d.tmp)
+	if err != nil {
+		return dst, err
+	}
+	dst = AppendString(dst, d.tmp[k:])
+	d.tmp = d.tmp[:k]
+	return dst, nil
+}
+
+// appendDecodedString parses the string at d.pos and appends its value, in
+// UTF-8, unquoted.
+func (d *Doc) appendDecodedString(dst []byte) ([]byte, error) {
+	d.pos++ // "
+	start, ascii := d.pos, true
+	for d.pos < len(d.src) {
+		c := d.src[d.pos]
+		switch {
+		case plain[c]:
+			d.pos++
+		case c >= utf8.RuneSelf:
+			ascii = false
+			d.pos++
+		case c == '"':
+			if !ascii && !utf8.Valid(d.src[start:d.pos]) {
+				return dst, d.errorf("string is not valid UTF-8")
+			}
+			dst = append(dst, d.src[start:d.pos]...)
+			d.pos++
+			return dst, nil
+		case c == '\\':
+			if !ascii && !utf8.Valid(d.src[start:d.pos]) {
+				return dst, d.errorf("string is not valid UTF-8")
+			}
+			dst = append(dst, d.src[start:d.pos]...)
+			var err error
+			if dst, err = d.escape(dst); err != nil {
+				return dst, err
+			}
+			start, ascii = d.pos, true
 		default:
-			d.out = buf[:w]
-			d.pos = i
-			return esc, d.errorf("control character %#02x in a string", c)
+			return dst, d.errorf("control character %#02x in a string", c)
 		}
 	}
+	return dst, d.errorf("unexpected end of text in a string")
 }
 
-// notPlain8 returns a mask of the bytes of x, eight bytes of a string read
-// in little-endian order, that are not plain (see plain): the high bit of
-// each, from the lowest byte that is not plain up, may be set; the bits
-// below it are not. For each byte b, b-0x20, (b^'"')-1 and (b^'\\')-1 set
-// their high bit, by a borrow, exactly when b is below 0x20, '"' or '\\'
-// (the bytes below are plain and lend nothing); b's own high bit is set
-// when it is not ASCII.
-func notPlain8(x uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	return ((x - 0x20*ones) | ((x ^ '"'*ones) - ones) | ((x ^ '\\'*ones) - ones) | x) & highs
-}
-
-// escape writes, in canonical form, the character of the escape at d.pos
-// (a backslash).
-func (d *Doc) escape() error {
+// escape decodes the escape at d.pos (a backslash) and appends it.
+func (d *Doc) escape(dst []byte) ([]byte, error) {
 	if d.pos+1 >= len(d.src) {
-		return d.errorf("unexpected end of text in a string")
+		return dst, d.errorf("unexpected end of text in a string")
 	}
 	c := d.src[d.pos+1]
 	switch c {
-	case '"', '\\':
-		d.out = append(d.out, '\\', c)
-	case 'b', 'f', 'n', 'r', 't':
-		d.out = append(d.out, '\\', c)
-	case '/':
-		d.out = append(d.out, '/')
+	case '"', '\\', '/':
+		d.pos += 2
+		return append(dst, c), nil
+	case 'b':
+		d.pos += 2
+		return append(dst, '\b'), nil
+	case 'f':
+		d.pos += 2
+		return append(dst, '\f'), nil
+	case 'n':
+		d.pos += 2
+		return append(dst, '\n'), nil
+	case 'r':
+		d.pos += 2
+		return append(dst, '\r'), nil
+	case 't':
+		d.pos += 2
+		return append(dst, '\t'), nil
 	case 'u':
 		r, ok := hex4(d.src[d.pos+2:])
 		if !ok {
-			return d.errorf("invalid \\u escape")
+			return dst, d.errorf("invalid \\u escape")
 		}
 		if utf16.IsSurrogate(r) {
 			lo, ok := rune(0), false
@@ -828,24 +579,15 @@ func (d *Doc) escape() error {
 				ok = ok && lo >= 0xdc00 && lo <= 0xdfff
 			}
 			if !ok {
-				return d.errorf("unpaired surrogate in a \\u escape")
+				return dst, d.errorf("unpaired surrogate in a \\u escape")
 			}
 			d.pos += 12
-			d.out = utf8.AppendRune(d.out, utf16.DecodeRune(r, lo))
-			return nil
+			return utf8.AppendRune(dst, utf16.DecodeRune(r, lo)), nil
 		}
 		d.pos += 6
-		if r < utf8.RuneSelf {
-			d.out = appendASCII(d.out, byte(r))
-		} else {
-			d.out = utf8.AppendRune(d.out, r)
-		}
-		return nil
-	default:
-		return d.errorf("invalid escape \\%c", c)
+		return utf8.AppendRune(dst, r), nil
 	}
-	d.pos += 2
-	return nil
+	return dst, d.errorf("invalid escape \\%c", c)
 }
 
 func hex4(b []byte) (rune, bool) {
@@ -878,32 +620,9 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
-// appendASCII appends the ASCII character c as it is written in a
-// canonical string.
-func appendASCII(dst []byte, c byte) []byte {
-	const hex = "0123456789abcdef"
-	if plain[c] {
-		return append(dst, c)
-	}
-	switch c {
-	case '"', '\\':
-		return append(dst, '\\', c)
-	case '\b':
-		return append(dst, '\\', 'b')
-	case '\f':
-		return append(dst, '\\', 'f')
-	case '\n':
-		return append(dst, '\\', 'n')
-	case '\r':
-		return append(dst, '\\', 'r')
-	case '\t':
-		return append(dst, '\\', 't')
-	}
-	return append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-}
-
 // AppendString appends s, valid UTF-8, as a canonical JSON string.
 func AppendString(dst, s []byte) []byte {
+	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
 	for i, c := range s {
@@ -911,14 +630,30 @@ func AppendString(dst, s []byte) []byte {
 			continue
 		}
 		dst = append(dst, s[start:i]...)
-		dst = appendASCII(dst, c)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\f':
+			dst = append(dst, '\\', 'f')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
 		start = i + 1
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
 
-// number writes the number at d.pos in canonical form.
+// number parses the number at d.pos and appends its canonical form to
+// d.lit.
 func (d *Doc) number() error {
 	s := d.src
 	i := d.pos
@@ -979,11 +714,6 @@ func (d *Doc) number() error {
 		if eneg {
 			exp = -exp
 		}
-	} else if canonicalAsIs(s[i0:i1], s[f0:f1]) && (!neg || s[i0] != '0' || f1 > f0) {
-		// The common case, 42 or 12.5, is its own canonical form.
-		d.out = append(d.out, s[d.pos:i]...)
-		d.pos = i
-		return nil
 	}
 	d.pos = i
 
@@ -1004,38 +734,14 @@ func (d *Doc) number() error {
 		exp++
 	}
 	if len(digits) == 0 {
-		d.out = append(d.out, '0') // -0 too
+		d.lit = append(d.lit, '0') // -0 too
 		return nil
 	}
 	if neg {
-		d.out = append(d.out, '-')
+		d.lit = append(d.lit, '-')
 	}
-	d.out = appendDecimal(d.out, digits, exp)
+	d.lit = appendDecimal(d.lit, digits, exp)
 	return nil
-}
-
-// canonicalAsIs reports whether a number without an exponent, whose
-// integer part is whole and fraction frac, is written in canonical form
-// (but for its sign): no trailing zero in the fraction, and within the
-// bounds of the layout without an exponent: at most 21 integer digits, or
-// a fraction of 0 that starts with at most 5 zeros. A zero with no
-// fraction is canonical, but -0 is not (the caller checks the sign).
-func canonicalAsIs(whole, frac []byte) bool {
-	if len(frac) > 0 && frac[len(frac)-1] == '0' {
-		return false
-	}
-	if whole[0] != '0' {
-		return len(whole) <= 21
-	}
-	if len(frac) == 0 {
-		return true
-	}
-	for i := range min(len(frac), 6) {
-		if frac[i] != '0' {
-			return true
-		}
-	}
-	return false
 }
 
 // appendDecimal appends digits × 10^exp, where digits has no leading or

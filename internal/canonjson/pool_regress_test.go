@@ -19,12 +19,12 @@ func TestReleaseDropsLargeBuffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cap(d.canon) < 4<<20 {
-		t.Fatalf("canon cap %d, want the 4 MB name", cap(d.canon))
+	if cap(d.keys) < 4<<20 {
+		t.Fatalf("keys cap %d, want the 4 MB name", cap(d.keys))
 	}
 	d.Release()
 	got := docs.Get().(*Doc)
-	if got == d && cap(got.canon) > 1<<20 {
-		t.Fatalf("the pool kept a Doc whose canon buffer holds %d bytes; want buffers over 1 MB let go", cap(got.canon))
+	if got == d && cap(got.keys) > 1<<20 {
+		t.Fatalf("the pool kept a Doc whose keys buffer holds %d bytes; want buffers over 1 MB let go", cap(got.keys))
 	}
 }
