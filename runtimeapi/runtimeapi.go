@@ -49,8 +49,10 @@ type Config struct {
 	// skipped); then Run returns nil. Lambda sends SIGTERM only to a function that
 	// registered an extension, so when OnShutdown is not empty Run
 	// registers an internal extension that asks for no events, as
-	// aws-lambda-go's lambda.WithEnableSIGTERM does; that costs a
-	// request to the Extensions API at init, which is why it is done only
+	// aws-lambda-go's lambda.WithEnableSIGTERM does. The registration goes
+	// out in the same write as the first request for an invocation, so it
+	// costs the cold start no round trip; it still costs the Extensions
+	// API a request and an idle connection, which is why it is done only
 	// when a hook is set.
 	OnShutdown []func(ctx context.Context)
 }
@@ -103,10 +105,6 @@ func Run(ctx context.Context, h Handler, cfg Config) error {
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	if len(cfg.OnShutdown) > 0 {
-		stop := onShutdown(ctx, addr, log, cfg.OnShutdown, func() { cancel(errShutdown) })
-		defer stop()
-	}
 
 	loops := make([]*loop, n)
 	for i := range loops {
@@ -118,6 +116,14 @@ func Run(ctx context.Context, h Handler, cfg Config) error {
 			cwd:     cwd,
 			nextURL: "/2018-06-01/runtime/invocation/next",
 		}
+	}
+	if len(cfg.OnShutdown) > 0 {
+		w := watchShutdown(addr, log, cfg.OnShutdown, func() { cancel(errShutdown) })
+		defer w.stop()
+		// The first loop's request for an invocation goes out with the
+		// registration, which is answered first; the other loops start
+		// once it has been, so that none asks before it is in.
+		w.register(ctx, loops[0].c, loops[0].nextRequest(true))
 	}
 	// When ctx ends, interrupt the loops waiting for an invocation; the
 	// others stop after posting the one they run.

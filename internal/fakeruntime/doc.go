@@ -64,7 +64,8 @@
 // afterwards) and how the function's POST for it is answered (a status such
 // as 413, a body limit, the connection closed afterwards, with or without
 // Connection: close). [Server.SetRegisterStatus] makes extension
-// registration fail.
+// registration fail, and [Server.CloseAfterRegister] closes the connection
+// after it.
 //
 // # Waiting
 //

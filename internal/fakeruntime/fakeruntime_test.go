@@ -912,3 +912,27 @@ func FuzzReadRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestCloseAfterRegister: after CloseAfterRegister the registration is
+// answered, then its connection closed, and a next pipelined after it on
+// that connection is left unanswered (nothing is handed out to it).
+func TestCloseAfterRegister(t *testing.T) {
+	s := Start(t)
+	s.CloseAfterRegister()
+	id := s.Enqueue(Invocation{Payload: []byte(`1`)})
+	c := dial(t, s)
+	body := `{"events":[]}`
+	c.send(fmt.Sprintf("POST %s HTTP/1.1\r\nHost: fake\r\n%s: x\r\nContent-Length: %d\r\n\r\n%s", pathRegister, headerExtName, len(body), body) + getNext())
+	resp, _ := c.read()
+	if resp.StatusCode != 200 || resp.Header.Get(headerExtID) == "" || resp.Close {
+		t.Errorf("register: got %d, identifier %q, Connection: close %v, want 200, an identifier and no Connection: close", resp.StatusCode, resp.Header.Get(headerExtID), resp.Close)
+	}
+	if !c.closed() {
+		t.Fatal("connection left open after the registration, want closed")
+	}
+	c2 := dial(t, s)
+	c2.send(getNext())
+	if resp, body := c2.read(); resp.StatusCode != 200 || resp.Header.Get(headerRequestID) != id || string(body) != `1` {
+		t.Errorf("next on a new connection: got %d, id %q, body %s, want 200 with the invocation %s", resp.StatusCode, resp.Header.Get(headerRequestID), body, id)
+	}
+}

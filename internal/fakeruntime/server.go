@@ -196,6 +196,7 @@ type Server struct {
 	extensions     map[string][]string // registered extensions' events, by identifier
 	shutdown       bool
 	registerStatus int
+	registerClose  bool
 }
 
 // invocation is an enqueued Invocation and its state.
@@ -293,6 +294,16 @@ func (s *Server) SetRegisterStatus(status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.registerStatus = status
+}
+
+// CloseAfterRegister makes the server close the connection right after it
+// answers each later extension registration, without a Connection: close
+// header: a client that pipelined a request after the registration finds
+// the connection closed when it reads that request's answer.
+func (s *Server) CloseAfterRegister() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.registerClose = true
 }
 
 // Requests returns every request received so far, in arrival order.
@@ -830,7 +841,7 @@ func (c *conn) register(idx int, req *Request) bool {
 		return c.send(idx, req, errorAnswer(http.StatusBadRequest, "InvalidRequest", "malformed registration body"), "", false)
 	}
 	c.s.mu.Lock()
-	status := c.s.registerStatus
+	status, closeAfter := c.s.registerStatus, c.s.registerClose
 	var id string
 	if status == 0 || status == http.StatusOK {
 		status = http.StatusOK
@@ -839,14 +850,14 @@ func (c *conn) register(idx int, req *Request) bool {
 	}
 	c.s.mu.Unlock()
 	if status != http.StatusOK {
-		return c.send(idx, req, statusAnswer(status, 0), "", false)
+		return c.send(idx, req, statusAnswer(status, 0), "", closeAfter)
 	}
 	a := answer{
 		status: http.StatusOK,
 		header: [][2]string{{"Content-Type", "application/json"}, {headerExtID, id}},
 		body:   []byte(`{"functionName":"fakeruntime","functionVersion":"$LATEST","handler":"bootstrap"}`),
 	}
-	return c.send(idx, req, a, "", false)
+	return c.send(idx, req, a, "", closeAfter)
 }
 
 // eventNext answers an extension's event/next: SHUTDOWN, once the test
