@@ -201,6 +201,7 @@ func (g *Guard) checking() *Guard {
 		check:    true,
 		policy:   g.policy,
 		maxBytes: g.maxBytes,
+		storeMax: g.storeMax,
 		log:      g.log,
 		now:      g.now,
 		waiting:  g.waiting,

@@ -26,7 +26,7 @@ func TestCheckingCopiesGuard(t *testing.T) {
 		t.Errorf("checking of a checking Guard: got a copy, want the Guard itself")
 	}
 	// The fields checking copies, by name, and those it must not.
-	copied := "store scope ttl margin minLease maxLease wait check policy maxBytes log now waiting"
+	copied := "store scope ttl margin minLease maxLease wait check policy maxBytes storeMax log now waiting"
 	state := "without"
 	typ := reflect.TypeFor[Guard]()
 	for i := range typ.NumField() {

@@ -50,6 +50,7 @@ const (
 	DefaultMinLease       = 5 * time.Second
 	DefaultMaxLease       = 15 * time.Minute // Lambda's longest timeout
 	DefaultMaxResultBytes = 350 << 10        // under DynamoDB's item limit of 400 KB
+	DefaultStoreTimeout   = 2 * time.Second
 )
 
 // Config configures a [Guard]. The zero value of every field but Store
@@ -99,6 +100,14 @@ type Config struct {
 	// default) or RunWithout.
 	OnStoreError StorePolicy
 
+	// StoreTimeout bounds each store call made before the function runs
+	// (taking the key, reading what holds it), and at most half the time
+	// the caller has left: a store that stops answering (a network that
+	// drops packets, an SDK retrying) then fails in time for OnStoreError
+	// to decide, rather than keep the caller until its deadline. Default
+	// 2 seconds.
+	StoreTimeout time.Duration
+
 	// MaxResultBytes is the size of the largest record stored: a result
 	// whose record (its JSON and a 50-byte header) is larger is not stored,
 	// and Do returns it with an error that wraps ErrResultTooLarge. So
@@ -135,6 +144,7 @@ type Guard struct {
 	check    bool
 	policy   StorePolicy
 	maxBytes int
+	storeMax time.Duration
 	log      *slog.Logger
 	now      func() time.Time
 	waiting  func()
@@ -154,7 +164,7 @@ func New(cfg Config) (*Guard, error) {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"TTL", cfg.TTL}, {"LeaseMargin", cfg.LeaseMargin}, {"MinLease", cfg.MinLease}, {"MaxLease", cfg.MaxLease}} {
+	}{{"TTL", cfg.TTL}, {"LeaseMargin", cfg.LeaseMargin}, {"MinLease", cfg.MinLease}, {"MaxLease", cfg.MaxLease}, {"StoreTimeout", cfg.StoreTimeout}} {
 		if d.v < 0 {
 			return nil, fmt.Errorf("idempotency: Config.%s is negative (%v)", d.name, d.v)
 		}
@@ -177,6 +187,7 @@ func New(cfg Config) (*Guard, error) {
 		check:    cfg.CheckPayload,
 		policy:   cfg.OnStoreError,
 		maxBytes: or(cfg.MaxResultBytes, DefaultMaxResultBytes),
+		storeMax: or(cfg.StoreTimeout, DefaultStoreTimeout),
 		log:      cfg.Logger,
 		now:      cfg.now,
 		waiting:  cfg.waiting,
@@ -445,11 +456,13 @@ func (g *Guard) begin(ctx context.Context, k *Key, a *attempt) (record, outcome,
 			cur store.Item
 			err error
 		)
+		sctx, cancel := g.storeCtx(ctx)
 		if version == 0 && ins != nil {
-			v, cur, err = ins.Insert(ctx, a.key, rec, lease)
+			v, cur, err = ins.Insert(sctx, a.key, rec, lease)
 		} else {
-			v, err = g.store.CompareAndSet(ctx, a.key, version, rec, lease)
+			v, err = g.store.CompareAndSet(sctx, a.key, version, rec, lease)
 		}
+		cancel()
 		if err == nil {
 			a.version = v
 			g.answered()
@@ -484,8 +497,11 @@ func (g *Guard) inspect(ctx context.Context, a *attempt, version *int64, first *
 		if first != nil {
 			it, first = *first, nil
 		} else {
+			sctx, cancel := g.storeCtx(ctx)
 			var err error
-			if it, err = g.store.Get(ctx, a.key); err != nil {
+			it, err = g.store.Get(sctx, a.key)
+			cancel()
+			if err != nil {
 				return g.outage(ctx, a, err)
 			}
 		}
@@ -541,6 +557,19 @@ func (g *Guard) inspect(ctx context.Context, a *attempt, version *int64, first *
 		}
 		poll = min(2*poll, pollMax)
 	}
+}
+
+// storeCtx returns the context of a store call made before the function
+// runs: ctx, bounded by StoreTimeout and half the time ctx has left (on the
+// real clock, as deadlines are), so that a store that does not answer fails
+// while the caller can still act on it (outage sees ctx alive: the store's
+// failure).
+func (g *Guard) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := or(g.storeMax, DefaultStoreTimeout)
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(dl)/2)
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 // noPayloadSum is the payload hash of a key made without one.

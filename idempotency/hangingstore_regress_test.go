@@ -31,7 +31,7 @@ func (hangingStore) Delete(ctx context.Context, key string, version int64) error
 	return ctx.Err()
 }
 
-// TestReviewRunWithoutHangingStore: with OnStoreError RunWithout, the issue
+// TestRunWithoutHangingStore: with OnStoreError RunWithout, the issue
 // asks that a store outage run the function without idempotency. A store
 // that does not answer at all is the usual outage of a network store, but
 // Do gives the take the caller's whole deadline: the take fails only when
@@ -39,7 +39,7 @@ func (hangingStore) Delete(ctx context.Context, key string, version int64) error
 // than the store's, and the function never runs, under either policy.
 // RunWithout is thus a no-op for a hanging store: every call fails after
 // waiting out its deadline.
-func TestReviewRunWithoutHangingStore(t *testing.T) {
+func TestRunWithoutHangingStore(t *testing.T) {
 	g, err := idempotency.New(idempotency.Config{
 		Store:        hangingStore{memstore.New()},
 		Scope:        "review-hang",
