@@ -135,8 +135,8 @@ func New(opts ...Option) *App {
 			a.opts.logger = slog.New(logging.NewHandler(l.Handler()))
 		}
 	}
-	for _, o := range a.opts.observers {
-		if s, ok := o.(shutdowner); ok {
+	for i := len(a.opts.observers) - 1; i >= 0; i-- { // in End's order
+		if s, ok := a.opts.observers[i].(shutdowner); ok {
 			a.OnShutdown(s.Shutdown)
 		}
 	}

@@ -21,7 +21,11 @@ var ErrPanicked = observe.ErrPanicked
 // WithObserver adds observers of every invocation (see package observe):
 // the first given begins first and ends last. An
 // observer that also has a method Shutdown(ctx context.Context) gets it
-// called on shutdown, as a hook of [App.OnShutdown] added when New runs.
+// called on shutdown, as a hook of [App.OnShutdown] added when New runs,
+// in End's order (the last observer given first): give the observers that
+// only write locally (metrics, logs) last, so that one that flushes over
+// the network (spans), and may take the little time Lambda gives, runs
+// after them.
 func WithObserver(obs ...Observer) Option {
 	return func(o *options) {
 		for _, ob := range obs {
@@ -44,14 +48,23 @@ func (a *App) observed(ctx context.Context, inv *Invocation, serve func(ctx cont
 		return serve(ctx, nil)
 	}
 	ctx = context.WithValue(ctx, invocationKey{}, inv)
+	// Each observer's End gets the context its own Begin returned: two
+	// observers of one type (two span exporters) then never see each
+	// other's state under their shared key.
+	var small [4]context.Context
+	ctxs := small[:0]
+	if len(obs) > len(small) {
+		ctxs = make([]context.Context, 0, len(obs))
+	}
 	for _, o := range obs {
 		ctx = o.Begin(ctx, inv)
+		ctxs = append(ctxs, ctx)
 	}
 	ended := false
 	defer func() {
 		if !ended { // a panic is on its way out
 			inv.Err = ErrPanicked
-			endAll(ctx, obs, inv)
+			endAll(ctxs, obs, inv)
 		}
 	}()
 	out, err := serve(ctx, inv)
@@ -59,14 +72,15 @@ func (a *App) observed(ctx context.Context, inv *Invocation, serve func(ctx cont
 		inv.Err = err
 	}
 	ended = true
-	endAll(ctx, obs, inv)
+	endAll(ctxs, obs, inv)
 	return out, err
 }
 
-// endAll calls the observers' End, the last one first.
-func endAll(ctx context.Context, obs []Observer, inv *Invocation) {
+// endAll calls the observers' End, the last one first, each with the
+// context its Begin returned.
+func endAll(ctxs []context.Context, obs []Observer, inv *Invocation) {
 	for i := len(obs) - 1; i >= 0; i-- {
-		obs[i].End(ctx, inv)
+		obs[i].End(ctxs[i], inv)
 	}
 }
 

@@ -8,13 +8,13 @@ import (
 	"github.com/funcify/funcify/app"
 )
 
-// TestReviewTwoObserversEachEndTheirSpan: observe.Observer promises that
+// TestTwoObserversEachEndTheirSpan: observe.Observer promises that
 // End gets "the context Begin returned", but app passes every observer the
 // context of the last Begin. Two Observers (two providers: a vendor's and
 // ADOT's, say) share the key spanKey, so the first one's End finds the
 // second's span: the first provider's span never ends and is never
 // exported, and the second's is ended twice.
-func TestReviewTwoObserversEachEndTheirSpan(t *testing.T) {
+func TestTwoObserversEachEndTheirSpan(t *testing.T) {
 	o1, exp1 := newMemory(t)
 	o2, exp2 := newMemory(t)
 	a := app.New(app.WithObserver(o1, o2), app.WithLogger(slog.New(slog.DiscardHandler)))

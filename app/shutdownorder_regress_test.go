@@ -34,7 +34,7 @@ func (s *syncBuffer) Len() int {
 	return s.b.Len()
 }
 
-// TestReviewShutdownNetworkHookStarvesMetrics: the observers' Shutdown
+// TestShutdownNetworkHookStarvesMetrics: the observers' Shutdown
 // hooks run in the order the observers were given, sharing one 450 ms
 // budget, and RunHooks skips the hooks after one that overruns. With
 // app.WithObserver(otelspan.New(tp), m), the order the README's two
@@ -44,7 +44,7 @@ func (s *syncBuffer) Len() int {
 // standard output lost to a network call. Local writes should not depend
 // on the order of observers (run Shutdown hooks in End order, last given
 // first, or write the metrics whatever the context).
-func TestReviewShutdownNetworkHookStarvesMetrics(t *testing.T) {
+func TestShutdownNetworkHookStarvesMetrics(t *testing.T) {
 	var out syncBuffer
 	m, err := metrics.New(metrics.WithNamespace("Shop"), metrics.WithWriter(&out))
 	if err != nil {
