@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -22,7 +23,13 @@ import (
 // Built only with -tags funcify.otel: without the tag, notrace.go's
 // tracing adds nothing and the binary links no OpenTelemetry.
 func tracing() []app.Option {
-	exp, err := otlptracehttp.New(context.Background()) // connects on the first export, not here
+	var opts []otlptracehttp.Option
+	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
+		// The exporter's own default is https://localhost:4318, which the
+		// collector layer, listening in plain HTTP, would refuse.
+		opts = append(opts, otlptracehttp.WithEndpointURL("http://localhost:4318/v1/traces"))
+	}
+	exp, err := otlptracehttp.New(context.Background(), opts...) // connects on the first export, not here
 	if err != nil {
 		app.FailInit(err)
 	}

@@ -13,14 +13,14 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-// TestReviewDefaultCollectorIsPlainHTTP: the README and otel.go say that
+// TestDefaultCollectorIsPlainHTTP: the README and otel.go say that
 // without OTEL_EXPORTER_OTLP_ENDPOINT the spans go to
 // http://localhost:4318, where the ADOT Lambda layer's collector listens
 // (plain HTTP). otlptracehttp's default is https://localhost:4318: the TLS
 // handshake fails against the layer's collector and no span is ever
 // exported. This test plays the layer: a plain HTTP collector on
 // localhost:4318.
-func TestReviewDefaultCollectorIsPlainHTTP(t *testing.T) {
+func TestDefaultCollectorIsPlainHTTP(t *testing.T) {
 	for _, k := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"} {
 		t.Setenv(k, "") // restored after the test
 		os.Unsetenv(k)
