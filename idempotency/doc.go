@@ -140,8 +140,10 @@
 // that holds the key with the conflict: a duplicate finding a completed
 // record costs that one round trip (one EVALSHA on Redis; one PutItem on
 // DynamoDB, plus a read on servers that do not return the old item, such as
-// dynalite). On other stores (ssmstore) the take is a compare-and-set and a
-// duplicate reads after it: two round trips. A failed call is a take and a
+// dynalite). On other stores the take is a compare-and-set and a duplicate
+// reads after it: two round trips (store/ssmstore, which is no store for
+// idempotency beyond a handful of keys, makes more requests per write). A
+// failed call is a take and a
 // delete; a waiting duplicate, one read per poll after its first look. A
 // store that reports a write it applied as a conflict (a lost reply,
 // retried by its client) costs a read more: the call recognises its own

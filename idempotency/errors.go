@@ -3,6 +3,7 @@ package idempotency
 import (
 	"errors"
 	"net/http"
+	"reflect"
 )
 
 // The errors of a call that [Do] refuses without running its function.
@@ -66,8 +67,9 @@ func (e *stateError) PublicMessage() string { return e.public }
 // only repeat: a refused payment, an order for a product that does not
 // exist. Final(nil) is nil.
 //
-// The error Final returns has err's text and unwraps to err, so the first
-// caller sees err as the function returned it.
+// [Do] returns err itself to the first caller (not the error Final made,
+// which has err's text and unwraps to err), so that its type is what the
+// Lambda runtime reports.
 func Final(err error) error {
 	if err == nil {
 		return nil
@@ -100,6 +102,11 @@ type ReplayedError struct {
 	Status int
 	// Public is the message an HTTP caller saw, cut to 1 KB.
 	Public string
+	// Type is the name of the original error's type (without its package
+	// or pointer), as the Lambda runtime names a function error: [Func]
+	// returns a duplicate's error under that name, so that Step Functions'
+	// Retry and Catch match it as they matched the first call's.
+	Type string
 }
 
 func (e *ReplayedError) Error() string { return e.Message }
@@ -109,3 +116,19 @@ func (e *ReplayedError) HTTPStatus() int { return e.Status }
 
 // PublicMessage returns Public.
 func (e *ReplayedError) PublicMessage() string { return e.Public }
+
+// typeName names err's type as the Lambda runtime does in a function
+// error's errorType: without its package or pointer.
+func typeName(err error) string {
+	t := reflect.TypeOf(err)
+	if t == nil {
+		return ""
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n := t.Name(); n != "" {
+		return n
+	}
+	return t.String()
+}

@@ -21,7 +21,11 @@ func ExampleMiddleware() {
 		fmt.Fprintf(w, `{"id":%d}`, orders)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("POST /orders", idempotency.Middleware(g)(http.HandlerFunc(createOrder)))
+	// Keys are scoped to the caller: here the account a real service would
+	// take from a validated token (pip's subject), never from a header the
+	// caller merely claims.
+	caller := idempotency.CallerIdentity(func(r *http.Request) string { return "account-42" })
+	mux.Handle("POST /orders", idempotency.Middleware(g, caller)(http.HandlerFunc(createOrder)))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 

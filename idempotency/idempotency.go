@@ -59,6 +59,10 @@ type Config struct {
 	// Store holds the records of calls, shared by every instance of the
 	// function: store/dynamostore or store/redisstore across instances,
 	// store/memstore within one process (tests, local runs). Required.
+	// store/ssmstore works but does not fit: each key becomes a parameter
+	// that is never deleted, against an account's quota of parameters
+	// (shared with its configuration) and Parameter Store's low write rate;
+	// keep it for a handful of keys.
 	Store store.Store
 
 	// Scope keeps apart the keys of Guards on one store: Guards of the same
@@ -86,7 +90,11 @@ type Config struct {
 
 	// Wait makes duplicates that find the key in progress wait for the
 	// first call's outcome, polling the store, rather than fail at once
-	// with ErrInProgress. A duplicate waits no longer than its own
+	// with ErrInProgress. Turn it on where retries come on their own
+	// schedule and a refusal is lost: a Step Functions task's retries and
+	// Lambda's asynchronous retries come while the lease of an attempt that
+	// timed out or crashed still runs (its deadline plus LeaseMargin), and
+	// without Wait they get ErrInProgress. A duplicate waits no longer than its own
 	// context's deadline allows: it returns ErrInProgress when the next
 	// look at the store would come after its deadline.
 	Wait bool
@@ -369,9 +377,16 @@ func runFn[T any, C codec[T]](ctx context.Context, a *attempt, fn func(context.C
 	res, err := fn(ctx)
 	if err != nil {
 		returned = true
-		if isFinal(err) {
+		final := isFinal(err)
+		if f, ok := err.(*finalError); ok {
+			// The first caller gets the error as fn made it, its type
+			// included (which the Lambda runtime reports as the errorType
+			// that Step Functions' Retry and Catch match).
+			err = f.err
+		}
+		if final {
 			ans := httperror.AnswerOf(err)
-			a.finish(ctx, encodeFailed(&a.token, &a.payload, ans.Status, err.Error(), ans.Message))
+			a.finish(ctx, encodeFailed(&a.token, &a.payload, ans.Status, err.Error(), ans.Message, typeName(err)))
 		} else {
 			a.abandon(ctx)
 		}
@@ -384,7 +399,7 @@ func runFn[T any, C codec[T]](ctx context.Context, a *attempt, fn func(context.C
 	if err != nil {
 		// The function's work is done: record that, so that it is not
 		// done again, as an error, since there is no result to replay.
-		a.finish(ctx, encodeFailed(&a.token, &a.payload, 500, "idempotency: the result could not be stored", ""))
+		a.finish(ctx, encodeFailed(&a.token, &a.payload, 500, "idempotency: the result could not be stored", "", ""))
 		return res, fmt.Errorf("idempotency: encode the result: %w", err)
 	}
 	return res, a.complete(ctx, e.buf.Bytes())
@@ -422,7 +437,7 @@ func replayed[T any, C codec[T]](r *record, c C) (T, error) {
 		}
 		return v, nil
 	case failed:
-		return v, &ReplayedError{Message: r.msg, Status: r.status, Public: r.public}
+		return v, &ReplayedError{Message: r.msg, Status: r.status, Public: r.public, Type: r.errType}
 	default: // tooLarge
 		return v, fmt.Errorf("%w: the first call's result, of %d bytes, was not stored", ErrResultTooLarge, r.size)
 	}
@@ -691,19 +706,42 @@ func tooLargeForStore(err error) error {
 
 // abandon deletes the attempt's record, so that a retry runs the function.
 func (a *attempt) abandon(ctx context.Context) {
-	wctx, cancel := afterCtx(ctx)
-	err := a.g.store.Delete(wctx, a.key, a.version)
-	cancel()
-	if err != nil && wctx == ctx && ctx.Err() != nil {
-		wctx, cancel = afterCtx(ctx)
-		err = a.g.store.Delete(wctx, a.key, a.version)
+	err := a.delete(ctx, a.version)
+	if errors.Is(err, store.ErrConflict) {
+		// Another version holds the key: another call's, or still this
+		// attempt's record under a version the store moved on (ssmstore
+		// counts a racing writer's refused write as a version). Read it,
+		// and delete it at its version if it is still this attempt's.
+		wctx, cancel := afterCtx(ctx)
+		it, gerr := a.g.store.Get(wctx, a.key)
 		cancel()
+		if gerr != nil {
+			err = gerr
+		} else if r, derr := decodeRecord(it.Value); it.Version == 0 || derr != nil || r.token != a.token || r.state != inProgress {
+			return // gone, or not this attempt's any more
+		} else {
+			err = a.delete(ctx, it.Version)
+		}
 	}
 	if err == nil || errors.Is(err, store.ErrConflict) {
 		return // deleted, or not this attempt's any more
 	}
 	a.g.log.LogAttrs(ctx, slog.LevelWarn, "idempotency: record in progress not deleted; duplicates are refused until its lease ends",
 		a.logKey(), slog.Time("lease_end", time.Unix(0, a.leaseEnd)), slog.Any("err", err))
+}
+
+// delete deletes the attempt's key at version, on ctx or, when ctx has
+// ended (before or during the call), on ctx without its cancellation.
+func (a *attempt) delete(ctx context.Context, version int64) error {
+	wctx, cancel := afterCtx(ctx)
+	err := a.g.store.Delete(wctx, a.key, version)
+	cancel()
+	if err != nil && wctx == ctx && ctx.Err() != nil {
+		wctx, cancel = afterCtx(ctx)
+		err = a.g.store.Delete(wctx, a.key, version)
+		cancel()
+	}
+	return err
 }
 
 // cas writes rec at the attempt's key over version, on ctx or, when ctx has

@@ -18,7 +18,8 @@ import (
 //	  in progress  the lease's end, Unix nanoseconds, int64 big-endian (8 bytes)
 //	  completed    the result's JSON (1 byte or more)
 //	  failed       the HTTP status, uint16 big-endian; the message and the
-//	               public message, each a uvarint length and its UTF-8 bytes
+//	               public message, each a uvarint length and its UTF-8 bytes;
+//	               then, if the error's type has a name, that name likewise
 //	  too large    the result's size, uint64 big-endian (8 bytes)
 //
 // Decoding is strict: a record of another version, state or length is an
@@ -52,6 +53,7 @@ type record struct {
 	status   int    // failed
 	msg      string // failed
 	public   string // failed
+	errType  string // failed: the error's type name, if any
 }
 
 func appendHeader(b []byte, st state, token *[tokenLen]byte, payload *[sumLen]byte) []byte {
@@ -75,14 +77,19 @@ func encodeTooLarge(token *[tokenLen]byte, payload *[sumLen]byte, size int) []by
 	return binary.BigEndian.AppendUint64(b, uint64(size))
 }
 
-func encodeFailed(token *[tokenLen]byte, payload *[sumLen]byte, status int, msg, public string) []byte {
-	msg, public = cut(msg), cut(public)
-	b := appendHeader(make([]byte, 0, headerLen+2+4+len(msg)+len(public)), failed, token, payload)
+func encodeFailed(token *[tokenLen]byte, payload *[sumLen]byte, status int, msg, public, errType string) []byte {
+	msg, public, errType = cut(msg), cut(public), cut(errType)
+	b := appendHeader(make([]byte, 0, headerLen+2+6+len(msg)+len(public)+len(errType)), failed, token, payload)
 	b = binary.BigEndian.AppendUint16(b, uint16(status))
 	b = binary.AppendUvarint(b, uint64(len(msg)))
 	b = append(b, msg...)
 	b = binary.AppendUvarint(b, uint64(len(public)))
-	return append(b, public...)
+	b = append(b, public...)
+	if errType != "" { // absent rather than empty: one stored form per record
+		b = binary.AppendUvarint(b, uint64(len(errType)))
+		b = append(b, errType...)
+	}
+	return b
 }
 
 // cut shortens s to maxMessage bytes at most, at a character boundary, and
@@ -154,7 +161,12 @@ func decodeRecord(b []byte) (record, error) {
 			break
 		}
 		if len(body) != 0 {
-			err = errRecordLength
+			if r.errType, body, err = readString(body); err != nil {
+				break
+			}
+			if r.errType == "" || len(body) != 0 {
+				err = errRecordLength
+			}
 		}
 	default:
 		return r, fmt.Errorf("idempotency: stored record of unknown state %d", b[1])

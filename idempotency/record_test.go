@@ -18,8 +18,9 @@ func TestRecordRoundTrip(t *testing.T) {
 		{"in progress", encodeInProgress(&tok, &sum, -5), record{state: inProgress, leaseEnd: -5}},
 		{"completed", encodeCompleted(&tok, &sum, []byte(`{"id":1}`)), record{state: completed, result: []byte(`{"id":1}`)}},
 		{"too large", encodeTooLarge(&tok, &sum, 1<<20), record{state: tooLarge, size: 1 << 20}},
-		{"failed", encodeFailed(&tok, &sum, 409, "out of stock: A-1", "out of stock"), record{state: failed, status: 409, msg: "out of stock: A-1", public: "out of stock"}},
-		{"failed, empty messages", encodeFailed(&tok, &sum, 500, "", ""), record{state: failed, status: 500}},
+		{"failed", encodeFailed(&tok, &sum, 409, "out of stock: A-1", "out of stock", ""), record{state: failed, status: 409, msg: "out of stock: A-1", public: "out of stock"}},
+		{"failed, typed", encodeFailed(&tok, &sum, 409, "out of stock: A-1", "out of stock", "OutOfStock"), record{state: failed, status: 409, msg: "out of stock: A-1", public: "out of stock", errType: "OutOfStock"}},
+		{"failed, empty messages", encodeFailed(&tok, &sum, 500, "", "", ""), record{state: failed, status: 500}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,7 +38,7 @@ func TestRecordRoundTrip(t *testing.T) {
 func TestRecordFailedMessagesCut(t *testing.T) {
 	tok, sum := [tokenLen]byte{}, [sumLen]byte{}
 	long := strings.Repeat("é", maxMessage) // 2 bytes each
-	r, err := decodeRecord(encodeFailed(&tok, &sum, 400, long, "bad \xff byte"))
+	r, err := decodeRecord(encodeFailed(&tok, &sum, 400, long, "bad \xff byte", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestRecordStrictDecode(t *testing.T) {
 	tok, sum := [tokenLen]byte{}, [sumLen]byte{}
 	in := encodeInProgress(&tok, &sum, 1)
 	done := encodeCompleted(&tok, &sum, []byte("1"))
-	fail := encodeFailed(&tok, &sum, 400, "m", "p")
+	fail := encodeFailed(&tok, &sum, 400, "m", "p", "")
 	with := func(b []byte, f func([]byte) []byte) []byte { return f(bytes.Clone(b)) }
 	tests := []struct {
 		name string
@@ -71,6 +72,7 @@ func TestRecordStrictDecode(t *testing.T) {
 		{"failed, no status", fail[:headerLen+1]},
 		{"failed, truncated", fail[:len(fail)-1]},
 		{"failed, trailing", append(bytes.Clone(fail), 'x')},
+		{"failed, empty type", append(bytes.Clone(fail), 0)},
 		{"failed, huge length", binary.AppendUvarint(bytes.Clone(fail[:headerLen+2]), 1<<40)},
 		{"failed, invalid UTF-8", with(fail, func(b []byte) []byte { b[headerLen+3] = 0xff; return b })},
 	}
@@ -89,7 +91,8 @@ func FuzzDecodeRecord(f *testing.F) {
 		encodeInProgress(&tok, &sum, 12345),
 		encodeCompleted(&tok, &sum, []byte(`{"a":1}`)),
 		encodeTooLarge(&tok, &sum, 400000),
-		encodeFailed(&tok, &sum, 409, "out of stock", "out of stock"),
+		encodeFailed(&tok, &sum, 409, "out of stock", "out of stock", ""),
+		encodeFailed(&tok, &sum, 409, "out of stock", "out of stock", "OutOfStock"),
 		nil,
 	} {
 		f.Add(b)
@@ -108,7 +111,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		case tooLarge:
 			again = encodeTooLarge(&r.token, &r.payload, int(r.size))
 		case failed:
-			again = encodeFailed(&r.token, &r.payload, r.status, r.msg, r.public)
+			again = encodeFailed(&r.token, &r.payload, r.status, r.msg, r.public, r.errType)
 		}
 		if !bytes.Equal(again, b) {
 			t.Fatalf("decoded %x as %+v, which encodes as %x", b, r, again)

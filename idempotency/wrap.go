@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
 )
 
 // Func returns fn made idempotent with g: a function of the same type, so
@@ -22,6 +25,13 @@ import (
 // An input that encoding/json cannot encode, an error from id, or an empty
 // identity fails the call without running fn.
 //
+// A result too large to store is still returned to the caller whose call
+// ran fn (and logged; its duplicates get an error wrapping
+// ErrResultTooLarge). A [Final] error reaches the first caller as fn
+// returned it, and its duplicates as an aws-lambda-go
+// messages.InvokeResponse_Error with its message and its type's name, which
+// the Lambda runtime reports as the errorType, as it did the first's.
+//
 // Func panics if g or fn is nil. The function it returns is safe for
 // concurrent use if fn is.
 func Func[In, Out any](g *Guard, route string, id func(in In) (string, error), fn func(ctx context.Context, in In) (Out, error)) func(ctx context.Context, in In) (Out, error) {
@@ -34,8 +44,42 @@ func Func[In, Out any](g *Guard, route string, id func(in In) (string, error), f
 			var zero Out
 			return zero, err
 		}
-		return Do(ctx, g, key, func(ctx context.Context) (Out, error) { return fn(ctx, in) })
+		var ran bool
+		var fnErr error
+		res, err := Do(ctx, g, key, func(ctx context.Context) (Out, error) {
+			ran = true
+			res, err := fn(ctx, in)
+			fnErr = err
+			return res, err
+		})
+		return funcOutcome(ctx, g, ran, fnErr, res, err)
 	}
+}
+
+// funcOutcome is what Func returns for Do's res and err:
+//
+//   - the result of a function that ran although it could not be stored
+//     (too large): the caller, whose side effects are done, gets it, and the
+//     loss is logged (duplicates get ErrResultTooLarge);
+//   - a duplicate's replayed Final error as the aws-lambda-go
+//     InvokeResponse_Error that both runtime loops post as they are, with
+//     the original error's type name, so that Step Functions' Retry and
+//     Catch match it as they matched the first call's;
+//   - else res and err.
+func funcOutcome[Out any](ctx context.Context, g *Guard, ran bool, fnErr error, res Out, err error) (Out, error) {
+	if err == nil {
+		return res, nil
+	}
+	if ran && fnErr == nil && errors.Is(err, ErrResultTooLarge) {
+		g.log.LogAttrs(ctx, slog.LevelWarn, "idempotency: result not stored, returned to this caller only",
+			slog.String("error", err.Error()))
+		return res, nil
+	}
+	var re *ReplayedError
+	if !ran && errors.As(err, &re) && re.Type != "" {
+		return res, messages.InvokeResponse_Error{Message: re.Message, Type: re.Type}
+	}
+	return res, err
 }
 
 // errEmptyID refuses an empty identity, which every call without one would

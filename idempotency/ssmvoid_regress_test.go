@@ -12,7 +12,7 @@ import (
 	"github.com/funcify/funcify/store/ssmstore"
 )
 
-// TestReviewSSMFailureAfterVoidWrite: on store/ssmstore, a duplicate that
+// TestSSMFailureAfterVoidWrite: on store/ssmstore, a duplicate that
 // raced the first call for an absent key loses with a void write, which
 // takes the parameter's next version although the item does not change
 // (ssmstore's package documentation: "a spurious conflict at worst"). The
@@ -22,7 +22,7 @@ import (
 // ErrConflict, Do takes that as "not this attempt's any more", and the
 // record stays in progress until its lease ends (15 minutes without a
 // deadline): every retry gets ErrInProgress.
-func TestReviewSSMFailureAfterVoidWrite(t *testing.T) {
+func TestSSMFailureAfterVoidWrite(t *testing.T) {
 	srv := awsfake.New(t)
 	s := ssmstore.New(ssm.NewFromConfig(srv.Config()), "/funcify/review")
 	g, err := idempotency.New(idempotency.Config{Store: s, Scope: "ssm-void"})

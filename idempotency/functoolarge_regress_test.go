@@ -10,7 +10,7 @@ import (
 	"github.com/funcify/funcify/store/memstore"
 )
 
-// TestReviewFuncResultTooLargeStillAnswers: the issue asks that a result
+// TestFuncResultTooLargeStillAnswers: the issue asks that a result
 // larger than the store can hold give "a clear error at completion, the
 // handler's result still returned". Do returns the result with an error
 // that wraps ErrResultTooLarge; Func passes both on, and app, like any
@@ -19,7 +19,7 @@ import (
 // are done, and its result never reaches the caller. An asynchronous
 // invoke is then retried by Lambda, and each retry, a duplicate, gets
 // ErrResultTooLarge: the result is lost for good.
-func TestReviewFuncResultTooLargeStillAnswers(t *testing.T) {
+func TestFuncResultTooLargeStillAnswers(t *testing.T) {
 	g, err := idempotency.New(idempotency.Config{Store: memstore.New(), Scope: "review-large", MaxResultBytes: 256})
 	if err != nil {
 		t.Fatal(err)

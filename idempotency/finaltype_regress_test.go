@@ -22,7 +22,7 @@ type OutOfStock struct{ SKU string }
 
 func (e *OutOfStock) Error() string { return "out of stock: " + e.SKU }
 
-// TestReviewFinalKeepsErrorType: Func's documentation offers it for "a Step
+// TestFinalKeepsErrorType: Func's documentation offers it for "a Step
 // Functions task", and Final's says that "the first caller sees err as the
 // function returned it". Through the runtime, which names a function error
 // by its type (runtimeapi: "which Step Functions retry and catch on"), the
@@ -30,7 +30,7 @@ func (e *OutOfStock) Error() string { return "out of stock: " + e.SKU }
 // "finalError", and its duplicates with "ReplayedError": a Catch on
 // "OutOfStock" matches neither, and the state machine takes the path of an
 // unexpected failure.
-func TestReviewFinalKeepsErrorType(t *testing.T) {
+func TestFinalKeepsErrorType(t *testing.T) {
 	g, err := idempotency.New(idempotency.Config{Store: memstore.New(), Scope: "review-final"})
 	if err != nil {
 		t.Fatal(err)
