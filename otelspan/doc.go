@@ -19,12 +19,14 @@
 // SNS, S3, EventBridge, Kinesis and DynamoDB Streams events, with the FaaS
 // semantic conventions (faas.trigger, faas.invocation_id, faas.coldstart,
 // faas.name, faas.version, cloud.provider, cloud.platform, cloud.region,
-// cloud.resource_id and cloud.account.id from the invoked ARN) and, for
-// HTTP, http.request.method, url.path, url.scheme, server.address,
-// user_agent.original and client.address; at its end http.route and
-// http.response.status_code. An HTTP span is named "METHOD /route" (the
-// path of the pattern that routed it, "METHOD" alone when none did); any
-// other, after the function (AWS_LAMBDA_FUNCTION_NAME), or the event's kind
+// aws.lambda.invoked_arn, cloud.account.id, and cloud.resource_id: the
+// function's ARN qualified by the version that runs
+// (AWS_LAMBDA_FUNCTION_VERSION) in place of the alias it was invoked by)
+// and, for an HTTP event, http.request.method, url.path, url.scheme,
+// server.address, user_agent.original and client.address; at its end
+// http.route and http.response.status_code. An HTTP span is named
+// "METHOD /route" (the path of the pattern that routed it, "METHOD" alone
+// when none did); any other, after the function (AWS_LAMBDA_FUNCTION_NAME), or the event's kind
 // when the name is unknown. An SQS batch's span links the traces its
 // messages carry (their AWSTraceHeader).
 //
@@ -38,12 +40,28 @@
 // Sampled=1. The X-Ray header is read with package
 // [github.com/funcify/funcify/trace]; no X-Ray propagator is linked.
 //
-// A W3C traceparent header on an HTTP request of another trace is a link,
+// A W3C traceparent header on an HTTP event of another trace is a link,
 // or the parent when no X-Ray header came or with [PreferTraceparent] (the
 // X-Ray context is then the link). X-Ray is the default because it is what
 // Lambda always sends, and what ties the span to Lambda's own segments.
-// Without either, a span already in the context is the parent (that of a
-// server mounting the app through app.App.ServeHTTP).
+// Without either, a span already in the context is the parent.
+//
+// # Served as an http.Handler
+//
+// When app.App.ServeHTTP serves a request that came as no Lambda event (a
+// local server, a container), the observer is not given the request: its
+// headers are not read, neither traceparent nor X-Amzn-Trace-Id, and the
+// span starts with the FaaS attributes alone. It gets its name,
+// http.request.method, url.path, http.route and http.response.status_code
+// at its end. Its parent, without an X-Ray header from the Lambda runtime
+// (there is none outside Lambda), is the span in the request's context: put
+// one there with a handler around the app, such as otelhttp.NewHandler (the
+// app's span is then its child), or one that extracts the traceparent:
+//
+//	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+//		ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+//		a.ServeHTTP(w, r.WithContext(ctx))
+//	})
 //
 // Whether a span is recorded is the provider's sampler's decision. The
 // SDK's default, ParentBased(AlwaysSample), follows Sampled: a function
@@ -72,6 +90,14 @@
 // costs the invocation that much and never its deadline. [Observer.Shutdown]
 // flushes and shuts the provider down within its context.
 //
+// An invocation cut short by its timeout never reaches End: Lambda shuts
+// the environment down, and package app runs [Observer.Shutdown], which
+// first ends the spans of the invocations still running, with status Error
+// and error.type "timeout", so that they are flushed with the rest. The
+// observer keeps no timer per invocation: a span of an invocation that
+// times out is sent only if the process gets to shut down (the app's
+// shutdown hooks run on SIGTERM).
+//
 // # Outgoing calls
 //
 // [Transport] makes a Client span of every request, as a child of the span
@@ -83,6 +109,7 @@
 //
 // An [Observer] and the RoundTripper [Transport] returns are safe for
 // concurrent use: several invocations may run at once in one process
-// (AWS_LAMBDA_MAX_CONCURRENCY), and each keeps its span in its own context.
+// (AWS_LAMBDA_MAX_CONCURRENCY), and each keeps its span in its own context
+// (the spans not yet ended are also in a mutex-guarded list, for Shutdown).
 // A flush sends every span ended so far, other invocations' included.
 package otelspan

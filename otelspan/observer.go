@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -32,7 +33,8 @@ const DefaultFlushTimeout = time.Second
 // the spans before the invocation's answer leaves; see the package
 // documentation. It implements [observe.Observer] and has the Shutdown
 // method that app.WithObserver registers as a shutdown hook. It is safe for
-// concurrent use: all per-invocation state lives in the context.
+// concurrent use: the per-invocation state lives in the context, and the
+// set of spans not yet ended is guarded by a mutex.
 type Observer struct {
 	tp     trace.TracerProvider
 	tracer trace.Tracer
@@ -49,8 +51,21 @@ type Observer struct {
 	now      func() time.Time
 
 	// fixed are the attributes every span gets, from the environment.
-	fixed []attribute.KeyValue
-	name  string // the function's name, or ""
+	fixed   []attribute.KeyValue
+	name    string // the function's name, or ""
+	version string // the function's version, or ""
+
+	mu   sync.Mutex // guards live and each liveSpan's prev, next and ended
+	live *liveSpan  // the recording spans begun and not ended, linked by next
+}
+
+// liveSpan is an invocation's span, the value Begin puts in its context.
+// A recording one is in the Observer's live list until End or Shutdown
+// ends it, whichever comes first.
+type liveSpan struct {
+	span       trace.Span
+	prev, next *liveSpan
+	ended      bool
 }
 
 // Option configures an [Observer].
@@ -119,8 +134,9 @@ func New(tp trace.TracerProvider, opts ...Option) *Observer {
 	if o.name != "" {
 		o.fixed = append(o.fixed, semconv.FaaSName(o.name))
 	}
-	if v := o.getenv("AWS_LAMBDA_FUNCTION_VERSION"); v != "" {
-		o.fixed = append(o.fixed, semconv.FaaSVersion(v))
+	o.version = o.getenv("AWS_LAMBDA_FUNCTION_VERSION")
+	if o.version != "" {
+		o.fixed = append(o.fixed, semconv.FaaSVersion(o.version))
 	}
 	if v := o.getenv("AWS_REGION"); v != "" {
 		o.fixed = append(o.fixed, semconv.CloudRegion(v))
@@ -145,7 +161,7 @@ func (o *Observer) Begin(ctx context.Context, inv *observe.Invocation) context.C
 			attrs = append(attrs, semconv.FaaSInvocationID(lc.AwsRequestID))
 		}
 		if arn := lc.InvokedFunctionArn; arn != "" {
-			attrs = append(attrs, semconv.CloudResourceID(arn), semconv.AWSLambdaInvokedARN(arn))
+			attrs = append(attrs, semconv.CloudResourceID(resourceID(arn, o.version)), semconv.AWSLambdaInvokedARN(arn))
 			// arn:aws:lambda:<region>:<account>:function:<name>[:<alias>]
 			if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 && parts[4] != "" {
 				attrs = append(attrs, semconv.CloudAccountID(parts[4]))
@@ -197,17 +213,30 @@ func (o *Observer) Begin(ctx context.Context, inv *observe.Invocation) context.C
 	}
 	_, span := o.tracer.Start(pctx, name,
 		trace.WithSpanKind(kind), trace.WithAttributes(attrs...), trace.WithLinks(links...), trace.WithTimestamp(start))
+	ls := &liveSpan{span: span}
+	if span.IsRecording() {
+		// Shutdown ends it if End never comes.
+		o.mu.Lock()
+		ls.next = o.live
+		if ls.next != nil {
+			ls.next.prev = ls
+		}
+		o.live = ls
+		o.mu.Unlock()
+	}
 	ctx = trace.ContextWithSpan(ctx, span)
-	return context.WithValue(ctx, spanKey{}, span)
+	return context.WithValue(ctx, spanKey{}, ls)
 }
 
 // End records what the invocation answered, ends its span, then flushes
 // the provider within the invocation's deadline (see [WithFlushTimeout]).
+// It does nothing for a span that [Observer.Shutdown] ended already.
 func (o *Observer) End(ctx context.Context, inv *observe.Invocation) {
-	span, ok := ctx.Value(spanKey{}).(trace.Span)
-	if !ok {
+	ls, ok := ctx.Value(spanKey{}).(*liveSpan)
+	if !ok || !o.unlink(ls) {
 		return
 	}
+	span := ls.span
 	if span.IsRecording() {
 		o.record(span, inv)
 	}
@@ -215,6 +244,57 @@ func (o *Observer) End(ctx context.Context, inv *observe.Invocation) {
 	if o.flush != nil && o.flushTimeout > 0 {
 		o.flushWithin(ctx)
 	}
+}
+
+// resourceID returns the function's ARN for cloud.resource_id: the invoked
+// ARN with its qualifier (an alias, or a version) replaced by version, the
+// version that runs, as the FaaS semantic conventions ask, since one
+// environment serves every alias of its version. Without a version it is
+// the unqualified ARN. An ARN of another shape is returned as it is.
+func resourceID(invoked, version string) string {
+	// arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+	end, colons := len(invoked), 0
+	for i := 0; i < len(invoked); i++ {
+		if invoked[i] == ':' {
+			colons++
+			if colons == 7 {
+				end = i
+				break
+			}
+		}
+	}
+	if colons < 6 || !strings.HasPrefix(invoked, "arn:") {
+		return invoked
+	}
+	fn := invoked[:end]
+	if version == "" {
+		return fn
+	}
+	if len(invoked) == len(fn)+1+len(version) && invoked[len(fn)+1:] == version {
+		return invoked // qualified by the version already
+	}
+	return fn + ":" + version
+}
+
+// unlink takes ls out of the live list and reports whether it was still
+// to be ended: false when Shutdown or an earlier End ended it.
+func (o *Observer) unlink(ls *liveSpan) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if ls.ended {
+		return false
+	}
+	ls.ended = true
+	if ls.prev != nil {
+		ls.prev.next = ls.next
+	} else if o.live == ls {
+		o.live = ls.next
+	}
+	if ls.next != nil {
+		ls.next.prev = ls.prev
+	}
+	ls.prev, ls.next = nil, nil
+	return true
 }
 
 // record sets the attributes, name and status an invocation has at its end.
@@ -305,10 +385,38 @@ func (o *Observer) bounded(ctx context.Context, f func(context.Context) error) {
 	}
 }
 
-// Shutdown flushes the provider's spans and shuts it down, within ctx: it
+// timeoutErrorType is the error.type of a span that Shutdown ends: that of
+// an invocation still running when the process shuts down. "timeout" is the
+// example the semantic conventions give for error.type.
+const timeoutErrorType = "timeout"
+
+// Shutdown ends the spans of the invocations that began and have not ended,
+// then flushes the provider's spans and shuts it down, within ctx: it
 // returns once ctx is done even if the provider has not. app.WithObserver
 // registers it as a shutdown hook. Spans started afterwards are dropped.
+//
+// In Lambda, an invocation still running at shutdown is one cut short by
+// its timeout: Lambda then shuts the environment down and the invocation's
+// End never comes. Its span, the one most worth seeing, ends with status
+// Error and error.type "timeout", at the time of Shutdown (its
+// duration is thus a little longer than the invocation's), and is flushed
+// with the others. An End that still comes afterwards does nothing.
 func (o *Observer) Shutdown(ctx context.Context) {
+	var cut []trace.Span
+	o.mu.Lock()
+	for ls := o.live; ls != nil; {
+		next := ls.next
+		cut = append(cut, ls.span)
+		ls.ended, ls.prev, ls.next = true, nil, nil
+		ls = next
+	}
+	o.live = nil
+	o.mu.Unlock()
+	for _, span := range cut {
+		span.SetAttributes(semconv.ErrorTypeKey.String(timeoutErrorType))
+		span.SetStatus(codes.Error, "the invocation did not end before shutdown")
+		span.End()
+	}
 	if o.flush != nil {
 		o.bounded(ctx, o.flush)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -28,6 +29,9 @@ const (
 	xrayHeader1 = "Root=" + xrayRoot + ";Parent=" + xrayParent + ";Sampled=1"
 	wantTraceID = "5759e988bd862e3fe1be46a994272793"
 	functionARN = "arn:aws:lambda:eu-west-1:123456789012:function:orders:live"
+	// functionVersionARN is the function's ARN of functionARN with its
+	// alias replaced by the version lambdaEnv sets.
+	functionVersionARN = "arn:aws:lambda:eu-west-1:123456789012:function:orders:7"
 )
 
 // lambdaEnv is the environment of a Lambda function, for withEnv.
@@ -137,7 +141,7 @@ func TestHTTPSpan(t *testing.T) {
 	checkAttrs(t, s, map[string]any{
 		"faas.trigger": "http", "faas.invocation_id": "req-1",
 		"faas.name": "orders", "faas.version": "7", "cloud.provider": "aws", "cloud.platform": "aws_lambda",
-		"cloud.region": "eu-west-1", "cloud.resource_id": functionARN, "cloud.account.id": "123456789012",
+		"cloud.region": "eu-west-1", "cloud.resource_id": functionVersionARN, "cloud.account.id": "123456789012",
 		"http.request.method": "POST", "url.path": "/orders/42", "http.route": "/orders/{id}",
 		"http.response.status_code": int64(201), "url.scheme": "https", "server.address": "api.example.com",
 		"user_agent.original": "curl/8.5", "client.address": "203.0.113.9",
@@ -524,4 +528,36 @@ func TestParentInContext(t *testing.T) {
 	if s.Parent.SpanID() != span.SpanContext().SpanID() {
 		t.Errorf("parent %v, want the outer span %v", s.Parent.SpanID(), span.SpanContext().SpanID())
 	}
+}
+
+// TestServeHTTPTraceparent: served as an http.Handler without a Lambda
+// event, the app's span does not read the request's traceparent itself; a
+// handler around the app that extracts it into the context makes it the
+// parent, as the package documentation says.
+func TestServeHTTPTraceparent(t *testing.T) {
+	const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	o, exp := newMemory(t)
+	a := newApp(o)
+	a.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	serve := func(h http.Handler) tracetest.SpanStub {
+		t.Helper()
+		exp.Reset()
+		req := httptest.NewRequest("GET", "/items/7", nil)
+		req.Header.Set("Traceparent", traceparent)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		return onlySpan(t, exp)
+	}
+
+	if s := serve(a); s.Parent.IsValid() {
+		t.Errorf("the app alone made the traceparent %v the parent; the documentation says it does not", s.Parent)
+	}
+	extract := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		a.ServeHTTP(w, r.WithContext(ctx))
+	})
+	s := serve(extract)
+	if got := s.Parent.TraceID().String(); got != "0af7651916cd43dd8448eb211c80319c" || s.Parent.SpanID().String() != "b7ad6b7169203331" {
+		t.Errorf("parent %v, want the traceparent's span", s.Parent)
+	}
+	checkAttrs(t, s, map[string]any{"http.request.method": "GET", "url.path": "/items/7", "http.route": "/items/{id}"})
 }

@@ -182,7 +182,7 @@ func TestOTLPThroughApp(t *testing.T) {
 		t.Errorf("server span's name %q", server.GetName())
 	}
 	for k, want := range map[string]string{"faas.trigger": "http", "faas.invocation_id": "req-1", "faas.name": "orders",
-		"cloud.resource_id": functionARN, "cloud.account.id": "123456789012", "http.route": "/orders/{id}",
+		"cloud.resource_id": functionVersionARN, "aws.lambda.invoked_arn": functionARN, "cloud.account.id": "123456789012", "http.route": "/orders/{id}",
 		"http.response.status_code": "201", "http.request.method": "POST", "url.path": "/orders/42"} {
 		if got := attr(server, k); got != want {
 			t.Errorf("server span: %s = %q, want %q", k, got, want)
