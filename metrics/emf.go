@@ -129,9 +129,6 @@ func (e *Emitter) appendDoc(dst []byte, s *set, ts int64, ms []metric, lo int) [
 		if md.key == "" {
 			continue
 		}
-		dst = append(dst, ',')
-		dst = appendString(dst, md.key)
-		dst = append(dst, ':')
 		dst = append(dst, s.metaBuf[md.start:md.end]...)
 	}
 	return append(dst, "}\n"...)

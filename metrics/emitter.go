@@ -216,6 +216,9 @@ func (e *Emitter) Begin(ctx context.Context, inv *observe.Invocation) context.Co
 	}
 	s := e.pool.Get().(*set)
 	c := &setCtx{Context: ctx, e: e}
+	// Under s.mu: a goroutine of the set's last invocation may still be
+	// looking at whose it is, in lock.
+	s.mu.Lock()
 	s.owner = c
 	if inv != nil {
 		s.start = inv.Start
@@ -224,6 +227,7 @@ func (e *Emitter) Begin(ctx context.Context, inv *observe.Invocation) context.Co
 	if s.start.IsZero() {
 		s.start = time.Now()
 	}
+	s.mu.Unlock()
 	c.s.Store(s)
 	e.mu.Lock()
 	s.next = e.live
@@ -255,11 +259,13 @@ func (e *Emitter) End(ctx context.Context, inv *observe.Invocation) {
 	s.mu.Lock()
 	s.owner = nil
 	s.buf = e.appendDocs(s.buf[:0], s)
+	keep := s.reset()
 	s.mu.Unlock()
 	if len(s.buf) > 0 {
 		e.write(s.buf)
 	}
-	if s.reset() {
+	if keep {
+		s.buf = s.buf[:0]
 		e.pool.Put(s)
 	}
 }

@@ -37,15 +37,22 @@ func invalid(format string, args ...any) error {
 
 // CloudWatch's and EMF's limits.
 const (
-	maxNameLen       = 255  // metric, dimension and namespace names, in characters
+	maxNameLen       = 255  // metric, dimension and namespace names and metadata keys, in characters
 	maxDimValueLen   = 1024 // a dimension value, in characters
 	maxDimensions    = 30   // dimensions in one EMF DimensionSet
 	maxMetricsPerDoc = 100  // metric definitions in one EMF document
 	maxValuesPerDoc  = 100  // values of one metric in one EMF document
 )
 
-// maxValue is the largest magnitude CloudWatch takes: 2^360.
-var maxValue = 0x1p360
+// The magnitudes CloudWatch takes, besides zero: PutMetricData's
+// reference gives the range as 8.515920e-109 to 1.174271e+108 in base 10
+// (about 2^-359 to 2^359) and as 2^-360 to 2^360 in base 2. The base-10
+// figures are the narrower, so a value within them is taken whichever
+// reading CloudWatch follows.
+const (
+	minValue = 8.515920e-109
+	maxValue = 1.174271e+108
+)
 
 // reserved is the member of an EMF document that its own names must not
 // take.

@@ -25,7 +25,7 @@ type set struct {
 	dims  []dimension // added by AddDimension, over and besides the Emitter's
 	extra int         // how many of dims are not the Emitter's
 	meta  []metadatum
-	// metaBuf holds the metadata's JSON values.
+	// metaBuf holds the metadata's members, in JSON.
 	metaBuf []byte
 	values  int    // values added since the set was last reset
 	buf     []byte // End's documents
@@ -42,15 +42,20 @@ type metric struct {
 
 type dimension struct{ name, value string }
 
-// metadatum is a metadata member: its key and its JSON value,
-// metaBuf[start:end]; a replaced one has an empty key.
+// metadatum is a metadata member: its key, and metaBuf[start:end], the
+// member as a document holds it (a comma, the key and the value, in
+// JSON); a replaced one has an empty key.
 type metadatum struct {
 	key        string
 	start, end int
 }
 
 // maxMetadataBytes bounds an invocation's metadata, which every one of
-// its documents carries.
+// its documents carries, in the JSON they hold. With the other parts of a
+// document at their largest (30 dimensions of 255 and 1,024 characters,
+// each escaped to twice that, a 255-character metric name and 100 values),
+// a document of one metric stays below 170 KB, within maxDocBytes and a
+// CloudWatch Logs event.
 const maxMetadataBytes = 64 << 10
 
 // linearMax is the number of metrics up to which finding one by name scans
@@ -63,8 +68,10 @@ const (
 	maxPooledValues = 4096
 )
 
-// reset empties s for its next invocation and reports whether it is small
-// enough to go back to the pool.
+// reset empties s for its next invocation, but for buf, which End still
+// writes, and reports whether it is small enough to go back to the pool.
+// s.mu is held: a goroutine that outlived the invocation may still be
+// looking at whose s is, in lock.
 func (s *set) reset() bool {
 	for i := range s.metrics {
 		s.metrics[i].name = ""
@@ -83,7 +90,6 @@ func (s *set) reset() bool {
 	s.cold = false
 	big := s.values > maxPooledValues || cap(s.buf) > maxPooledBuf || cap(s.metaBuf) > maxPooledBuf
 	s.values = 0
-	s.buf = s.buf[:0]
 	return !big
 }
 
@@ -126,9 +132,11 @@ func lock(ctx context.Context) (*set, error) {
 // metrics, and an error matching [ErrInvalid] (recording nothing) for a
 // name CloudWatch refuses (empty, over 255 characters, not UTF-8, with a
 // control character, blank, or the name of a dimension or metadata key of
-// the invocation), a unit not among the constants of [Unit], a value NaN,
-// infinite or beyond ±2^360, or a metric added before in the invocation
-// with another unit or resolution.
+// the invocation), a unit not among the constants of [Unit], a value
+// CloudWatch refuses (NaN, infinite, or other than zero with a magnitude
+// outside 8.515920e-109 to 1.174271e+108, the range its PutMetricData
+// reference gives), or a metric added before in the invocation with
+// another unit or resolution.
 //
 // Add is safe for concurrent use, also by goroutines of one invocation.
 func Add(ctx context.Context, name string, value float64, unit Unit, res ...Resolution) error {
@@ -142,8 +150,8 @@ func Add(ctx context.Context, name string, value float64, unit Unit, res ...Reso
 			return invalid("metric %s: resolution %d; CloudWatch has %d (high) and %d (standard)", short(name), r, High, Standard)
 		}
 	}
-	if math.IsNaN(value) || math.Abs(value) > maxValue {
-		return invalid("metric %s: value %v; CloudWatch takes finite values within ±2^360", short(name), value)
+	if a := math.Abs(value); !(a <= maxValue && (a >= minValue || a == 0)) { // NaN too
+		return invalid("metric %s: value %v; CloudWatch takes zero and finite magnitudes from %v to %v", short(name), value, minValue, maxValue)
 	}
 	s, err := lock(ctx)
 	if err != nil {
@@ -299,23 +307,34 @@ func AddDimension(ctx context.Context, name, value string) error {
 // is no metric. value is written as encoding/json would (a string, number,
 // bool, slice, map or struct); a key added again takes the new value.
 // AddMetadata returns [ErrNoMetrics] when ctx carries no running
-// invocation's metrics, and an error matching [ErrInvalid] (adding nothing)
-// when key is empty, not UTF-8, "_aws", or the name of a metric or
-// dimension of the invocation, when value has no JSON form (a NaN, a
-// channel, a failing MarshalJSON), or when the invocation's metadata would
-// pass 64 KiB (every document carries it, and must fit in a log event).
+// invocation's metrics, and an error matching [ErrInvalid] (adding nothing,
+// and keeping the key's earlier value) when key is empty, over 255
+// characters, not UTF-8, "_aws", or the name of a metric or dimension of
+// the invocation, when value has no JSON form (a NaN, a channel, a failing
+// MarshalJSON), or when the invocation's metadata would pass 64 KiB. The
+// bound counts the members as the documents hold them, keys and escapes
+// included (a control character takes six bytes), and values a key had
+// before: every document carries the metadata, and must fit in a log
+// event.
 //
 // AddMetadata is safe for concurrent use.
 func AddMetadata(ctx context.Context, key string, value any) error {
 	if key == "" || !utf8.ValidString(key) || key == reserved {
 		return invalid("metadata key %s: empty, not UTF-8 or EMF's own member", short(key))
 	}
+	if len(key) > maxNameLen && utf8.RuneCountInString(key) > maxNameLen {
+		return invalid("metadata key %s is longer than %d characters", short(key), maxNameLen)
+	}
+	str, isString := value.(string)
 	var raw []byte
-	if _, ok := value.(string); !ok {
+	if !isString {
 		var err error
 		if raw, err = marshal(value); err != nil {
 			return invalid("metadata %s: %v", short(key), err)
 		}
+	}
+	if len(str)+len(raw) > maxMetadataBytes { // escaped, it is no shorter
+		return tooMuchMetadata(key)
 	}
 	s, err := lock(ctx)
 	if err != nil {
@@ -325,26 +344,32 @@ func AddMetadata(ctx context.Context, key string, value any) error {
 	if s.find(key) >= 0 || s.isDimension(key) {
 		return invalid("metadata key %s is a metric or dimension of the invocation", short(key))
 	}
+	// The member goes in as the documents hold it, so that its length is
+	// what it adds to each of them.
+	start := len(s.metaBuf)
+	s.metaBuf = append(s.metaBuf, ',')
+	s.metaBuf = appendString(s.metaBuf, key)
+	s.metaBuf = append(s.metaBuf, ':')
+	if isString {
+		s.metaBuf = appendString(s.metaBuf, str)
+	} else {
+		s.metaBuf = append(s.metaBuf, raw...)
+	}
+	if len(s.metaBuf) > maxMetadataBytes {
+		s.metaBuf = s.metaBuf[:start]
+		return tooMuchMetadata(key)
+	}
 	for i := range s.meta {
 		if s.meta[i].key == key {
 			s.meta[i].key = "" // replaced
 		}
 	}
-	n := len(raw)
-	if str, ok := value.(string); ok {
-		n = len(str)
-	}
-	if len(s.metaBuf)+n > maxMetadataBytes {
-		return invalid("metadata %s: the invocation's metadata would pass %d KiB; a document must fit in a log event", short(key), maxMetadataBytes>>10)
-	}
-	start := len(s.metaBuf)
-	if str, ok := value.(string); ok {
-		s.metaBuf = appendString(s.metaBuf, str)
-	} else {
-		s.metaBuf = append(s.metaBuf, raw...)
-	}
 	s.meta = append(s.meta, metadatum{key, start, len(s.metaBuf)})
 	return nil
+}
+
+func tooMuchMetadata(key string) error {
+	return invalid("metadata %s: the invocation's metadata would pass %d KiB; a document must fit in a log event", short(key), maxMetadataBytes>>10)
 }
 
 // marshal returns value's JSON, outside any lock (a MarshalJSON of the

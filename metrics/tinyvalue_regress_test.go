@@ -8,12 +8,12 @@ import (
 	"github.com/funcify/funcify/metrics"
 )
 
-// TestReviewTinyValueRefused: CloudWatch "rejects values that are either
+// TestTinyValueRefused: CloudWatch "rejects values that are either
 // too small or too large": magnitudes from 2^-360 (8.515920e-109) to 2^360,
 // and zero. Add checks the upper bound only, so 1e-200 (or a subnormal) is
 // accepted, written, and then refused by CloudWatch, with no error at the
 // call. It should return ErrInvalid (or be written as 0, saying so).
-func TestReviewTinyValueRefused(t *testing.T) {
+func TestTinyValueRefused(t *testing.T) {
 	e, _ := newEmitter(t)
 	invocation(e, false, func(ctx context.Context) {
 		for _, v := range []float64{1e-200, -1e-120, 5e-324} {

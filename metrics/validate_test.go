@@ -60,7 +60,10 @@ func TestAddRefuses(t *testing.T) {
 		{"NaN", nil, add("m", math.NaN(), metrics.Count), "finite"},
 		{"+Inf", nil, add("m", math.Inf(1), metrics.Count), "finite"},
 		{"-Inf", nil, add("m", math.Inf(-1), metrics.Count), "finite"},
-		{"beyond 2^360", nil, add("m", 0x1p361, metrics.Count), "finite"},
+		{"2^360", nil, add("m", 0x1p360, metrics.Count), "finite"},
+		{"beyond 1.174271e+108", nil, add("m", -1.1742711e+108, metrics.Count), "finite"},
+		{"below 8.515920e-109", nil, add("m", 8.5159199e-109, metrics.Count), "finite"},
+		{"subnormal", nil, add("m", -5e-324, metrics.Count), "finite"},
 		{"resolution 5", nil, add("m", 1, metrics.Count, 5), "resolution 5"},
 		{"two resolutions", nil, add("m", 1, metrics.Count, metrics.High, metrics.High), "at most one"},
 		{"another unit", add("m", 1, metrics.Count), add("m", 1, metrics.Seconds), "earlier"},
@@ -131,9 +134,9 @@ func TestLimitsAccepted(t *testing.T) {
 		if err := metrics.AddDimension(ctx, "service", "other"); err != nil { // replaces service's value
 			t.Fatal(err)
 		}
-		mustAdd(t, ctx, name, 0x1p360, metrics.CountPerSecond)
-		mustAdd(t, ctx, `quote " and \ backslash`, -0x1p360, metrics.None)
-		mustAdd(t, ctx, "Tiny", 5e-324, metrics.Percent)
+		mustAdd(t, ctx, name, 1.174271e+108, metrics.CountPerSecond)
+		mustAdd(t, ctx, `quote " and \ backslash`, -1.174271e+108, metrics.None)
+		mustAdd(t, ctx, "Tiny", -8.515920e-109, metrics.Percent)
 	})
 	out, _ := w.take()
 	docs := parseOutput(t, out)
@@ -141,7 +144,7 @@ func TestLimitsAccepted(t *testing.T) {
 		t.Fatalf("got %d documents: %s", len(docs), out)
 	}
 	d := docs[0]
-	if d.Values[name][0] != 0x1p360 || d.Values[`quote " and \ backslash`][0] != -0x1p360 || d.Values["Tiny"][0] != 5e-324 {
+	if d.Values[name][0] != 1.174271e+108 || d.Values[`quote " and \ backslash`][0] != -1.174271e+108 || d.Values["Tiny"][0] != -8.515920e-109 {
 		t.Errorf("values %v", d.Values)
 	}
 }
