@@ -18,6 +18,7 @@ import (
 
 	"github.com/funcify/funcify/httperror"
 	"github.com/funcify/funcify/store"
+	"github.com/funcify/funcify/store/memstore"
 )
 
 // StorePolicy says what [Do] does when the store fails.
@@ -580,6 +581,9 @@ func (g *Guard) inspect(ctx context.Context, a *attempt, version *int64, first *
 // while the caller can still act on it (outage sees ctx alive: the store's
 // failure).
 func (g *Guard) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, inMemory := g.store.(*memstore.Store); inMemory {
+		return ctx, noCancel // answers from memory: no wait to bound, no timer to pay for
+	}
 	d := or(g.storeMax, DefaultStoreTimeout)
 	if dl, ok := ctx.Deadline(); ok {
 		d = min(d, time.Until(dl)/2)
