@@ -341,7 +341,6 @@ type blockingProvider struct {
 	ignoreCtx bool
 	release   chan struct{}
 	deadline  chan time.Time // the flush context's deadline
-	done      chan bool      // the flush context was done when End returned
 	ctxs      chan context.Context
 }
 
