@@ -1,0 +1,70 @@
+package idempotency_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"github.com/funcify/funcify/app"
+	"github.com/funcify/funcify/idempotency"
+	"github.com/funcify/funcify/internal/fakeruntime"
+	"github.com/funcify/funcify/runtimeapi"
+	"github.com/funcify/funcify/store/memstore"
+)
+
+// TestReview2FinalInvokeResponseError: runtimeapi documents an aws-lambda-go
+// messages.InvokeResponse_Error as "how a Go handler names its own
+// errorType (which Step Functions retry and catch on)", and Func promises
+// that a Final error's duplicates fail with the errorType the first call
+// had. For Final(InvokeResponse_Error{Type: "OutOfStock"}) the first call
+// fails with errorType "OutOfStock", but the record stores the Go type's
+// name, so its duplicates fail with errorType "InvokeResponse_Error" and, as
+// message, the %#v dump that InvokeResponse_Error.Error returns: a Catch on
+// "OutOfStock" matches the first attempt and not its retry.
+func TestReview2FinalInvokeResponseError(t *testing.T) {
+	g, err := idempotency.New(idempotency.Config{Store: memstore.New(), Scope: "review2-invokeerror"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := app.New(quiet)
+	app.HandleInvoke(a, idempotency.Func(g, "reserve",
+		func(sku string) (string, error) { return sku, nil },
+		func(ctx context.Context, sku string) (string, error) {
+			return "", idempotency.Final(messages.InvokeResponse_Error{Message: "out of stock: " + sku, Type: "OutOfStock"})
+		}))
+	s := fakeruntime.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtimeapi.Run(ctx, a, runtimeapi.Config{Address: s.Addr(), Concurrency: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(fakeruntime.WaitTimeout):
+			t.Errorf("runtimeapi.Run did not return")
+		}
+	})
+	for _, attempt := range []string{"first", "duplicate"} {
+		id := s.Enqueue(fakeruntime.Invocation{Payload: []byte(`"A-1"`)})
+		res := s.Wait(t, id)
+		var doc struct {
+			Message string `json:"errorMessage"`
+			Type    string `json:"errorType"`
+		}
+		if err := json.Unmarshal(res.Body, &doc); !res.Error || err != nil {
+			t.Fatalf("%s: got %q (error %v), want a function error", attempt, res.Body, res.Error)
+		}
+		if doc.Type != "OutOfStock" || doc.Message != "out of stock: A-1" {
+			t.Errorf("%s invocation: errorType %q, errorMessage %q; want %q, %q (as the function named it)",
+				attempt, doc.Type, doc.Message, "OutOfStock", "out of stock: A-1")
+		}
+	}
+}
