@@ -8,7 +8,8 @@ import (
 
 // TestMetricsDependencies: package metrics links the standard library,
 // aws-lambda-go's lambdacontext (for the function's name) and funcify's
-// observe and event, nothing else: a function that writes metrics pays
+// observe, event and internal/jsonstr (its JSON string escaping), nothing
+// else: a function that writes metrics pays
 // for no SDK, app or encoding library.
 func TestMetricsDependencies(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}",
@@ -17,10 +18,11 @@ func TestMetricsDependencies(t *testing.T) {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	allowed := map[string]bool{
-		"github.com/aws/aws-lambda-go/lambdacontext": true,
-		"github.com/funcify/funcify/observe":         true,
-		"github.com/funcify/funcify/event":           true,
-		"github.com/funcify/funcify/metrics":         true,
+		"github.com/aws/aws-lambda-go/lambdacontext":  true,
+		"github.com/funcify/funcify/observe":          true,
+		"github.com/funcify/funcify/event":            true,
+		"github.com/funcify/funcify/metrics":          true,
+		"github.com/funcify/funcify/internal/jsonstr": true,
 	}
 	deps := strings.Fields(string(out))
 	if len(deps) == 0 {
