@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
 )
 
 // The errors of a call that [Do] refuses without running its function.
@@ -117,9 +119,24 @@ func (e *ReplayedError) HTTPStatus() int { return e.Status }
 // PublicMessage returns Public.
 func (e *ReplayedError) PublicMessage() string { return e.Public }
 
+// ErrorType returns Type: funcify's Lambda runtime loop (runtimeapi) reports
+// the error under that name, the original's, so that Step Functions' Retry
+// and Catch match a duplicate as they matched the first call.
+// aws-lambda-go's lambda.Start reports it as ReplayedError.
+func (e *ReplayedError) ErrorType() string { return e.Type }
+
 // typeName names err's type as the Lambda runtime does in a function
-// error's errorType: without its package or pointer.
+// error's errorType: without its package or pointer; an aws-lambda-go
+// InvokeResponse_Error by the type it names.
 func typeName(err error) string {
+	switch e := err.(type) {
+	case messages.InvokeResponse_Error:
+		return e.Type
+	case *messages.InvokeResponse_Error:
+		if e != nil {
+			return e.Type
+		}
+	}
 	t := reflect.TypeOf(err)
 	if t == nil {
 		return ""
@@ -131,4 +148,18 @@ func typeName(err error) string {
 		return n
 	}
 	return t.String()
+}
+
+// message returns err's message as the Lambda runtime reports it: an
+// aws-lambda-go InvokeResponse_Error's Message, else err.Error().
+func message(err error) string {
+	switch e := err.(type) {
+	case messages.InvokeResponse_Error:
+		return e.Message
+	case *messages.InvokeResponse_Error:
+		if e != nil {
+			return e.Message
+		}
+	}
+	return err.Error()
 }

@@ -387,7 +387,7 @@ func runFn[T any, C codec[T]](ctx context.Context, a *attempt, fn func(context.C
 		}
 		if final {
 			ans := httperror.AnswerOf(err)
-			a.finish(ctx, encodeFailed(&a.token, &a.payload, ans.Status, err.Error(), ans.Message, typeName(err)))
+			a.finish(ctx, encodeFailed(&a.token, &a.payload, ans.Status, message(err), ans.Message, typeName(err)))
 		} else {
 			a.abandon(ctx)
 		}
@@ -485,6 +485,13 @@ func (g *Guard) begin(ctx context.Context, k *Key, a *attempt) (record, outcome,
 			return record{}, run, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
+			if ctx.Err() == nil {
+				// The store may have applied the take and lost its reply
+				// (cut short by StoreTimeout): a record of this attempt
+				// left in progress would refuse every retry until its
+				// lease ends.
+				a.releaseIfOwn(ctx)
+			}
 			return g.outage(ctx, a, err)
 		}
 		var first *store.Item
@@ -732,6 +739,23 @@ func (a *attempt) abandon(ctx context.Context) {
 	}
 	a.g.log.LogAttrs(ctx, slog.LevelWarn, "idempotency: record in progress not deleted; duplicates are refused until its lease ends",
 		a.logKey(), slog.Time("lease_end", time.Unix(0, a.leaseEnd)), slog.Any("err", err))
+}
+
+// releaseIfOwn deletes the attempt's record if the store holds it in
+// progress, after a take whose outcome is unknown: a read and a delete,
+// each bounded as a store call before the function runs, and no more than
+// a try (a store that is down leaves the record to its lease).
+func (a *attempt) releaseIfOwn(ctx context.Context) {
+	sctx, cancel := a.g.storeCtx(ctx)
+	defer cancel()
+	it, err := a.g.store.Get(sctx, a.key)
+	if err != nil || it.Version == 0 {
+		return
+	}
+	if r, err := decodeRecord(it.Value); err != nil || r.token != a.token || r.state != inProgress {
+		return
+	}
+	a.g.store.Delete(sctx, a.key, it.Version)
 }
 
 // delete deletes the attempt's key at version, on ctx or, when ctx has

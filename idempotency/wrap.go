@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-
-	"github.com/aws/aws-lambda-go/lambda/messages"
 )
 
 // Func returns fn made idempotent with g: a function of the same type, so
@@ -28,9 +26,10 @@ import (
 // A result too large to store is still returned to the caller whose call
 // ran fn (and logged; its duplicates get an error wrapping
 // ErrResultTooLarge). A [Final] error reaches the first caller as fn
-// returned it, and its duplicates as an aws-lambda-go
-// messages.InvokeResponse_Error with its message and its type's name, which
-// the Lambda runtime reports as the errorType, as it did the first's.
+// returned it, and its duplicates as a [*ReplayedError] that keeps its
+// message, its HTTP answer and its type's name, which funcify's runtime
+// loop reports as the errorType, as it did the first's (so Step Functions'
+// Retry and Catch match both).
 //
 // Func panics if g or fn is nil. The function it returns is safe for
 // concurrent use if fn is.
@@ -61,10 +60,6 @@ func Func[In, Out any](g *Guard, route string, id func(in In) (string, error), f
 //   - the result of a function that ran although it could not be stored
 //     (too large): the caller, whose side effects are done, gets it, and the
 //     loss is logged (duplicates get ErrResultTooLarge);
-//   - a duplicate's replayed Final error as the aws-lambda-go
-//     InvokeResponse_Error that both runtime loops post as they are, with
-//     the original error's type name, so that Step Functions' Retry and
-//     Catch match it as they matched the first call's;
 //   - else res and err.
 func funcOutcome[Out any](ctx context.Context, g *Guard, ran bool, fnErr error, res Out, err error) (Out, error) {
 	if err == nil {
@@ -74,10 +69,6 @@ func funcOutcome[Out any](ctx context.Context, g *Guard, ran bool, fnErr error, 
 		g.log.LogAttrs(ctx, slog.LevelWarn, "idempotency: result not stored, returned to this caller only",
 			slog.String("error", err.Error()))
 		return res, nil
-	}
-	var re *ReplayedError
-	if !ran && errors.As(err, &re) && re.Type != "" {
-		return res, messages.InvokeResponse_Error{Message: re.Message, Type: re.Type}
 	}
 	return res, err
 }

@@ -101,10 +101,18 @@ func xrayCause(e *errorBody, cwd string) *xrayError {
 // the name of its type, as aws-lambda-go reports it. An aws-lambda-go
 // messages.InvokeResponse_Error is the document itself, as lambda.Start
 // takes it: that is how a Go handler names its own errorType (which Step
-// Functions retry and catch on).
+// Functions retry and catch on). An error with a method ErrorType() string
+// that returns a name is reported under that name (funcify's
+// idempotency.ReplayedError names the type of the error it replays);
+// lambda.Start does not know that method and reports the Go type.
 func functionError(err error) *errorBody {
 	if e, ok := err.(messages.InvokeResponse_Error); ok {
 		return fromMessage(&e)
+	}
+	if n, ok := err.(interface{ ErrorType() string }); ok {
+		if t := n.ErrorType(); t != "" {
+			return &errorBody{Message: err.Error(), Type: t}
+		}
 	}
 	return &errorBody{Message: err.Error(), Type: errorType(err)}
 }

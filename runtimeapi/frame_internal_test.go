@@ -25,3 +25,19 @@ func TestFramePath(t *testing.T) {
 		}
 	}
 }
+
+type namedError struct{ name string }
+
+func (e *namedError) Error() string     { return "named: " + e.name }
+func (e *namedError) ErrorType() string { return e.name }
+
+// TestFunctionErrorNamedType: an error with an ErrorType method is
+// reported under the name it gives, or its Go type's when that is empty.
+func TestFunctionErrorNamedType(t *testing.T) {
+	if b := functionError(&namedError{"OutOfStock"}); b.Type != "OutOfStock" || b.Message != "named: OutOfStock" {
+		t.Errorf("got %+v, want type OutOfStock", b)
+	}
+	if b := functionError(&namedError{""}); b.Type != "namedError" {
+		t.Errorf("an empty ErrorType: got type %q, want namedError", b.Type)
+	}
+}

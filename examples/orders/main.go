@@ -105,8 +105,11 @@ func newObservers(w io.Writer) ([]app.Option, error) {
 		return nil, err
 	}
 	logs := logging.NewBuffer(w, logging.BufferSettings{})
-	obs := []app.Option{app.WithLogger(logs.Logger()), app.WithObserver(logs, m)}
-	return append(obs, tracing()...), nil
+	// Spans first: their observer begins first and ends last, so its span
+	// covers the others' work, and its Shutdown (a flush over the network,
+	// which may hang) runs after the metrics' and the logs' local writes.
+	obs := tracing()
+	return append(obs, app.WithLogger(logs.Logger()), app.WithObserver(logs, m)), nil
 }
 
 // count adds 1 to the invocation's metric name. Without a metrics observer

@@ -10,7 +10,7 @@ import (
 	"github.com/funcify/funcify/store/memstore"
 )
 
-// TestReview2FuncDuplicateKeepsHTTPStatus: the package doc says that a
+// TestFuncDuplicateKeepsHTTPStatus: the package doc says that a
 // handler using package httperror that returns Do's errors answers "for a
 // ReplayedError the status and public message of the original error", and
 // Func is offered for "a typed route". Since Func turns a duplicate's
@@ -18,7 +18,7 @@ import (
 // Lambda runtime's errorType), that error has no HTTP status: a Func'd
 // function called from an HTTP handler answers its first caller 409 with
 // the public message, and every duplicate 500 with a generic one.
-func TestReview2FuncDuplicateKeepsHTTPStatus(t *testing.T) {
+func TestFuncDuplicateKeepsHTTPStatus(t *testing.T) {
 	g, err := idempotency.New(idempotency.Config{Store: memstore.New(), Scope: "review2-funchttp"})
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 	"github.com/funcify/funcify/store/memstore"
 )
 
-// TestReview2FinalInvokeResponseError: runtimeapi documents an aws-lambda-go
+// TestFinalInvokeResponseError: runtimeapi documents an aws-lambda-go
 // messages.InvokeResponse_Error as "how a Go handler names its own
 // errorType (which Step Functions retry and catch on)", and Func promises
 // that a Final error's duplicates fail with the errorType the first call
@@ -26,7 +26,7 @@ import (
 // name, so its duplicates fail with errorType "InvokeResponse_Error" and, as
 // message, the %#v dump that InvokeResponse_Error.Error returns: a Catch on
 // "OutOfStock" matches the first attempt and not its retry.
-func TestReview2FinalInvokeResponseError(t *testing.T) {
+func TestFinalInvokeResponseError(t *testing.T) {
 	g, err := idempotency.New(idempotency.Config{Store: memstore.New(), Scope: "review2-invokeerror"})
 	if err != nil {
 		t.Fatal(err)

@@ -30,7 +30,7 @@ func (s *slowReplyStore) CompareAndSet(ctx context.Context, key string, version 
 	return v, err
 }
 
-// TestReview2StoreTimeoutOrphansLease: StoreTimeout cuts the take of the
+// TestStoreTimeoutOrphansLease: StoreTimeout cuts the take of the
 // key short; when the store had applied it (only its reply was late), the
 // caller gets ErrStoreUnavailable and its function never runs, but the
 // record in progress stays, with its lease (the caller's deadline plus the
@@ -39,7 +39,7 @@ func (s *slowReplyStore) CompareAndSet(ctx context.Context, key string, version 
 // though no call is running: the "record stuck in progress after a
 // timeout" issue 15 names. The attempt knows its token, so it can read the
 // key and delete its own record (as abandon does after a conflict).
-func TestReview2StoreTimeoutOrphansLease(t *testing.T) {
+func TestStoreTimeoutOrphansLease(t *testing.T) {
 	st := &slowReplyStore{Store: memstore.New()}
 	g, err := idempotency.New(idempotency.Config{Store: st, Scope: "review2-orphan", StoreTimeout: time.Millisecond})
 	if err != nil {

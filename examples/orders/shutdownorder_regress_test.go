@@ -20,7 +20,7 @@ import (
 	"github.com/funcify/funcify/metrics"
 )
 
-// TestReview2ShutdownOrder: app now runs observers' Shutdown hooks in End
+// TestShutdownOrder: app now runs observers' Shutdown hooks in End
 // order (the last given first), and WithObserver's doc says to give the
 // observers that write locally last, so that the span exporter, which
 // flushes over the network, runs after them. examples/orders gives them the
@@ -31,9 +31,9 @@ import (
 // never written. The test runs the function as Lambda would (a child
 // process on a fake Runtime API), with the example's observers, one
 // invocation that has added a metric and not ended, then SIGTERM.
-func TestReview2ShutdownOrder(t *testing.T) {
-	if os.Getenv("REVIEW2_CHILD") == "1" {
-		review2Child()
+func TestShutdownOrder(t *testing.T) {
+	if os.Getenv("SHUTDOWNORDER_CHILD") == "1" {
+		shutdownOrderChild()
 		return
 	}
 	release := make(chan struct{})
@@ -47,8 +47,8 @@ func TestReview2ShutdownOrder(t *testing.T) {
 	defer close(release)
 	s := fakeruntime.Start(t)
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestReview2ShutdownOrder$")
-	cmd.Env = append(os.Environ(), "REVIEW2_CHILD=1", "AWS_LAMBDA_RUNTIME_API="+s.Addr(),
+	cmd := exec.Command(os.Args[0], "-test.run=^TestShutdownOrder$")
+	cmd.Env = append(os.Environ(), "SHUTDOWNORDER_CHILD=1", "AWS_LAMBDA_RUNTIME_API="+s.Addr(),
 		"OTEL_EXPORTER_OTLP_ENDPOINT="+collector.URL, "AWS_LAMBDA_FUNCTION_NAME=orders")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -119,9 +119,9 @@ func TestReview2ShutdownOrder(t *testing.T) {
 	}
 }
 
-// review2Child runs a function with examples/orders' observers, given as
+// shutdownOrderChild runs a function with examples/orders' observers, given as
 // main gives them, whose one invocation adds a metric and never ends.
-func review2Child() {
+func shutdownOrderChild() {
 	obs, err := newObservers(os.Stdout)
 	if err != nil {
 		app.FailInit(err)
