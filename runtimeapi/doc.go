@@ -37,8 +37,10 @@
 //     aws-lambda-go's does (its stack trace starts at the function that
 //     panicked, where aws-lambda-go's starts in its own recovery code); an
 //     aws-lambda-go messages.InvokeResponse_Error, returned or panicked, is
-//     posted as it is and ends the process when its ShouldExit says so.
-//     [ReportInitError] posts /runtime/init/error.
+//     posted as it is and ends the process when its ShouldExit says so. An
+//     error with a method ErrorType() string (idempotency.ReplayedError) is
+//     reported under the name it returns; aws-lambda-go's lambda.Start
+//     reports its Go type. [ReportInitError] posts /runtime/init/error.
 //   - Answers with Content-Length, chunked, or ended by the connection's
 //     close; Connection: close and a broken connection are redialled (five
 //     attempts in a row, then Run fails with a clear error). A response over
