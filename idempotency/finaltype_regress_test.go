@@ -41,6 +41,26 @@ func TestFinalKeepsErrorType(t *testing.T) {
 		func(ctx context.Context, sku string) (string, error) {
 			return "", idempotency.Final(&OutOfStock{SKU: sku})
 		}))
+	s := runOnFakeRuntime(t, a)
+	for _, attempt := range []string{"first", "duplicate"} {
+		id := s.Enqueue(fakeruntime.Invocation{Payload: []byte(`"A-1"`)})
+		res := s.Wait(t, id)
+		var doc struct {
+			Type string `json:"errorType"`
+		}
+		if err := json.Unmarshal(res.Body, &doc); !res.Error || err != nil {
+			t.Fatalf("%s: got %q (error %v), want a function error", attempt, res.Body, res.Error)
+		}
+		if doc.Type != "OutOfStock" {
+			t.Errorf("%s invocation: errorType %q, want %q (the function's error type, which Step Functions matches)", attempt, doc.Type, "OutOfStock")
+		}
+	}
+}
+
+// runOnFakeRuntime runs a on funcify's runtime loop against a fake Lambda
+// Runtime API, until the test ends, and returns the fake.
+func runOnFakeRuntime(t *testing.T, a *app.App) *fakeruntime.Server {
+	t.Helper()
 	s := fakeruntime.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -56,17 +76,5 @@ func TestFinalKeepsErrorType(t *testing.T) {
 			t.Errorf("runtimeapi.Run did not return")
 		}
 	})
-	for _, attempt := range []string{"first", "duplicate"} {
-		id := s.Enqueue(fakeruntime.Invocation{Payload: []byte(`"A-1"`)})
-		res := s.Wait(t, id)
-		var doc struct {
-			Type string `json:"errorType"`
-		}
-		if err := json.Unmarshal(res.Body, &doc); !res.Error || err != nil {
-			t.Fatalf("%s: got %q (error %v), want a function error", attempt, res.Body, res.Error)
-		}
-		if doc.Type != "OutOfStock" {
-			t.Errorf("%s invocation: errorType %q, want %q (the function's error type, which Step Functions matches)", attempt, doc.Type, "OutOfStock")
-		}
-	}
+	return s
 }

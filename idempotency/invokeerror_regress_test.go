@@ -3,17 +3,13 @@ package idempotency_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/funcify/funcify/app"
 	"github.com/funcify/funcify/idempotency"
 	"github.com/funcify/funcify/internal/fakeruntime"
-	"github.com/funcify/funcify/runtimeapi"
 	"github.com/funcify/funcify/store/memstore"
 )
 
@@ -37,21 +33,7 @@ func TestFinalInvokeResponseError(t *testing.T) {
 		func(ctx context.Context, sku string) (string, error) {
 			return "", idempotency.Final(messages.InvokeResponse_Error{Message: "out of stock: " + sku, Type: "OutOfStock"})
 		}))
-	s := fakeruntime.Start(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtimeapi.Run(ctx, a, runtimeapi.Config{Address: s.Addr(), Concurrency: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(fakeruntime.WaitTimeout):
-			t.Errorf("runtimeapi.Run did not return")
-		}
-	})
+	s := runOnFakeRuntime(t, a)
 	for _, attempt := range []string{"first", "duplicate"} {
 		id := s.Enqueue(fakeruntime.Invocation{Payload: []byte(`"A-1"`)})
 		res := s.Wait(t, id)
