@@ -3,9 +3,10 @@ package idempotency
 import (
 	"errors"
 	"net/http"
-	"reflect"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"github.com/funcify/funcify/internal/errtype"
 )
 
 // The errors of a call that [Do] refuses without running its function.
@@ -137,17 +138,7 @@ func typeName(err error) string {
 			return e.Type
 		}
 	}
-	t := reflect.TypeOf(err)
-	if t == nil {
-		return ""
-	}
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if n := t.Name(); n != "" {
-		return n
-	}
-	return t.String()
+	return errtype.Name(err)
 }
 
 // message returns err's message as the Lambda runtime reports it: an

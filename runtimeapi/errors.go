@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"runtime"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"github.com/funcify/funcify/internal/errtype"
 )
 
 // errorBody is the body of a POST .../error or /init/error: the document
@@ -160,21 +161,8 @@ func tooLarge(n int) *errorBody {
 	}
 }
 
-// errorType names v's type without its package, dereferencing one
-// pointer: "errorString" for errors.New's errors.
-func errorType(v any) string {
-	t := reflect.TypeOf(v)
-	if t == nil {
-		return "nil"
-	}
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if n := t.Name(); n != "" {
-		return n
-	}
-	return t.String()
-}
+// errorType names v's type as aws-lambda-go does (see package errtype).
+func errorType(v any) string { return errtype.Name(v) }
 
 // maxFrames is how many frames of a panic's stack are reported.
 const maxFrames = 32
