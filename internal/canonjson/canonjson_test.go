@@ -416,3 +416,28 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendDeepOutOfOrder: 999 nested objects, each with its members
+// out of order, around a 1 MB string, against the same string in one
+// object: the canonical form's cost must grow with the size, not with size
+// times depth (a rewrite that moved each object's members into order as it
+// closed took 250 times longer on such a payload, and was dropped).
+func BenchmarkAppendDeepOutOfOrder(b *testing.B) {
+	inner := `"` + strings.Repeat("x", 1<<20) + `"`
+	for _, bc := range []struct{ name, in string }{
+		{"flat", `{"b":` + inner + `,"a":1}`},
+		{"deep", strings.Repeat(`{"b":`, 999) + inner + strings.Repeat(`,"a":1}`, 999)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			in := []byte(bc.in)
+			b.SetBytes(int64(len(in)))
+			var dst []byte
+			for b.Loop() {
+				var err error
+				if dst, err = Append(dst[:0], in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
