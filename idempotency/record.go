@@ -178,8 +178,8 @@ func decodeRecord(b []byte) (record, error) {
 }
 
 func readString(b []byte) (string, []byte, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k) || n > maxMessage {
+	n, k := uvarint(b) // minimal only: one stored form per record
+	if k == 0 || n > uint64(len(b)-k) || n > maxMessage {
 		return "", nil, errRecordLength
 	}
 	s := b[k : k+int(n)]
