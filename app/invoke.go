@@ -68,8 +68,9 @@ func (a *App) invoke(ctx context.Context, payload []byte, ev *event.Event, err e
 			return out, err // a direct invoke (see HandleInvoke)
 		}
 		ctx = trace.NewContext(ctx, trace.Start(ctx, "", start))
-		log.LogAttrs(ctx, slog.LevelError, "invocation rejected",
-			slog.Int("bytes", len(payload)), slog.String("error", err.Error()))
+		// Its one line, with what an end line has that it can know.
+		log.LogAttrs(ctx, slog.LevelError, "invocation rejected", slog.String("event", event.Unknown.String()),
+			slog.Int("bytes", len(payload)), slog.String("error", err.Error()), durationMS(start))
 		return nil, err
 	}
 	ctx = event.NewContext(ctx, ev)

@@ -40,8 +40,12 @@ func TestOneLinePerInvocationAtInfo(t *testing.T) {
 	}
 	check := func(t *testing.T, got []map[string]any, want map[string]any) {
 		t.Helper()
-		if len(got) != 1 || got[0]["msg"] != "invocation end" {
-			t.Fatalf("got %d lines %v, want the one end line", len(got), got)
+		msg := "invocation end"
+		if m, ok := want["msg"]; ok {
+			msg = m.(string)
+		}
+		if len(got) != 1 || got[0]["msg"] != msg {
+			t.Fatalf("got %d lines %v, want the one line %q", len(got), got, msg)
 		}
 		for k, v := range want {
 			if got[0][k] != v {
@@ -66,4 +70,14 @@ func TestOneLinePerInvocationAtInfo(t *testing.T) {
 		}
 		check(t, lines(t), map[string]any{"event": "s3", "route": "invoices"})
 	})
+	// A payload that is no event, and no route takes, is rejected: its
+	// one line is at Error, with the kind and the duration too.
+	for name, payload := range map[string]string{"not JSON": `{"hello":`, "unknown kind": `{"hello":"world"}`} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := a.Invoke(invokeCtx(), []byte(payload)); err == nil {
+				t.Fatal("no error")
+			}
+			check(t, lines(t), map[string]any{"msg": "invocation rejected", "level": "ERROR", "event": "unknown", "bytes": float64(len(payload))})
+		})
+	}
 }

@@ -91,7 +91,8 @@ type BufferSettings struct {
 // An invocation that times out is never told to end: Lambda stops the
 // process. So when an invocation's context has a deadline, the lines it
 // holds are written [TimeoutMargin] before it, and its later lines as they
-// come.
+// come; an invocation that begins closer to its deadline than that holds
+// nothing.
 //
 // Lines logged with a context of no invocation (at init, or in the
 // background), and lines at the levels not held, are written as the
@@ -187,7 +188,13 @@ func (b *Buffer) Begin(ctx context.Context, _ *observe.Invocation) context.Conte
 	inv := &invocation{b: b, sampled: b.rate > 0 && b.rand() < b.rate}
 	ctx = context.WithValue(ctx, invocationKey{}, inv)
 	if deadline, ok := ctx.Deadline(); ok && !inv.sampled && b.holdBelow > slog.LevelDebug {
-		inv.stop = b.afterFunc(time.Until(deadline)-TimeoutMargin, func() { inv.timeout(ctx) })
+		if d := time.Until(deadline) - TimeoutMargin; d > 0 {
+			inv.stop = b.afterFunc(d, func() { inv.timeout(ctx) })
+		} else {
+			// Already within the margin: nothing is held, as after the
+			// timer would have fired.
+			inv.flushed.Store(true)
+		}
 	}
 	return ctx
 }

@@ -720,6 +720,26 @@ func TestBufferDeadline(t *testing.T) {
 			t.Error("End did not stop the timer")
 		}
 	})
+	t.Run("begun within the margin", func(t *testing.T) {
+		// An invocation that begins less than TimeoutMargin before its
+		// deadline holds nothing: a timer set in the past would race
+		// with its End, and usually lose.
+		b, w := newTestBuffer(BufferSettings{})
+		ft := new(fakeTimer)
+		b.afterFunc = ft.afterFunc
+		ctx, cancel := context.WithTimeout(invocationContext(), TimeoutMargin/2)
+		defer cancel()
+		inv := &observe.Invocation{}
+		ctx = b.Begin(ctx, inv)
+		b.Logger().DebugContext(ctx, "d1")
+		b.End(ctx, inv)
+		if ft.calls != 0 {
+			t.Errorf("%d timers, want none", ft.calls)
+		}
+		if got, want := w.messages(t), []string{"d1"}; !slices.Equal(got, want) {
+			t.Errorf("lines %q, want %q", got, want)
+		}
+	})
 	t.Run("ended first", func(t *testing.T) {
 		b, w := newTestBuffer(BufferSettings{})
 		ft := new(fakeTimer)

@@ -88,7 +88,12 @@
 // at most half the time the invocation has left and no more than
 // [WithFlushTimeout]'s cap (a second by default): an exporter that hangs
 // costs the invocation that much and never its deadline. [Observer.Shutdown]
-// flushes and shuts the provider down within its context.
+// flushes and shuts the provider down within its context. A flush that
+// fails or runs out of time is reported to OpenTelemetry's error handler
+// (otel.Handle), as the SDK reports its own export errors; its default
+// prints plain text to standard error, so a function that logs JSON sets
+// one with otel.SetErrorHandler that logs through its logger, as
+// examples/orders does.
 //
 // An invocation cut short by its timeout never reaches End: Lambda shuts
 // the environment down, and package app runs [Observer.Shutdown], which

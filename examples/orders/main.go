@@ -108,7 +108,7 @@ func newObservers(w io.Writer) ([]app.Option, error) {
 	// Spans first: their observer begins first and ends last, so its span
 	// covers the others' work, and its Shutdown (a flush over the network,
 	// which may hang) runs after the metrics' and the logs' local writes.
-	obs := tracing()
+	obs := tracing(logs.Logger())
 	return append(obs, app.WithLogger(logs.Logger()), app.WithObserver(logs, m)), nil
 }
 

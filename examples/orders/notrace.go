@@ -2,8 +2,12 @@
 
 package main
 
-import "github.com/funcify/funcify/app"
+import (
+	"log/slog"
+
+	"github.com/funcify/funcify/app"
+)
 
 // tracing returns no option: spans are built in with -tags funcify.otel
 // (see otel.go), so that a function without them links no OpenTelemetry.
-func tracing() []app.Option { return nil }
+func tracing(*slog.Logger) []app.Option { return nil }

@@ -1,0 +1,45 @@
+//go:build funcify.otel
+
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// TestTracingExportErrorsLogged: an export that fails (here a collector
+// that refuses the spans) is reported through the function's logger, as a
+// JSON line, not by OpenTelemetry's default error handler, which prints
+// plain text to standard error among the function's JSON lines.
+func TestTracingExportErrorsLogged(t *testing.T) {
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "refused", http.StatusBadRequest) // not retried by the exporter
+	}))
+	defer collector.Close()
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
+
+	var out lockedBuffer
+	obs, err := newObservers(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newApp(newStore(), obs...)
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	if _, err := a.Invoke(ctx, v2Event(exchange{"GET", "/health", "", nil})); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	lines := out.lines(t) // fails on a line that is not JSON
+	for _, m := range lines {
+		if m["message"] == "spans not exported" && m["level"] == "WARN" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no line reports the failed export: %v", lines)
+	}
+}
