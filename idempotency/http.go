@@ -103,9 +103,12 @@ func ReplayMarker(name string) HTTPOption {
 //     exactly, marked with [ReplayedHeader]: true.
 //   - A repeat while the first runs gets 409 ([ErrInProgress]), or, with
 //     Config.Wait, waits for the first answer within its deadline.
-//   - The same key with another request (another method, path, query or
-//     body) gets 422 ([ErrPayloadMismatch]), whatever Config.CheckPayload
-//     says: the draft requires it of the header.
+//   - The same key with another request on the same route (another path
+//     the route's pattern matches, another query or another body) gets 422
+//     ([ErrPayloadMismatch]), whatever Config.CheckPayload says: the draft
+//     requires it of the header. A key is scoped by method and route (see
+//     "The key" below), so the same key on another method or route is
+//     another key, and runs its handler.
 //   - A request without the header gets 400 (unless [KeyOptional]), and so
 //     does one whose key is empty, longer than [MaxKeyBytes], malformed, or
 //     sent in more than one header field.
