@@ -29,18 +29,27 @@ func TestTracing(t *testing.T) {
 	defer collector.Close()
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
 
-	var out lockedBuffer
-	obs, err := newObservers(&out)
+	invokeHealth(t, new(lockedBuffer), "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0")
+	if posts.Load() == 0 || bytes.Load() == 0 {
+		t.Fatalf("no span reached the collector before Invoke returned (%d posts)", posts.Load())
+	}
+}
+
+// invokeHealth builds the function with its observers writing to out and
+// invokes GET /health once as Lambda would, with the X-Ray trace header
+// traceHeader unless it is empty.
+func invokeHealth(t *testing.T, out *lockedBuffer, traceHeader string) {
+	t.Helper()
+	obs, err := newObservers(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := newApp(newStore(), obs...)
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
-	ctx = context.WithValue(ctx, "x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0")
+	if traceHeader != "" {
+		ctx = context.WithValue(ctx, "x-amzn-trace-id", traceHeader)
+	}
 	if _, err := a.Invoke(ctx, v2Event(exchange{"GET", "/health", "", nil})); err != nil {
 		t.Fatal(err)
-	}
-	if posts.Load() == 0 || bytes.Load() == 0 {
-		t.Fatalf("no span reached the collector before Invoke returned (%d posts)", posts.Load())
 	}
 }

@@ -3,12 +3,9 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-
-	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
 // TestTracingExportErrorsLogged: an export that fails (here a collector
@@ -23,15 +20,7 @@ func TestTracingExportErrorsLogged(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
 
 	var out lockedBuffer
-	obs, err := newObservers(&out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := newApp(newStore(), obs...)
-	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
-	if _, err := a.Invoke(ctx, v2Event(exchange{"GET", "/health", "", nil})); err != nil {
-		t.Fatal(err)
-	}
+	invokeHealth(t, &out, "")
 	found := false
 	lines := out.lines(t) // fails on a line that is not JSON
 	for _, m := range lines {

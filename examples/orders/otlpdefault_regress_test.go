@@ -3,14 +3,11 @@
 package main
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"os"
 	"sync/atomic"
 	"testing"
-
-	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
 // TestDefaultCollectorIsPlainHTTP: the README and otel.go say that
@@ -40,15 +37,7 @@ func TestDefaultCollectorIsPlainHTTP(t *testing.T) {
 	defer srv.Close()
 
 	var out lockedBuffer
-	obs, err := newObservers(&out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := newApp(newStore(), obs...)
-	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
-	if _, err := a.Invoke(ctx, v2Event(exchange{"GET", "/health", "", nil})); err != nil {
-		t.Fatal(err)
-	}
+	invokeHealth(t, &out, "")
 	if posts.Load() == 0 {
 		t.Fatal("no span reached the plain-HTTP collector on localhost:4318 (the exporter's default is https)")
 	}
