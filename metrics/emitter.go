@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/funcify/funcify/internal/live"
 	"github.com/funcify/funcify/observe"
 )
 
@@ -105,8 +106,8 @@ type Emitter struct {
 
 	pool sync.Pool // of *set
 
-	mu   sync.Mutex // guards live
-	live *set       // the sets of invocations begun and not ended, linked by next
+	mu   sync.Mutex      // guards live
+	live live.List[*set] // the sets of invocations begun and not ended
 
 	wmu sync.Mutex // serialises writes to w
 }
@@ -162,7 +163,11 @@ func New(opts ...Option) (*Emitter, error) {
 	if c.coldStart {
 		e.coldTail = e.appendColdTail(nil, functionName())
 	}
-	e.pool.New = func() any { return &set{e: e} }
+	e.pool.New = func() any {
+		s := &set{e: e}
+		s.link.Value = s
+		return s
+	}
 	return e, nil
 }
 
@@ -230,11 +235,7 @@ func (e *Emitter) Begin(ctx context.Context, inv *observe.Invocation) context.Co
 	s.mu.Unlock()
 	c.s.Store(s)
 	e.mu.Lock()
-	s.next = e.live
-	if s.next != nil {
-		s.next.prev = s
-	}
-	e.live = s
+	e.live.Push(&s.link)
 	e.mu.Unlock()
 	return c
 }
@@ -255,7 +256,9 @@ func (e *Emitter) End(ctx context.Context, inv *observe.Invocation) {
 	if s == nil {
 		return // ended already
 	}
-	e.unlink(s)
+	e.mu.Lock()
+	e.live.Remove(&s.link)
+	e.mu.Unlock()
 	s.mu.Lock()
 	s.owner = nil
 	s.buf = e.appendDocs(s.buf[:0], s)
@@ -268,21 +271,6 @@ func (e *Emitter) End(ctx context.Context, inv *observe.Invocation) {
 		s.buf = s.buf[:0]
 		e.pool.Put(s)
 	}
-}
-
-// unlink takes s out of the live sets.
-func (e *Emitter) unlink(s *set) {
-	e.mu.Lock()
-	if s.prev != nil {
-		s.prev.next = s.next
-	} else {
-		e.live = s.next
-	}
-	if s.next != nil {
-		s.next.prev = s.prev
-	}
-	s.prev, s.next = nil, nil
-	e.mu.Unlock()
 }
 
 // Shutdown writes the metrics of the invocations that began and have not
@@ -302,14 +290,14 @@ func (e *Emitter) Shutdown(ctx context.Context) {
 	}
 	var buf []byte
 	e.mu.Lock()
-	for s := e.live; s != nil; s = s.next {
+	e.live.Each(func(s *set) {
 		s.mu.Lock()
 		if s.owner != nil {
 			buf = e.appendDocs(buf, s)
 			s.drain()
 		}
 		s.mu.Unlock()
-	}
+	})
 	e.mu.Unlock()
 	if len(buf) > 0 {
 		e.write(buf)

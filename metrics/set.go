@@ -9,13 +9,15 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/funcify/funcify/internal/live"
 )
 
 // set is one invocation's metrics, dimensions and metadata. Sets are
 // pooled by their Emitter and reused, buffers and all.
 type set struct {
 	e       *Emitter   // the set's Emitter, for good
-	mu      sync.Mutex // guards the fields below, but prev and next
+	mu      sync.Mutex // guards the fields below, but link
 	owner   *setCtx    // the invocation's context; nil when the set is not in use
 	start   time.Time  // the documents' timestamp
 	cold    bool       // a cold-start document is due
@@ -30,7 +32,7 @@ type set struct {
 	values  int    // values added since the set was last reset
 	buf     []byte // End's documents
 
-	prev, next *set // the Emitter's live sets, guarded by Emitter.mu
+	link live.Link[*set] // in the Emitter's live sets, guarded by Emitter.mu
 }
 
 type metric struct {

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/funcify/funcify/event"
+	"github.com/funcify/funcify/internal/live"
 	"github.com/funcify/funcify/observe"
 )
 
@@ -55,18 +56,14 @@ type Observer struct {
 	name    string // the function's name, or ""
 	version string // the function's version, or ""
 
-	mu   sync.Mutex // guards live and each liveSpan's prev, next and ended
-	live *liveSpan  // the recording spans begun and not ended, linked by next
+	mu   sync.Mutex            // guards live
+	live live.List[trace.Span] // the spans begun and not ended
 }
 
 // liveSpan is an invocation's span, the value Begin puts in its context.
-// A recording one is in the Observer's live list until End or Shutdown
-// ends it, whichever comes first.
-type liveSpan struct {
-	span       trace.Span
-	prev, next *liveSpan
-	ended      bool
-}
+// It is in the Observer's live list until End or Shutdown ends it,
+// whichever comes first.
+type liveSpan struct{ link live.Link[trace.Span] }
 
 // Option configures an [Observer].
 type Option func(*Observer)
@@ -213,17 +210,11 @@ func (o *Observer) Begin(ctx context.Context, inv *observe.Invocation) context.C
 	}
 	_, span := o.tracer.Start(pctx, name,
 		trace.WithSpanKind(kind), trace.WithAttributes(attrs...), trace.WithLinks(links...), trace.WithTimestamp(start))
-	ls := &liveSpan{span: span}
-	if span.IsRecording() {
-		// Shutdown ends it if End never comes.
-		o.mu.Lock()
-		ls.next = o.live
-		if ls.next != nil {
-			ls.next.prev = ls
-		}
-		o.live = ls
-		o.mu.Unlock()
-	}
+	ls := &liveSpan{link: live.Link[trace.Span]{Value: span}}
+	// Shutdown ends it if End never comes.
+	o.mu.Lock()
+	o.live.Push(&ls.link)
+	o.mu.Unlock()
 	ctx = trace.ContextWithSpan(ctx, span)
 	return context.WithValue(ctx, spanKey{}, ls)
 }
@@ -233,10 +224,16 @@ func (o *Observer) Begin(ctx context.Context, inv *observe.Invocation) context.C
 // It does nothing for a span that [Observer.Shutdown] ended already.
 func (o *Observer) End(ctx context.Context, inv *observe.Invocation) {
 	ls, ok := ctx.Value(spanKey{}).(*liveSpan)
-	if !ok || !o.unlink(ls) {
+	if !ok {
 		return
 	}
-	span := ls.span
+	o.mu.Lock()
+	running := o.live.Remove(&ls.link) // false: Shutdown ended it, or an earlier End
+	o.mu.Unlock()
+	if !running {
+		return
+	}
+	span := ls.link.Value
 	if span.IsRecording() {
 		o.record(span, inv)
 	}
@@ -274,27 +271,6 @@ func resourceID(invoked, version string) string {
 		return invoked // qualified by the version already
 	}
 	return fn + ":" + version
-}
-
-// unlink takes ls out of the live list and reports whether it was still
-// to be ended: false when Shutdown or an earlier End ended it.
-func (o *Observer) unlink(ls *liveSpan) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if ls.ended {
-		return false
-	}
-	ls.ended = true
-	if ls.prev != nil {
-		ls.prev.next = ls.next
-	} else if o.live == ls {
-		o.live = ls.next
-	}
-	if ls.next != nil {
-		ls.next.prev = ls.prev
-	}
-	ls.prev, ls.next = nil, nil
-	return true
 }
 
 // record sets the attributes, name and status an invocation has at its end.
@@ -402,15 +378,8 @@ const timeoutErrorType = "timeout"
 // duration is thus a little longer than the invocation's), and is flushed
 // with the others. An End that still comes afterwards does nothing.
 func (o *Observer) Shutdown(ctx context.Context) {
-	var cut []trace.Span
 	o.mu.Lock()
-	for ls := o.live; ls != nil; {
-		next := ls.next
-		cut = append(cut, ls.span)
-		ls.ended, ls.prev, ls.next = true, nil, nil
-		ls = next
-	}
-	o.live = nil
+	cut := o.live.TakeAll()
 	o.mu.Unlock()
 	for _, span := range cut {
 		span.SetAttributes(semconv.ErrorTypeKey.String(timeoutErrorType))

@@ -8,8 +8,8 @@ import (
 
 // TestMetricsDependencies: package metrics links the standard library,
 // aws-lambda-go's lambdacontext (for the function's name) and funcify's
-// observe, event and internal/jsonstr (its JSON string escaping), nothing
-// else: a function that writes metrics pays
+// observe, event, internal/jsonstr (its JSON string escaping) and
+// internal/live (its list of running invocations), nothing else: a function that writes metrics pays
 // for no SDK, app or encoding library.
 func TestMetricsDependencies(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}",
@@ -23,6 +23,7 @@ func TestMetricsDependencies(t *testing.T) {
 		"github.com/funcify/funcify/event":            true,
 		"github.com/funcify/funcify/metrics":          true,
 		"github.com/funcify/funcify/internal/jsonstr": true,
+		"github.com/funcify/funcify/internal/live":    true,
 	}
 	deps := strings.Fields(string(out))
 	if len(deps) == 0 {
