@@ -135,25 +135,11 @@ func (s *Store) Get(ctx context.Context, key string) (store.Item, error) {
 // that failed it is compared with the one this call wrote. Same version and
 // nonce: the write is this call's, and CompareAndSet succeeds.
 func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
-	now := s.now()
 	next := version + 1
 	if version == 0 {
 		next = rand.Int64N(1<<62) + 1
 	}
-	nonce := rand.Int64N(1<<62) + 1
-	item := newItem(key, value, next, nonce, now, ttl)
-	cond, names, values := condition(version, now)
-	var attempts int
-	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(s.table),
-		Item:                      item,
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
-		// The item that failed the condition comes back with the
-		// error (DynamoDB does so since 2023; other servers may not).
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}, countAttempts(&attempts))
+	nonce, attempts, err := s.putIf(ctx, key, value, version, next, s.now(), ttl)
 	var ccf *types.ConditionalCheckFailedException
 	if attempts > 1 && errors.As(err, &ccf) {
 		mine, cerr := s.wrote(ctx, key, ccf.Item, next, nonce)
@@ -207,19 +193,8 @@ const insertRounds = 8
 // nonce) succeeds.
 func (s *Store) Insert(ctx context.Context, key string, value []byte, ttl time.Duration) (int64, store.Item, error) {
 	for range insertRounds {
-		now := s.now()
 		next := rand.Int64N(1<<62) + 1
-		nonce := rand.Int64N(1<<62) + 1
-		cond, names, values := condition(0, now)
-		var attempts int
-		_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName:                           aws.String(s.table),
-			Item:                                newItem(key, value, next, nonce, now, ttl),
-			ConditionExpression:                 aws.String(cond),
-			ExpressionAttributeNames:            names,
-			ExpressionAttributeValues:           values,
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}, countAttempts(&attempts))
+		nonce, attempts, err := s.putIf(ctx, key, value, 0, next, s.now(), ttl)
 		var ccf *types.ConditionalCheckFailedException
 		if err == nil {
 			return next, store.Item{}, nil
@@ -233,12 +208,8 @@ func (s *Store) Insert(ctx context.Context, key string, value []byte, ttl time.D
 				return 0, store.Item{}, fmt.Errorf("dynamostore: insert %q: the key is taken, and the item that holds it could not be read: %w", key, err)
 			}
 		}
-		if attempts > 1 {
-			v, err1 := numberAttr(old, attrVersion)
-			n, err2 := numberAttr(old, attrNonce)
-			if err1 == nil && err2 == nil && v == next && n == nonce {
-				return next, store.Item{}, nil // this call's own write, retried
-			}
+		if attempts > 1 && isWrite(old, next, nonce) {
+			return next, store.Item{}, nil // this call's own write, retried
 		}
 		if old == nil {
 			continue // gone since the write failed
@@ -265,9 +236,36 @@ func (s *Store) wrote(ctx context.Context, key string, old map[string]types.Attr
 			return false, err
 		}
 	}
-	v, err1 := numberAttr(old, attrVersion)
-	n, err2 := numberAttr(old, attrNonce)
-	return err1 == nil && err2 == nil && v == version && n == nonce, nil
+	return isWrite(old, version, nonce), nil
+}
+
+// isWrite reports whether item, if any, holds version and nonce: it is the
+// item a write with them made.
+func isWrite(item map[string]types.AttributeValue, version, nonce int64) bool {
+	v, err1 := numberAttr(item, attrVersion)
+	n, err2 := numberAttr(item, attrNonce)
+	return err1 == nil && err2 == nil && v == version && n == nonce
+}
+
+// putIf writes value at key as version next, with a nonce of its own that
+// it returns, if the key holds version (0: no item, or an expired one at
+// now), in one conditional PutItem, and counts the attempts the SDK made.
+// On a failed condition the error is a *types.ConditionalCheckFailedException
+// whose Item is the item that failed it, when the server returns it.
+func (s *Store) putIf(ctx context.Context, key string, value []byte, version, next int64, now time.Time, ttl time.Duration) (nonce int64, attempts int, err error) {
+	nonce = rand.Int64N(1<<62) + 1
+	cond, names, values := condition(version, now)
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 aws.String(s.table),
+		Item:                      newItem(key, value, next, nonce, now, ttl),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+		// The item that failed the condition comes back with the
+		// error (DynamoDB does so since 2023; other servers may not).
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, countAttempts(&attempts))
+	return nonce, attempts, err
 }
 
 // countAttempts counts in n the attempts that the SDK makes of one call,
